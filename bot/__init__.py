@@ -1,0 +1,1 @@
+"""ticketbot: file tickets with external providers without leaving Slack."""

@@ -1,0 +1,26 @@
+"""``build_app``: the bolt AsyncApp with every listener and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.listeners import actions, commands, errors, submissions
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    """A new app for ``deps``; nothing is global, so tests can build as many as they like."""
+    app = AsyncApp(
+        client=deps.slack,
+        signing_secret=deps.settings.env.slack_signing_secret.get_secret_value(),
+        # NOTE: ack first, then work: bolt returns the ack response while the listener goes on.
+        process_before_response=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    commands.register(app, deps)
+    actions.register(app, deps)
+    submissions.register(app, deps)
+    errors.register(app, deps)
+    return app

@@ -1,0 +1,67 @@
+"""``ticketbot run``: start the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from bot.app import build_app
+from bot.deps import open_deps
+from bot.errors import ConfigError
+from bot.logs import setup_logging
+from bot.server import build_web_app
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT, then stop taking requests and close cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_deps(settings) as deps:
+        app = build_app(deps)
+        runner = web.AppRunner(build_web_app(app, deps), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.env.host, settings.env.port).start()
+        socket_handler = None
+        if settings.env.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                app, settings.env.slack_app_token.get_secret_value()
+            )
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+        log.info(
+            "ticketbot listening",
+            extra={"port": settings.env.port, "providers": sorted(settings.providers)},
+        )
+        await stop.wait()
+        log.info("shutting down")
+        if socket_handler is not None:
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"ticketbot: {exc.message}", file=sys.stderr)
+        return 2
+    setup_logging(settings.env.log_format)
+    if args.command == "run":
+        asyncio.run(serve(settings))
+    return 0

@@ -1,0 +1,94 @@
+"""Everything the listeners need, built once per process from settings and closed on exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.providers import build_provider
+from bot.providers.base import Provider
+from bot.settings import Settings
+from bot.slack_users import UserDirectory
+from bot.store import Store
+from bot.tickets.filing import FilingService, RetryPolicy
+
+SLACK_API_URL = "https://slack.com/api/"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: Store
+    http: httpx.AsyncClient
+    slack: AsyncWebClient
+    providers: Mapping[str, Provider]
+    users: UserDirectory
+    filing: FilingService
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` in the background, holding a reference and logging its failure."""
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("background work failed: %s", type(exc).__name__)
+
+    @property
+    def provider_titles(self) -> dict[str, str]:
+        return {name: provider.title for name, provider in self.providers.items()}
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.settings.options.admins
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    base_url = settings.env.slack_api_url or SLACK_API_URL
+    # NOTE: slack_sdk retries only connection errors unless told; 429s wait for Retry-After.
+    return AsyncWebClient(
+        token=settings.env.slack_bot_token.get_secret_value(),
+        base_url=base_url.rstrip("/") + "/",
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+@asynccontextmanager
+async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> AsyncIterator[Deps]:
+    """Open the store and the HTTP clients; close them (and stop background work) on exit."""
+    store = await Store.open(settings.env.ticketbot_db)
+    http = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        headers={"User-Agent": "ticketbot/0.1"},
+        follow_redirects=False,
+    )
+    providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
+    slack = slack_client(settings)
+    deps = Deps(
+        settings=settings,
+        store=store,
+        http=http,
+        slack=slack,
+        providers=providers,
+        users=UserDirectory(slack),
+        filing=FilingService(store, providers, policy),
+    )
+    try:
+        yield deps
+    finally:
+        for task in list(deps.background):
+            task.cancel()
+        await http.aclose()
+        await store.close()

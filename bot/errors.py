@@ -1,0 +1,115 @@
+"""The one error family every layer raises from.
+
+Three branches decide what happens next (see ARCHITECTURE.md, "The adapter seam"):
+
+* ``UserFixable``: the person filing can fix it (a field, a permission, a missing link);
+* ``AdminFixable``: an admin must fix it (credentials, scopes, configuration);
+* ``Transient``: time fixes it (timeouts, connection errors, 5xx, 429). Only these are retried.
+
+Messages are written for the person who will read them and never contain secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class TicketbotError(Exception):
+    """Base of every error ticketbot raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- what the user can fix -------------------------------------------------------------------
+
+
+class UserFixable(TicketbotError):
+    """The person who asked can fix this."""
+
+
+class FieldErrors(UserFixable):
+    """Input was rejected; ``fields`` maps form field keys to messages.
+
+    ``general`` holds rejections that name no field the form shows.
+    """
+
+    def __init__(self, fields: Mapping[str, str], general: str | None = None) -> None:
+        self.fields = dict(fields)
+        self.general = general
+        parts = [f"{key}: {text}" for key, text in self.fields.items()]
+        if general:
+            parts.append(general)
+        super().__init__("; ".join(parts) or "The provider rejected the ticket.")
+
+
+class NotAllowed(UserFixable):
+    """The user may not do this (admin-only command, channel not allowed, …)."""
+
+
+class UnknownProvider(UserFixable):
+    """The user named a provider that is not configured."""
+
+
+class NotFound(UserFixable):
+    """The ticket or record the user named does not exist."""
+
+
+# --- what an admin must fix --------------------------------------------------------------------
+
+
+class AdminFixable(TicketbotError):
+    """An admin must fix this; ``admin_detail`` is safe to show to admins only."""
+
+    def __init__(self, message: str, admin_detail: str = "") -> None:
+        super().__init__(message)
+        self.admin_detail = admin_detail
+
+
+class ConfigError(AdminFixable):
+    """The settings or providers file is wrong: ``key`` names what and where."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config error: {key}: {problem}", admin_detail=f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class ProviderAuthError(AdminFixable):
+    """The provider refused our credentials (401) or their permissions (403)."""
+
+
+class ProviderProtocolError(AdminFixable):
+    """The provider answered something its documentation does not allow."""
+
+
+# --- what time fixes ---------------------------------------------------------------------------
+
+
+class Transient(TicketbotError):
+    """Worth retrying later; ``retry_after`` is the provider's wish in seconds, if it said one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(Transient):
+    """Connection refused or reset, or a 5xx: the request did not create anything we know of."""
+
+
+class RateLimited(Transient):
+    """429: wait ``retry_after`` seconds."""
+
+
+class ProviderTimeout(Transient):
+    """No answer in time.
+
+    ``maybe_created`` is true when the request had been sent, so the provider may have created
+    the ticket even though we never saw the answer: retrying blindly could file a twin.
+    """
+
+    def __init__(self, message: str, *, maybe_created: bool) -> None:
+        super().__init__(message)
+        self.maybe_created = maybe_created

@@ -1,0 +1,37 @@
+"""Every callback_id, action_id and block_id in one place, so builders and parsers cannot drift."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    TICKET_MODAL = "ticket_modal"
+    FILE_SHORTCUT = "file_ticket"
+
+
+class ActionId(StrEnum):
+    PROVIDER = "provider_pick"
+    VALUE = "value"
+    OPEN_TICKET = "open_ticket"
+
+
+class BlockId(StrEnum):
+    PROVIDER = "provider"
+    BANNER = "banner"
+    NOTES = "notes"
+    FILED_AS = "filed_as"
+
+
+FIELD_PREFIX = "field:"
+ERROR_PREFIX = "error:"
+
+
+def field_block_id(key: str) -> str:
+    """The input block that holds form field ``key``."""
+    return f"{FIELD_PREFIX}{key}"
+
+
+def field_key(block_id: str) -> str | None:
+    """The form field key of an input block, or None for other blocks."""
+    return block_id.removeprefix(FIELD_PREFIX) if block_id.startswith(FIELD_PREFIX) else None

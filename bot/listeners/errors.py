@@ -1,0 +1,110 @@
+"""The one error handler: decides where the user reads what went wrong.
+
+In order: the ticket modal the user just submitted (re-rendered with their draft and the error
+on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
+and finally a DM. Unknown errors get a short reference id that is also in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.deps import Deps
+from bot.errors import AdminFixable, FieldErrors, TicketbotError, Transient, UserFixable
+from bot.ids import CallbackId
+from bot.listeners.payload import payload_filer, view_state
+from bot.views.errors import error_text
+from bot.views.form_state import read_values
+from bot.views.metadata import ModalContext
+from bot.views.ticket_modal import message_modal, ticket_modal
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.error
+    async def handle_error(
+        error: Exception, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        ref = secrets.token_hex(4)
+        _log(error, ref, body)
+        user_id = payload_filer(body).user_id
+        is_admin = deps.is_admin(user_id)
+        submitted = body.get("type") == "view_submission" and (
+            (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
+        )
+        text = error_text(error, ref=ref, is_admin=is_admin, draft_kept=submitted)
+        try:
+            if submitted and await _restore_draft(deps, client, body, error, text):
+                return
+            view_id = context.get("view_id") or (body.get("view") or {}).get("id")
+            if view_id:
+                ctx = ModalContext.load((body.get("view") or {}).get("private_metadata"))
+                await client.views_update(view_id=view_id, view=message_modal(ctx, text))
+                return
+            if response_url := body.get("response_url"):
+                await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+                return
+            if user_id:
+                await client.chat_postMessage(channel=user_id, text=text)
+        except Exception:
+            # NOTE: the last resort failed too (Slack down, view closed); the log has the ref.
+            log.exception("could not tell the user about an error", extra={"ref": ref})
+
+
+async def _restore_draft(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], error: Exception, text: str
+) -> bool:
+    """Re-render the submitted ticket form with the user's values and the error on its field."""
+    view = body["view"]
+    ctx = ModalContext.load(view.get("private_metadata"))
+    provider = deps.providers.get(ctx.provider or "")
+    form = provider.cached_form() if provider else None
+    if form is None:
+        return False
+    values = read_values(form, view_state(body))
+    errors: dict[str, str] = {}
+    banner = text
+    if isinstance(error, FieldErrors):
+        errors = {key: msg for key, msg in error.fields.items() if form.has_field(key)}
+        if len(errors) == len(error.fields) and not error.general:
+            banner = f"{provider.title if provider else 'The provider'} rejected some fields; "
+            banner += "fix them below and submit again."
+    try:
+        await client.views_update(
+            view_id=view["id"],
+            view=ticket_modal(
+                ctx,
+                form,
+                providers=deps.provider_titles,
+                values=values,
+                errors=errors,
+                banner=banner,
+            ),
+        )
+    except SlackApiError:
+        return False
+    return True
+
+
+def _log(error: Exception, ref: str, body: dict[str, Any]) -> None:
+    extra = {
+        "ref": ref,
+        "kind": body.get("type") or ("command" if "command" in body else None),
+        "error": type(error).__name__,
+    }
+    if isinstance(error, UserFixable):
+        log.info("user-fixable error: %s", error, extra=extra)
+    elif isinstance(error, AdminFixable):
+        log.warning("admin-fixable error: %s", error.admin_detail or error, extra=extra)
+    elif isinstance(error, Transient | TicketbotError):
+        log.warning("provider unavailable: %s", error, extra=extra)
+    else:
+        log.error("unexpected error", exc_info=error, extra=extra)

@@ -1,0 +1,126 @@
+"""The ticket modal's submit: check inline, persist, ack with "Filing…", file, show the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery import post_where_seen
+from bot.deps import Deps
+from bot.ids import BlockId, CallbackId, field_block_id
+from bot.listeners.payload import payload_filer, view_state
+from bot.store import SubmissionState
+from bot.tickets.drafts import Draft
+from bot.tickets.filing import Filed
+from bot.tickets.forms import check_form
+from bot.views.form_state import read_provider, read_values
+from bot.views.metadata import ModalContext
+from bot.views.text import escape
+from bot.views.ticket_card import filed_text, ticket_card
+from bot.views.ticket_modal import message_modal
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(CallbackId.TICKET_MODAL)
+    async def handle_ticket_submission(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        view = body["view"]
+        state = view_state(body)
+        ctx = ModalContext.load(view.get("private_metadata"))
+        name = read_provider(state) or ctx.provider
+        provider = deps.providers.get(name or "")
+        if provider is None:
+            await ack(
+                response_action="errors",
+                errors={BlockId.PROVIDER: "Pick where the ticket should go."},
+            )
+            return
+        ctx = ctx.with_provider(provider.name)
+        form = provider.cached_form()
+        if form is None:  # the bot restarted since the modal opened: nothing to check against
+            await ack(
+                response_action="update",
+                view=message_modal(
+                    ctx,
+                    f"The {escape(provider.title)} form changed since you opened it. "
+                    "Please run `/ticket` again.",
+                ),
+            )
+            return
+        values = read_values(form, state)
+        errors = check_form(form, values) | provider.check_values(values)
+        if errors:
+            await ack(
+                response_action="errors",
+                errors={field_block_id(key): text for key, text in errors.items()},
+            )
+            return
+        draft = Draft(
+            provider=provider.name,
+            values=values,
+            filer=payload_filer(body),
+            context=ctx,
+            permalink=ctx.permalink,
+        )
+        # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
+        # after an error reuses the same submission, so it cannot file twice.
+        submission, _ = await deps.filing.submit(view["id"], draft)
+        if submission.state is SubmissionState.FILED:
+            await ack(
+                response_action="update", view=message_modal(ctx, "This ticket was already filed.")
+            )
+            return
+        await ack(
+            response_action="update",
+            view=message_modal(
+                ctx, f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
+            ),
+        )
+        context["view_id"] = view["id"]
+        filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
+        filed = await deps.filing.file(submission, draft.model_copy(update={"filer": filer}))
+        if filed is None:
+            return  # another delivery of this submit is filing it and will show the result
+        await announce(deps, client, filed, view_id=view["id"])
+
+
+async def announce(deps: Deps, client: AsyncWebClient, filed: Filed, *, view_id: str) -> None:
+    """Post the ticket card where the team will see it and show the result in the modal."""
+    provider = deps.filing.provider(filed.draft.provider)
+    record, ctx = filed.record, filed.draft.context
+    text, blocks = ticket_card(
+        title=provider.title,
+        number=record.number,
+        url=record.url,
+        subject=record.subject,
+        priority=record.priority,
+        status=record.status,
+        filer_id=record.filed_by,
+    )
+    posted = await post_where_seen(
+        client,
+        channel_id=ctx.channel_id,
+        thread_ts=ctx.thread_ts,
+        user_id=record.filed_by,
+        response_url=ctx.response_url,
+        text=text,
+        blocks=blocks,
+    )
+    where = posted.note
+    if posted.ts is not None:
+        await deps.store.set_card(
+            record.id,
+            channel_id=posted.channel_id,
+            card_ts=posted.ts,
+            thread_ts=posted.thread_ts or posted.ts,
+        )
+        where = f"Posted in <#{posted.channel_id}>; follow-ups go to its thread."
+    await client.views_update(
+        view_id=view_id,
+        view=message_modal(
+            ctx, filed_text(title=provider.title, number=record.number, url=record.url, where=where)
+        ),
+    )

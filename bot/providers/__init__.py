@@ -1,0 +1,36 @@
+"""The explicit provider registry: ``kind`` in the providers file → config model and adapter.
+
+Adding a provider means one adapter module, one line here, one fake and its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.providers.base import Provider
+from bot.providers.hostup import HostUpConfig, HostUpProvider
+from bot.settings import ProviderConfigBase
+
+
+@dataclass(frozen=True)
+class Kind:
+    config: type[ProviderConfigBase]
+    build: Callable[[Any, httpx.AsyncClient], Provider]
+
+
+REGISTRY: dict[str, Kind] = {
+    "hostup": Kind(HostUpConfig, HostUpProvider),
+}
+
+
+def provider_config_model(kind: str) -> type[ProviderConfigBase] | None:
+    entry = REGISTRY.get(kind)
+    return entry.config if entry else None
+
+
+def build_provider(config: ProviderConfigBase, client: httpx.AsyncClient) -> Provider:
+    return REGISTRY[config.kind].build(config, client)

@@ -1,0 +1,265 @@
+"""HostUp (cloud.hostup.se API v2): JSON, bearer API key with scopes, RFC 7807 errors."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import Field, SecretStr
+
+from bot.errors import FieldErrors
+from bot.providers import fields
+from bot.providers.base import (
+    Choice,
+    FieldKind,
+    Filer,
+    Form,
+    FormField,
+    NewTicket,
+    Requester,
+    RequesterSource,
+    StaffMessage,
+    TicketRef,
+    TicketStatus,
+    Values,
+)
+from bot.providers.cache import Cached
+from bot.providers.http import ProviderHttp, json_body
+from bot.settings import ProviderConfigBase
+
+PRIORITIES = ("low", "medium", "high", "urgent", "critical")
+SERVICE_TYPES = ("domain", "hosting", "vps", "other")
+CLOSED = "closed"
+
+# NOTE: HostUp's 400 body points at JSON fields (RFC 6901); map them onto our form's keys.
+POINTERS = {
+    "/departmentSlug": "department",
+    "/subject": "subject",
+    "/message": "description",
+    "/priority": "priority",
+    "/criticalReason": "critical_reason",
+    "/ccEmails": "cc",
+    "/context/serviceType": "service_type",
+    "/context/serviceId": "service_id",
+    "/context/serviceName": "service_id",
+}
+
+
+class HostUpConfig(ProviderConfigBase):
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    kind: str = Field(pattern="^hostup$")
+    api_key: SecretStr
+    departments_cache_seconds: float = Field(default=300, ge=0)
+
+
+def problem_detail(response: httpx.Response) -> str:
+    body = json_body(response)
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("title") or body.get("code") or "")
+    return response.reason_phrase
+
+
+class HostUpProvider:
+    """Files tickets at HostUp; the API key is the customer, so no requester id is sent."""
+
+    def __init__(self, config: HostUpConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = ProviderHttp(
+            client,
+            title=self.title,
+            timeout=config.timeout_seconds,
+            detail=problem_detail,
+            scope_hint=" The key needs the scopes write:support, read:support and read:account.",
+        )
+        self._departments: Cached[tuple[Choice, ...]] = Cached(
+            self._load_departments, config.departments_cache_seconds
+        )
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def title(self) -> str:
+        return self.config.title or "HostUp"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.config.api_key.get_secret_value()}",
+            "Accept": "application/json",
+        }
+
+    async def _load_departments(self) -> tuple[Choice, ...]:
+        response = await self._http.send(
+            "GET", f"{self.config.url}/support/departments", headers=self._headers()
+        )
+        body = json_body(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise self._http.unexpected(response, "departments list")
+        items = body.get("departments")
+        if not isinstance(items, list):
+            raise self._http.unexpected(response, "no 'departments' list")
+        return tuple(
+            Choice(value=str(d["slug"]), label=str(d.get("displayName") or d["slug"])[:75])
+            for d in items
+            if isinstance(d, dict) and d.get("slug")
+        )
+
+    def default_requester(self, filer: Filer) -> Requester | None:
+        # NOTE: a HostUp API key belongs to one customer account: tickets are filed as it.
+        return Requester(
+            id=None,
+            label=f"the {self.title} account of the bot's API key",
+            source=RequesterSource.TOKEN_OWNER,
+        )
+
+    def cached_form(self) -> Form | None:
+        departments = self._departments.stale
+        return None if departments is None else self._form(departments)
+
+    async def form(self) -> Form:
+        return self._form(await self._departments.get())
+
+    def _form(self, departments: tuple[Choice, ...]) -> Form:
+        return Form(
+            fields=(
+                FormField(
+                    key="department", label="Department", kind=FieldKind.SELECT, choices=departments
+                ),
+                fields.subject(max_length=255),
+                fields.description(),
+                fields.priority(PRIORITIES, default="medium"),
+                FormField(
+                    key="critical_reason",
+                    label="Critical reason",
+                    required=False,
+                    kind=FieldKind.LONG_TEXT,
+                    max_length=2000,
+                    hint="Required with priority Critical: explain the customer impact.",
+                ),
+                FormField(
+                    key="service_type",
+                    label="Linked service type",
+                    required=False,
+                    kind=FieldKind.SELECT,
+                    choices=fields.choices(SERVICE_TYPES),
+                ),
+                FormField(
+                    key="service_id",
+                    label="Linked service ID",
+                    required=False,
+                    max_length=100,
+                    placeholder="vps_01hx…",
+                    hint="The service's public ID (for Other: a name).",
+                ),
+                FormField(
+                    key="cc",
+                    label="CC e-mails",
+                    required=False,
+                    kind=FieldKind.EMAILS,
+                    placeholder="ops@example.com, oncall@example.com",
+                ),
+            )
+        )
+
+    def check_values(self, values: Values) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if values.get("priority") == "critical" and not values.get("critical_reason"):
+            errors["critical_reason"] = "Critical tickets need a reason: the customer impact."
+        if values.get("service_id") and not values.get("service_type"):
+            errors["service_type"] = "Pick the type of the linked service."
+        if values.get("service_type") and not values.get("service_id"):
+            errors["service_id"] = "Give the linked service's ID."
+        return errors
+
+    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+        body: dict[str, Any] = {
+            "departmentSlug": ticket.text("department"),
+            "subject": ticket.text("subject"),
+            "message": ticket.text("description") + ticket.footer(),
+            "priority": ticket.text("priority") or "medium",
+        }
+        if body["priority"] == "critical":
+            body["criticalReason"] = ticket.text("critical_reason")
+        if cc := ticket.items("cc"):
+            body["ccEmails"] = list(cc)
+        if service_type := ticket.text("service_type"):
+            # NOTE: HostUp rejects top-level accountId; linked services go in `context`.
+            key = "serviceName" if service_type == "other" else "serviceId"
+            body["context"] = {"serviceType": service_type, key: ticket.text("service_id")}
+        response = await self._http.send(
+            "POST", f"{self.config.url}/support/tickets", headers=self._headers(), json=body
+        )
+        if response.status_code == 400:
+            raise self._field_errors(response)
+        data = json_body(response)
+        if response.status_code != 201 or not isinstance(data, dict):
+            raise self._http.unexpected(response, problem_detail(response) or "create failed")
+        ticket_id, number = data.get("id"), data.get("number")
+        if not ticket_id or not number:
+            raise self._http.unexpected(response, "create answer lacks 'id' or 'number'")
+        # NOTE: the customer-facing number is `number`; `id` is the tkt_… public id.
+        return TicketRef(
+            provider=self.name,
+            id=str(ticket_id),
+            number=str(number),
+            url=self.config.link_for(str(ticket_id), str(number)),
+            status=str(data.get("status") or "open"),
+        )
+
+    def _field_errors(self, response: httpx.Response) -> FieldErrors:
+        body = json_body(response)
+        found: dict[str, str] = {}
+        general: list[str] = []
+        items = body.get("errors") if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            pointer, detail = str(item.get("pointer") or ""), str(item.get("detail") or "Invalid.")
+            key = next(
+                (k for p, k in POINTERS.items() if pointer == p or pointer.startswith(p + "/")),
+                None,
+            )
+            if key:
+                found.setdefault(key, detail)
+            else:
+                general.append(detail)
+        if not found and not general:
+            general.append(problem_detail(response) or "The ticket was rejected.")
+        return FieldErrors(found, " ".join(general) or None)
+
+    async def get(self, ref: TicketRef) -> TicketStatus:
+        response = await self._http.send(
+            "GET", f"{self.config.url}/support/tickets/{ref.id}", headers=self._headers()
+        )
+        data = json_body(response)
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise self._http.unexpected(response, problem_detail(response) or "get failed")
+        status = str(data.get("status") or "unknown")
+        messages = tuple(
+            StaffMessage(
+                id=str(m.get("id")),
+                author=str(m.get("senderName") or "HostUp staff"),
+                body=str(m.get("body") or ""),
+            )
+            for m in data.get("messages") or []
+            if isinstance(m, dict) and m.get("sender") == "staff"
+        )
+        return TicketStatus(status=status, closed=status == CLOSED, messages=messages)
+
+    async def reply(self, ref: TicketRef, text: str) -> None:
+        response = await self._http.send(
+            "POST",
+            f"{self.config.url}/support/tickets/{ref.id}/messages",
+            headers=self._headers(),
+            json={"message": text},
+        )
+        if response.status_code == 400:
+            raise self._field_errors(response)
+        if response.status_code != 201:
+            raise self._http.unexpected(response, problem_detail(response) or "reply failed")
+
+    async def probe(self) -> str:
+        departments = await self._departments.get()
+        return f"{len(departments)} departments"

@@ -1,0 +1,151 @@
+"""One place that turns transport failures and shared status codes into the error family.
+
+Adapters call ``send``; it raises ``Transient`` for what time fixes and ``ProviderAuthError``
+for 401/403, and returns every other response for the adapter to read in its own dialect.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from bot.errors import (
+    ProviderAuthError,
+    ProviderProtocolError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+log = logging.getLogger(__name__)
+
+DetailReader = Callable[[httpx.Response], str]
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse ``Retry-After``: delta seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The JSON body, or None when there is none or it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class ProviderHttp:
+    """A provider's view of the shared ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        title: str,
+        timeout: float,
+        detail: DetailReader,
+        scope_hint: str = "",
+    ) -> None:
+        self._client = client
+        self._title = title
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._detail = detail
+        self._scope_hint = scope_hint
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        params: Mapping[str, Any] | None = None,
+        auth_errors: bool = True,
+    ) -> httpx.Response:
+        """Send one request; map what every provider shares onto the error family."""
+        started = time.perf_counter()
+        try:
+            response = await self._client.request(
+                method,
+                url,
+                headers=headers,
+                json=json,
+                data=data,
+                files=files,
+                params=params,
+                timeout=self._timeout,
+            )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise ProviderTimeout(
+                f"{self._title} did not accept the connection in time.", maybe_created=False
+            ) from None
+        except httpx.TimeoutException:
+            raise ProviderTimeout(
+                f"{self._title} did not answer in time.", maybe_created=method != "GET"
+            ) from None
+        except httpx.ConnectError:
+            raise ProviderUnavailable(f"{self._title} cannot be reached.") from None
+        except httpx.TransportError:
+            # NOTE: the connection dropped mid-request; for a POST the provider may have acted.
+            if method == "GET":
+                raise ProviderUnavailable(f"{self._title} dropped the connection.") from None
+            raise ProviderTimeout(
+                f"{self._title} dropped the connection before answering.", maybe_created=True
+            ) from None
+        finally:
+            log.debug(
+                "provider call",
+                extra={
+                    "provider": self._title,
+                    "method": method,
+                    "path": httpx.URL(url).path,
+                    "seconds": round(time.perf_counter() - started, 4),
+                },
+            )
+        status = response.status_code
+        if status == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            raise RateLimited(f"{self._title} is rate limiting us.", retry_after=wait)
+        if status >= 500:
+            raise ProviderUnavailable(f"{self._title} had a server error (HTTP {status}).")
+        if auth_errors and status in (401, 403):
+            raise self.auth_error(response)
+        return response
+
+    def auth_error(self, response: httpx.Response) -> ProviderAuthError:
+        """401: the credential is wrong; 403: it lacks a permission or scope."""
+        detail = self._detail(response)[:300]
+        if response.status_code == 401:
+            return ProviderAuthError(
+                f"The bot's {self._title} credentials were refused. An admin needs to fix them.",
+                admin_detail=f"{self._title} answered 401: {detail}. Check the API key's "
+                "environment variable.",
+            )
+        return ProviderAuthError(
+            f"The bot's {self._title} credentials lack a permission. An admin needs to fix them.",
+            admin_detail=f"{self._title} answered 403: {detail}.{self._scope_hint}",
+        )
+
+    def unexpected(self, response: httpx.Response, what: str) -> ProviderProtocolError:
+        """An answer the provider's documentation does not allow."""
+        return ProviderProtocolError(
+            f"{self._title} answered in a way the bot does not understand.",
+            admin_detail=f"{self._title} HTTP {response.status_code}: {what}",
+        )

@@ -1,0 +1,47 @@
+"""Rows as typed records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SubmissionState(StrEnum):
+    PENDING = "pending"  # persisted, not yet sent
+    FILING = "filing"  # a worker is talking to the provider
+    FILED = "filed"
+    FAILED = "failed"  # the user or an admin must act; the draft is kept
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    key: str
+    team_id: str
+    user_id: str
+    provider: str
+    channel_id: str | None
+    thread_ts: str | None
+    draft: str
+    state: SubmissionState
+    attempts: int
+    last_error: str | None
+    ticket_id: int | None
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    id: int
+    provider: str
+    provider_ticket_id: str
+    number: str
+    url: str | None
+    subject: str
+    priority: str | None
+    status: str | None
+    team_id: str
+    filed_by: str
+    channel_id: str | None
+    card_ts: str | None
+    thread_ts: str | None
+    created_at: float

@@ -1,0 +1,44 @@
+"""What a user reads when something fails: plain words, a reference id, never a stack trace."""
+
+from __future__ import annotations
+
+from bot.errors import (
+    AdminFixable,
+    FieldErrors,
+    ProviderTimeout,
+    RateLimited,
+    Transient,
+    UserFixable,
+)
+from bot.views.text import escape
+
+
+def error_text(error: BaseException, *, ref: str, is_admin: bool, draft_kept: bool) -> str:
+    """mrkdwn for ``error``; admins also see the admin detail of configuration problems."""
+    kept = " Your draft is kept: submit again when ready." if draft_kept else ""
+    if isinstance(error, FieldErrors):
+        lines = [f"• {escape(text)}" for text in error.fields.values()]
+        if error.general:
+            lines.append(f"• {escape(error.general)}")
+        return "The provider rejected the ticket:\n" + "\n".join(lines)
+    if isinstance(error, UserFixable):
+        return escape(error.message)
+    if isinstance(error, AdminFixable):
+        text = f"{escape(error.message)} (ref `{ref}`)"
+        if is_admin and error.admin_detail:
+            text += f"\n*For admins:* {escape(error.admin_detail)}"
+        return text + kept
+    if isinstance(error, ProviderTimeout) and error.maybe_created:
+        return (
+            f"{escape(error.message)} It may have received the ticket anyway, so check "
+            f"before filing again (ref `{ref}`).{kept}"
+        )
+    if isinstance(error, RateLimited):
+        wait = f" for {error.retry_after:.0f}s" if error.retry_after else ""
+        return (
+            f"{escape(error.message)} It asked us to wait{wait}. Nothing was filed "
+            f"(ref `{ref}`).{kept}"
+        )
+    if isinstance(error, Transient):
+        return f"{escape(error.message)} Nothing was filed (ref `{ref}`).{kept}"
+    return f"Something went wrong on the bot's side (ref `{ref}`).{kept}"

@@ -1,0 +1,37 @@
+"""Context that survives a modal's round trip, in ``private_metadata`` (≤3,000 characters)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+PRIVATE_METADATA_LIMIT = 3000
+
+
+class ModalContext(BaseModel):
+    """Where the modal was opened from and which provider it shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    response_url: str | None = None
+    permalink: str | None = None
+
+    def dump(self) -> str:
+        text = self.model_dump_json(exclude_none=True)
+        if len(text) > PRIVATE_METADATA_LIMIT:  # a long response_url/permalink is droppable
+            text = self.model_copy(update={"permalink": None}).model_dump_json(exclude_none=True)
+        return text
+
+    @classmethod
+    def load(cls, text: str | None) -> ModalContext:
+        if not text:
+            return cls()
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError:
+            return cls()
+
+    def with_provider(self, provider: str | None) -> ModalContext:
+        return self.model_copy(update={"provider": provider})
