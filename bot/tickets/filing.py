@@ -122,6 +122,6 @@ class FilingService:
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after
-        backoff = self._policy.base_delay * 2 ** (attempt - 1)
-        jitter: float = random.uniform(0, backoff / 2)
-        return backoff + jitter  # noqa: S311 (jitter, not crypto)
+        backoff: float = self._policy.base_delay * 2.0 ** (attempt - 1)
+        jitter: float = random.uniform(0, backoff / 2)  # noqa: S311 (jitter, not crypto)
+        return backoff + jitter

@@ -1,0 +1,100 @@
+"""Fixtures: the fakes on loopback, and the bot itself serving real HTTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.app import build_app
+from bot.deps import Deps, open_deps
+from bot.server import build_web_app
+from bot.settings import load_settings
+from bot.tickets.filing import RetryPolicy
+from tests.fakes import hostup as hostup_fake
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.slack_driver import SIGNING_SECRET, SlackDriver
+
+FAST_RETRIES = RetryPolicy(attempts=3, budget=5.0, base_delay=0.01)
+
+
+@dataclass
+class RunningBot:
+    url: str
+    deps: Deps
+    driver: SlackDriver
+    slack: FakeSlack
+
+
+BotFactory = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def hostup() -> AsyncIterator[FakeHostUp]:
+    fake = FakeHostUp()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def hostup_table(fake: FakeHostUp, name: str = "hostup", extra: str = "") -> str:
+    return (
+        f'[providers.{name}]\nkind = "hostup"\nbase_url = "{fake.url}/api/v2"\n'
+        'api_key_env = "HOSTUP_API_KEY"\n'
+        'ticket_url = "https://cloud.hostup.se/support/tickets/{id}"\n'
+        f"timeout_seconds = 1.0\n{extra}\n"
+    )
+
+
+def base_env(tmp_path: Path, slack: FakeSlack) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": f"{slack.url}/api/",
+        "TICKETBOT_CONFIG": str(tmp_path / "ticketbot.toml"),
+        "TICKETBOT_DB": str(tmp_path / "ticketbot.db"),
+        "HOSTUP_API_KEY": hostup_fake.API_KEY,
+    }
+
+
+@pytest.fixture
+async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory]:
+    """Start the bot on loopback with the given providers file and extra environment."""
+    async with AsyncExitStack() as stack:
+
+        async def start(config: str, env: dict[str, str] | None = None,
+                        policy: RetryPolicy = FAST_RETRIES) -> RunningBot:
+            (tmp_path / "ticketbot.toml").write_text(
+                '[ticketbot]\nadmins = ["UANA"]\n\n' + config, encoding="utf-8")
+            settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
+            deps = await stack.enter_async_context(open_deps(settings, policy))
+            runner = web.AppRunner(build_web_app(build_app(deps), deps), access_log=None)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            url = f"http://127.0.0.1:{port}"
+            driver = SlackDriver(url, slack)
+            stack.push_async_callback(driver.close)
+            return RunningBot(url=url, deps=deps, driver=driver, slack=slack)
+
+        yield start
+
+
+@pytest.fixture
+async def hostup_bot(make_bot: BotFactory, hostup: FakeHostUp) -> RunningBot:
+    return await make_bot(hostup_table(hostup))

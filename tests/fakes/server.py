@@ -1,0 +1,124 @@
+"""A loopback HTTP fake: an aiohttp app on 127.0.0.1 with failure switches every fake shares."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Failure:
+    """What the next matching requests get instead of an answer."""
+
+    status: int | None = None  # e.g. 500 or 429
+    retry_after: int | None = None
+    drop: bool = False  # close the connection without answering
+    delay: float = 0.0  # seconds to wait before handling
+    delay_after: float = 0.0  # seconds to wait after handling (the work is done, the answer late)
+    times: int = 1
+    path_contains: str = ""
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeServer:
+    """Subclasses add routes in ``routes`` and build error bodies in ``error_body``."""
+
+    requests: list[Recorded] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    latency: float = 0.0
+    _runner: web.AppRunner | None = None
+    url: str = ""
+
+    def routes(self, app: web.Application) -> None:
+        raise TypeError("subclasses add their routes")
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        return {"error": status}
+
+    def fail(self, **kwargs: Any) -> Failure:
+        failure = Failure(**kwargs)
+        self.failures.append(failure)
+        return failure
+
+    def _take_failure(self, path: str) -> Failure | None:
+        for failure in self.failures:
+            if failure.times > 0 and failure.path_contains in path:
+                failure.times -= 1
+                if failure.times == 0:
+                    self.failures.remove(failure)
+                return failure
+        return None
+
+    @web.middleware
+    async def _switches(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        failure = self._take_failure(request.path)
+        if failure is not None:
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            if failure.drop:
+                assert request.transport is not None
+                request.transport.abort()
+                raise web.HTTPInternalServerError  # never reaches the client
+            if failure.status is not None:
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                return web.json_response(self.error_body(failure.status),
+                                         status=failure.status, headers=headers)
+            response = await handler(request)
+            if failure.delay_after:
+                await asyncio.sleep(failure.delay_after)
+            return response
+        return await handler(request)
+
+    async def start(self) -> str:
+        app = web.Application(middlewares=[self._switches])
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def record(self, request: web.Request) -> Any:
+        """Parse and record the request body (JSON, form or multipart)."""
+        body: Any = None
+        ctype = request.content_type
+        if ctype == "application/json":
+            body = await request.json()
+        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            body = await _form(request)
+        self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
+        return body
+
+
+async def _form(request: web.Request) -> dict[str, Any]:
+    form: dict[str, Any] = {}
+    data = await request.post()
+    for key in data:
+        values = data.getall(key)
+        parsed = [v if isinstance(v, str) else {"filename": v.filename,
+                                                "content": v.file.read(),
+                                                "content_type": v.content_type} for v in values]
+        form[key] = parsed if key.endswith("[]") else parsed[0]
+    return form

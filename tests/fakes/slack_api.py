@@ -1,0 +1,260 @@
+"""A fake Slack Web API: records every call, rejects unknown tokens, enforces Slack's limits.
+
+Trigger ids are single-use and expire after 3 s; views and messages are checked against the
+limits in ``slack_limits``; channel membership decides whether the bot may post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+from tests.fakes.slack_limits import LimitError, check_message, check_view
+
+BOT_TOKEN = "xoxb-test-bot-token"
+BOT_USER = "UBOT"
+TEAM = "T0001"
+TRIGGER_TTL = 3.0
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    private: bool = False
+    members: set[str] = field(default_factory=set)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack(FakeServer):
+    calls: list[Call] = field(default_factory=list)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_urls
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error)
+    _triggers: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.add_channel("C0GENERAL", "general", members={BOT_USER, "UANA"})
+        self.add_user("UANA", "ana", "Ana Admin", "ana@example.com")
+
+    # --- set-up helpers ----------------------------------------------------------------------
+
+    def add_channel(self, cid: str, name: str, *, private: bool = False,
+                    members: set[str] | None = None) -> Channel:
+        channel = Channel(cid, name, private, set(members or ()))
+        self.channels[cid] = channel
+        return channel
+
+    def add_user(self, uid: str, name: str, real_name: str, email: str | None) -> None:
+        profile: dict[str, Any] = {"display_name": name, "real_name": real_name}
+        if email:
+            profile["email"] = email
+        self.users[uid] = {"id": uid, "team_id": TEAM, "name": name, "real_name": real_name,
+                           "profile": profile, "is_bot": False}
+
+    def trigger(self) -> str:
+        """A fresh trigger_id, as Slack puts in a command or shortcut payload."""
+        tid = f"{next(self._seq)}.{int(time.time())}.trigger"
+        self._triggers[tid] = (time.monotonic(), False)
+        return tid
+
+    def response_url(self) -> str:
+        return f"{self.url}/respond/{next(self._seq)}"
+
+    # --- queries for tests -------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,
+                       **match: Any) -> list[dict[str, Any]]:
+        """Wait until ``count`` calls to ``method`` (whose args include ``match``) arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [a for a in self.calls_to(method)
+                     if all(a.get(k) == v for k, v in match.items())]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                seen = [c.method for c in self.calls]
+                raise AssertionError(f"no {count}× {method} {match} within {timeout}s; saw {seen}"
+                                     f"; rejected {self.rejected}")
+            await asyncio.sleep(0.01)
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        return self.views[view_id]
+
+    async def wait_for_view(self, has_block: str, timeout: float = 5.0) -> str:
+        """The id of the first modal that shows a block ``has_block``, once it does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for view_id, view in self.views.items():
+                if any(b.get("block_id") == has_block for b in view["blocks"]):
+                    return view_id
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no view with block {has_block!r}; rejected {self.rejected}")
+
+    def view_text(self, view_id: str) -> str:
+        """Everything the modal shows, as one string, for assertions."""
+        return json.dumps(self.views[view_id]["blocks"], ensure_ascii=False)
+
+    # --- the API -----------------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{rid}", self._respond)
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        return {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append(body)
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            args.update(dict(await request.post()))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = token or str(args.pop("token", ""))
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        self.calls.append(Call(method, args))
+        if token != BOT_TOKEN:
+            return self._error(method, "invalid_auth")
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self._error(method, "unknown_method")
+        try:
+            result: dict[str, Any] = handler(args)
+        except LimitError as exc:
+            return self._error(method, "invalid_arguments", detail=str(exc))
+        except SlackError as exc:
+            return self._error(method, exc.code)
+        return web.json_response({"ok": True, **result})
+
+    def _error(self, method: str, code: str, detail: str = "") -> web.Response:
+        self.rejected.append((method, f"{code} {detail}".strip()))
+        body: dict[str, Any] = {"ok": False, "error": code}
+        if detail:
+            body["response_metadata"] = {"messages": [f"[ERROR] {detail}"]}
+        return web.json_response(body)
+
+    def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://fake.slack.com/", "team": "Fake", "user": "ticketbot",
+                "team_id": TEAM, "user_id": BOT_USER, "bot_id": "BBOT"}
+
+    def _use_trigger(self, trigger_id: Any) -> None:
+        entry = self._triggers.get(str(trigger_id))
+        if entry is None:
+            raise SlackError("invalid_trigger_id")
+        issued, used = entry
+        if used:
+            raise SlackError("exchanged_trigger_id")
+        if time.monotonic() - issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        self._triggers[str(trigger_id)] = (issued, True)
+
+    def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
+        check_view(view)
+        view_id = view_id or f"V{next(self._seq):08d}"
+        stored = {**view, "id": view_id, "hash": f"{time.time():.6f}.{next(self._seq)}",
+                  "team_id": TEAM, "state": {"values": {}}}
+        self.views[view_id] = stored
+        return {"view": stored}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._use_trigger(args.get("trigger_id"))
+        return self._store_view(args.get("view"))
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if view_id not in self.views:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != self.views[view_id]["hash"]:
+            raise SlackError("hash_conflict")
+        return self._store_view(args.get("view"), view_id)
+
+    def _channel_for_post(self, channel_id: Any) -> Channel:
+        cid = str(channel_id)
+        if cid in self.users:  # posting to a user id opens the bot's DM with them
+            return self.channels.setdefault(f"D{cid}", Channel(f"D{cid}", cid, True,
+                                                                {BOT_USER, cid}))
+        channel = self.channels.get(cid)
+        if channel is None or (channel.private and BOT_USER not in channel.members):
+            raise SlackError("channel_not_found")
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        return channel
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_for_post(args.get("channel"))
+        check_message(args.get("text"), args.get("blocks"))
+        ts = f"{time.time():.6f}"
+        message = {"ts": ts, "text": args.get("text"), "blocks": args.get("blocks"),
+                   "thread_ts": args.get("thread_ts"), "user": BOT_USER}
+        channel.messages.append(message)
+        return {"channel": channel.id, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_for_post(args.get("channel"))
+        check_message(args.get("text"), args.get("blocks"))
+        for message in channel.messages:
+            if message["ts"] == args.get("ts"):
+                message.update(text=args.get("text"), blocks=args.get("blocks"))
+                return {"channel": channel.id, "ts": message["ts"]}
+        raise SlackError("message_not_found")
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._channel_for_post(args.get("channel"))
+        check_message(args.get("text"), args.get("blocks"))
+        return {"message_ts": f"{time.time():.6f}"}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        cid, ts = args.get("channel"), str(args.get("message_ts"))
+        return {"channel": cid, "permalink": f"https://fake.slack.com/archives/{cid}/p"
+                                             f"{ts.replace('.', '')}"}
+
+    def _conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if channel.private:
+            raise SlackError("method_not_supported_for_channel_type")
+        channel.members.add(BOT_USER)
+        return {"channel": {"id": channel.id, "name": channel.name}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user}
+
+
+class SlackError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

@@ -1,0 +1,127 @@
+"""Plays Slack's side: signs requests exactly as Slack does and fills modals like a user.
+
+Slash commands are form bodies; interactivity is a form with one ``payload`` field of JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from tests.fakes.slack_api import TEAM, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-8c1d"
+
+
+def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def _state_entry(element: dict[str, Any], value: str | None) -> dict[str, Any]:
+    etype = element["type"]
+    if etype == "static_select":
+        if value is None:
+            initial = element.get("initial_option")
+            return {"type": etype, "selected_option": initial}
+        option = next((o for o in element["options"] if o["value"] == value), None)
+        assert option is not None, f"{value!r} is not an option of {element['action_id']}"
+        return {"type": etype, "selected_option": option}
+    if value is None:
+        value = element.get("initial_value")
+    return {"type": etype, "value": value}
+
+
+def fill(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """``view.state.values`` as Slack builds it: typed values, else each input's initial value.
+
+    ``values`` keys are form field keys (``subject``) or block ids (``provider``).
+    """
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        block_id, element = block["block_id"], block["element"]
+        key = block_id.removeprefix("field:")
+        value = values.get(key, values.get(block_id))
+        state[block_id] = {element["action_id"]: _state_entry(element, value)}
+    unknown = set(values) - {b["block_id"].removeprefix("field:") for b in view["blocks"]
+                             if b["type"] == "input"} - {b["block_id"] for b in view["blocks"]}
+    assert not unknown, f"the modal has no fields {unknown}"
+    return state
+
+
+class SlackDriver:
+    def __init__(self, bot_url: str, slack: FakeSlack) -> None:
+        self.bot_url = bot_url
+        self.slack = slack
+        self.http = httpx.AsyncClient(timeout=10)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def send(self, body: bytes, content_type: str, *, timestamp: int | None = None,
+                   signature: str | None = None, headers: dict[str, str] | None = None,
+                   ) -> httpx.Response:
+        ts = int(time.time()) if timestamp is None else timestamp
+        sent_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature or sign(body, ts),
+            **(headers or {}),
+        }
+        return await self.http.post(f"{self.bot_url}/slack/events", content=body,
+                                    headers=sent_headers)
+
+    async def command(self, text: str = "", *, user: str = "UANA",
+                      channel: str = "C0GENERAL") -> httpx.Response:
+        form = {
+            "token": "legacy-verification-token", "team_id": TEAM, "team_domain": "fake",
+            "channel_id": channel, "channel_name": "general", "user_id": user,
+            "user_name": self.slack.users.get(user, {}).get("name", user),
+            "command": "/ticket", "text": text, "api_app_id": "A0TICKET",
+            "response_url": self.slack.response_url(), "trigger_id": self.slack.trigger(),
+        }
+        return await self.send(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    async def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.send(body, "application/x-www-form-urlencoded")
+
+    def _user(self, user: str) -> dict[str, Any]:
+        name = self.slack.users.get(user, {}).get("name", user)
+        return {"id": user, "username": name, "name": name, "team_id": TEAM}
+
+    async def submit(self, view_id: str, values: dict[str, str], *,
+                     user: str = "UANA") -> httpx.Response:
+        """Submit the modal as it currently is in the fake, with ``values`` typed in."""
+        view = dict(self.slack.view(view_id))
+        view["state"] = {"values": fill(view, values)}
+        return await self.interact({
+            "type": "view_submission", "team": {"id": TEAM, "domain": "fake"},
+            "user": self._user(user), "api_app_id": "A0TICKET",
+            "trigger_id": self.slack.trigger(), "view": view,
+        })
+
+    async def pick(self, view_id: str, block_id: str, action_id: str, value: str,
+                   values: dict[str, str] | None = None, *, user: str = "UANA",
+                   ) -> httpx.Response:
+        """Choose ``value`` in a dispatch_action select of the modal."""
+        view = dict(self.slack.view(view_id))
+        typed = {**(values or {}), block_id: value}
+        view["state"] = {"values": fill(view, typed)}
+        element = view["state"]["values"][block_id][action_id]
+        return await self.interact({
+            "type": "block_actions", "team": {"id": TEAM, "domain": "fake"},
+            "user": self._user(user), "api_app_id": "A0TICKET",
+            "trigger_id": self.slack.trigger(),
+            "container": {"type": "view", "view_id": view_id}, "view": view,
+            "actions": [{"action_id": action_id, "block_id": block_id, **element,
+                         "action_ts": f"{time.time():.6f}"}],
+        })
