@@ -51,8 +51,8 @@ def fill(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
         key = block_id.removeprefix("field:")
         value = values.get(key, values.get(block_id))
         state[block_id] = {element["action_id"]: _state_entry(element, value)}
-    unknown = set(values) - {b["block_id"].removeprefix("field:") for b in view["blocks"]
-                             if b["type"] == "input"} - {b["block_id"] for b in view["blocks"]}
+    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    unknown = set(values) - {i.removeprefix("field:") for i in inputs} - set(inputs)
     assert not unknown, f"the modal has no fields {unknown}"
     return state
 
@@ -98,10 +98,10 @@ class SlackDriver:
         name = self.slack.users.get(user, {}).get("name", user)
         return {"id": user, "username": name, "name": name, "team_id": TEAM}
 
-    async def submit(self, view_id: str, values: dict[str, str], *,
-                     user: str = "UANA") -> httpx.Response:
-        """Submit the modal as it currently is in the fake, with ``values`` typed in."""
-        view = dict(self.slack.view(view_id))
+    async def submit(self, view_id: str, values: dict[str, str], *, user: str = "UANA",
+                     view: dict[str, Any] | None = None) -> httpx.Response:
+        """Submit the modal as it currently is in the fake (or ``view``), ``values`` typed in."""
+        view = dict(view or self.slack.view(view_id))
         view["state"] = {"values": fill(view, values)}
         return await self.interact({
             "type": "view_submission", "team": {"id": TEAM, "domain": "fake"},

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.conftest import RunningBot
+from tests.flows import modal_text, open_form
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 
@@ -13,16 +14,6 @@ FILLED = {"department": "vps", "subject": "db1 unreachable", "description": "Pin
           "priority": "high", "cc": "ops@example.com, oncall@example.com"}
 
 
-async def open_form(bot: RunningBot, text: str = "") -> str:
-    """Run /ticket and return the id of the modal once it shows the form."""
-    response = await bot.driver.command(text)
-    assert response.status_code == 200
-    assert response.text == ""
-    return await bot.slack.wait_for_view("field:subject")
-
-
-def modal_text(view: dict[str, Any]) -> str:
-    return json.dumps(view["blocks"])
 
 
 async def test_files_a_ticket_and_posts_the_card(hostup_bot: RunningBot, hostup: FakeHostUp,
@@ -61,3 +52,184 @@ async def test_files_a_ticket_and_posts_the_card(hostup_bot: RunningBot, hostup:
 
 def card_ts(slack: FakeSlack) -> str:
     return str(slack.channels["C0GENERAL"].messages[-1]["ts"])
+
+
+async def test_inline_errors_before_anything_is_sent(hostup_bot: RunningBot,
+                                                     hostup: FakeHostUp) -> None:
+    view_id = await open_form(hostup_bot)
+    response = await hostup_bot.driver.submit(view_id, {
+        **FILLED, "priority": "critical", "cc": "ops@example.com, not-an-email",
+        "service_type": "vps"})
+    assert response.json() == {"response_action": "errors", "errors": {
+        "field:critical_reason": "Critical tickets need a reason: the customer impact.",
+        "field:cc": "Not an e-mail address: not-an-email",
+        "field:service_id": "Give the linked service's ID.",
+    }}
+    assert not [r for r in hostup.requests if r.method == "POST"]
+
+
+async def test_critical_with_reason_and_linked_service_reach_hostup(
+        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    await hostup_bot.driver.submit(view_id, {
+        **FILLED, "priority": "critical", "critical_reason": "All customers are down",
+        "service_type": "vps", "service_id": "vps_01hx"})
+    await slack.wait_for("chat.postMessage")
+    sent = [r for r in hostup.requests if r.method == "POST"][0].body
+    assert sent["criticalReason"] == "All customers are down"
+    assert sent["context"] == {"serviceType": "vps", "serviceId": "vps_01hx"}
+
+
+async def test_provider_field_errors_come_back_on_the_fields_with_the_draft(
+        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    hostup.departments.pop(1)  # "vps" disappears between opening the form and submitting
+    await hostup_bot.driver.submit(view_id, FILLED)
+    final = await slack.wait_for("views.update", count=2)
+    text = modal_text(final[-1]["view"])
+    assert "Unknown department." in text
+    assert "error:department" in text
+    # the draft is kept: every typed value is back in the form
+    assert "db1 unreachable" in text and "Ping fails." in text
+    assert not hostup.tickets and not slack.calls_to("chat.postMessage")
+
+
+async def test_resubmitting_after_a_rejection_files_once(
+        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    hostup.fail(status=400, path_contains="/support/tickets")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    await slack.wait_for("views.update", count=2)
+    await hostup_bot.driver.submit(view_id, FILLED)
+    await slack.wait_for("chat.postMessage")
+    assert len(hostup.tickets) == 1
+
+
+async def test_double_click_files_one_ticket(hostup_bot: RunningBot, hostup: FakeHostUp,
+                                             slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    form = dict(slack.view(view_id))
+    hostup.latency = 0.2
+    first = await hostup_bot.driver.submit(view_id, FILLED)
+    second = await hostup_bot.driver.submit(view_id, FILLED)
+    assert first.status_code == second.status_code == 200
+    await slack.wait_for("chat.postMessage")
+    await slack.wait_for("views.update", count=2)
+    assert len(hostup.tickets) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    late = await hostup_bot.driver.submit(view_id, FILLED, view=form)  # a late duplicate
+    assert "already filed" in modal_text(late.json()["view"])
+
+
+async def test_rate_limit_waits_for_retry_after(hostup_bot: RunningBot, hostup: FakeHostUp,
+                                                slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    hostup.fail(status=429, retry_after=1, path_contains="/support/tickets")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    await slack.wait_for("chat.postMessage", timeout=5)
+    posts = [r for r in hostup.requests if r.method == "POST"]
+    assert len(posts) == 2 and len(hostup.tickets) == 1
+
+
+async def test_server_errors_are_retried_then_reported_with_the_draft(
+        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    hostup.fail(status=500, times=3, path_contains="/support/tickets")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    final = await slack.wait_for("views.update", count=2)
+    text = modal_text(final[-1]["view"])
+    assert "HostUp had a server error (HTTP 500). Nothing was filed" in text
+    assert "db1 unreachable" in text  # the draft is back in the form
+    assert len([r for r in hostup.requests if r.method == "POST"]) == 3
+    assert not hostup.tickets
+
+
+async def test_timeout_after_sending_is_not_retried_blindly(
+        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # created, answer too late
+    await hostup_bot.driver.submit(view_id, FILLED)
+    final = await slack.wait_for("views.update", count=2, timeout=5)
+    assert "may have received the ticket anyway" in modal_text(final[-1]["view"])
+    assert len(hostup.tickets) == 1  # no twin from a blind retry
+
+
+async def test_bad_credentials_tell_admins_which(make_bot: Any, hostup: FakeHostUp,
+                                                 slack: FakeSlack) -> None:
+    from tests.conftest import hostup_table
+
+    hostup.keys = {"hostup-test-key-3f9a": frozenset({"read:account"})}  # no write:support
+    bot = await make_bot(hostup_table(hostup))
+    view_id = await open_form(bot)
+    await bot.driver.submit(view_id, FILLED)
+    final = await slack.wait_for("views.update", count=2)
+    text = modal_text(final[-1]["view"])
+    assert "credentials lack a permission" in text
+    assert "For admins:" in text and "write:support" in text  # UANA is an admin
+    assert "hostup-test-key-3f9a" not in json.dumps(slack.calls_to("views.update"))
+
+
+async def test_non_admins_do_not_see_the_admin_detail(make_bot: Any, hostup: FakeHostUp,
+                                                      slack: FakeSlack) -> None:
+    from tests.conftest import hostup_table
+
+    slack.add_user("UBOB", "bob", "Bob", "bob@example.com")
+    slack.channels["C0GENERAL"].members.add("UBOB")
+    bot = await make_bot(hostup_table(hostup), env={"HOSTUP_API_KEY": "wrong-key"})
+    # regression: a listener failing within bolt's 10 ms ack poll made bolt answer 404 after 3 s
+    response = await bot.driver.command("", user="UBOB")
+    assert (response.status_code, response.text) == (200, "")
+    await slack.wait_for("views.open")  # "Loading…", then the departments look-up fails
+    final = await slack.wait_for("views.update")
+    text = modal_text(final[-1]["view"])
+    assert "credentials were refused" in text and "For admins" not in text
+
+
+async def test_subject_words_jump_to_the_provider(hostup_bot: RunningBot,
+                                                  slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot, "HostUp disk full on <!channel> db1")
+    text = slack.view_text(view_id)
+    assert "disk full on <!channel> db1" in text  # an input's value, not posted text
+
+
+async def test_forms_open_at_once_once_lookups_are_cached(hostup_bot: RunningBot,
+                                                          hostup: FakeHostUp,
+                                                          slack: FakeSlack) -> None:
+    await open_form(hostup_bot)
+    hostup.latency = 2.5  # a slow provider must not delay the next modal
+    await hostup_bot.driver.command("")
+    opened = await slack.wait_for("views.open", count=2, timeout=1.0)
+    assert "field:department" in modal_text(opened[-1]["view"])
+    assert not slack.rejected
+
+
+async def test_card_lands_after_joining_a_public_channel(hostup_bot: RunningBot,
+                                                         slack: FakeSlack) -> None:
+    slack.add_channel("C0OPS", "ops", members={"UANA"})
+    view_id = await open_form(hostup_bot, channel="C0OPS")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    await slack.wait_for("chat.postMessage", channel="C0OPS")
+    assert [c["channel"] for c in slack.calls_to("conversations.join")] == ["C0OPS"]
+    assert slack.channels["C0OPS"].messages
+
+
+async def test_private_channel_falls_back_to_an_ephemeral_reply(hostup_bot: RunningBot,
+                                                                slack: FakeSlack) -> None:
+    slack.add_channel("G0SECRET", "secret", private=True, members={"UANA"})
+    view_id = await open_form(hostup_bot, channel="G0SECRET")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    final = await slack.wait_for("views.update", count=2)
+    assert "#10001" in modal_text(final[-1]["view"])
+    assert "/invite @ticketbot" in modal_text(final[-1]["view"])
+    (reply,) = slack.responses
+    assert reply["response_type"] == "ephemeral" and "#10001" in reply["text"]
+    assert not slack.channels["G0SECRET"].messages
+
+
+async def test_user_text_is_escaped_in_the_card(hostup_bot: RunningBot,
+                                                slack: FakeSlack) -> None:
+    view_id = await open_form(hostup_bot)
+    await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "<!channel> & <@U999|x>"})
+    card = (await slack.wait_for("chat.postMessage"))[0]
+    assert "&lt;!channel&gt; &amp; &lt;@U999|x&gt;" in card["text"]
+    assert "<!channel>" not in json.dumps(card["blocks"])

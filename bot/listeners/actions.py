@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.ids import ActionId
+from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import show_form
 from bot.listeners.payload import payload_filer, view_state
 from bot.views.form_state import read_loose_values, read_provider
@@ -25,7 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context["view_id"] = view["id"]
         state = view_state(body)
         ctx = ModalContext.load(view.get("private_metadata")).with_provider(read_provider(state))
-        await show_form(
+        work = show_form(
             deps,
             client,
             context,
@@ -34,6 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             values=read_loose_values(state),
             view_id=view["id"],
         )
+        after_ack(deps, client, body, context, work)
 
     @app.action(ActionId.OPEN_TICKET)
     async def handle_open_ticket_action(ack: AsyncAck) -> None:

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.listeners.command_text import Verb, parse_ticket_command, usage
+from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import show_form
 from bot.providers.base import CommonField, Filer
 from bot.views.metadata import ModalContext
@@ -44,7 +45,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             name=body.get("user_name") or body["user_id"],
         )
         values = {str(CommonField.SUBJECT): command.subject} if command.subject else None
-        await show_form(
+        work = show_form(
             deps,
             client,
             context,
@@ -53,3 +54,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
             values=values,
             trigger_id=body["trigger_id"],
         )
+        after_ack(deps, client, body, context, work)

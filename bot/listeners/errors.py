@@ -3,12 +3,17 @@
 In order: the ticket modal the user just submitted (re-rendered with their draft and the error
 on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
 and finally a DM. Unknown errors get a short reference id that is also in the log.
+
+Work after ``ack()`` runs through ``after_ack``: a tracked task whose failure comes here too.
+NOTE: we do not let a listener raise after acking: bolt's async runner (1.30) then resets the
+ack it has not yet sent, waits out its 3 s ack timeout and answers 404 "unhandled request".
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -33,30 +38,58 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def handle_error(
         error: Exception, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        ref = secrets.token_hex(4)
-        _log(error, ref, body)
-        user_id = payload_filer(body).user_id
-        is_admin = deps.is_admin(user_id)
-        submitted = body.get("type") == "view_submission" and (
-            (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
-        )
-        text = error_text(error, ref=ref, is_admin=is_admin, draft_kept=submitted)
+        await report_error(deps, client, error, body, context)
+
+
+def after_ack(
+    deps: Deps,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    work: Coroutine[Any, Any, None],
+) -> None:
+    """Run a listener's post-ack ``work`` in the background; its failure reaches the user."""
+
+    async def run() -> None:
         try:
-            if submitted and await _restore_draft(deps, client, body, error, text):
-                return
-            view_id = context.get("view_id") or (body.get("view") or {}).get("id")
-            if view_id:
-                ctx = ModalContext.load((body.get("view") or {}).get("private_metadata"))
-                await client.views_update(view_id=view_id, view=message_modal(ctx, text))
-                return
-            if response_url := body.get("response_url"):
-                await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
-                return
-            if user_id:
-                await client.chat_postMessage(channel=user_id, text=text)
-        except Exception:
-            # NOTE: the last resort failed too (Slack down, view closed); the log has the ref.
-            log.exception("could not tell the user about an error", extra={"ref": ref})
+            await work
+        except Exception as exc:
+            await report_error(deps, client, exc, body, context)
+
+    deps.spawn(run())
+
+
+async def report_error(
+    deps: Deps,
+    client: AsyncWebClient,
+    error: Exception,
+    body: dict[str, Any],
+    context: dict[str, Any],
+) -> None:
+    """Tell the user what went wrong, where they are looking; log it with a reference id."""
+    ref = secrets.token_hex(4)
+    _log(error, ref, body)
+    user_id = payload_filer(body).user_id
+    submitted = body.get("type") == "view_submission" and (
+        (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
+    )
+    text = error_text(error, ref=ref, is_admin=deps.is_admin(user_id), draft_kept=submitted)
+    try:
+        if submitted and await _restore_draft(deps, client, body, error, text):
+            return
+        view_id = context.get("view_id") or (body.get("view") or {}).get("id")
+        if view_id:
+            ctx = ModalContext.load((body.get("view") or {}).get("private_metadata"))
+            await client.views_update(view_id=view_id, view=message_modal(ctx, text))
+            return
+        if response_url := body.get("response_url"):
+            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+            return
+        if user_id:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except Exception:
+        # NOTE: the last resort failed too (Slack down, view closed); the log has the ref.
+        log.exception("could not tell the user about an error", extra={"ref": ref})
 
 
 async def _restore_draft(

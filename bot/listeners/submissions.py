@@ -10,8 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery import post_where_seen
 from bot.deps import Deps
 from bot.ids import BlockId, CallbackId, field_block_id
+from bot.listeners.errors import after_ack
 from bot.listeners.payload import payload_filer, view_state
-from bot.store import SubmissionState
+from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft
 from bot.tickets.filing import Filed
 from bot.tickets.forms import check_form
@@ -80,11 +81,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ),
         )
         context["view_id"] = view["id"]
-        filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
-        filed = await deps.filing.file(submission, draft.model_copy(update={"filer": filer}))
-        if filed is None:
-            return  # another delivery of this submit is filing it and will show the result
-        await announce(deps, client, filed, view_id=view["id"])
+        after_ack(deps, client, body, context, file_and_announce(deps, client, submission, draft))
+
+
+async def file_and_announce(
+    deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
+) -> None:
+    """File the persisted submission, then show the result where the user will see it."""
+    filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
+    filed = await deps.filing.file(submission, draft.model_copy(update={"filer": filer}))
+    if filed is None:
+        return  # another delivery of this submit is filing it and will show the result
+    await announce(deps, client, filed, view_id=submission.key)
 
 
 async def announce(deps: Deps, client: AsyncWebClient, filed: Filed, *, view_id: str) -> None:

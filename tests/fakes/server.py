@@ -71,6 +71,8 @@ class FakeServer:
         if failure is not None:
             if failure.delay:
                 await asyncio.sleep(failure.delay)
+            if failure.drop or failure.status is not None:
+                await self.record(request)  # what the provider received, even if it failed
             if failure.drop:
                 assert request.transport is not None
                 request.transport.abort()
