@@ -37,6 +37,7 @@ class Channel:
 class Call:
     method: str
     args: dict[str, Any]
+    ok: bool = False
 
 
 @dataclass
@@ -81,7 +82,8 @@ class FakeSlack(FakeServer):
     # --- queries for tests -------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
-        return [c.args for c in self.calls if c.method == method]
+        """The calls to ``method`` that Slack accepted (rejected ones are in ``rejected``)."""
+        return [c.args for c in self.calls if c.method == method and c.ok]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,
                        **match: Any) -> list[dict[str, Any]]:
@@ -142,7 +144,8 @@ class FakeSlack(FakeServer):
         for key in ("blocks", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        self.calls.append(Call(method, args))
+        call = Call(method, args)
+        self.calls.append(call)
         if token != BOT_TOKEN:
             return self._error(method, "invalid_auth")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -154,6 +157,7 @@ class FakeSlack(FakeServer):
             return self._error(method, "invalid_arguments", detail=str(exc))
         except SlackError as exc:
             return self._error(method, exc.code)
+        call.ok = True
         return web.json_response({"ok": True, **result})
 
     def _error(self, method: str, code: str, detail: str = "") -> web.Response:
