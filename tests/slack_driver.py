@@ -125,3 +125,16 @@ class SlackDriver:
             "actions": [{"action_id": action_id, "block_id": block_id, **element,
                          "action_ts": f"{time.time():.6f}"}],
         })
+
+
+def shortcut_payload(slack: FakeSlack, message: dict[str, Any], *, channel: str = "C0GENERAL",
+                     user: str = "UANA") -> dict[str, Any]:
+    """A message_action payload, as Slack sends for a message shortcut."""
+    name = slack.users.get(user, {}).get("name", user)
+    return {
+        "type": "message_action", "callback_id": "file_ticket", "team": {"id": TEAM},
+        "channel": {"id": channel, "name": "general"},
+        "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
+        "message": message, "message_ts": message["ts"], "trigger_id": slack.trigger(),
+        "response_url": slack.response_url(), "action_ts": f"{time.time():.6f}",
+    }

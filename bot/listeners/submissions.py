@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import post_where_seen
@@ -64,7 +65,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             values=values,
             filer=payload_filer(body),
             context=ctx,
-            permalink=ctx.permalink,
         )
         # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
         # after an error reuses the same submission, so it cannot file twice.
@@ -89,10 +89,24 @@ async def file_and_announce(
 ) -> None:
     """File the persisted submission, then show the result where the user will see it."""
     filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
-    filed = await deps.filing.file(submission, draft.model_copy(update={"filer": filer}))
+    permalink = await message_permalink(client, draft.context)
+    filed = await deps.filing.file(
+        submission, draft.model_copy(update={"filer": filer, "permalink": permalink})
+    )
     if filed is None:
         return  # another delivery of this submit is filing it and will show the result
     await announce(deps, client, filed, view_id=submission.key)
+
+
+async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | None:
+    """The permalink of the message a shortcut was used on, for the ticket body."""
+    if not (ctx.channel_id and ctx.message_ts):
+        return None
+    try:
+        response = await client.chat_getPermalink(channel=ctx.channel_id, message_ts=ctx.message_ts)
+    except SlackApiError:
+        return None  # the ticket is worth more than its link
+    return str(response["permalink"])
 
 
 async def announce(deps: Deps, client: AsyncWebClient, filed: Filed, *, view_id: str) -> None:

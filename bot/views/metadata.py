@@ -15,13 +15,13 @@ class ModalContext(BaseModel):
     provider: str | None = None
     channel_id: str | None = None
     thread_ts: str | None = None
+    message_ts: str | None = None  # the message a shortcut was used on
     response_url: str | None = None
-    permalink: str | None = None
 
     def dump(self) -> str:
         text = self.model_dump_json(exclude_none=True)
-        if len(text) > PRIVATE_METADATA_LIMIT:  # a long response_url/permalink is droppable
-            text = self.model_copy(update={"permalink": None}).model_dump_json(exclude_none=True)
+        if len(text) > PRIVATE_METADATA_LIMIT:  # only a freak response_url could do this
+            text = self.model_copy(update={"response_url": None}).model_dump_json(exclude_none=True)
         return text
 
     @classmethod
