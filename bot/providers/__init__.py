@@ -12,7 +12,11 @@ from typing import Any
 import httpx
 
 from bot.providers.base import Provider
+from bot.providers.billingserv import BillingServConfig, BillingServProvider
 from bot.providers.hostup import HostUpConfig, HostUpProvider
+from bot.providers.ispcrm import IspCrmConfig, IspCrmProvider
+from bot.providers.pulse import PulseConfig, PulseProvider
+from bot.providers.vpsbg import VpsbgConfig, VpsbgProvider
 from bot.settings import ProviderConfigBase
 
 
@@ -24,6 +28,10 @@ class Kind:
 
 REGISTRY: dict[str, Kind] = {
     "hostup": Kind(HostUpConfig, HostUpProvider),
+    "billingserv": Kind(BillingServConfig, BillingServProvider),
+    "pulse": Kind(PulseConfig, PulseProvider),
+    "ispcrm": Kind(IspCrmConfig, IspCrmProvider),
+    "vpsbg": Kind(VpsbgConfig, VpsbgProvider),
 }
 
 

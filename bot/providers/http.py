@@ -49,6 +49,17 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
+def token_from(body: Any) -> str | None:
+    """The token of a login answer: ``token``/``accessToken``/``access_token``, top level or
+    under ``data`` (NOTE: Pulse and ISPCRM do not document the login answer's shape)."""
+    for scope in (body, body.get("data") if isinstance(body, dict) else None):
+        if isinstance(scope, dict):
+            for key in ("token", "accessToken", "access_token"):
+                if isinstance(scope.get(key), str) and scope[key]:
+                    return str(scope[key])
+    return None
+
+
 class ProviderHttp:
     """A provider's view of the shared ``httpx.AsyncClient``."""
 

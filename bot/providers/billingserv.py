@@ -1,0 +1,264 @@
+"""BillingServ API v2 (self-hosted billing platform): JSON, bearer API key, 422 field errors.
+
+Traps (../shared/providers/billingserv.txt and README): the subject allows only letters,
+numbers, spaces and basic punctuation; the message rejects emoji and unsupported HTML; the
+priority is low/medium/high/emergency; create answers 200 with ``{success, ticket:{id}}``;
+departments are names from config (no list endpoint); ``user_id`` is the integer customer id.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import Field, SecretStr
+
+from bot.errors import FieldErrors
+from bot.providers import fields
+from bot.providers.base import (
+    FieldKind,
+    Filer,
+    Form,
+    FormField,
+    NewTicket,
+    Requester,
+    RequesterSource,
+    StaffMessage,
+    TicketRef,
+    TicketStatus,
+    Values,
+)
+from bot.providers.http import ProviderHttp, json_body
+from bot.settings import ProviderConfigBase
+
+PRIORITIES = ("low", "medium", "high", "emergency")
+CLOSED = "close"  # NOTE: BillingServ's status enum says "close", not "closed"
+# NOTE: "letters, numbers, spaces and basic punctuation" is not defined further in the docs;
+# we allow Unicode letters/digits and . , : ; ! ? ' " ( ) [ ] - _ / & # @ + % (README).
+SUBJECT_OK = re.compile(r"^[\w .,:;!?'\"()\[\]\-/&#@+%]+$")
+SHORTCODE = re.compile(r":([a-z0-9_+\-]+):")
+API_FIELDS = {
+    "subject": "subject",
+    "message": "description",
+    "support_department": "department",
+    "priority": "priority",
+    "user_id": "",
+    "assignee_by": "",
+}
+
+
+class BillingServConfig(ProviderConfigBase):
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    kind: str = Field(pattern="^billingserv$")
+    api_key: SecretStr
+    departments: tuple[str, ...] = Field(min_length=1, description="Support department names.")
+    default_customer_id: int | None = Field(default=None, gt=0)
+    assignee_by: int | None = Field(default=None, gt=0)
+
+
+def error_detail(response: httpx.Response) -> str:
+    body = json_body(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, str):
+        return errors
+    if isinstance(errors, list):
+        return " ".join(str(e) for e in errors)
+    return response.reason_phrase
+
+
+def is_emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or 0x1F000 <= ord(char) <= 0x1FAFF
+
+
+def clean_message(text: str) -> str:
+    """Plain text → the HTML BillingServ accepts: emoji as words, tags as text, <br> lines."""
+
+    def word(char: str) -> str:
+        if char in "\ufe0f\u200d":  # variation selector, zero-width joiner
+            return ""
+        if is_emoji(char):
+            return f"({unicodedata.name(char, 'emoji').lower()})"
+        return char
+
+    text = SHORTCODE.sub(lambda m: f"({m.group(1).replace('_', ' ')})", text)
+    text = "".join(word(char) for char in text)
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs
+    )
+
+
+class BillingServProvider:
+    """Files tickets as a customer (``user_id``) found through a requester link or the default."""
+
+    def __init__(self, config: BillingServConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = ProviderHttp(
+            client,
+            title=self.title,
+            timeout=config.timeout_seconds,
+            detail=error_detail,
+            scope_hint=" The API key needs permission for the Support endpoints.",
+        )
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def title(self) -> str:
+        return self.config.title or "BillingServ"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.config.api_key.get_secret_value()}",
+            "Accept": "application/json",
+        }
+
+    def default_requester(self, filer: Filer) -> Requester | None:
+        if self.config.default_customer_id is None:
+            return None
+        cid = str(self.config.default_customer_id)
+        return Requester(
+            id=cid,
+            label=f"{self.title} customer #{cid} (the team's default)",
+            source=RequesterSource.DEFAULT,
+        )
+
+    def cached_form(self) -> Form:
+        return Form(
+            fields=(
+                FormField(
+                    key="department",
+                    label="Department",
+                    kind=FieldKind.SELECT,
+                    choices=fields.choices({d: d for d in self.config.departments}),
+                    default=self.config.departments[0],
+                ),
+                fields.subject(
+                    max_length=255, hint="Letters, numbers, spaces and basic punctuation only."
+                ),
+                fields.description(),
+                fields.priority(PRIORITIES, default="medium"),
+            ),
+            notes=(
+                f"{self.title} does not accept emoji or HTML: emoji are sent as words "
+                "like (fire), and HTML is sent as plain text.",
+            ),
+        )
+
+    async def form(self) -> Form:
+        return self.cached_form()
+
+    def check_values(self, values: Values) -> dict[str, str]:
+        subject = values.get("subject")
+        if isinstance(subject, str) and subject and not SUBJECT_OK.match(subject):
+            bad = sorted({c for c in subject if not SUBJECT_OK.match(c)})
+            return {
+                "subject": f"{self.title} allows only letters, numbers, spaces and basic "
+                f"punctuation; remove: {' '.join(bad)[:100]}"
+            }
+        return {}
+
+    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+        if requester.id is None or not requester.id.isdigit():
+            raise FieldErrors({}, f"{self.title} needs a numeric customer id to file as.")
+        body: dict[str, Any] = {
+            "subject": ticket.text("subject"),
+            "user_id": int(requester.id),
+            "message": clean_message(ticket.text("description") + ticket.footer()),
+            "support_department": ticket.text("department"),
+            "priority": ticket.text("priority") or "medium",
+        }
+        if self.config.assignee_by is not None:
+            body["assignee_by"] = self.config.assignee_by
+        response = await self._http.send(
+            "POST", f"{self.config.url}/ticket/create", headers=self._headers(), json=body
+        )
+        data = self._read(response)
+        ticket_data = data.get("ticket")
+        if not isinstance(ticket_data, dict) or ticket_data.get("id") is None:
+            raise self._http.unexpected(response, "create answer lacks 'ticket.id'")
+        ref_id = str(ticket_data["id"])
+        return TicketRef(
+            provider=self.name,
+            id=ref_id,
+            number=ref_id,
+            url=self.config.link_for(ref_id, ref_id),
+            status=str(ticket_data.get("status") or "open"),
+        )
+
+    def _read(self, response: httpx.Response) -> dict[str, Any]:
+        """The body of a successful answer; field errors and refusals raised as such."""
+        data = json_body(response)
+        if response.status_code == 422:
+            raise self._field_errors(data)
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise self._http.unexpected(response, error_detail(response))
+        if data.get("success") is not True:
+            raise self._field_errors(data)
+        return data
+
+    def _field_errors(self, data: Any) -> FieldErrors:
+        errors = data.get("errors") if isinstance(data, dict) else None
+        found: dict[str, str] = {}
+        general: list[str] = []
+        if isinstance(errors, dict):
+            for api_field, messages in errors.items():
+                text = " ".join(messages) if isinstance(messages, list) else str(messages)
+                key = API_FIELDS.get(api_field, "")
+                if key:
+                    found[key] = text
+                else:
+                    general.append(text)
+        elif isinstance(errors, list):
+            general += [str(e) for e in errors]
+        elif errors:
+            general.append(str(errors))
+        return FieldErrors(found, " ".join(general) or (None if found else "Rejected."))
+
+    async def get(self, ref: TicketRef) -> TicketStatus:
+        response = await self._http.send(
+            "GET",
+            f"{self.config.url}/ticket/get",
+            headers=self._headers(),
+            params={"id": ref.id},
+        )
+        data = self._read(response)
+        ticket = data.get("ticket")
+        if not isinstance(ticket, dict):
+            raise self._http.unexpected(response, "get answer lacks 'ticket'")
+        status = str(ticket.get("status") or "open")
+        owner = ticket.get("user_id")
+        # NOTE: undocumented: a message whose replay_by is not the customer is a staff reply.
+        messages = tuple(
+            StaffMessage(
+                id=str(m.get("id")), author=f"{self.title} staff", body=str(m.get("message") or "")
+            )
+            for m in ticket.get("messages") or []
+            if isinstance(m, dict) and m.get("replay_by") not in (None, owner)
+        )
+        return TicketStatus(status=status, closed=status == CLOSED, messages=messages)
+
+    async def reply(self, ref: TicketRef, text: str) -> None:
+        response = await self._http.send(
+            "POST",
+            f"{self.config.url}/ticket/reply",
+            headers=self._headers(),
+            json={"id": int(ref.id), "message": clean_message(text)},
+        )
+        self._read(response)
+
+    async def probe(self) -> str:
+        response = await self._http.send(
+            "GET",
+            f"{self.config.url}/customer/lists",
+            headers=self._headers(),
+            params={"per_page": 1},
+        )
+        self._read(response)
+        return "customer list readable"

@@ -1,0 +1,268 @@
+"""Pulse CRM (merchant-crm.txt): log in for a token, then JSON with ``x-account-id``.
+
+Traps: seven requester types; for ``user`` the requesterId is the user's e-mail; ``external``
+needs requesterName and requesterEmail; ``category`` and ``source`` are closed enums; the human
+number is ``ticketNumber``; error bodies are not documented.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import Field, SecretStr, field_validator
+
+from bot.errors import FieldErrors
+from bot.providers import fields
+from bot.providers.base import (
+    FieldKind,
+    Filer,
+    Form,
+    FormField,
+    NewTicket,
+    Requester,
+    RequesterSource,
+    TicketRef,
+    TicketStatus,
+    Values,
+)
+from bot.providers.http import ProviderHttp, json_body, token_from
+from bot.settings import ProviderConfigBase
+
+CATEGORIES = (
+    "technical",
+    "billing",
+    "account",
+    "compliance",
+    "feature_request",
+    "underwriting",
+    "general_support",
+    "general_forms",
+    "retention",
+    "activations",
+    "fee_change_forms",
+    "bank_submissions",
+)
+PRIORITIES = ("low", "medium", "high", "urgent")
+CLOSED = {"resolved", "closed"}
+RequesterType = Literal[
+    "application", "lead", "user", "merchant", "merchant-internal", "mid", "external"
+]
+API_FIELDS = {
+    "subject": "subject",
+    "description": "description",
+    "category": "category",
+    "priority": "priority",
+}
+
+
+class PulseConfig(ProviderConfigBase):
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
+
+    kind: str = Field(pattern="^pulse$")
+    api_key: SecretStr
+    api_secret: SecretStr
+    account_id: str = Field(min_length=1, description="Sent as x-account-id on every call.")
+    categories: tuple[str, ...] = CATEGORIES
+    default_category: str = "technical"
+    requester_type: RequesterType = "user"
+    ticket_type_id: str | None = None
+    tags: tuple[str, ...] = ("slack",)
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(CATEGORIES)
+        if unknown or not value:
+            raise ValueError(f"must be some of {', '.join(CATEGORIES)}")
+        return value
+
+
+def error_detail(response: httpx.Response) -> str:
+    # NOTE: Pulse documents no error body; read the usual shapes, else the status phrase.
+    body = json_body(response)
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return response.reason_phrase
+
+
+class PulseProvider:
+    def __init__(self, config: PulseConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = ProviderHttp(
+            client,
+            title=self.title,
+            timeout=config.timeout_seconds,
+            detail=error_detail,
+            scope_hint=" The API user needs permission to create tickets.",
+        )
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def title(self) -> str:
+        return self.config.title or "Pulse CRM"
+
+    async def _login(self, stale: str | None) -> str:
+        async with self._login_lock:
+            if self._token is not None and self._token != stale:
+                return self._token  # another request logged in meanwhile
+            response = await self._http.send(
+                "POST",
+                f"{self.config.url}/auth/login",
+                json={
+                    "apiKey": self.config.api_key.get_secret_value(),
+                    "apiSecret": self.config.api_secret.get_secret_value(),
+                },
+            )
+            token = token_from(json_body(response))
+            if response.status_code not in (200, 201) or not token:
+                raise self._http.unexpected(response, "login answer has no token")
+            self._token = token
+            return token
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """An authenticated call; logs in first, and once more if the token was refused."""
+        token = self._token or await self._login(None)
+        for attempt in (1, 2):
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "x-account-id": self.config.account_id,
+                "Accept": "application/json",
+            }
+            response = await self._http.send(
+                method, f"{self.config.url}{path}", headers=headers, auth_errors=False, **kwargs
+            )
+            if response.status_code == 401 and attempt == 1:
+                token = await self._login(token)  # NOTE: tokens expire; log in again once
+                continue
+            if response.status_code in (401, 403):
+                raise self._http.auth_error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    def default_requester(self, filer: Filer) -> Requester | None:
+        if self.config.requester_type not in ("user", "external"):
+            return None  # merchant/lead/… ids need a link
+        label = filer.email or "your Slack e-mail address"
+        return Requester(
+            id=filer.email,
+            label=f"{label} ({self.config.requester_type})",
+            source=RequesterSource.EMAIL_MATCH,
+        )
+
+    def cached_form(self) -> Form:
+        return Form(
+            fields=(
+                fields.subject(max_length=255),
+                fields.description(label="Description"),
+                FormField(
+                    key="category",
+                    label="Category",
+                    kind=FieldKind.SELECT,
+                    choices=fields.choices(self.config.categories),
+                    default=self.config.default_category,
+                ),
+                fields.priority(PRIORITIES, default="medium"),
+            )
+        )
+
+    async def form(self) -> Form:
+        return self.cached_form()
+
+    def check_values(self, values: Values) -> dict[str, str]:
+        return {}
+
+    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+        kind = self.config.requester_type
+        requester_id = requester.id or ticket.filer.email
+        if not requester_id:
+            raise FieldErrors(
+                {},
+                f"{self.title} files as you by your e-mail address, and your "
+                "Slack profile shows none. Ask an admin to link you.",
+            )
+        body: dict[str, Any] = {
+            "subject": ticket.text("subject"),
+            "description": ticket.text("description") + ticket.footer(),
+            "category": ticket.text("category") or self.config.default_category,
+            "priority": ticket.text("priority") or "medium",
+            "source": "api",
+            "requesterId": requester_id,
+            "requesterType": kind,
+            "tags": list(self.config.tags),
+        }
+        if kind == "external":  # NOTE: only `external` takes (and requires) name and e-mail
+            if not ticket.filer.email:
+                raise FieldErrors({}, "Your Slack profile shows no e-mail address.")
+            body |= {"requesterName": ticket.filer.name, "requesterEmail": ticket.filer.email}
+        if self.config.ticket_type_id:
+            body["ticketTypeId"] = self.config.ticket_type_id
+        response = await self._call("POST", "/tickets", json=body)
+        data = self._read(response, (200, 201))
+        number, ticket_id = data.get("ticketNumber"), data.get("id")
+        if not number or ticket_id is None:
+            raise self._http.unexpected(response, "create answer lacks 'id' or 'ticketNumber'")
+        return TicketRef(
+            provider=self.name,
+            id=str(ticket_id),
+            number=str(number),
+            url=self.config.link_for(str(ticket_id), str(number)),
+            status=str(data.get("status") or "open"),
+        )
+
+    def _read(self, response: httpx.Response, ok: tuple[int, ...]) -> dict[str, Any]:
+        data = json_body(response)
+        if response.status_code == 400:
+            raise self._field_errors(data, response)
+        if response.status_code not in ok or not isinstance(data, dict):
+            raise self._http.unexpected(response, error_detail(response))
+        return data
+
+    def _field_errors(self, data: Any, response: httpx.Response) -> FieldErrors:
+        found: dict[str, str] = {}
+        errors = data.get("errors") if isinstance(data, dict) else None
+        items = (
+            errors.items()
+            if isinstance(errors, dict)
+            else (
+                (
+                    (e.get("field") or e.get("path"), e.get("message"))
+                    for e in errors
+                    if isinstance(e, dict)
+                )
+                if isinstance(errors, list)
+                else ()
+            )
+        )
+        general = []
+        for field, message in items:
+            text = " ".join(message) if isinstance(message, list) else str(message)
+            key = API_FIELDS.get(str(field))
+            if key:
+                found[key] = text
+            else:
+                general.append(f"{field}: {text}")
+        return FieldErrors(found, " ".join(general) or (None if found else error_detail(response)))
+
+    async def get(self, ref: TicketRef) -> TicketStatus:
+        data = self._read(await self._call("GET", f"/tickets/{ref.id}"), (200,))
+        status = str(data.get("status") or "open")
+        return TicketStatus(status=status, closed=status in CLOSED)
+
+    async def reply(self, ref: TicketRef, text: str) -> None:
+        response = await self._call(
+            "POST", f"/tickets/{ref.id}/comments", json={"content": text, "isInternal": False}
+        )
+        self._read(response, (200, 201))
+
+    async def probe(self) -> str:
+        self._read(await self._call("GET", "/tickets", params={"page": 1, "pageSize": 1}), (200,))
+        return "logged in, tickets readable"
