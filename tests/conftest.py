@@ -75,10 +75,12 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
     """Start the bot on loopback with the given providers file and extra environment."""
     async with AsyncExitStack() as stack:
 
-        async def start(config: str, env: dict[str, str] | None = None,
-                        policy: RetryPolicy = FAST_RETRIES) -> RunningBot:
+        async def start(
+            config: str, env: dict[str, str] | None = None, policy: RetryPolicy = FAST_RETRIES
+        ) -> RunningBot:
             (tmp_path / "ticketbot.toml").write_text(
-                '[ticketbot]\nadmins = ["UANA"]\n\n' + config, encoding="utf-8")
+                '[ticketbot]\nadmins = ["UANA"]\n\n' + config, encoding="utf-8"
+            )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
             deps = await stack.enter_async_context(open_deps(settings, policy))
             runner = web.AppRunner(build_web_app(build_app(deps), deps), access_log=None)

@@ -8,8 +8,9 @@ from typing import Any
 from tests.conftest import RunningBot
 
 
-async def open_form(bot: RunningBot, text: str = "", *, user: str = "UANA",
-                    channel: str = "C0GENERAL") -> str:
+async def open_form(
+    bot: RunningBot, text: str = "", *, user: str = "UANA", channel: str = "C0GENERAL"
+) -> str:
     """Run /ticket and return the id of the modal once it shows a provider's form."""
     response = await bot.driver.command(text, user=user, channel=channel)
     assert response.status_code == 200

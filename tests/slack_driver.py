@@ -66,9 +66,15 @@ class SlackDriver:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def send(self, body: bytes, content_type: str, *, timestamp: int | None = None,
-                   signature: str | None = None, headers: dict[str, str] | None = None,
-                   ) -> httpx.Response:
+    async def send(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         ts = int(time.time()) if timestamp is None else timestamp
         sent_headers = {
             "Content-Type": content_type,
@@ -76,17 +82,26 @@ class SlackDriver:
             "X-Slack-Signature": signature or sign(body, ts),
             **(headers or {}),
         }
-        return await self.http.post(f"{self.bot_url}/slack/events", content=body,
-                                    headers=sent_headers)
+        return await self.http.post(
+            f"{self.bot_url}/slack/events", content=body, headers=sent_headers
+        )
 
-    async def command(self, text: str = "", *, user: str = "UANA",
-                      channel: str = "C0GENERAL") -> httpx.Response:
+    async def command(
+        self, text: str = "", *, user: str = "UANA", channel: str = "C0GENERAL"
+    ) -> httpx.Response:
         form = {
-            "token": "legacy-verification-token", "team_id": TEAM, "team_domain": "fake",
-            "channel_id": channel, "channel_name": "general", "user_id": user,
+            "token": "legacy-verification-token",
+            "team_id": TEAM,
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
             "user_name": self.slack.users.get(user, {}).get("name", user),
-            "command": "/ticket", "text": text, "api_app_id": "A0TICKET",
-            "response_url": self.slack.response_url(), "trigger_id": self.slack.trigger(),
+            "command": "/ticket",
+            "text": text,
+            "api_app_id": "A0TICKET",
+            "response_url": self.slack.response_url(),
+            "trigger_id": self.slack.trigger(),
         }
         return await self.send(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
@@ -98,43 +113,78 @@ class SlackDriver:
         name = self.slack.users.get(user, {}).get("name", user)
         return {"id": user, "username": name, "name": name, "team_id": TEAM}
 
-    async def submit(self, view_id: str, values: dict[str, str], *, user: str = "UANA",
-                     view: dict[str, Any] | None = None) -> httpx.Response:
+    async def submit(
+        self,
+        view_id: str,
+        values: dict[str, str],
+        *,
+        user: str = "UANA",
+        view: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         """Submit the modal as it currently is in the fake (or ``view``), ``values`` typed in."""
         view = dict(view or self.slack.view(view_id))
         view["state"] = {"values": fill(view, values)}
-        return await self.interact({
-            "type": "view_submission", "team": {"id": TEAM, "domain": "fake"},
-            "user": self._user(user), "api_app_id": "A0TICKET",
-            "trigger_id": self.slack.trigger(), "view": view,
-        })
+        return await self.interact(
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM, "domain": "fake"},
+                "user": self._user(user),
+                "api_app_id": "A0TICKET",
+                "trigger_id": self.slack.trigger(),
+                "view": view,
+            }
+        )
 
-    async def pick(self, view_id: str, block_id: str, action_id: str, value: str,
-                   values: dict[str, str] | None = None, *, user: str = "UANA",
-                   ) -> httpx.Response:
+    async def pick(
+        self,
+        view_id: str,
+        block_id: str,
+        action_id: str,
+        value: str,
+        values: dict[str, str] | None = None,
+        *,
+        user: str = "UANA",
+    ) -> httpx.Response:
         """Choose ``value`` in a dispatch_action select of the modal."""
         view = dict(self.slack.view(view_id))
         typed = {**(values or {}), block_id: value}
         view["state"] = {"values": fill(view, typed)}
         element = view["state"]["values"][block_id][action_id]
-        return await self.interact({
-            "type": "block_actions", "team": {"id": TEAM, "domain": "fake"},
-            "user": self._user(user), "api_app_id": "A0TICKET",
-            "trigger_id": self.slack.trigger(),
-            "container": {"type": "view", "view_id": view_id}, "view": view,
-            "actions": [{"action_id": action_id, "block_id": block_id, **element,
-                         "action_ts": f"{time.time():.6f}"}],
-        })
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM, "domain": "fake"},
+                "user": self._user(user),
+                "api_app_id": "A0TICKET",
+                "trigger_id": self.slack.trigger(),
+                "container": {"type": "view", "view_id": view_id},
+                "view": view,
+                "actions": [
+                    {
+                        "action_id": action_id,
+                        "block_id": block_id,
+                        **element,
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            }
+        )
 
 
-def shortcut_payload(slack: FakeSlack, message: dict[str, Any], *, channel: str = "C0GENERAL",
-                     user: str = "UANA") -> dict[str, Any]:
+def shortcut_payload(
+    slack: FakeSlack, message: dict[str, Any], *, channel: str = "C0GENERAL", user: str = "UANA"
+) -> dict[str, Any]:
     """A message_action payload, as Slack sends for a message shortcut."""
     name = slack.users.get(user, {}).get("name", user)
     return {
-        "type": "message_action", "callback_id": "file_ticket", "team": {"id": TEAM},
+        "type": "message_action",
+        "callback_id": "file_ticket",
+        "team": {"id": TEAM},
         "channel": {"id": channel, "name": "general"},
         "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
-        "message": message, "message_ts": message["ts"], "trigger_id": slack.trigger(),
-        "response_url": slack.response_url(), "action_ts": f"{time.time():.6f}",
+        "message": message,
+        "message_ts": message["ts"],
+        "trigger_id": slack.trigger(),
+        "response_url": slack.response_url(),
+        "action_ts": f"{time.time():.6f}",
     }

@@ -6,18 +6,22 @@ import json
 from typing import Any
 
 from tests.conftest import RunningBot
-from tests.flows import modal_text, open_form
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
+from tests.flows import modal_text, open_form
 
-FILLED = {"department": "vps", "subject": "db1 unreachable", "description": "Ping fails.",
-          "priority": "high", "cc": "ops@example.com, oncall@example.com"}
+FILLED = {
+    "department": "vps",
+    "subject": "db1 unreachable",
+    "description": "Ping fails.",
+    "priority": "high",
+    "cc": "ops@example.com, oncall@example.com",
+}
 
 
-
-
-async def test_files_a_ticket_and_posts_the_card(hostup_bot: RunningBot, hostup: FakeHostUp,
-                                                 slack: FakeSlack) -> None:
+async def test_files_a_ticket_and_posts_the_card(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     # departments were not cached: a loading view first, then the form
     assert "Loading" in modal_text(slack.calls_to("views.open")[0]["view"])
@@ -40,7 +44,8 @@ async def test_files_a_ticket_and_posts_the_card(hostup_bot: RunningBot, hostup:
     assert card["channel"] == "C0GENERAL"
     assert card["text"] == (
         "<https://cloud.hostup.se/support/tickets/" + ticket["id"] + "|HostUp ticket #10001>"
-        " · high · db1 unreachable · filed by <@UANA>")
+        " · high · db1 unreachable · filed by <@UANA>"
+    )
     final = await slack.wait_for("views.update", count=2)
     assert "#10001" in modal_text(final[-1]["view"])
 
@@ -54,26 +59,44 @@ def card_ts(slack: FakeSlack) -> str:
     return str(slack.channels["C0GENERAL"].messages[-1]["ts"])
 
 
-async def test_inline_errors_before_anything_is_sent(hostup_bot: RunningBot,
-                                                     hostup: FakeHostUp) -> None:
+async def test_inline_errors_before_anything_is_sent(
+    hostup_bot: RunningBot, hostup: FakeHostUp
+) -> None:
     view_id = await open_form(hostup_bot)
-    response = await hostup_bot.driver.submit(view_id, {
-        **FILLED, "priority": "critical", "cc": "ops@example.com, not-an-email",
-        "service_type": "vps"})
-    assert response.json() == {"response_action": "errors", "errors": {
-        "field:critical_reason": "Critical tickets need a reason: the customer impact.",
-        "field:cc": "Not an e-mail address: not-an-email",
-        "field:service_id": "Give the linked service's ID.",
-    }}
+    response = await hostup_bot.driver.submit(
+        view_id,
+        {
+            **FILLED,
+            "priority": "critical",
+            "cc": "ops@example.com, not-an-email",
+            "service_type": "vps",
+        },
+    )
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {
+            "field:critical_reason": "Critical tickets need a reason: the customer impact.",
+            "field:cc": "Not an e-mail address: not-an-email",
+            "field:service_id": "Give the linked service's ID.",
+        },
+    }
     assert not [r for r in hostup.requests if r.method == "POST"]
 
 
 async def test_critical_with_reason_and_linked_service_reach_hostup(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
-    await hostup_bot.driver.submit(view_id, {
-        **FILLED, "priority": "critical", "critical_reason": "All customers are down",
-        "service_type": "vps", "service_id": "vps_01hx"})
+    await hostup_bot.driver.submit(
+        view_id,
+        {
+            **FILLED,
+            "priority": "critical",
+            "critical_reason": "All customers are down",
+            "service_type": "vps",
+            "service_id": "vps_01hx",
+        },
+    )
     await slack.wait_for("chat.postMessage")
     sent = [r for r in hostup.requests if r.method == "POST"][0].body
     assert sent["criticalReason"] == "All customers are down"
@@ -81,7 +104,8 @@ async def test_critical_with_reason_and_linked_service_reach_hostup(
 
 
 async def test_provider_field_errors_come_back_on_the_fields_with_the_draft(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     hostup.departments.pop(1)  # "vps" disappears between opening the form and submitting
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -95,7 +119,8 @@ async def test_provider_field_errors_come_back_on_the_fields_with_the_draft(
 
 
 async def test_resubmitting_after_a_rejection_files_once(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     hostup.fail(status=400, path_contains="/support/tickets")
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -105,8 +130,9 @@ async def test_resubmitting_after_a_rejection_files_once(
     assert len(hostup.tickets) == 1
 
 
-async def test_double_click_files_one_ticket(hostup_bot: RunningBot, hostup: FakeHostUp,
-                                             slack: FakeSlack) -> None:
+async def test_double_click_files_one_ticket(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     form = dict(slack.view(view_id))
     hostup.latency = 0.2
@@ -121,8 +147,9 @@ async def test_double_click_files_one_ticket(hostup_bot: RunningBot, hostup: Fak
     assert "already filed" in modal_text(late.json()["view"])
 
 
-async def test_rate_limit_waits_for_retry_after(hostup_bot: RunningBot, hostup: FakeHostUp,
-                                                slack: FakeSlack) -> None:
+async def test_rate_limit_waits_for_retry_after(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     hostup.fail(status=429, retry_after=1, path_contains="/support/tickets")
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -132,7 +159,8 @@ async def test_rate_limit_waits_for_retry_after(hostup_bot: RunningBot, hostup: 
 
 
 async def test_server_errors_are_retried_then_reported_with_the_draft(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     hostup.fail(status=500, times=3, path_contains="/support/tickets")
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -145,7 +173,8 @@ async def test_server_errors_are_retried_then_reported_with_the_draft(
 
 
 async def test_timeout_after_sending_is_not_retried_blindly(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     view_id = await open_form(hostup_bot)
     hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # created, answer too late
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -154,8 +183,9 @@ async def test_timeout_after_sending_is_not_retried_blindly(
     assert len(hostup.tickets) == 1  # no twin from a blind retry
 
 
-async def test_bad_credentials_tell_admins_which(make_bot: Any, hostup: FakeHostUp,
-                                                 slack: FakeSlack) -> None:
+async def test_bad_credentials_tell_admins_which(
+    make_bot: Any, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     from tests.conftest import hostup_table
 
     hostup.keys = {"hostup-test-key-3f9a": frozenset({"read:account"})}  # no write:support
@@ -169,8 +199,9 @@ async def test_bad_credentials_tell_admins_which(make_bot: Any, hostup: FakeHost
     assert "hostup-test-key-3f9a" not in json.dumps(slack.calls_to("views.update"))
 
 
-async def test_non_admins_do_not_see_the_admin_detail(make_bot: Any, hostup: FakeHostUp,
-                                                      slack: FakeSlack) -> None:
+async def test_non_admins_do_not_see_the_admin_detail(
+    make_bot: Any, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     from tests.conftest import hostup_table
 
     slack.add_user("UBOB", "bob", "Bob", "bob@example.com")
@@ -185,16 +216,15 @@ async def test_non_admins_do_not_see_the_admin_detail(make_bot: Any, hostup: Fak
     assert "credentials were refused" in text and "For admins" not in text
 
 
-async def test_subject_words_jump_to_the_provider(hostup_bot: RunningBot,
-                                                  slack: FakeSlack) -> None:
+async def test_subject_words_jump_to_the_provider(hostup_bot: RunningBot, slack: FakeSlack) -> None:
     view_id = await open_form(hostup_bot, "HostUp disk full on <!channel> db1")
     text = slack.view_text(view_id)
     assert "disk full on <!channel> db1" in text  # an input's value, not posted text
 
 
-async def test_forms_open_at_once_once_lookups_are_cached(hostup_bot: RunningBot,
-                                                          hostup: FakeHostUp,
-                                                          slack: FakeSlack) -> None:
+async def test_forms_open_at_once_once_lookups_are_cached(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     await open_form(hostup_bot)
     hostup.latency = 2.5  # a slow provider must not delay the next modal
     await hostup_bot.driver.command("")
@@ -203,8 +233,9 @@ async def test_forms_open_at_once_once_lookups_are_cached(hostup_bot: RunningBot
     assert not slack.rejected
 
 
-async def test_card_lands_after_joining_a_public_channel(hostup_bot: RunningBot,
-                                                         slack: FakeSlack) -> None:
+async def test_card_lands_after_joining_a_public_channel(
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
     slack.add_channel("C0OPS", "ops", members={"UANA"})
     view_id = await open_form(hostup_bot, channel="C0OPS")
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -213,8 +244,9 @@ async def test_card_lands_after_joining_a_public_channel(hostup_bot: RunningBot,
     assert slack.channels["C0OPS"].messages
 
 
-async def test_private_channel_falls_back_to_an_ephemeral_reply(hostup_bot: RunningBot,
-                                                                slack: FakeSlack) -> None:
+async def test_private_channel_falls_back_to_an_ephemeral_reply(
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
     slack.add_channel("G0SECRET", "secret", private=True, members={"UANA"})
     view_id = await open_form(hostup_bot, channel="G0SECRET")
     await hostup_bot.driver.submit(view_id, FILLED)
@@ -226,8 +258,7 @@ async def test_private_channel_falls_back_to_an_ephemeral_reply(hostup_bot: Runn
     assert not slack.channels["G0SECRET"].messages
 
 
-async def test_user_text_is_escaped_in_the_card(hostup_bot: RunningBot,
-                                                slack: FakeSlack) -> None:
+async def test_user_text_is_escaped_in_the_card(hostup_bot: RunningBot, slack: FakeSlack) -> None:
     view_id = await open_form(hostup_bot)
     await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "<!channel> & <@U999|x>"})
     card = (await slack.wait_for("chat.postMessage"))[0]

@@ -8,14 +8,17 @@ from tests.fakes.slack_api import FakeSlack
 from tests.slack_driver import shortcut_payload
 
 ALERT = {
-    "type": "message", "ts": "1732350000.000100", "user": "UALERT",
+    "type": "message",
+    "ts": "1732350000.000100",
+    "user": "UALERT",
     "text": "*[FIRING:1] DiskFull* on <https://grafana.example.com/d/1|db1> &amp; <!channel>\n"
-            "Disk usage is 97% on /var/lib/postgresql",
+    "Disk usage is 97% on /var/lib/postgresql",
 }
 
 
 async def test_shortcut_prefills_and_answers_in_the_thread(
-        hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
     response = await hostup_bot.driver.interact(shortcut_payload(slack, ALERT))
     assert (response.status_code, response.text) == (200, "")
     view_id = await slack.wait_for_view("field:subject")
@@ -30,7 +33,8 @@ async def test_shortcut_prefills_and_answers_in_the_thread(
 
 
 async def test_shortcut_on_a_reply_answers_in_the_same_thread(
-        hostup_bot: RunningBot, slack: FakeSlack) -> None:
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
     reply = {**ALERT, "ts": "1732350100.000200", "thread_ts": ALERT["ts"]}
     await hostup_bot.driver.interact(shortcut_payload(slack, reply))
     view_id = await slack.wait_for_view("field:subject")

@@ -9,8 +9,16 @@ from tests.conftest import RunningBot
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_driver import sign
 
-BODY = urlencode({"command": "/ticket", "text": "", "team_id": "T0001", "user_id": "UANA",
-                  "channel_id": "C0GENERAL", "trigger_id": "1.2.x"}).encode()
+BODY = urlencode(
+    {
+        "command": "/ticket",
+        "text": "",
+        "team_id": "T0001",
+        "user_id": "UANA",
+        "channel_id": "C0GENERAL",
+        "trigger_id": "1.2.x",
+    }
+).encode()
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -22,8 +30,9 @@ async def test_bad_signature_is_refused(hostup_bot: RunningBot, slack: FakeSlack
 
 async def test_signature_with_another_secret_is_refused(hostup_bot: RunningBot) -> None:
     ts = int(time.time())
-    response = await hostup_bot.driver.send(BODY, FORM, timestamp=ts,
-                                            signature=sign(BODY, ts, "not-our-secret"))
+    response = await hostup_bot.driver.send(
+        BODY, FORM, timestamp=ts, signature=sign(BODY, ts, "not-our-secret")
+    )
     assert response.status_code == 401
 
 
@@ -35,8 +44,9 @@ async def test_stale_timestamp_is_refused_even_when_signed(hostup_bot: RunningBo
 
 async def test_tampered_body_is_refused(hostup_bot: RunningBot) -> None:
     ts = int(time.time())
-    response = await hostup_bot.driver.send(BODY + b"&text=x", FORM, timestamp=ts,
-                                            signature=sign(BODY, ts))
+    response = await hostup_bot.driver.send(
+        BODY + b"&text=x", FORM, timestamp=ts, signature=sign(BODY, ts)
+    )
     assert response.status_code == 401
 
 

@@ -25,8 +25,14 @@ async def test_migrates_an_empty_file_and_is_private(tmp_path: Path) -> None:
 
 async def test_reopening_keeps_rows(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "t.db")
-    await store.set_requester_link(team_id="T", user_id="U", provider="p", requester_id="42",
-                                   source="admin", created_by="UADMIN")
+    await store.set_requester_link(
+        team_id="T",
+        user_id="U",
+        provider="p",
+        requester_id="42",
+        source="admin",
+        created_by="UADMIN",
+    )
     await store.close()
     store = await Store.open(tmp_path / "t.db")
     try:
@@ -37,21 +43,40 @@ async def test_reopening_keeps_rows(tmp_path: Path) -> None:
 
 async def test_a_submission_key_is_stored_once_and_claimed_once(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "t.db")
-    draft = Draft(provider="p", values={"subject": "s"}, context=ModalContext(),
-                  filer=Filer(team_id="T", user_id="U", name="u")).model_dump_json()
+    draft = Draft(
+        provider="p",
+        values={"subject": "s"},
+        context=ModalContext(),
+        filer=Filer(team_id="T", user_id="U", name="u"),
+    ).model_dump_json()
     try:
         first, created = await store.begin_submission(
-            key="V1", team_id="T", user_id="U", provider="p", channel_id="C", thread_ts=None,
-            draft=draft)
+            key="V1",
+            team_id="T",
+            user_id="U",
+            provider="p",
+            channel_id="C",
+            thread_ts=None,
+            draft=draft,
+        )
         again, created_again = await store.begin_submission(
-            key="V1", team_id="T", user_id="U", provider="p", channel_id="C", thread_ts=None,
-            draft=draft)
+            key="V1",
+            team_id="T",
+            user_id="U",
+            provider="p",
+            channel_id="C",
+            thread_ts=None,
+            draft=draft,
+        )
         assert created and not created_again and first.id == again.id
         assert await store.claim_submission(first.id, draft)
         assert not await store.claim_submission(first.id, draft)  # already filing
         record = await store.record_ticket(
-            submission=first, ref=TicketRef(provider="p", id="x1", number="7"), subject="s",
-            priority=None)
+            submission=first,
+            ref=TicketRef(provider="p", id="x1", number="7"),
+            subject="s",
+            priority=None,
+        )
         done = await store.submission_by_key("V1")
         assert done is not None and done.state is SubmissionState.FILED
         assert done.ticket_id == record.id and record.number == "7"

@@ -15,11 +15,17 @@ def choices(values: Iterable[str] | Mapping[str, str]) -> tuple[Choice, ...]:
 
 
 def subject(
-    *, max_length: int | None, min_length: int | None = None, hint: str | None = None
+    *,
+    max_length: int | None,
+    min_length: int | None = None,
+    hint: str | None = None,
+    required: bool = True,
+    label: str = "Subject",
 ) -> FormField:
     return FormField(
         key=CommonField.SUBJECT,
-        label="Subject",
+        label=label,
+        required=required,
         min_length=min_length,
         max_length=max_length,
         hint=hint,

@@ -187,7 +187,12 @@ class IspCrmProvider:
         cfg = self.config
         form_fields = [
             FormField(key="subject_id", label="Topic", kind=FieldKind.SELECT, choices=subjects),
-            fields.subject(max_length=200, hint="Sent as the first line of the message."),
+            fields.subject(
+                max_length=200,
+                required=False,
+                label="Summary",
+                hint="Optional; sent as the first line of the message.",
+            ),
             fields.description(),
             FormField(
                 key="priority",

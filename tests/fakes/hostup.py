@@ -20,22 +20,44 @@ API_KEY = "hostup-test-key-3f9a"
 ALL_SCOPES = frozenset({"write:support", "read:support", "read:account"})
 PRIORITIES = {"low", "medium", "high", "urgent", "critical"}
 SERVICE_TYPES = {"domain", "hosting", "vps", "other"}
-FIELDS = {"departmentSlug", "subject", "message", "priority", "ccEmails", "context",
-          "aiSummary", "aiHelpful", "criticalReason"}
+FIELDS = {
+    "departmentSlug",
+    "subject",
+    "message",
+    "priority",
+    "ccEmails",
+    "context",
+    "aiSummary",
+    "aiHelpful",
+    "criticalReason",
+}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-TITLES = {400: ("invalid_request", "Invalid request"), 401: ("unauthorized", "Unauthorized"),
-          403: ("forbidden", "Forbidden"), 404: ("not_found", "Not found"),
-          429: ("rate_limit_exceeded", "Too many requests"),
-          500: ("internal_error", "Internal server error")}
+TITLES = {
+    400: ("invalid_request", "Invalid request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    429: ("rate_limit_exceeded", "Too many requests"),
+    500: ("internal_error", "Internal server error"),
+}
 
 
-def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None,
-            instance: str = "/api/v2/resource") -> dict[str, Any]:
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    instance: str = "/api/v2/resource",
+) -> dict[str, Any]:
     code, title = TITLES[status]
     body: dict[str, Any] = {
-        "type": f"https://developer.hostup.se/errors/{code}", "title": title, "status": status,
-        "detail": detail, "code": code, "instance": instance,
-        "requestId": "req_01hxa3b4c5d6e7f8g9h0j1k2m3", "timestamp": "2026-04-27T12:34:56.000Z",
+        "type": f"https://developer.hostup.se/errors/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+        "requestId": "req_01hxa3b4c5d6e7f8g9h0j1k2m3",
+        "timestamp": "2026-04-27T12:34:56.000Z",
     }
     if errors is not None:
         body["errors"] = errors
@@ -45,19 +67,33 @@ def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None
 @dataclass
 class FakeHostUp(FakeServer):
     keys: dict[str, frozenset[str]] = field(default_factory=lambda: {API_KEY: ALL_SCOPES})
-    departments: list[dict[str, str]] = field(default_factory=lambda: [
-        {"slug": "general-web-hosting", "displayName": "Web hosting", "description": "",
-         "email": "support@hostup.se"},
-        {"slug": "vps", "displayName": "VPS", "description": "", "email": "vps@hostup.se"},
-        {"slug": "billing", "displayName": "Billing", "description": "",
-         "email": "billing@hostup.se"},
-    ])
+    departments: list[dict[str, str]] = field(
+        default_factory=lambda: [
+            {
+                "slug": "general-web-hosting",
+                "displayName": "Web hosting",
+                "description": "",
+                "email": "support@hostup.se",
+            },
+            {"slug": "vps", "displayName": "VPS", "description": "", "email": "vps@hostup.se"},
+            {
+                "slug": "billing",
+                "displayName": "Billing",
+                "description": "",
+                "email": "billing@hostup.se",
+            },
+        ]
+    )
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(10001))
 
     def error_body(self, status: int) -> dict[str, Any]:
-        return problem(status, "An unexpected error occurred." if status >= 500 else
-                       "Too many requests. Retry after the limit resets.")
+        return problem(
+            status,
+            "An unexpected error occurred."
+            if status >= 500
+            else "Too many requests. Retry after the limit resets.",
+        )
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v2/support/departments", self._departments)
@@ -68,14 +104,16 @@ class FakeHostUp(FakeServer):
 
     def _auth(self, request: web.Request, scope: str) -> web.Response | None:
         header = request.headers.get("Authorization", "")
-        scopes = self.keys.get(header.removeprefix("Bearer ")) if header.startswith(
-            "Bearer ") else None
+        scopes = (
+            self.keys.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+        )
         if scopes is None:
             return web.json_response(problem(401, "Authentication is required."), status=401)
         if scope not in scopes:
-            return web.json_response(problem(
-                403, "The caller lacks a required scope or does not own the resource."),
-                status=403)
+            return web.json_response(
+                problem(403, "The caller lacks a required scope or does not own the resource."),
+                status=403,
+            )
         return None
 
     async def _departments(self, request: web.Request) -> web.Response:
@@ -90,8 +128,7 @@ class FakeHostUp(FakeServer):
 
         if not isinstance(body, dict):
             return [bad("", "The request body must be a JSON object.")]
-        errors = [bad(f"/{key}", f"`{key}` is not accepted.") for key in body
-                  if key not in FIELDS]
+        errors = [bad(f"/{key}", f"`{key}` is not accepted.") for key in body if key not in FIELDS]
         slugs = {d["slug"] for d in self.departments}
         if not body.get("departmentSlug"):
             errors.append(bad("/departmentSlug", "`departmentSlug` is required."))
@@ -110,8 +147,11 @@ class FakeHostUp(FakeServer):
             if not isinstance(cc, list):
                 errors.append(bad("/ccEmails", "Must be an array."))
             else:
-                errors += [bad(f"/ccEmails/{i}", "Must be an e-mail address.")
-                           for i, e in enumerate(cc) if not EMAIL.match(str(e))]
+                errors += [
+                    bad(f"/ccEmails/{i}", "Must be an e-mail address.")
+                    for i, e in enumerate(cc)
+                    if not EMAIL.match(str(e))
+                ]
         context = body.get("context")
         if context is not None:
             if not isinstance(context, dict):
@@ -130,18 +170,29 @@ class FakeHostUp(FakeServer):
         if denied := self._auth(request, "write:support"):
             return denied
         if errors := self._check(body):
-            return web.json_response(problem(400, "The request body failed validation.",
-                                             errors), status=400)
+            return web.json_response(
+                problem(400, "The request body failed validation.", errors), status=400
+            )
         number = next(self._numbers)
         ticket_id = f"tkt_{number:026d}"
         ticket = {
-            "id": ticket_id, "number": str(number), "subject": body["subject"],
-            "body": body["message"], "status": "open", "priority": body.get("priority", "low"),
-            "departmentSlug": body["departmentSlug"], "departmentName": "Dept",
-            "createdAt": "2026-11-23T10:00:00.000Z", "updatedAt": "2026-11-23T10:00:00.000Z",
-            "lastMessageAt": "2026-11-23T10:00:00.000Z", "ccEmails": body.get("ccEmails", []),
-            "requesterName": "Jane Example", "messageCount": 1, "linkedServices": [],
-            "attachments": [], "messages": [],
+            "id": ticket_id,
+            "number": str(number),
+            "subject": body["subject"],
+            "body": body["message"],
+            "status": "open",
+            "priority": body.get("priority", "low"),
+            "departmentSlug": body["departmentSlug"],
+            "departmentName": "Dept",
+            "createdAt": "2026-11-23T10:00:00.000Z",
+            "updatedAt": "2026-11-23T10:00:00.000Z",
+            "lastMessageAt": "2026-11-23T10:00:00.000Z",
+            "ccEmails": body.get("ccEmails", []),
+            "requesterName": "Jane Example",
+            "messageCount": 1,
+            "linkedServices": [],
+            "attachments": [],
+            "messages": [],
             "x-new-field": "unknown fields must be tolerated",
         }
         self.tickets[ticket_id] = ticket
@@ -151,8 +202,10 @@ class FakeHostUp(FakeServer):
         await self.record(request)
         if denied := self._auth(request, "read:support"):
             return denied
-        items = [{k: v for k, v in t.items() if k not in ("body", "messages")}
-                 for t in reversed(self.tickets.values())]
+        items = [
+            {k: v for k, v in t.items() if k not in ("body", "messages")}
+            for t in reversed(self.tickets.values())
+        ]
         return web.json_response({"tickets": items, "nextCursor": None})
 
     async def _get(self, request: web.Request) -> web.Response:
@@ -161,8 +214,9 @@ class FakeHostUp(FakeServer):
             return denied
         ticket = self.tickets.get(request.match_info["id"])
         if ticket is None:
-            return web.json_response(problem(404, "The requested resource could not be found."),
-                                     status=404)
+            return web.json_response(
+                problem(404, "The requested resource could not be found."), status=404
+            )
         return web.json_response(ticket)
 
     async def _reply(self, request: web.Request) -> web.Response:
@@ -173,11 +227,29 @@ class FakeHostUp(FakeServer):
         if ticket is None:
             return web.json_response(problem(404, "Not found."), status=404)
         if not isinstance(body, dict) or not str(body.get("message") or "").strip():
-            return web.json_response(problem(400, "The request body failed validation.", [
-                {"pointer": "/message", "detail": "`message` is required.",
-                 "code": "invalid_request"}]), status=400)
-        message = {"id": f"tmsg_{len(ticket['messages']) + 1}", "ticketId": ticket["id"],
-                   "sentAt": None, "body": body["message"], "sender": "customer",
-                   "senderName": "Jane Example", "encrypted": False, "attachments": []}
+            return web.json_response(
+                problem(
+                    400,
+                    "The request body failed validation.",
+                    [
+                        {
+                            "pointer": "/message",
+                            "detail": "`message` is required.",
+                            "code": "invalid_request",
+                        }
+                    ],
+                ),
+                status=400,
+            )
+        message = {
+            "id": f"tmsg_{len(ticket['messages']) + 1}",
+            "ticketId": ticket["id"],
+            "sentAt": None,
+            "body": body["message"],
+            "sender": "customer",
+            "senderName": "Jane Example",
+            "encrypted": False,
+            "attachments": [],
+        }
         ticket["messages"].append(message)
         return web.json_response(message, status=201)

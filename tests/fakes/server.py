@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class FakeServer:
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     latency: float = 0.0
+    # rewrites successful JSON answers (e.g. drop a required field) to test tolerance
+    mangle: Callable[[Any], Any] | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -79,13 +82,22 @@ class FakeServer:
                 raise web.HTTPInternalServerError  # never reaches the client
             if failure.status is not None:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-                return web.json_response(self.error_body(failure.status),
-                                         status=failure.status, headers=headers)
+                return web.json_response(
+                    self.error_body(failure.status), status=failure.status, headers=headers
+                )
             response = await handler(request)
             if failure.delay_after:
                 await asyncio.sleep(failure.delay_after)
             return response
-        return await handler(request)
+        response = await handler(request)
+        if (
+            self.mangle is not None
+            and isinstance(response, web.Response)
+            and (response.status < 300 and response.content_type == "application/json")
+        ):
+            assert response.text is not None
+            return web.json_response(self.mangle(json.loads(response.text)), status=response.status)
+        return response
 
     async def start(self) -> str:
         app = web.Application(middlewares=[self._switches])
@@ -119,8 +131,11 @@ async def _form(request: web.Request) -> dict[str, Any]:
     data = await request.post()
     for key in data:
         values = data.getall(key)
-        parsed = [v if isinstance(v, str) else {"filename": v.filename,
-                                                "content": v.file.read(),
-                                                "content_type": v.content_type} for v in values]
+        parsed = [
+            v
+            if isinstance(v, str)
+            else {"filename": v.filename, "content": v.file.read(), "content_type": v.content_type}
+            for v in values
+        ]
         form[key] = parsed if key.endswith("[]") else parsed[0]
     return form

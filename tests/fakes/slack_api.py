@@ -57,8 +57,9 @@ class FakeSlack(FakeServer):
 
     # --- set-up helpers ----------------------------------------------------------------------
 
-    def add_channel(self, cid: str, name: str, *, private: bool = False,
-                    members: set[str] | None = None) -> Channel:
+    def add_channel(
+        self, cid: str, name: str, *, private: bool = False, members: set[str] | None = None
+    ) -> Channel:
         channel = Channel(cid, name, private, set(members or ()))
         self.channels[cid] = channel
         return channel
@@ -67,8 +68,14 @@ class FakeSlack(FakeServer):
         profile: dict[str, Any] = {"display_name": name, "real_name": real_name}
         if email:
             profile["email"] = email
-        self.users[uid] = {"id": uid, "team_id": TEAM, "name": name, "real_name": real_name,
-                           "profile": profile, "is_bot": False}
+        self.users[uid] = {
+            "id": uid,
+            "team_id": TEAM,
+            "name": name,
+            "real_name": real_name,
+            "profile": profile,
+            "is_bot": False,
+        }
 
     def trigger(self) -> str:
         """A fresh trigger_id, as Slack puts in a command or shortcut payload."""
@@ -85,19 +92,23 @@ class FakeSlack(FakeServer):
         """The calls to ``method`` that Slack accepted (rejected ones are in ``rejected``)."""
         return [c.args for c in self.calls if c.method == method and c.ok]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,
-                       **match: Any) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5.0, **match: Any
+    ) -> list[dict[str, Any]]:
         """Wait until ``count`` calls to ``method`` (whose args include ``match``) arrived."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [a for a in self.calls_to(method)
-                     if all(a.get(k) == v for k, v in match.items())]
+            found = [
+                a for a in self.calls_to(method) if all(a.get(k) == v for k, v in match.items())
+            ]
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
                 seen = [c.method for c in self.calls]
-                raise AssertionError(f"no {count}× {method} {match} within {timeout}s; saw {seen}"
-                                     f"; rejected {self.rejected}")
+                raise AssertionError(
+                    f"no {count}× {method} {match} within {timeout}s; saw {seen}"
+                    f"; rejected {self.rejected}"
+                )
             await asyncio.sleep(0.01)
 
     def view(self, view_id: str) -> dict[str, Any]:
@@ -168,8 +179,14 @@ class FakeSlack(FakeServer):
         return web.json_response(body)
 
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://fake.slack.com/", "team": "Fake", "user": "ticketbot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": "BBOT"}
+        return {
+            "url": "https://fake.slack.com/",
+            "team": "Fake",
+            "user": "ticketbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "BBOT",
+        }
 
     def _use_trigger(self, trigger_id: Any) -> None:
         entry = self._triggers.get(str(trigger_id))
@@ -185,8 +202,13 @@ class FakeSlack(FakeServer):
     def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
         check_view(view)
         view_id = view_id or f"V{next(self._seq):08d}"
-        stored = {**view, "id": view_id, "hash": f"{time.time():.6f}.{next(self._seq)}",
-                  "team_id": TEAM, "state": {"values": {}}}
+        stored = {
+            **view,
+            "id": view_id,
+            "hash": f"{time.time():.6f}.{next(self._seq)}",
+            "team_id": TEAM,
+            "state": {"values": {}},
+        }
         self.views[view_id] = stored
         return {"view": stored}
 
@@ -205,8 +227,9 @@ class FakeSlack(FakeServer):
     def _channel_for_post(self, channel_id: Any) -> Channel:
         cid = str(channel_id)
         if cid in self.users:  # posting to a user id opens the bot's DM with them
-            return self.channels.setdefault(f"D{cid}", Channel(f"D{cid}", cid, True,
-                                                                {BOT_USER, cid}))
+            return self.channels.setdefault(
+                f"D{cid}", Channel(f"D{cid}", cid, True, {BOT_USER, cid})
+            )
         channel = self.channels.get(cid)
         if channel is None or (channel.private and BOT_USER not in channel.members):
             raise SlackError("channel_not_found")
@@ -218,8 +241,13 @@ class FakeSlack(FakeServer):
         channel = self._channel_for_post(args.get("channel"))
         check_message(args.get("text"), args.get("blocks"))
         ts = f"{time.time():.6f}"
-        message = {"ts": ts, "text": args.get("text"), "blocks": args.get("blocks"),
-                   "thread_ts": args.get("thread_ts"), "user": BOT_USER}
+        message = {
+            "ts": ts,
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "thread_ts": args.get("thread_ts"),
+            "user": BOT_USER,
+        }
         channel.messages.append(message)
         return {"channel": channel.id, "ts": ts, "message": message}
 
@@ -239,8 +267,10 @@ class FakeSlack(FakeServer):
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         cid, ts = args.get("channel"), str(args.get("message_ts"))
-        return {"channel": cid, "permalink": f"https://fake.slack.com/archives/{cid}/p"
-                                             f"{ts.replace('.', '')}"}
+        return {
+            "channel": cid,
+            "permalink": f"https://fake.slack.com/archives/{cid}/p{ts.replace('.', '')}",
+        }
 
     def _conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))

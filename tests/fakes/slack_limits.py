@@ -9,9 +9,20 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-INPUT_ELEMENTS = {"plain_text_input", "static_select", "number_input", "email_text_input",
-                  "checkboxes", "external_select", "users_select", "conversations_select",
-                  "multi_static_select", "radio_buttons", "datepicker", "url_text_input"}
+INPUT_ELEMENTS = {
+    "plain_text_input",
+    "static_select",
+    "number_input",
+    "email_text_input",
+    "checkboxes",
+    "external_select",
+    "users_select",
+    "conversations_select",
+    "multi_static_select",
+    "radio_buttons",
+    "datepicker",
+    "url_text_input",
+}
 
 
 class LimitError(Exception):
