@@ -32,7 +32,7 @@ async def test_files_a_ticket_and_posts_the_card(
 
     card = (await slack.wait_for("chat.postMessage"))[0]
     (ticket,) = hostup.tickets.values()
-    sent = [r for r in hostup.requests if r.method == "POST"][0]
+    sent = next(r for r in hostup.requests if r.method == "POST")
     assert sent.headers["Authorization"] == "Bearer hostup-test-key-3f9a"
     assert sent.body["departmentSlug"] == "vps"
     assert sent.body["priority"] == "high"
@@ -98,7 +98,7 @@ async def test_critical_with_reason_and_linked_service_reach_hostup(
         },
     )
     await slack.wait_for("chat.postMessage")
-    sent = [r for r in hostup.requests if r.method == "POST"][0].body
+    sent = next(r for r in hostup.requests if r.method == "POST").body
     assert sent["criticalReason"] == "All customers are down"
     assert sent["context"] == {"serviceType": "vps", "serviceId": "vps_01hx"}
 
@@ -153,7 +153,7 @@ async def test_rate_limit_waits_for_retry_after(
     view_id = await open_form(hostup_bot)
     hostup.fail(status=429, retry_after=1, path_contains="/support/tickets")
     await hostup_bot.driver.submit(view_id, FILLED)
-    await slack.wait_for("chat.postMessage", timeout=5)
+    await slack.wait_for("chat.postMessage", within=5)
     posts = [r for r in hostup.requests if r.method == "POST"]
     assert len(posts) == 2 and len(hostup.tickets) == 1
 
@@ -178,7 +178,7 @@ async def test_timeout_after_sending_is_not_retried_blindly(
     view_id = await open_form(hostup_bot)
     hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # created, answer too late
     await hostup_bot.driver.submit(view_id, FILLED)
-    final = await slack.wait_for("views.update", count=2, timeout=5)
+    final = await slack.wait_for("views.update", count=2, within=5)
     assert "may have received the ticket anyway" in modal_text(final[-1]["view"])
     assert len(hostup.tickets) == 1  # no twin from a blind retry
 
@@ -228,7 +228,7 @@ async def test_forms_open_at_once_once_lookups_are_cached(
     await open_form(hostup_bot)
     hostup.latency = 2.5  # a slow provider must not delay the next modal
     await hostup_bot.driver.command("")
-    opened = await slack.wait_for("views.open", count=2, timeout=1.0)
+    opened = await slack.wait_for("views.open", count=2, within=1.0)
     assert "field:department" in modal_text(opened[-1]["view"])
     assert not slack.rejected
 

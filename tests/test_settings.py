@@ -50,7 +50,8 @@ def test_good_config_resolves_secrets_from_the_environment(tmp_path: Path) -> No
         (
             GOOD.replace("HOSTUP_API_KEY", "MISSING_KEY"),
             {},
-            "config error: providers.hostup.api_key_env: environment variable MISSING_KEY is not set",
+            "config error: providers.hostup.api_key_env: environment variable MISSING_KEY is "
+            "not set",
         ),
         (
             GOOD.replace('"hostup"\nbase', '"hostupp"\nbase'),

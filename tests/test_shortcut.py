@@ -27,7 +27,7 @@ async def test_shortcut_prefills_and_answers_in_the_thread(
     await hostup_bot.driver.submit(view_id, {"department": "vps"})
     card = (await slack.wait_for("chat.postMessage"))[0]
     assert card["thread_ts"] == ALERT["ts"]
-    body = [r for r in hostup.requests if r.method == "POST"][0].body["message"]
+    body = next(r for r in hostup.requests if r.method == "POST").body["message"]
     assert "Disk usage is 97%" in body
     assert "https://fake.slack.com/archives/C0GENERAL/p1732350000000100" in body
 

@@ -161,7 +161,8 @@ class FakeBillingServ(FakeServer):
         if denied := self._auth(request, write=True):
             return denied
         errors: dict[str, list[str]] = {}
-        ticket = self.tickets.get(body.get("id")) if isinstance(body, dict) else None
+        ticket_id = body.get("id") if isinstance(body, dict) else None
+        ticket = self.tickets.get(ticket_id) if isinstance(ticket_id, int) else None
         if ticket is None:
             errors["id"] = ["The id field is required."]
         self._check_message((body or {}).get("message"), errors)

@@ -126,16 +126,21 @@ class FakeServer:
         return body
 
 
+def _part(value: object) -> Any:
+    if isinstance(value, web.FileField):
+        return {
+            "filename": value.filename,
+            "content": value.file.read(),
+            "content_type": value.content_type,
+        }
+    return value.decode() if isinstance(value, bytes | bytearray) else value
+
+
 async def _form(request: web.Request) -> dict[str, Any]:
     form: dict[str, Any] = {}
     data = await request.post()
     for key in data:
         values = data.getall(key)
-        parsed = [
-            v
-            if isinstance(v, str)
-            else {"filename": v.filename, "content": v.file.read(), "content_type": v.content_type}
-            for v in values
-        ]
+        parsed = [_part(v) for v in values]
         form[key] = parsed if key.endswith("[]") else parsed[0]
     return form

@@ -93,10 +93,10 @@ class FakeSlack(FakeServer):
         return [c.args for c in self.calls if c.method == method and c.ok]
 
     async def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0, **match: Any
+        self, method: str, count: int = 1, within: float = 5.0, **match: Any
     ) -> list[dict[str, Any]]:
         """Wait until ``count`` calls to ``method`` (whose args include ``match``) arrived."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             found = [
                 a for a in self.calls_to(method) if all(a.get(k) == v for k, v in match.items())
@@ -106,7 +106,7 @@ class FakeSlack(FakeServer):
             if time.monotonic() > deadline:
                 seen = [c.method for c in self.calls]
                 raise AssertionError(
-                    f"no {count}× {method} {match} within {timeout}s; saw {seen}"
+                    f"no {count}× {method} {match} within {within}s; saw {seen}"
                     f"; rejected {self.rejected}"
                 )
             await asyncio.sleep(0.01)
@@ -114,9 +114,9 @@ class FakeSlack(FakeServer):
     def view(self, view_id: str) -> dict[str, Any]:
         return self.views[view_id]
 
-    async def wait_for_view(self, has_block: str, timeout: float = 5.0) -> str:
+    async def wait_for_view(self, has_block: str, within: float = 5.0) -> str:
         """The id of the first modal that shows a block ``has_block``, once it does."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             for view_id, view in self.views.items():
                 if any(b.get("block_id") == has_block for b in view["blocks"]):

@@ -134,7 +134,7 @@ def check_view(view: Any) -> None:
         raise LimitError("view.private_metadata: at most 3000 characters")
     if len(view.get("callback_id") or "") > 255:
         raise LimitError("view.callback_id: at most 255 characters")
-    blocks = view.get("blocks")
+    blocks = view.get("blocks") or []
     check_blocks(blocks, limit=100, where="view.blocks")
     if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
         raise LimitError("view.submit: required when the view has input blocks")
