@@ -124,6 +124,15 @@ class FakeSlack(FakeServer):
             await asyncio.sleep(0.01)
         raise AssertionError(f"no view with block {has_block!r}; rejected {self.rejected}")
 
+    async def wait_for_response(self, within: float = 5.0) -> dict[str, Any]:
+        """The first message posted to a response_url."""
+        deadline = time.monotonic() + within
+        while not self.responses:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing posted to a response_url; saw {self.calls}")
+            await asyncio.sleep(0.01)
+        return self.responses[0]
+
     def view_text(self, view_id: str) -> str:
         """Everything the modal shows, as one string, for assertions."""
         return json.dumps(self.views[view_id]["blocks"], ensure_ascii=False)
