@@ -121,10 +121,17 @@ class Settings(BaseModel):
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the environment and the providers file; raise ``ConfigError`` naming the bad key."""
+    """Read the environment (default: os.environ over ./.env) and the providers file; raise
+    ``ConfigError`` naming the bad key."""
     from bot.providers import provider_config_model
 
-    environ = dict(os.environ if environ is None else environ)
+    if environ is None:
+        # NOTE: a .env file in the working directory fills in what the environment lacks.
+        from dotenv import dotenv_values
+
+        dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+        environ = {**dotenv, **os.environ}
+    environ = dict(environ)
     try:
         env = EnvSettings.model_validate(
             {k.lower(): v for k, v in environ.items() if k.lower() in EnvSettings.model_fields}
