@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.app import build_app
 from bot.deps import open_deps
 from bot.errors import ConfigError
+from bot.links_cli import run_links
 from bot.logs import setup_logging
 from bot.server import build_web_app
 from bot.settings import Settings, load_settings
@@ -55,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot")
+    links = sub.add_parser("links", help="bulk requester links").add_subparsers(
+        dest="action", required=True
+    )
+    links.add_parser(
+        "import", help="add links from a CSV: slack user id or e-mail, provider, requester id"
+    ).add_argument("file")
+    links.add_parser("export", help="print every link as CSV")
+    links.add_parser("forget", help="delete every link of a Slack user (offboarding)").add_argument(
+        "user"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -64,4 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.env.log_format)
     if args.command == "run":
         asyncio.run(serve(settings))
-    return 0
+        return 0
+    return asyncio.run(
+        links_command(
+            settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)
+        )
+    )
+
+
+async def links_command(settings: Settings, action: str, arg: str | None) -> int:
+    async with open_deps(settings) as deps:
+        return await run_links(deps, action, arg)

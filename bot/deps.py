@@ -18,6 +18,7 @@ from bot.providers.base import Provider
 from bot.settings import Settings
 from bot.slack_users import UserDirectory
 from bot.store import Store
+from bot.tickets.access import Access
 from bot.tickets.filing import FilingService, RetryPolicy
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -34,6 +35,7 @@ class Deps:
     providers: Mapping[str, Provider]
     users: UserDirectory
     filing: FilingService
+    access: Access
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -50,9 +52,6 @@ class Deps:
     @property
     def provider_titles(self) -> dict[str, str]:
         return {name: provider.title for name, provider in self.providers.items()}
-
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.settings.options.admins
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -84,6 +83,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         providers=providers,
         users=UserDirectory(slack),
         filing=FilingService(store, providers, policy),
+        access=Access(settings.options, slack),
     )
     try:
         yield deps

@@ -103,11 +103,14 @@ class EnvSettings(BaseSettings):
 
 
 class Options(BaseModel):
-    """The ``[ticketbot]`` table: who administers the bot."""
+    """The ``[ticketbot]`` table: who administers the bot, and who may file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     admins: tuple[str, ...] = Field(default=(), description="Slack user ids of bot admins.")
+    admin_group: str | None = Field(default=None, description="A user group id (S…) of admins.")
+    allowed_channels: tuple[str, ...] = Field(default=(), description="Empty: every channel.")
+    allowed_groups: tuple[str, ...] = Field(default=(), description="Empty: everyone.")
 
 
 class Settings(BaseModel):

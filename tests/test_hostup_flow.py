@@ -219,7 +219,7 @@ async def test_non_admins_do_not_see_the_admin_detail(
 async def test_subject_words_jump_to_the_provider(hostup_bot: RunningBot, slack: FakeSlack) -> None:
     view_id = await open_form(hostup_bot, "HostUp disk full on <!channel> db1")
     text = slack.view_text(view_id)
-    assert "disk full on <!channel> db1" in text  # an input's value, not posted text
+    assert "disk full on @channel db1" in text  # Slack's escaped mention, made plain
 
 
 async def test_forms_open_at_once_once_lookups_are_cached(

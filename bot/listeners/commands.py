@@ -1,4 +1,5 @@
-"""``/ticket``: ack at once, then open the modal within the trigger_id's 3 seconds."""
+"""``/ticket``: ack at once, then open the modal within the trigger_id's 3 seconds, or answer a
+link command ephemerally."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.listeners.command_text import Verb, parse_ticket_command, usage
+from bot.errors import UserFixable
+from bot.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import show_form
 from bot.providers.base import CommonField, Filer
+from bot.tickets.links import LinkService
 from bot.views.metadata import ModalContext
 
 COMMAND = "/ticket"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    links = LinkService(deps.store, deps.providers, deps.access)
+
     @app.command(COMMAND)
     async def handle_ticket_command(
         ack: AsyncAck,
@@ -28,30 +33,62 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         command = parse_ticket_command(body.get("text", ""), deps.providers)
-        if command.verb is Verb.HELP:
-            await respond(text=usage(deps.providers), response_type="ephemeral")
-            return
-        provider = command.provider
-        if provider is None and len(deps.providers) == 1:
-            provider = next(iter(deps.providers))
-        ctx = ModalContext(
-            provider=provider,
-            channel_id=body.get("channel_id"),
-            response_url=body.get("response_url"),
-        )
         filer = Filer(
             team_id=body["team_id"],
             user_id=body["user_id"],
             name=body.get("user_name") or body["user_id"],
         )
-        values = {str(CommonField.SUBJECT): command.subject} if command.subject else None
-        work = show_form(
-            deps,
-            client,
-            context,
-            ctx=ctx,
-            filer=filer,
-            values=values,
-            trigger_id=body["trigger_id"],
-        )
+        if command.verb is Verb.FILE:
+            provider = command.provider
+            if provider is None and len(deps.providers) == 1:
+                provider = next(iter(deps.providers))
+            ctx = ModalContext(
+                provider=provider,
+                channel_id=body.get("channel_id"),
+                response_url=body.get("response_url"),
+            )
+            values = {str(CommonField.SUBJECT): command.subject} if command.subject else None
+            work = show_form(
+                deps,
+                client,
+                context,
+                ctx=ctx,
+                filer=filer,
+                values=values,
+                trigger_id=body["trigger_id"],
+            )
+        else:
+            work = answer(deps, links, respond, command, filer)
         after_ack(deps, client, body, context, work)
+
+
+async def answer(
+    deps: Deps, links: LinkService, respond: AsyncRespond, command: TicketCommand, filer: Filer
+) -> None:
+    """Every command that is not a modal answers ephemerally, refusals included."""
+    if command.problem:
+        raise UserFixable(command.problem)
+    team, actor = filer.team_id, filer.user_id
+    if command.verb is Verb.HELP:
+        text = usage(deps.providers)
+    elif command.verb is Verb.WHOAMI:
+        text = await links.whoami(await deps.users.filer(team, actor, filer.name))
+    elif command.verb is Verb.LINK:
+        assert command.user_id is not None
+        assert command.provider is not None
+        assert command.requester_id is not None
+        text = await links.link(
+            actor=actor,
+            team_id=team,
+            user_id=command.user_id,
+            provider=command.provider,
+            requester_id=command.requester_id,
+        )
+    elif command.verb is Verb.UNLINK:
+        assert command.user_id is not None
+        text = await links.unlink(
+            actor=actor, team_id=team, user_id=command.user_id, provider=command.provider
+        )
+    else:
+        text = await links.list(actor=actor, team_id=team, user_id=command.user_id)
+    await respond(text=text, response_type="ephemeral")

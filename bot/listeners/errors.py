@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.deps import Deps
 from bot.errors import AdminFixable, FieldErrors, TicketbotError, Transient, UserFixable
 from bot.ids import CallbackId
+from bot.listeners.modal_flow import form_for
 from bot.listeners.payload import payload_filer, view_state
 from bot.views.errors import error_text
 from bot.views.form_state import read_values
@@ -73,7 +74,9 @@ async def report_error(
     submitted = body.get("type") == "view_submission" and (
         (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
     )
-    text = error_text(error, ref=ref, is_admin=deps.is_admin(user_id), draft_kept=submitted)
+    text = error_text(
+        error, ref=ref, is_admin=await deps.access.is_admin(user_id), draft_kept=submitted
+    )
     try:
         if submitted and await _restore_draft(deps, client, body, error, text):
             return
@@ -100,15 +103,18 @@ async def _restore_draft(
     ctx = ModalContext.load(view.get("private_metadata"))
     provider = deps.providers.get(ctx.provider or "")
     form = provider.cached_form() if provider else None
-    if form is None:
+    if provider is None or form is None:
         return False
+    filer = payload_filer(body)
+    is_admin = await deps.access.is_admin(filer.user_id)
+    form = form_for(provider, form, is_admin=is_admin, filer=filer)
     values = read_values(form, view_state(body))
     errors: dict[str, str] = {}
     banner = text
     if isinstance(error, FieldErrors):
         errors = {key: msg for key, msg in error.fields.items() if form.has_field(key)}
         if len(errors) == len(error.fields) and not error.general:
-            banner = f"{provider.title if provider else 'The provider'} rejected some fields; "
+            banner = f"{provider.title} rejected some fields; "
             banner += "fix them below and submit again."
     try:
         await client.views_update(

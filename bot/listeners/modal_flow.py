@@ -8,15 +8,33 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.errors import UserFixable
 from bot.providers import fields
-from bot.providers.base import FieldValue, Filer, Form
-from bot.tickets.requesters import resolve_requester
+from bot.providers.base import FieldValue, Filer, Form, FormField, Provider, RequesterSource
+from bot.tickets.requesters import NotLinked, resolve_requester
 from bot.views.metadata import ModalContext
 from bot.views.ticket_modal import loading_modal, ticket_modal
 
 # Before a provider is picked: the fields every provider has, so typing can start at once.
 NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description()))
+FILE_AS = "file_as"
+
+
+def form_for(provider: Provider, form: Form, *, is_admin: bool, filer: Filer) -> Form:
+    """The provider's form, plus (for admins, where requesters exist) a "File as" field.
+
+    NOTE: the submit parser uses this too, so a non-admin's forged "File as" is never read.
+    """
+    default = provider.default_requester(filer)
+    if not is_admin or (default is not None and default.source is RequesterSource.TOKEN_OWNER):
+        return form
+    file_as = FormField(
+        key=FILE_AS,
+        label="File as (requester id)",
+        required=False,
+        max_length=100,
+        hint="Admins only: file on someone's behalf. Leave empty to file as yourself.",
+    )
+    return form.model_copy(update={"fields": (*form.fields, file_as)})
 
 
 async def show_form(
@@ -31,18 +49,21 @@ async def show_form(
     view_id: str | None = None,
 ) -> None:
     """Open (``trigger_id``) or replace (``view_id``) the modal with ``ctx.provider``'s form."""
+    await deps.access.require_may_file(filer.user_id, ctx.channel_id)
     titles = deps.provider_titles
     if ctx.provider is None:
-        await _show(
-            client,
-            ticket_modal(ctx, NEUTRAL_FORM, providers=titles, values=values),
-            trigger_id=trigger_id,
-            view_id=view_id,
-        )
+        view = ticket_modal(ctx, NEUTRAL_FORM, providers=titles, values=values)
+        await _show(client, view, trigger_id=trigger_id, view_id=view_id)
         return
     provider = deps.filing.provider(ctx.provider)
+    is_admin = await deps.access.is_admin(filer.user_id)
     form = provider.cached_form()
-    if form is None:
+    filed_as, banner = None, None
+    try:
+        requester = await resolve_requester(deps.store, provider, filer, lookup=False)
+    except NotLinked as exc:
+        requester, banner = None, _not_linked(deps, exc, is_admin)
+    if form is None or (requester is None and banner is None):
         # NOTE: a trigger_id dies after 3 s; open a loading view first, then views.update.
         view_id = await _show(
             client, loading_modal(ctx, provider.title), trigger_id=trigger_id, view_id=view_id
@@ -50,16 +71,31 @@ async def show_form(
         bolt_context["view_id"] = view_id
         trigger_id = None
         form = await provider.form()
+        if requester is None and banner is None:
+            filer = await deps.users.filer(filer.team_id, filer.user_id, filer.name)
+            try:
+                requester = await resolve_requester(deps.store, provider, filer)
+            except NotLinked as exc:
+                banner = _not_linked(deps, exc, is_admin)
     else:
         deps.spawn(provider.form())  # refresh stale look-ups for the next opener
-    try:
-        filed_as, banner = (await resolve_requester(deps.store, provider, filer)).label, None
-    except UserFixable as exc:
-        filed_as, banner = None, exc.message
+    if requester is not None:
+        filed_as = requester.label
     view = ticket_modal(
-        ctx, form, providers=titles, values=values, filed_as=filed_as, banner=banner
+        ctx,
+        form_for(provider, form, is_admin=is_admin, filer=filer),
+        providers=titles,
+        values=values,
+        filed_as=filed_as,
+        banner=banner,
     )
     await _show(client, view, trigger_id=trigger_id, view_id=view_id)
+
+
+def _not_linked(deps: Deps, exc: NotLinked, is_admin: bool) -> str:
+    if is_admin:
+        return exc.message + " As an admin you can also fill in *File as* below."
+    return f"{exc.message} Admins: {deps.access.admins_text()}."
 
 
 async def _show(

@@ -10,8 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import post_where_seen
 from bot.deps import Deps
+from bot.errors import NotAllowed
 from bot.ids import BlockId, CallbackId, field_block_id
 from bot.listeners.errors import after_ack
+from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
 from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft
@@ -52,8 +54,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 ),
             )
             return
+        filer = payload_filer(body)
+        try:
+            await deps.access.require_may_file(filer.user_id, ctx.channel_id)
+        except NotAllowed as exc:
+            await ack(response_action="update", view=message_modal(ctx, escape(exc.message)))
+            return
+        is_admin = await deps.access.is_admin(filer.user_id)
+        form = form_for(provider, form, is_admin=is_admin, filer=filer)
         values = read_values(form, state)
         errors = check_form(form, values) | provider.check_values(values)
+        file_as = values.pop(FILE_AS, None)
+        if isinstance(file_as, str) and (problem := provider.requester_id_problem(file_as)):
+            errors[FILE_AS] = problem
         if errors:
             await ack(
                 response_action="errors",
@@ -63,8 +76,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         draft = Draft(
             provider=provider.name,
             values=values,
-            filer=payload_filer(body),
+            filer=filer,
             context=ctx,
+            file_as=file_as if isinstance(file_as, str) else None,
         )
         # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
         # after an error reuses the same submission, so it cannot file twice.

@@ -109,6 +109,7 @@ class NewTicket(BaseModel):
 
 class RequesterSource(StrEnum):
     LINK = "link"
+    ADMIN_PICK = "admin_pick"
     EMAIL_MATCH = "email_match"
     DEFAULT = "default"
     TOKEN_OWNER = "token_owner"  # noqa: S105 (a label, not a secret)
@@ -166,6 +167,10 @@ class Provider(Protocol):
         the filer's e-mail), or None when the provider cannot know."""
         ...
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        """Why ``requester_id`` cannot be linked at this provider, or None if it can."""
+        ...
+
     def cached_form(self) -> Form | None:
         """The form if its look-ups are cached, so the modal can open with it at once."""
         ...
@@ -182,6 +187,13 @@ class Provider(Protocol):
 
     async def probe(self) -> str:
         """A harmless authenticated read; returns what it saw, for ``ticketbot check``."""
+        ...
+
+
+@runtime_checkable
+class SupportsCustomerSearch(Protocol):
+    async def find_customer(self, email: str) -> str | None:
+        """The requester id whose e-mail is exactly ``email`` (one match only), or None."""
         ...
 
 

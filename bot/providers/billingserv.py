@@ -119,6 +119,31 @@ class BillingServProvider:
             "Accept": "application/json",
         }
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        if not requester_id.isdigit() or int(requester_id) == 0:
+            return f"{self.title} customer ids are whole numbers, like 42."
+        return None
+
+    async def find_customer(self, email: str) -> str | None:
+        # NOTE: GET /customer/lists?search= is documented only by name; we read a list of
+        # {id, email} under `data` (or `customers`) and accept exactly one exact match.
+        response = await self._http.send(
+            "GET",
+            f"{self.config.url}/customer/lists",
+            headers=self._headers(),
+            params={"search": email, "per_page": 50},
+        )
+        data = self._read(response)
+        items = data.get("data", data.get("customers"))
+        matches = {
+            str(c["id"])
+            for c in (items if isinstance(items, list) else [])
+            if isinstance(c, dict)
+            and "id" in c
+            and str(c.get("email", "")).strip().lower() == email.strip().lower()
+        }
+        return matches.pop() if len(matches) == 1 else None
+
     def default_requester(self, filer: Filer) -> Requester | None:
         if self.config.default_customer_id is None:
             return None

@@ -106,6 +106,12 @@ class HostUpProvider:
             if isinstance(d, dict) and d.get("slug")
         )
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        return (
+            f"{self.title} files every ticket as the account of the bot's credentials; "
+            "there is nothing to link."
+        )
+
     def default_requester(self, filer: Filer) -> Requester | None:
         # NOTE: a HostUp API key belongs to one customer account: tickets are filed as it.
         return Requester(

@@ -169,6 +169,12 @@ class IspCrmProvider:
             if isinstance(s, dict) and "subject_id" in s
         )
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        return (
+            f"{self.title} files every ticket as the account of the bot's credentials; "
+            "there is nothing to link."
+        )
+
     def default_requester(self, filer: Filer) -> Requester | None:
         return Requester(
             id=None,

@@ -148,6 +148,14 @@ class PulseProvider:
             return response
         raise AssertionError("unreachable")
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        if self.config.requester_type in ("user", "external") and "@" not in requester_id:
+            return (
+                f"{self.title} files `{self.config.requester_type}` requesters by e-mail "
+                "address; link an e-mail."
+            )
+        return None
+
     def default_requester(self, filer: Filer) -> Requester | None:
         if self.config.requester_type not in ("user", "external"):
             return None  # merchant/lead/… ids need a link

@@ -85,6 +85,12 @@ class VpsbgProvider:
             "Accept": "application/json",
         }  # NOTE: required, or errors come back as HTML
 
+    def requester_id_problem(self, requester_id: str) -> str | None:
+        return (
+            f"{self.title} files every ticket as the account of the bot's credentials; "
+            "there is nothing to link."
+        )
+
     def default_requester(self, filer: Filer) -> Requester | None:
         return Requester(
             id=None,

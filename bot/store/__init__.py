@@ -1,6 +1,21 @@
 """SQLite persistence."""
 
-from bot.store.records import Submission, SubmissionState, TicketRecord
+from bot.store.records import (
+    Link,
+    LinkChange,
+    LinkRow,
+    Submission,
+    SubmissionState,
+    TicketRecord,
+)
 from bot.store.store import Store
 
-__all__ = ["Store", "Submission", "SubmissionState", "TicketRecord"]
+__all__ = [
+    "Link",
+    "LinkChange",
+    "LinkRow",
+    "Store",
+    "Submission",
+    "SubmissionState",
+    "TicketRecord",
+]

@@ -52,4 +52,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX tickets_number ON tickets(provider, number);
     """,
+    # 2: every requester-link change, who made it and what it replaced
+    """
+    CREATE TABLE link_audit (
+        id              INTEGER PRIMARY KEY,
+        team_id         TEXT NOT NULL,
+        slack_user_id   TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        old_requester   TEXT,
+        new_requester   TEXT,
+        source          TEXT NOT NULL,
+        actor           TEXT NOT NULL,
+        at              REAL NOT NULL
+    );
+    CREATE INDEX link_audit_user ON link_audit(team_id, slack_user_id, at);
+    """,
 )

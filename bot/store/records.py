@@ -45,3 +45,34 @@ class TicketRecord:
     card_ts: str | None
     thread_ts: str | None
     created_at: float
+
+
+@dataclass(frozen=True)
+class Link:
+    team_id: str
+    user_id: str
+    provider: str
+    requester_id: str
+    source: str
+    created_by: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    user_id: str
+    provider: str
+    old: str | None
+    new: str | None
+    source: str
+    actor: str
+    at: float
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One link to write: used by the bulk import."""
+
+    user_id: str
+    provider: str
+    requester_id: str

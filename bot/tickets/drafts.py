@@ -16,3 +16,4 @@ class Draft(BaseModel):
     filer: Filer
     context: ModalContext
     permalink: str | None = None
+    file_as: str | None = None  # a requester an admin picked; set only after an admin check

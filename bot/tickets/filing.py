@@ -18,7 +18,7 @@ from bot.errors import ProviderTimeout, RateLimited, TicketbotError, Transient, 
 from bot.providers.base import CommonField, NewTicket, Provider, Requester, TicketRef
 from bot.store import Store, Submission, TicketRecord
 from bot.tickets.drafts import Draft
-from bot.tickets.requesters import resolve_requester
+from bot.tickets.requesters import admin_pick, resolve_requester
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,12 @@ class FilingService:
             return None
         provider = self.provider(draft.provider)
         try:
-            requester = await resolve_requester(self._store, provider, draft.filer)
+            if draft.file_as:
+                requester = admin_pick(provider, draft.file_as)
+            else:
+                found = await resolve_requester(self._store, provider, draft.filer)
+                assert found is not None  # a look-up was allowed
+                requester = found
             ticket = NewTicket(values=draft.values, filer=draft.filer, permalink=draft.permalink)
             ref = await self._create(provider, ticket, requester)
         except TicketbotError as exc:

@@ -1,27 +1,78 @@
-"""Who a ticket is filed as at the provider."""
+"""Who a ticket is filed as at the provider, in order:
+
+1. a stored link for (workspace, Slack user, provider);
+2. a verified match: the provider finds exactly one customer with the filer's Slack e-mail
+   (the link is then stored, marked as found by e-mail);
+3. what the provider itself can file as (the credential's own account, a config default, or
+   Pulse's `user` requester, which is the e-mail itself);
+4. otherwise ``NotLinked``: an admin must link the user (or pick the requester when filing).
+"""
 
 from __future__ import annotations
 
 from bot.errors import UserFixable
-from bot.providers.base import Filer, Provider, Requester, RequesterSource
+from bot.providers.base import (
+    Filer,
+    Provider,
+    Requester,
+    RequesterSource,
+    SupportsCustomerSearch,
+)
 from bot.store import Store
+
+MATCHED_BY = "ticketbot (e-mail match)"
 
 
 class NotLinked(UserFixable):
     """The filer has no requester at this provider and the provider has no default."""
 
 
-async def resolve_requester(store: Store, provider: Provider, filer: Filer) -> Requester:
-    """A stored link first, then whatever the provider itself can file as; else ``NotLinked``."""
-    linked = await store.requester_link(filer.team_id, filer.user_id, provider.name)
-    if linked is not None:
-        return Requester(
-            id=linked, label=f"{provider.title} requester {linked}", source=RequesterSource.LINK
-        )
+def linked(provider: Provider, requester_id: str, how: str) -> Requester:
+    return Requester(
+        id=requester_id,
+        label=f"{provider.title} requester #{requester_id} ({how})",
+        source=RequesterSource.LINK,
+    )
+
+
+async def resolve_requester(
+    store: Store, provider: Provider, filer: Filer, *, lookup: bool = True
+) -> Requester | None:
+    """The requester for ``filer``. With ``lookup`` False no provider call is made, and None
+    means a look-up is needed to know."""
+    stored = await store.requester_link(filer.team_id, filer.user_id, provider.name)
+    if stored is not None:
+        return linked(provider, stored, "linked")
+    if isinstance(provider, SupportsCustomerSearch):
+        if not lookup:
+            return None
+        if filer.email and (found := await provider.find_customer(filer.email)):
+            await store.set_requester_link(
+                team_id=filer.team_id,
+                user_id=filer.user_id,
+                provider=provider.name,
+                requester_id=found,
+                source=RequesterSource.EMAIL_MATCH,
+                created_by=MATCHED_BY,
+            )
+            return Requester(
+                id=found,
+                source=RequesterSource.EMAIL_MATCH,
+                label=f"{provider.title} requester #{found} ({filer.email})",
+            )
     fallback = provider.default_requester(filer)
     if fallback is not None:
         return fallback
     raise NotLinked(
         f"You are not linked to a {provider.title} requester yet, so the bot cannot tell whom "
-        "to file as. Ask a ticketbot admin to link your Slack account."
+        f"to file as. A ticketbot admin can link you with "
+        f"`/ticket link @you {provider.name} <requester id>`."
+    )
+
+
+def admin_pick(provider: Provider, requester_id: str) -> Requester:
+    return Requester(
+        id=requester_id,
+        source=RequesterSource.ADMIN_PICK,
+        label=f"{provider.title} requester #{requester_id} (picked by an admin)",
     )

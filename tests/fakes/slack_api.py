@@ -45,6 +45,7 @@ class FakeSlack(FakeServer):
     calls: list[Call] = field(default_factory=list)
     channels: dict[str, Channel] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, set[str]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_urls
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error)
@@ -123,6 +124,15 @@ class FakeSlack(FakeServer):
                     return view_id
             await asyncio.sleep(0.01)
         raise AssertionError(f"no view with block {has_block!r}; rejected {self.rejected}")
+
+    async def wait_for_text(self, view_id: str, text: str, within: float = 5.0) -> str:
+        """Wait until the modal shows ``text``; returns everything it shows."""
+        deadline = time.monotonic() + within
+        while text not in (shown := self.view_text(view_id)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the modal never showed {text!r}; it shows {shown}")
+            await asyncio.sleep(0.01)
+        return shown
 
     async def wait_for_response(self, within: float = 5.0) -> dict[str, Any]:
         """The first message posted to a response_url."""
@@ -289,6 +299,19 @@ class FakeSlack(FakeServer):
             raise SlackError("method_not_supported_for_channel_type")
         channel.members.add(BOT_USER)
         return {"channel": {"id": channel.id, "name": channel.name}}
+
+    def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email", "")).lower()
+        for user in self.users.values():
+            if str(user["profile"].get("email", "")).lower() == email:
+                return {"user": user}
+        raise SlackError("users_not_found")
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.groups.get(str(args.get("usergroup")))
+        if group is None:
+            raise SlackError("no_such_subteam")
+        return {"users": sorted(group)}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

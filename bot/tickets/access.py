@@ -1,0 +1,74 @@
+"""Who is an admin, and who may file where: from config, with Slack user groups resolved."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import NotAllowed
+from bot.settings import Options
+
+log = logging.getLogger(__name__)
+GROUP_TTL_SECONDS = 300.0
+
+
+class Access:
+    def __init__(self, options: Options, slack: AsyncWebClient) -> None:
+        self._options = options
+        self._slack = slack
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def _members(self, group_id: str) -> frozenset[str]:
+        hit = self._groups.get(group_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            response = await self._slack.usergroups_users_list(usergroup=group_id)
+            members = frozenset(str(u) for u in response.get("users") or ())
+        except SlackApiError as exc:
+            # NOTE: fail closed: an unreadable group grants nothing (needs usergroups:read).
+            log.warning(
+                "cannot read user group",
+                extra={"group": group_id, "error": exc.response.get("error")},
+            )
+            return frozenset()
+        self._groups[group_id] = (time.monotonic() + GROUP_TTL_SECONDS, members)
+        return members
+
+    async def is_admin(self, user_id: str) -> bool:
+        if user_id in self._options.admins:
+            return True
+        group = self._options.admin_group
+        return group is not None and user_id in await self._members(group)
+
+    def admins_text(self) -> str:
+        """Who the admins are, as mentions (shown only in ephemeral or private text)."""
+        names = [f"<@{u}>" for u in self._options.admins]
+        if self._options.admin_group:
+            names.append(f"<!subteam^{self._options.admin_group}>")
+        return ", ".join(names) or "none are configured"
+
+    async def require_admin(self, user_id: str, doing: str) -> None:
+        if not await self.is_admin(user_id):
+            raise NotAllowed(f"Only ticketbot admins can {doing}; admins: {self.admins_text()}.")
+
+    async def require_may_file(self, user_id: str, channel_id: str | None) -> None:
+        """Raise ``NotAllowed`` unless config lets this user file from this channel."""
+        opts = self._options
+        if await self.is_admin(user_id):
+            return
+        if opts.allowed_channels and channel_id not in opts.allowed_channels:
+            where = ", ".join(f"<#{c}>" for c in opts.allowed_channels)
+            raise NotAllowed(f"Tickets can be filed only from {where}.")
+        if opts.allowed_groups:
+            for group in opts.allowed_groups:
+                if user_id in await self._members(group):
+                    return
+            groups = ", ".join(f"<!subteam^{g}>" for g in opts.allowed_groups)
+            raise NotAllowed(
+                f"Only members of {groups} can file tickets; ask an admin "
+                f"({self.admins_text()}) to add you."
+            )
