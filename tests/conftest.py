@@ -76,10 +76,13 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
     async with AsyncExitStack() as stack:
 
         async def start(
-            config: str, env: dict[str, str] | None = None, policy: RetryPolicy = FAST_RETRIES
+            config: str,
+            env: dict[str, str] | None = None,
+            policy: RetryPolicy = FAST_RETRIES,
+            options: str = 'admins = ["UANA"]',
         ) -> RunningBot:
             (tmp_path / "ticketbot.toml").write_text(
-                '[ticketbot]\nadmins = ["UANA"]\n\n' + config, encoding="utf-8"
+                f"[ticketbot]\n{options}\n\n{config}", encoding="utf-8"
             )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
             deps = await stack.enter_async_context(open_deps(settings, policy))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.tickets.prefill import plain
+from bot.views.text import escape
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -60,7 +61,8 @@ def _link_command(verb: Verb, args: list[str], by_lower: dict[str, str]) -> Tick
         return TicketCommand(verb, user_id=user)
     if name not in by_lower:
         known = ", ".join(f"`{n}`" for n in by_lower.values())
-        return TicketCommand(verb, problem=f"No provider called `{args[1]}`. Known: {known}.")
+        return TicketCommand(verb, problem=f"No provider called `{escape(args[1])}`. "
+                             f"Known: {known}.")
     requester = args[2] if verb is Verb.LINK else None
     return TicketCommand(verb, provider=by_lower[name], user_id=user, requester_id=requester)
 

@@ -1,4 +1,8 @@
-"""What a user reads when something fails: plain words, a reference id, never a stack trace."""
+"""What a user reads when something fails: plain words, a reference id, never a stack trace.
+
+Error messages are mrkdwn written by us; whatever a user or provider wrote inside them was
+escaped where it was put in (``FieldErrors`` texts come from providers and are escaped here).
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ def error_text(error: BaseException, *, ref: str, is_admin: bool, draft_kept: bo
             lines.append(f"• {escape(error.general)}")
         return "The provider rejected the ticket:\n" + "\n".join(lines)
     if isinstance(error, UserFixable):
-        return escape(error.message)
+        return error.message
     if isinstance(error, AdminFixable):
-        text = f"{escape(error.message)} (ref `{ref}`)"
+        text = f"{error.message} (ref `{ref}`)"
         if is_admin and error.admin_detail:
             text += f"\n*For admins:* {escape(error.admin_detail)}"
         return text + kept

@@ -134,14 +134,14 @@ class FakeSlack(FakeServer):
             await asyncio.sleep(0.01)
         return shown
 
-    async def wait_for_response(self, within: float = 5.0) -> dict[str, Any]:
-        """The first message posted to a response_url."""
+    async def wait_for_response(self, nth: int = 1, within: float = 5.0) -> dict[str, Any]:
+        """The ``nth`` message posted to a response_url, once it arrives."""
         deadline = time.monotonic() + within
-        while not self.responses:
+        while len(self.responses) < nth:
             if time.monotonic() > deadline:
-                raise AssertionError(f"nothing posted to a response_url; saw {self.calls}")
+                raise AssertionError(f"fewer than {nth} response_url posts; saw {self.calls}")
             await asyncio.sleep(0.01)
-        return self.responses[0]
+        return self.responses[nth - 1]
 
     def view_text(self, view_id: str) -> str:
         """Everything the modal shows, as one string, for assertions."""
