@@ -210,7 +210,7 @@ async def test_allowed_groups_and_channels(
     await bot.driver.command("", user="UCAROL")
     assert (
         "Only members of <!subteam^S0OPS> can file tickets"
-        in (await wait_for_nth_response(slack, 2))["text"]
+        in (await slack.wait_for_response(2))["text"]
     )
     assert not slack.calls_to("views.open")
     await bot.driver.command("", user="UBOB")  # in the group, in an allowed channel
