@@ -82,3 +82,23 @@ async def test_a_submission_key_is_stored_once_and_claimed_once(tmp_path: Path) 
         assert done.ticket_id == record.id and record.number == "7"
     finally:
         await store.close()
+
+
+async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO requester_links VALUES ('T', 'U', 'p', '42', 'admin', 'A', 1.0)")
+    store = await Store.open(path)
+    try:
+        assert await store.schema_version() == len(MIGRATIONS) > 1
+        assert await store.requester_link("T", "U", "p") == "42"
+        await store.set_requester_link(team_id="T", user_id="U", provider="p",
+                                       requester_id="43", source="admin", created_by="A")
+        change = await store.latest_link_change("T", "U")
+        assert change is not None and (change.old, change.new) == ("42", "43")
+    finally:
+        await store.close()

@@ -67,4 +67,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX link_audit_user ON link_audit(team_id, slack_user_id, at);
     """,
+    # 3: durable retries (when, and the queued card), ticket following, Events API de-dup
+    """
+    ALTER TABLE submissions ADD COLUMN next_attempt_at REAL;
+    ALTER TABLE submissions ADD COLUMN card_channel TEXT;
+    ALTER TABLE submissions ADD COLUMN card_ts TEXT;
+    CREATE INDEX submissions_due ON submissions(state, next_attempt_at);
+    ALTER TABLE tickets ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN next_poll_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN seen_messages TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tickets ADD COLUMN submission_id INTEGER;
+    CREATE INDEX tickets_open ON tickets(closed, next_poll_at);
+    CREATE INDEX tickets_thread ON tickets(channel_id, thread_ts);
+    CREATE TABLE seen_events (
+        event_id  TEXT PRIMARY KEY,
+        at        REAL NOT NULL
+    );
+    """,
 )

@@ -11,6 +11,8 @@ class SubmissionState(StrEnum):
     FILING = "filing"  # a worker is talking to the provider
     FILED = "filed"
     FAILED = "failed"  # the user or an admin must act; the draft is kept
+    RETRYING = "retrying"  # time may fix it: the worker tries again at next_attempt_at
+    GAVE_UP = "gave_up"  # the retry window ran out; the draft is kept for "Edit & retry"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Submission:
     attempts: int
     last_error: str | None
     ticket_id: int | None
+    next_attempt_at: float | None = None
+    card_channel: str | None = None
+    card_ts: str | None = None
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class TicketRecord:
     card_ts: str | None
     thread_ts: str | None
     created_at: float
+    closed: bool = False
+    seen_messages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
