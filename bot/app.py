@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.listeners import actions, commands, errors, shortcuts, submissions
+from bot.listeners import actions, commands, errors, events, shortcuts, submissions
 
 
 def build_app(deps: Deps) -> AsyncApp:
@@ -22,6 +22,7 @@ def build_app(deps: Deps) -> AsyncApp:
     commands.register(app, deps)
     actions.register(app, deps)
     shortcuts.register(app, deps)
+    events.register(app, deps)
     submissions.register(app, deps)
     errors.register(app, deps)
     return app

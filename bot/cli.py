@@ -15,6 +15,7 @@ from bot.deps import open_deps
 from bot.errors import ConfigError
 from bot.links_cli import run_links
 from bot.logs import setup_logging
+from bot.runtime import running
 from bot.server import build_web_app
 from bot.settings import Settings, load_settings
 
@@ -27,7 +28,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_deps(settings) as deps:
+    async with open_deps(settings) as deps, running(deps):
         app = build_app(deps)
         runner = web.AppRunner(build_web_app(app, deps), access_log=None)
         await runner.setup()
@@ -46,10 +47,10 @@ async def serve(settings: Settings) -> None:
             extra={"port": settings.env.port, "providers": sorted(settings.providers)},
         )
         await stop.wait()
-        log.info("shutting down")
+        log.info("shutting down: no new requests, finishing in-flight work")
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
+        await runner.cleanup()  # stop listening; `running` then drains in-flight work
 
 
 def main(argv: list[str] | None = None) -> int:

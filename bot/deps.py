@@ -82,7 +82,11 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         slack=slack,
         providers=providers,
         users=UserDirectory(slack),
-        filing=FilingService(store, providers, policy),
+        filing=FilingService(
+            store,
+            providers,
+            policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
+        ),
         access=Access(settings.options, slack),
     )
     try:

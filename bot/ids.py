@@ -14,6 +14,7 @@ class ActionId(StrEnum):
     PROVIDER = "provider_pick"
     VALUE = "value"
     OPEN_TICKET = "open_ticket"
+    EDIT_RETRY = "edit_retry"
 
 
 class BlockId(StrEnum):
@@ -21,6 +22,7 @@ class BlockId(StrEnum):
     BANNER = "banner"
     NOTES = "notes"
     FILED_AS = "filed_as"
+    RETRY = "retry"
 
 
 FIELD_PREFIX = "field:"

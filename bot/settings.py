@@ -46,7 +46,7 @@ class ProviderConfigBase(BaseModel):
         default=None, description="Link template with {id} and/or {number}."
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    default_requester: str | None = None
+    poll_seconds: float = Field(default=120, ge=1, description="How often to read status.")
 
     @model_validator(mode="before")
     @classmethod
@@ -111,6 +111,11 @@ class Options(BaseModel):
     admin_group: str | None = Field(default=None, description="A user group id (S…) of admins.")
     allowed_channels: tuple[str, ...] = Field(default=(), description="Empty: every channel.")
     allowed_groups: tuple[str, ...] = Field(default=(), description="Empty: everyone.")
+    admin_channel: str | None = Field(default=None, description="Where config problems go.")
+    retry_window_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    thread_sync_off: tuple[str, ...] = Field(
+        default=(), description="Channels whose ticket threads are not copied to the ticket."
+    )
 
 
 class Settings(BaseModel):

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.app import build_app
 from bot.deps import Deps, open_deps
+from bot.runtime import Runtime, running
 from bot.server import build_web_app
 from bot.settings import load_settings
 from bot.tickets.filing import RetryPolicy
@@ -20,7 +21,7 @@ from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.slack_driver import SIGNING_SECRET, SlackDriver
 
-FAST_RETRIES = RetryPolicy(attempts=3, budget=5.0, base_delay=0.01)
+FAST_RETRIES = RetryPolicy(window=5.0, base_delay=0.05, max_delay=0.5)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class RunningBot:
     deps: Deps
     driver: SlackDriver
     slack: FakeSlack
+    runtime: Runtime
 
 
 BotFactory = Callable[..., Awaitable[RunningBot]]
@@ -86,6 +88,7 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
             )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
             deps = await stack.enter_async_context(open_deps(settings, policy))
+            runtime = await stack.enter_async_context(running(deps, drain_seconds=2))
             runner = web.AppRunner(build_web_app(build_app(deps), deps), access_log=None)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
@@ -95,7 +98,7 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
             url = f"http://127.0.0.1:{port}"
             driver = SlackDriver(url, slack)
             stack.push_async_callback(driver.close)
-            return RunningBot(url=url, deps=deps, driver=driver, slack=slack)
+            return RunningBot(url=url, deps=deps, driver=driver, slack=slack, runtime=runtime)
 
         yield start
 

@@ -109,6 +109,29 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.send(body, "application/x-www-form-urlencoded")
 
+    async def event(
+        self, event: dict[str, Any], *, event_id: str, retry: int | None = None
+    ) -> httpx.Response:
+        """An Events API delivery (JSON), optionally marked as Slack's retry."""
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "api_app_id": "A0TICKET",
+                "type": "event_callback",
+                "event": event,
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+            }
+        ).encode()
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else None
+        )
+        return await self.send(body, "application/json", headers=headers)
+
     def _user(self, user: str) -> dict[str, Any]:
         name = self.slack.users.get(user, {}).get("name", user)
         return {"id": user, "username": name, "name": name, "team_id": TEAM}

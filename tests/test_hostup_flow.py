@@ -147,42 +147,6 @@ async def test_double_click_files_one_ticket(
     assert "already filed" in modal_text(late.json()["view"])
 
 
-async def test_rate_limit_waits_for_retry_after(
-    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
-) -> None:
-    view_id = await open_form(hostup_bot)
-    hostup.fail(status=429, retry_after=1, path_contains="/support/tickets")
-    await hostup_bot.driver.submit(view_id, FILLED)
-    await slack.wait_for("chat.postMessage", within=5)
-    posts = [r for r in hostup.requests if r.method == "POST"]
-    assert len(posts) == 2 and len(hostup.tickets) == 1
-
-
-async def test_server_errors_are_retried_then_reported_with_the_draft(
-    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
-) -> None:
-    view_id = await open_form(hostup_bot)
-    hostup.fail(status=500, times=3, path_contains="/support/tickets")
-    await hostup_bot.driver.submit(view_id, FILLED)
-    final = await slack.wait_for("views.update", count=2)
-    text = modal_text(final[-1]["view"])
-    assert "HostUp had a server error (HTTP 500). Nothing was filed" in text
-    assert "db1 unreachable" in text  # the draft is back in the form
-    assert len([r for r in hostup.requests if r.method == "POST"]) == 3
-    assert not hostup.tickets
-
-
-async def test_timeout_after_sending_is_not_retried_blindly(
-    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
-) -> None:
-    view_id = await open_form(hostup_bot)
-    hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # created, answer too late
-    await hostup_bot.driver.submit(view_id, FILLED)
-    final = await slack.wait_for("views.update", count=2, within=5)
-    assert "may have received the ticket anyway" in modal_text(final[-1]["view"])
-    assert len(hostup.tickets) == 1  # no twin from a blind retry
-
-
 async def test_bad_credentials_tell_admins_which(
     make_bot: Any, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:

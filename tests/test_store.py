@@ -96,8 +96,14 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
     try:
         assert await store.schema_version() == len(MIGRATIONS) > 1
         assert await store.requester_link("T", "U", "p") == "42"
-        await store.set_requester_link(team_id="T", user_id="U", provider="p",
-                                       requester_id="43", source="admin", created_by="A")
+        await store.set_requester_link(
+            team_id="T",
+            user_id="U",
+            provider="p",
+            requester_id="43",
+            source="admin",
+            created_by="A",
+        )
         change = await store.latest_link_change("T", "U")
         assert change is not None and (change.old, change.new) == ("42", "43")
     finally:

@@ -8,10 +8,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.errors import NotAllowed, UserFixable
 from bot.ids import ActionId
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import show_form
 from bot.listeners.payload import payload_filer, view_state
+from bot.store import SubmissionState
+from bot.tickets.drafts import Draft
 from bot.views.form_state import read_loose_values, read_provider
 from bot.views.metadata import ModalContext
 
@@ -37,6 +40,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         after_ack(deps, client, body, context, work)
 
+    @app.action(ActionId.EDIT_RETRY)
+    async def handle_edit_retry_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        """Reopen the form with a draft the bot gave up on; submitting files it anew."""
+        await ack()
+        after_ack(deps, client, body, context, reopen_draft(deps, client, body, context))
+
     @app.action(ActionId.OPEN_TICKET)
     async def handle_open_ticket_action(ack: AsyncAck) -> None:
         await ack()  # a link button: Slack opens the URL, we only acknowledge
+
+
+async def reopen_draft(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+) -> None:
+    action = (body.get("actions") or [{}])[0]
+    submission = await deps.store.submission(int(action.get("value") or 0))
+    user = payload_filer(body)
+    if submission is None or submission.state is not SubmissionState.GAVE_UP:
+        raise UserFixable("That draft was filed or retried already.")
+    if submission.user_id != user.user_id and not await deps.access.is_admin(user.user_id):
+        raise NotAllowed("Only the person who filed it (or an admin) can retry this draft.")
+    draft = Draft.model_validate_json(submission.draft)
+    await show_form(
+        deps,
+        client,
+        context,
+        ctx=draft.context,
+        filer=user,
+        values=draft.values,
+        trigger_id=body["trigger_id"],
+    )

@@ -24,6 +24,7 @@ class Verb(StrEnum):
     UNLINK = "unlink"
     LINKS = "links"
     WHOAMI = "whoami"
+    STATUS = "status"
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def _link_command(verb: Verb, args: list[str], by_lower: dict[str, str]) -> Tick
         return TicketCommand(verb, user_id=user)
     if name not in by_lower:
         known = ", ".join(f"`{n}`" for n in by_lower.values())
-        return TicketCommand(verb, problem=f"No provider called `{escape(args[1])}`. "
-                             f"Known: {known}.")
+        return TicketCommand(
+            verb, problem=f"No provider called `{escape(args[1])}`. Known: {known}."
+        )
     requester = args[2] if verb is Verb.LINK else None
     return TicketCommand(verb, provider=by_lower[name], user_id=user, requester_id=requester)
 
@@ -78,6 +80,10 @@ def parse_ticket_command(text: str, providers: Iterable[str]) -> TicketCommand:
         return TicketCommand(Verb.HELP)
     if first == "whoami" and len(words) == 1:
         return TicketCommand(Verb.WHOAMI)
+    if first == Verb.STATUS:
+        if len(words) != 2:
+            return TicketCommand(Verb.STATUS, problem="Use `/ticket status <number>`.")
+        return TicketCommand(Verb.STATUS, subject=words[1].lstrip("#"))
     if first in (Verb.LINK, Verb.UNLINK, Verb.LINKS):
         return _link_command(Verb(first), words[1:], by_lower)
     provider = by_lower.get(first)
@@ -92,6 +98,7 @@ def usage(providers: Iterable[str]) -> str:
         "• `/ticket` – pick a provider and fill the form\n"
         "• `/ticket <provider> <subject…>` – jump to a provider with the subject filled\n"
         "• *File a ticket* in any message's ⋯ menu – file about that message\n"
+        "• `/ticket status <number>` – a ticket's current state\n"
         "• `/ticket whoami` – whom you file as at each provider\n"
         "• Admins: `/ticket link @user <provider> <requester id>`, "
         "`/ticket unlink @user <provider|all>`, `/ticket links [@user]`\n"

@@ -13,9 +13,11 @@ from bot.errors import UserFixable
 from bot.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import show_form
-from bot.providers.base import CommonField, Filer
+from bot.providers.base import CommonField, Filer, SupportsStatus, TicketRef
 from bot.tickets.links import LinkService
 from bot.views.metadata import ModalContext
+from bot.views.text import escape
+from bot.views.ticket_card import ticket_card
 
 COMMAND = "/ticket"
 
@@ -71,6 +73,9 @@ async def answer(
     team, actor = filer.team_id, filer.user_id
     if command.verb is Verb.HELP:
         text = usage(deps.providers)
+    elif command.verb is Verb.STATUS:
+        assert command.subject is not None
+        text = await ticket_status(deps, team, command.subject)
     elif command.verb is Verb.WHOAMI:
         text = await links.whoami(await deps.users.filer(team, actor, filer.name))
     elif command.verb is Verb.LINK:
@@ -92,3 +97,33 @@ async def answer(
     else:
         text = await links.list(actor=actor, team_id=team, user_id=command.user_id)
     await respond(text=text, response_type="ephemeral")
+
+
+async def ticket_status(deps: Deps, team_id: str, number: str) -> str:
+    """The current state of every ticket with this number (read live where possible)."""
+    records = await deps.store.tickets_by_number(team_id, number)
+    if not records:
+        raise UserFixable(f"No ticket #{escape(number)} was filed from this workspace.")
+    lines = []
+    for record in records[:5]:
+        provider = deps.providers.get(record.provider)
+        status = record.status or "unknown"
+        if isinstance(provider, SupportsStatus):
+            ref = TicketRef(
+                provider=record.provider,
+                id=record.provider_ticket_id,
+                number=record.number,
+                url=record.url,
+            )
+            status = (await provider.get(ref)).status
+        text, _ = ticket_card(
+            title=provider.title if provider else record.provider,
+            number=record.number,
+            url=record.url,
+            subject=record.subject,
+            priority=record.priority,
+            status=None,
+            filer_id=record.filed_by,
+        )
+        lines.append(f"{text} · status *{escape(status)}*")
+    return "\n".join(lines)

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import post_where_seen
+from bot.announce import Announcer
 from bot.deps import Deps
 from bot.errors import NotAllowed
 from bot.ids import BlockId, CallbackId, field_block_id
@@ -17,12 +17,10 @@ from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
 from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft
-from bot.tickets.filing import Filed
 from bot.tickets.forms import check_form
 from bot.views.form_state import read_provider, read_values
 from bot.views.metadata import ModalContext
 from bot.views.text import escape
-from bot.views.ticket_card import filed_text, ticket_card
 from bot.views.ticket_modal import message_modal
 
 
@@ -101,15 +99,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def file_and_announce(
     deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
 ) -> None:
-    """File the persisted submission, then show the result where the user will see it."""
+    """First attempt at the persisted submission; the outcome goes to the card and modal."""
     filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
     permalink = await message_permalink(client, draft.context)
-    filed = await deps.filing.file(
+    outcome = await deps.filing.attempt(
         submission, draft.model_copy(update={"filer": filer, "permalink": permalink})
     )
-    if filed is None:
+    if outcome is None:
         return  # another delivery of this submit is filing it and will show the result
-    await announce(deps, client, filed, view_id=submission.key)
+    await Announcer(deps).outcome(outcome, view_id=submission.key)
 
 
 async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | None:
@@ -121,42 +119,3 @@ async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | 
     except SlackApiError:
         return None  # the ticket is worth more than its link
     return str(response["permalink"])
-
-
-async def announce(deps: Deps, client: AsyncWebClient, filed: Filed, *, view_id: str) -> None:
-    """Post the ticket card where the team will see it and show the result in the modal."""
-    provider = deps.filing.provider(filed.draft.provider)
-    record, ctx = filed.record, filed.draft.context
-    text, blocks = ticket_card(
-        title=provider.title,
-        number=record.number,
-        url=record.url,
-        subject=record.subject,
-        priority=record.priority,
-        status=record.status,
-        filer_id=record.filed_by,
-    )
-    posted = await post_where_seen(
-        client,
-        channel_id=ctx.channel_id,
-        thread_ts=ctx.thread_ts,
-        user_id=record.filed_by,
-        response_url=ctx.response_url,
-        text=text,
-        blocks=blocks,
-    )
-    where = posted.note
-    if posted.ts is not None:
-        await deps.store.set_card(
-            record.id,
-            channel_id=posted.channel_id,
-            card_ts=posted.ts,
-            thread_ts=posted.thread_ts or posted.ts,
-        )
-        where = f"Posted in <#{posted.channel_id}>; follow-ups go to its thread."
-    await client.views_update(
-        view_id=view_id,
-        view=message_modal(
-            ctx, filed_text(title=provider.title, number=record.number, url=record.url, where=where)
-        ),
-    )

@@ -107,6 +107,17 @@ class NewTicket(BaseModel):
         return f"\n\n--\nFiled via Slack by {self.filer.name}{where}"
 
 
+def created_since(value: object, since: float) -> bool:
+    """Whether an ISO-8601 timestamp is at or after ``since`` (unparseable: assume yes)."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return when.timestamp() >= since - 120  # NOTE: allow for clock skew with the provider
+
+
 class RequesterSource(StrEnum):
     LINK = "link"
     ADMIN_PICK = "admin_pick"
@@ -194,6 +205,16 @@ class Provider(Protocol):
 class SupportsCustomerSearch(Protocol):
     async def find_customer(self, email: str) -> str | None:
         """The requester id whose e-mail is exactly ``email`` (one match only), or None."""
+        ...
+
+
+@runtime_checkable
+class SupportsRecentLookup(Protocol):
+    async def find_recent(
+        self, ticket: NewTicket, requester: Requester, since: float
+    ) -> TicketRef | None:
+        """A ticket with this subject filed since ``since`` (epoch seconds), if the provider
+        lists one: after an ambiguous timeout, so a retry does not file a twin."""
         ...
 
 

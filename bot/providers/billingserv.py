@@ -30,6 +30,7 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
+    created_since,
 )
 from bot.providers.http import ProviderHttp, json_body
 from bot.settings import ProviderConfigBase
@@ -245,6 +246,34 @@ class BillingServProvider:
         elif errors:
             general.append(str(errors))
         return FieldErrors(found, " ".join(general) or (None if found else "Rejected."))
+
+    async def find_recent(
+        self, ticket: NewTicket, requester: Requester, since: float
+    ) -> TicketRef | None:
+        response = await self._http.send(
+            "GET",
+            f"{self.config.url}/ticket/lists",
+            headers=self._headers(),
+            params={"user_id": requester.id or "", "per_page": 50},
+        )
+        data = self._read(response)
+        items = data.get("data", data.get("tickets"))
+        for item in items if isinstance(items, list) else []:
+            if (
+                isinstance(item, dict)
+                and item.get("subject") == ticket.text("subject")
+                and item.get("id") is not None
+                and created_since(item.get("created_at"), since)
+            ):
+                ref_id = str(item["id"])
+                return TicketRef(
+                    provider=self.name,
+                    id=ref_id,
+                    number=ref_id,
+                    url=self.config.link_for(ref_id, ref_id),
+                    status=str(item.get("status") or "open"),
+                )
+        return None
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

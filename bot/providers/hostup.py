@@ -22,6 +22,7 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
+    created_since,
 )
 from bot.providers.cache import Cached
 from bot.providers.http import ProviderHttp, json_body
@@ -234,6 +235,39 @@ class HostUpProvider:
         if not found and not general:
             general.append(problem_detail(response) or "The ticket was rejected.")
         return FieldErrors(found, " ".join(general) or None)
+
+    async def find_recent(
+        self, ticket: NewTicket, requester: Requester, since: float
+    ) -> TicketRef | None:
+        response = await self._http.send(
+            "GET",
+            f"{self.config.url}/support/tickets",
+            headers=self._headers(),
+            params={"limit": 50},
+        )
+        data = json_body(response)
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise self._http.unexpected(response, problem_detail(response) or "list failed")
+        # NOTE: the list's envelope key is not documented; we accept tickets/items/data.
+        items: list[Any] = next(
+            (data[k] for k in ("tickets", "items", "data") if isinstance(data.get(k), list)), []
+        )
+        for item in items:
+            if (
+                isinstance(item, dict)
+                and item.get("subject") == ticket.text("subject")
+                and item.get("id")
+                and item.get("number")
+                and created_since(item.get("createdAt"), since)
+            ):
+                return TicketRef(
+                    provider=self.name,
+                    id=str(item["id"]),
+                    number=str(item["number"]),
+                    url=self.config.link_for(str(item["id"]), str(item["number"])),
+                    status=str(item.get("status") or "open"),
+                )
+        return None
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

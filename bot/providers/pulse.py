@@ -26,6 +26,7 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
+    created_since,
 )
 from bot.providers.http import ProviderHttp, json_body, token_from
 from bot.settings import ProviderConfigBase
@@ -259,6 +260,31 @@ class PulseProvider:
             else:
                 general.append(f"{field}: {text}")
         return FieldErrors(found, " ".join(general) or (None if found else error_detail(response)))
+
+    async def find_recent(
+        self, ticket: NewTicket, requester: Requester, since: float
+    ) -> TicketRef | None:
+        response = await self._call("GET", "/tickets", params={"page": 1, "pageSize": 50})
+        data = self._read(response, (200,))
+        items: list[Any] = next(
+            (data[k] for k in ("data", "tickets", "items") if isinstance(data.get(k), list)), []
+        )
+        for item in items:
+            if (
+                isinstance(item, dict)
+                and item.get("subject") == ticket.text("subject")
+                and item.get("ticketNumber")
+                and item.get("id") is not None
+                and created_since(item.get("createdAt"), since)
+            ):
+                return TicketRef(
+                    provider=self.name,
+                    id=str(item["id"]),
+                    number=str(item["ticketNumber"]),
+                    url=self.config.link_for(str(item["id"]), str(item["ticketNumber"])),
+                    status=str(item.get("status") or "open"),
+                )
+        return None
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         data = self._read(await self._call("GET", f"/tickets/{ref.id}"), (200,))

@@ -72,6 +72,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE submissions ADD COLUMN next_attempt_at REAL;
     ALTER TABLE submissions ADD COLUMN card_channel TEXT;
     ALTER TABLE submissions ADD COLUMN card_ts TEXT;
+    ALTER TABLE submissions ADD COLUMN check_twin INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX submissions_due ON submissions(state, next_attempt_at);
     ALTER TABLE tickets ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE tickets ADD COLUMN next_poll_at REAL NOT NULL DEFAULT 0;

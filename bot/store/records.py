@@ -33,6 +33,7 @@ class Submission:
     card_channel: str | None = None
     card_ts: str | None = None
     created_at: float = 0.0
+    check_twin: bool = False  # the last attempt may have filed it: look before retrying
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TicketRecord:
     created_at: float
     closed: bool = False
     seen_messages: tuple[str, ...] = ()
+    next_poll_at: float = 0.0
 
 
 @dataclass(frozen=True)

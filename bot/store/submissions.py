@@ -61,7 +61,7 @@ class SubmissionQueries(Database):
         async with self._transaction() as db:
             cur = await db.execute(
                 "UPDATE submissions SET state = ?, draft = ?, attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ? AND state IN (?, ?)",
+                " updated_at = ? WHERE id = ? AND state IN (?, ?, ?)",
                 (
                     SubmissionState.FILING,
                     draft,
@@ -69,6 +69,7 @@ class SubmissionQueries(Database):
                     submission_id,
                     SubmissionState.PENDING,
                     SubmissionState.FAILED,
+                    SubmissionState.RETRYING,
                 ),
             )
             return cur.rowcount == 1
@@ -78,6 +79,87 @@ class SubmissionQueries(Database):
             await db.execute(
                 "UPDATE submissions SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 (SubmissionState.FAILED, reason[:500], time.time(), submission_id),
+            )
+
+    async def submission(self, submission_id: int) -> Submission | None:
+        async with self._db.execute(
+            "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _submission(row) if row else None
+
+    async def _set_state(
+        self,
+        submission_id: int,
+        state: SubmissionState,
+        reason: str,
+        next_at: float | None = None,
+        check_twin: bool = False,
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE submissions SET state = ?, last_error = ?, next_attempt_at = ?,"
+                " check_twin = ?, updated_at = ? WHERE id = ?",
+                (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
+            )
+
+    async def schedule_retry(
+        self, submission_id: int, *, at: float, reason: str, check_twin: bool
+    ) -> None:
+        """Park a submission for the retry worker; ``check_twin``: look before re-sending."""
+        await self._set_state(submission_id, SubmissionState.RETRYING, reason, at, check_twin)
+
+    async def give_up(self, submission_id: int, reason: str) -> None:
+        await self._set_state(submission_id, SubmissionState.GAVE_UP, reason)
+
+    async def due_submissions(self, now: float, limit: int = 20) -> list[Submission]:
+        async with self._db.execute(
+            "SELECT * FROM submissions WHERE state = ? AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at LIMIT ?",
+            (SubmissionState.RETRYING, now, limit),
+        ) as cur:
+            return [_submission(row) for row in await cur.fetchall()]
+
+    async def next_due_at(self) -> float | None:
+        async with self._db.execute(
+            "SELECT MIN(next_attempt_at) FROM submissions WHERE state = ?",
+            (SubmissionState.RETRYING,),
+        ) as cur:
+            row = await cur.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def resume_interrupted(self) -> int:
+        """On start: submissions left mid-call by a stopped process are retried, after a look
+        for a twin (the provider may have filed them before the process died)."""
+        now = time.time()
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "UPDATE submissions SET state = ?, next_attempt_at = ?, check_twin = 1,"
+                " last_error = 'interrupted by a restart', updated_at = ? WHERE state IN (?, ?)",
+                (
+                    SubmissionState.RETRYING,
+                    now,
+                    now,
+                    SubmissionState.FILING,
+                    SubmissionState.PENDING,
+                ),
+            )
+            return cur.rowcount
+
+    async def count_retrying(self) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM submissions WHERE state = ?", (SubmissionState.RETRYING,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def set_submission_card(
+        self, submission_id: int, *, channel_id: str, card_ts: str
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE submissions SET card_channel = ?, card_ts = ? WHERE id = ?",
+                (channel_id, card_ts, submission_id),
             )
 
 
@@ -99,4 +181,5 @@ def _submission(row: Any) -> Submission:
         card_channel=row["card_channel"],
         card_ts=row["card_ts"],
         created_at=row["created_at"],
+        check_twin=bool(row["check_twin"]),
     )

@@ -25,8 +25,8 @@ class TicketQueries(Database):
         async with self._transaction() as db:
             cur = await db.execute(
                 "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
-                " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
+                " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ref.provider,
                     ref.id,
@@ -41,6 +41,7 @@ class TicketQueries(Database):
                     submission.thread_ts,
                     now,
                     now,
+                    submission.id,
                 ),
             )
             ticket_id = cur.lastrowid
@@ -69,6 +70,80 @@ class TicketQueries(Database):
                 (channel_id, card_ts, thread_ts, time.time(), ticket_id),
             )
 
+    async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
+        """Open tickets with a card whose next poll is due, the most overdue first."""
+        async with self._db.execute(
+            "SELECT * FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL AND next_poll_at <= ?"
+            " ORDER BY next_poll_at LIMIT ?",
+            (now, limit),
+        ) as cur:
+            return [_ticket(row) for row in await cur.fetchall()]
+
+    async def oldest_poll_due(self) -> float | None:
+        async with self._db.execute(
+            "SELECT MIN(next_poll_at) FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL"
+        ) as cur:
+            row = await cur.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def update_polled(
+        self,
+        ticket_id: int,
+        *,
+        status: str,
+        closed: bool,
+        seen_messages: tuple[str, ...],
+        next_poll_at: float,
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE tickets SET status = ?, closed = ?, seen_messages = ?, next_poll_at = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    status,
+                    int(closed),
+                    json.dumps(list(seen_messages)),
+                    next_poll_at,
+                    time.time(),
+                    ticket_id,
+                ),
+            )
+
+    async def delay_polls(self, provider: str, until: float) -> None:
+        """Back off every ticket of a provider (it answered 429)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE tickets SET next_poll_at = MAX(next_poll_at, ?) WHERE provider = ?"
+                " AND closed = 0",
+                (until, provider),
+            )
+
+    async def ticket_by_thread(self, channel_id: str, thread_ts: str) -> TicketRecord | None:
+        async with self._db.execute(
+            "SELECT * FROM tickets WHERE channel_id = ? AND thread_ts = ? ORDER BY id DESC LIMIT 1",
+            (channel_id, thread_ts),
+        ) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def tickets_by_number(self, team_id: str, number: str) -> list[TicketRecord]:
+        async with self._db.execute(
+            "SELECT * FROM tickets WHERE team_id = ? AND (number = ? OR provider_ticket_id = ?)"
+            " ORDER BY id DESC",
+            (team_id, number, number),
+        ) as cur:
+            return [_ticket(row) for row in await cur.fetchall()]
+
+    async def remember_event(self, event_id: str) -> bool:
+        """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost)."""
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)",
+                (event_id, time.time()),
+            )
+            await db.execute("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
+            return cur.rowcount == 1
+
 
 def _ticket(row: Any) -> TicketRecord:
     return TicketRecord(
@@ -88,4 +163,5 @@ def _ticket(row: Any) -> TicketRecord:
         created_at=row["created_at"],
         closed=bool(row["closed"]),
         seen_messages=tuple(json.loads(row["seen_messages"] or "[]")),
+        next_poll_at=row["next_poll_at"],
     )

@@ -1,21 +1,30 @@
 """``file_ticket``: persist the submission, resolve the requester, call the adapter, record.
 
 The submission is written before any provider call and keyed so that Slack's retries and
-double clicks file once. Failures that time can fix are retried here for a short, bounded
-window, honouring ``Retry-After``; an ambiguous timeout (the request was sent) is never
-retried blindly, because the provider may have created the ticket.
+double clicks file once. What time can fix (timeouts, connection errors, 5xx, 429) is parked
+for the retry worker with exponential backoff and jitter, honouring ``Retry-After``, until the
+retry window ends. A timeout after the request was sent may mean the ticket exists: the next
+attempt first looks for it at the provider, where the provider can list tickets; where it
+cannot, the submission is not retried blindly and the user is asked to check.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.errors import ProviderTimeout, RateLimited, TicketbotError, Transient, UnknownProvider
-from bot.providers.base import CommonField, NewTicket, Provider, Requester, TicketRef
+from bot.providers.base import (
+    CommonField,
+    NewTicket,
+    Provider,
+    Requester,
+    SupportsRecentLookup,
+    TicketRef,
+)
 from bot.store import Store, Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.requesters import admin_pick, resolve_requester
@@ -25,11 +34,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a submission may keep trying before the user is told (seconds)."""
+    """How long a submission keeps trying (seconds), and how fast."""
 
-    attempts: int = 3
-    budget: float = 20.0
-    base_delay: float = 0.5
+    window: float = 30 * 60
+    base_delay: float = 2.0
+    max_delay: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,30 @@ class Filed:
     record: TicketRecord
     ref: TicketRef
     draft: Draft
+    submission: Submission
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Not filed yet; the worker tries again at ``next_at``."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+    attempt: int
+    next_at: float
+
+
+@dataclass(frozen=True)
+class GaveUp:
+    """The retry window ran out; the draft is kept."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+
+
+Outcome = Filed | Queued | GaveUp
 
 
 class FilingService:
@@ -47,7 +80,8 @@ class FilingService:
     ) -> None:
         self._store = store
         self._providers = providers
-        self._policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy()
+        self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
 
     def provider(self, name: str | None) -> Provider:
         provider = self._providers.get(name or "")
@@ -68,20 +102,25 @@ class FilingService:
             draft=draft.model_dump_json(),
         )
 
-    async def file(self, submission: Submission, draft: Draft) -> Filed | None:
-        """File a persisted submission; None when another worker is already filing it."""
+    async def attempt(self, submission: Submission, draft: Draft) -> Outcome | None:
+        """One attempt at a persisted submission; None when another worker has it.
+
+        Raises what the user or an admin must fix (the submission is then marked failed).
+        """
         if not await self._store.claim_submission(submission.id, draft.model_dump_json()):
             return None
+        attempt = submission.attempts + 1
         provider = self.provider(draft.provider)
+        ticket = NewTicket(values=draft.values, filer=draft.filer, permalink=draft.permalink)
         try:
-            if draft.file_as:
-                requester = admin_pick(provider, draft.file_as)
-            else:
-                found = await resolve_requester(self._store, provider, draft.filer)
-                assert found is not None  # a look-up was allowed
-                requester = found
-            ticket = NewTicket(values=draft.values, filer=draft.filer, permalink=draft.permalink)
-            ref = await self._create(provider, ticket, requester)
+            requester = await self._requester(provider, draft)
+            ref = None
+            if submission.check_twin:
+                ref = await self._find_twin(provider, ticket, requester, submission)
+            if ref is None:
+                ref = await provider.create(ticket, requester)
+        except Transient as exc:
+            return await self._park(provider, submission, draft, exc, attempt)
         except TicketbotError as exc:
             await self._store.fail_submission(submission.id, f"{type(exc).__name__}: {exc}")
             raise
@@ -94,39 +133,73 @@ class FilingService:
             subject=ticket.text(CommonField.SUBJECT),
             priority=ticket.text(CommonField.PRIORITY) or None,
         )
-        log.info("ticket filed", extra={"provider": provider.name, "ticket": ref.number})
-        return Filed(record=record, ref=ref, draft=draft)
+        log.info(
+            "ticket filed",
+            extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
+        )
+        return Filed(record=record, ref=ref, draft=draft, submission=submission)
 
-    async def _create(
-        self, provider: Provider, ticket: NewTicket, requester: Requester
-    ) -> TicketRef:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._policy.budget
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await provider.create(ticket, requester)
-            except Transient as exc:
-                if isinstance(exc, ProviderTimeout) and exc.maybe_created:
-                    raise  # NOTE: the provider may have the ticket; a blind retry files a twin
-                wait = self._delay(exc, attempt)
-                if attempt >= self._policy.attempts or loop.time() + wait > deadline:
-                    raise
-                log.warning(
-                    "provider call failed, retrying",
-                    extra={
-                        "provider": provider.name,
-                        "attempt": attempt,
-                        "error": type(exc).__name__,
-                        "wait": round(wait, 2),
-                    },
-                )
-                await asyncio.sleep(wait)
+    async def _requester(self, provider: Provider, draft: Draft) -> Requester:
+        if draft.file_as:
+            return admin_pick(provider, draft.file_as)
+        found = await resolve_requester(self._store, provider, draft.filer)
+        assert found is not None  # a look-up was allowed
+        return found
+
+    async def _find_twin(
+        self, provider: Provider, ticket: NewTicket, requester: Requester, submission: Submission
+    ) -> TicketRef | None:
+        if not isinstance(provider, SupportsRecentLookup):
+            return None
+        twin = await provider.find_recent(ticket, requester, since=submission.created_at)
+        if twin is not None:
+            log.info(
+                "found the ticket an earlier attempt filed",
+                extra={"provider": provider.name, "ticket": twin.number},
+            )
+        return twin
+
+    async def _park(
+        self, provider: Provider, submission: Submission, draft: Draft, exc: Transient, attempt: int
+    ) -> Outcome:
+        maybe_created = isinstance(exc, ProviderTimeout) and exc.maybe_created
+        if maybe_created and not isinstance(provider, SupportsRecentLookup):
+            # NOTE: the provider cannot list its tickets, so we cannot rule out a twin.
+            await self._store.fail_submission(submission.id, f"ambiguous: {exc}")
+            raise exc
+        now = time.time()
+        wait = self._delay(exc, attempt)
+        if now + wait > submission.created_at + self.policy.window:
+            await self._store.give_up(submission.id, exc.message)
+            log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
+            return GaveUp(submission=submission, draft=draft, reason=exc.message)
+        await self._store.schedule_retry(
+            submission.id,
+            at=now + wait,
+            reason=exc.message,
+            check_twin=maybe_created or submission.check_twin,
+        )
+        self.on_scheduled()
+        log.warning(
+            "provider call failed, will retry",
+            extra={
+                "provider": provider.name,
+                "attempt": attempt,
+                "error": type(exc).__name__,
+                "wait": round(wait, 2),
+            },
+        )
+        return Queued(
+            submission=submission,
+            draft=draft,
+            reason=exc.message,
+            attempt=attempt,
+            next_at=now + wait,
+        )
 
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after
-        backoff: float = self._policy.base_delay * 2.0 ** (attempt - 1)
+        backoff: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (attempt - 1))
         jitter: float = random.uniform(0, backoff / 2)  # noqa: S311 (jitter, not crypto)
         return backoff + jitter

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
+from bot.ids import ActionId, BlockId
 from bot.views.text import escape, truncate
 
 
@@ -51,3 +60,66 @@ def filed_text(*, title: str, number: str, url: str | None, where: str | None) -
     if where:
         text += f"\n{where}"
     return text
+
+
+def queued_card(
+    *, title: str, subject: str, reason: str, attempt: int, filer_id: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """While retrying: "Queued: HostUp is not answering, retrying (attempt 3)"."""
+    text = (
+        f":hourglass_flowing_sand: Queued: {escape(title)} is not answering, retrying "
+        f"(attempt {attempt}) · {escape(truncate(subject, 300))} · filed by <@{filer_id}>"
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Last answer: {escape(truncate(reason, 500))}. Nothing is lost: "
+                    "the draft is saved and the bot keeps trying."
+                )
+            ]
+        ),
+    ]
+    return text, [b.to_dict() for b in blocks]
+
+
+def gave_up_card(
+    *, title: str, subject: str, reason: str, filer_id: str, submission_id: int
+) -> tuple[str, list[dict[str, Any]]]:
+    """After the retry window: says so, and offers "Edit & retry" with the stored draft."""
+    text = (
+        f":warning: Could not file with {escape(title)}: it kept failing "
+        f"({escape(truncate(reason, 300))}). {escape(truncate(subject, 300))} · "
+        f"filed by <@{filer_id}>. The draft is kept."
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id=BlockId.RETRY,
+            elements=[
+                ButtonElement(
+                    action_id=ActionId.EDIT_RETRY,
+                    text=PlainTextObject(text="Edit & retry"),
+                    value=str(submission_id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return text, [b.to_dict() for b in blocks]
+
+
+def status_reply(*, title: str, number: str, old: str | None, new: str) -> str:
+    """The thread reply when the provider's status changes: "HostUp #10001: open → answered"."""
+    return f"{escape(title)} #{escape(number)}: {escape(old or 'unknown')} → *{escape(new)}*"
+
+
+def staff_reply(*, title: str, number: str, url: str | None, author: str, body: str) -> str:
+    """A staff message, trimmed and escaped, with a link to the full ticket."""
+    link = f" · <{url}|full ticket>" if url else ""
+    return (
+        f":speech_balloon: *{escape(truncate(author, 80))}* on {escape(title)} "
+        f"#{escape(number)}:\n>{escape(truncate(body, 1500)).replace(chr(10), chr(10) + '>')}"
+        f"{link}"
+    )

@@ -13,6 +13,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -69,6 +70,7 @@ class FakeBillingServ(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v2/ticket/create", self._create)
         app.router.add_get("/api/v2/ticket/get", self._get)
+        app.router.add_get("/api/v2/ticket/lists", self._lists)
         app.router.add_post("/api/v2/ticket/reply", self._reply)
         app.router.add_get("/api/v2/customer/lists", self._customers)
 
@@ -135,6 +137,7 @@ class FakeBillingServ(FakeServer):
             "support_department": body["support_department"],
             "priority": body.get("priority", "low"),
             "last_action": "Created",
+            "created_at": datetime.now(UTC).isoformat(),
             "messages": [
                 {
                     "id": ticket_id * 10,
@@ -155,6 +158,18 @@ class FakeBillingServ(FakeServer):
         if ticket is None:
             return self._invalid({"id": ["The selected id is invalid."]})
         return web.json_response({"success": True, "ticket": ticket})
+
+    async def _lists(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        if denied := self._auth(request, write=False):
+            return denied
+        user = request.query.get("user_id")
+        found = [
+            {k: v for k, v in t.items() if k != "messages"}
+            for t in reversed(self.tickets.values())
+            if user is None or str(t["user_id"]) == user
+        ]
+        return web.json_response({"success": True, "data": found})
 
     async def _reply(self, request: web.Request) -> web.Response:
         body = await self.record(request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +41,10 @@ TITLES = {
     429: ("rate_limit_exceeded", "Too many requests"),
     500: ("internal_error", "Internal server error"),
 }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def problem(
@@ -184,9 +189,9 @@ class FakeHostUp(FakeServer):
             "priority": body.get("priority", "low"),
             "departmentSlug": body["departmentSlug"],
             "departmentName": "Dept",
-            "createdAt": "2026-11-23T10:00:00.000Z",
-            "updatedAt": "2026-11-23T10:00:00.000Z",
-            "lastMessageAt": "2026-11-23T10:00:00.000Z",
+            "createdAt": now_iso(),
+            "updatedAt": now_iso(),
+            "lastMessageAt": now_iso(),
             "ccEmails": body.get("ccEmails", []),
             "requesterName": "Jane Example",
             "messageCount": 1,

@@ -13,6 +13,7 @@ import itertools
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -165,6 +166,7 @@ class FakePulse(FakeServer):
             "responseCount": 0,
             "slaStatus": "on_time",
             "metaData": {},
+            "createdAt": datetime.now(UTC).isoformat(),
         }
         self.tickets[ticket_id] = ticket
         return web.json_response(ticket, status=201)

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,15 @@ class FakeSlack(FakeServer):
                     return view_id
             await asyncio.sleep(0.01)
         raise AssertionError(f"no view with block {has_block!r}; rejected {self.rejected}")
+
+    async def until(self, check: Callable[[], Any], what: str, within: float = 5.0) -> Any:
+        """Wait until ``check()`` returns something truthy; return it."""
+        deadline = time.monotonic() + within
+        while not (found := check()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; rejected {self.rejected}")
+            await asyncio.sleep(0.01)
+        return found
 
     async def wait_for_text(self, view_id: str, text: str, within: float = 5.0) -> str:
         """Wait until the modal shows ``text``; returns everything it shows."""
@@ -299,6 +309,14 @@ class FakeSlack(FakeServer):
             raise SlackError("method_not_supported_for_channel_type")
         channel.members.add(BOT_USER)
         return {"channel": {"id": channel.id, "name": channel.name}}
+
+    def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None or BOT_USER not in channel.members:
+            raise SlackError("channel_not_found")
+        if not args.get("name") or not args.get("timestamp"):
+            raise SlackError("invalid_arguments")
+        return {}
 
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).lower()

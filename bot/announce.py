@@ -1,0 +1,208 @@
+"""Telling Slack how a submission went: the card in the channel or thread, and the modal.
+
+Used by the submit listener for the first attempt and by the retry worker for the rest, so a
+ticket's card moves from "Queued…" to the ticket card in place (``chat.update``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery import Posted, post_where_seen
+from bot.deps import Deps
+from bot.errors import AdminFixable, TicketbotError
+from bot.providers.base import StaffMessage
+from bot.store import Submission, TicketRecord
+from bot.tickets.drafts import Draft
+from bot.tickets.filing import Filed, GaveUp, Outcome, Queued
+from bot.views.errors import error_text
+from bot.views.metadata import ModalContext
+from bot.views.ticket_card import (
+    filed_text,
+    gave_up_card,
+    queued_card,
+    staff_reply,
+    status_reply,
+    ticket_card,
+)
+from bot.views.ticket_modal import message_modal
+
+log = logging.getLogger(__name__)
+
+
+class Announcer:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    @property
+    def _slack(self) -> AsyncWebClient:
+        return self._deps.slack
+
+    async def outcome(self, outcome: Outcome, *, view_id: str | None) -> None:
+        if isinstance(outcome, Filed):
+            await self.filed(outcome, view_id=view_id)
+        elif isinstance(outcome, Queued):
+            await self.queued(outcome, view_id=view_id)
+        else:
+            await self.gave_up(outcome, view_id=view_id)
+
+    async def _card(
+        self, submission: Submission, draft: Draft, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        """Post the submission's card, or update it in place if it has one already."""
+        if submission.card_channel and submission.card_ts:
+            try:
+                await self._slack.chat_update(
+                    channel=submission.card_channel, ts=submission.card_ts, text=text, blocks=blocks
+                )
+                ctx = draft.context
+                return Posted(
+                    channel_id=submission.card_channel,
+                    ts=submission.card_ts,
+                    thread_ts=ctx.thread_ts or submission.card_ts,
+                )
+            except SlackApiError as exc:
+                log.info(
+                    "could not update the card; posting anew",
+                    extra={"error": exc.response.get("error")},
+                )
+        ctx = draft.context
+        return await post_where_seen(
+            self._slack,
+            channel_id=ctx.channel_id,
+            thread_ts=ctx.thread_ts,
+            user_id=draft.filer.user_id,
+            response_url=ctx.response_url,
+            text=text,
+            blocks=blocks,
+        )
+
+    async def _modal(self, view_id: str | None, ctx: ModalContext, text: str) -> None:
+        if not view_id:
+            return
+        # NOTE: the user may have closed the modal; the card says the same thing.
+        with contextlib.suppress(SlackApiError):
+            await self._slack.views_update(view_id=view_id, view=message_modal(ctx, text))
+
+    async def filed(self, filed: Filed, *, view_id: str | None) -> None:
+        provider = self._deps.filing.provider(filed.draft.provider)
+        record = filed.record
+        text, blocks = ticket_card(
+            title=provider.title,
+            number=record.number,
+            url=record.url,
+            subject=record.subject,
+            priority=record.priority,
+            status=record.status,
+            filer_id=record.filed_by,
+        )
+        posted = await self._card(filed.submission, filed.draft, text, blocks)
+        where = posted.note
+        if posted.ts is not None:
+            await self._deps.store.set_card(
+                record.id,
+                channel_id=posted.channel_id,
+                card_ts=posted.ts,
+                thread_ts=posted.thread_ts or posted.ts,
+            )
+            where = f"Posted in <#{posted.channel_id}>; follow-ups go to its thread."
+        await self._modal(
+            view_id,
+            filed.draft.context,
+            filed_text(title=provider.title, number=record.number, url=record.url, where=where),
+        )
+
+    async def queued(self, queued: Queued, *, view_id: str | None) -> None:
+        provider = self._deps.filing.provider(queued.draft.provider)
+        text, blocks = queued_card(
+            title=provider.title,
+            subject=str(queued.draft.values.get("subject", "")),
+            reason=queued.reason,
+            attempt=queued.attempt,
+            filer_id=queued.draft.filer.user_id,
+        )
+        posted = await self._card(queued.submission, queued.draft, text, blocks)
+        if posted.ts is not None and not queued.submission.card_ts:
+            await self._deps.store.set_submission_card(
+                queued.submission.id, channel_id=posted.channel_id, card_ts=posted.ts
+            )
+        await self._modal(
+            view_id,
+            queued.draft.context,
+            f"{text}\nYou can close this: the card in the channel follows it.",
+        )
+
+    async def gave_up(self, gave_up: GaveUp, *, view_id: str | None) -> None:
+        provider = self._deps.filing.provider(gave_up.draft.provider)
+        text, blocks = gave_up_card(
+            title=provider.title,
+            subject=str(gave_up.draft.values.get("subject", "")),
+            reason=gave_up.reason,
+            filer_id=gave_up.draft.filer.user_id,
+            submission_id=gave_up.submission.id,
+        )
+        await self._card(gave_up.submission, gave_up.draft, text, blocks)
+        await self._modal(view_id, gave_up.draft.context, text)
+
+    async def failed(
+        self, submission: Submission, draft: Draft, error: TicketbotError, ref: str
+    ) -> None:
+        """A retry the user or an admin must fix: tell the filer (thread or DM), and the
+        admin channel once for configuration problems."""
+        is_admin = await self._deps.access.is_admin(draft.filer.user_id)
+        text = error_text(error, ref=ref, is_admin=is_admin, draft_kept=False)
+        await self._card(
+            submission,
+            draft,
+            f":x: {text}",
+            [{"type": "section", "text": {"type": "mrkdwn", "text": f":x: {text}"}}],
+        )
+        admin_channel = self._deps.settings.options.admin_channel
+        if isinstance(error, AdminFixable) and admin_channel:
+            await self._slack.chat_postMessage(
+                channel=admin_channel,
+                text=":rotating_light: ticketbot needs an admin: "
+                + error_text(error, ref=ref, is_admin=True, draft_kept=False),
+            )
+
+    async def status_changed(
+        self, ticket: TicketRecord, title: str, old: str | None, new: str
+    ) -> None:
+        assert ticket.channel_id and ticket.thread_ts and ticket.card_ts
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            text=status_reply(title=title, number=ticket.number, old=old, new=new),
+        )
+        text, blocks = ticket_card(
+            title=title,
+            number=ticket.number,
+            url=ticket.url,
+            subject=ticket.subject,
+            priority=ticket.priority,
+            status=new,
+            filer_id=ticket.filed_by,
+        )
+        await self._slack.chat_update(
+            channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
+        )
+
+    async def staff_message(self, ticket: TicketRecord, title: str, message: StaffMessage) -> None:
+        assert ticket.channel_id and ticket.thread_ts
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            unfurl_links=False,
+            text=staff_reply(
+                title=title,
+                number=ticket.number,
+                url=ticket.url,
+                author=message.author,
+                body=message.body,
+            ),
+        )

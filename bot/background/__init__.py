@@ -1,0 +1,1 @@
+"""Long-running loops: the retry worker and the status poller."""

@@ -1,0 +1,109 @@
+"""Follows open tickets: status changes and staff replies go to the ticket's thread.
+
+Each provider is read at its own interval (``poll_seconds``, jittered), a few tickets at a
+time; a 429 pushes that provider's next polls back; a closed ticket is no longer read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+
+from bot.announce import Announcer
+from bot.deps import Deps
+from bot.errors import RateLimited, TicketbotError
+from bot.providers.base import SupportsStatus, TicketRef
+from bot.store import TicketRecord
+
+log = logging.getLogger(__name__)
+IDLE_SECONDS = 5.0
+BATCH = 50
+CONCURRENCY = 4
+
+
+class StatusPoller:
+    def __init__(self, deps: Deps, announcer: Announcer) -> None:
+        self._deps = deps
+        self._announcer = announcer
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self.lag = 0.0  # seconds the most overdue ticket waited past its poll time
+
+    def _interval(self, provider: str) -> float:
+        seconds = self._deps.settings.providers[provider].poll_seconds
+        return seconds * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not crypto)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                now = time.time()
+                due = await self._deps.store.tickets_to_poll(now, BATCH)
+                self.lag = max((now - t.next_poll_at for t in due if t.next_poll_at), default=0.0)
+                await asyncio.gather(*(self._poll(ticket) for ticket in due))
+            except Exception:
+                log.exception("status poll pass failed")
+            oldest = await self._deps.store.oldest_poll_due()
+            wait = (
+                IDLE_SECONDS
+                if oldest is None
+                else min(IDLE_SECONDS, max(0.05, oldest - time.time()))
+            )
+            await asyncio.sleep(wait)
+
+    async def _poll(self, ticket: TicketRecord) -> None:
+        async with self._slots:
+            await self.poll(ticket)
+
+    async def poll(self, ticket: TicketRecord) -> None:
+        """Read one ticket; post what changed in its thread; schedule its next read."""
+        store = self._deps.store
+        provider = self._deps.providers.get(ticket.provider)
+        if provider is None or not isinstance(provider, SupportsStatus):
+            # NOTE: no documented status endpoint (VPSBG): nothing to follow.
+            await store.update_polled(
+                ticket.id,
+                status=ticket.status or "open",
+                closed=True,
+                seen_messages=ticket.seen_messages,
+                next_poll_at=0,
+            )
+            return
+        ref = TicketRef(
+            provider=ticket.provider,
+            id=ticket.provider_ticket_id,
+            number=ticket.number,
+            url=ticket.url,
+        )
+        try:
+            status = await provider.get(ref)
+        except RateLimited as exc:
+            wait = exc.retry_after or 2 * self._interval(ticket.provider)
+            await store.delay_polls(ticket.provider, time.time() + wait)
+            return
+        except TicketbotError as exc:
+            log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})
+            await store.update_polled(
+                ticket.id,
+                status=ticket.status or "open",
+                closed=False,
+                seen_messages=ticket.seen_messages,
+                next_poll_at=time.time() + 2 * self._interval(ticket.provider),
+            )
+            return
+        seen = list(ticket.seen_messages)
+        for message in status.messages:
+            if message.id not in seen:
+                await self._announcer.staff_message(ticket, provider.title, message)
+                seen.append(message.id)
+        if status.status != ticket.status:
+            await self._announcer.status_changed(
+                ticket, provider.title, ticket.status, status.status
+            )
+        await store.update_polled(
+            ticket.id,
+            status=status.status,
+            closed=status.closed,
+            seen_messages=tuple(seen[-200:]),
+            next_poll_at=time.time() + self._interval(ticket.provider),
+        )

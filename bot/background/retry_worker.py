@@ -1,0 +1,56 @@
+"""Retries parked submissions when they fall due, until filed or the window runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+
+from bot.announce import Announcer
+from bot.deps import Deps
+from bot.errors import TicketbotError
+from bot.store import Submission
+from bot.tickets.drafts import Draft
+
+log = logging.getLogger(__name__)
+IDLE_SECONDS = 5.0
+
+
+class RetryWorker:
+    def __init__(self, deps: Deps, announcer: Announcer) -> None:
+        self._deps = deps
+        self._announcer = announcer
+        self.wake = asyncio.Event()  # set when a retry is scheduled sooner than we sleep
+
+    async def run(self) -> None:
+        """Forever: retry what is due, then sleep until the next is due (at most 5 s)."""
+        while True:
+            try:
+                for submission in await self._deps.store.due_submissions(time.time()):
+                    await self.retry(submission)
+            except Exception:
+                log.exception("retry worker pass failed")  # the next pass tries again
+            next_at = await self._deps.store.next_due_at()
+            wait = (
+                IDLE_SECONDS
+                if next_at is None
+                else min(IDLE_SECONDS, max(0.0, next_at - time.time()))
+            )
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=max(wait, 0.01))
+
+    async def retry(self, submission: Submission) -> None:
+        draft = Draft.model_validate_json(submission.draft)
+        try:
+            outcome = await self._deps.filing.attempt(submission, draft)
+        except TicketbotError as exc:
+            ref = secrets.token_hex(4)
+            log.warning("retry needs a person: %s", exc, extra={"ref": ref})
+            await self._announcer.failed(submission, draft, exc, ref)
+            return
+        if outcome is not None:
+            # NOTE: the modal may still be open (view id = key); updating a closed one is a no-op
+            await self._announcer.outcome(outcome, view_id=submission.key)

@@ -1,0 +1,62 @@
+"""The bot's background life: resume what a stopped process left, run the retry worker and
+the status poller, and on shutdown let in-flight work finish (or park it for next time)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.announce import Announcer
+from bot.background.poller import StatusPoller
+from bot.background.retry_worker import RetryWorker
+from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 10.0
+
+
+@dataclass
+class Runtime:
+    worker: RetryWorker
+    poller: StatusPoller
+
+
+@asynccontextmanager
+async def running(deps: Deps, *, drain_seconds: float = DRAIN_SECONDS) -> AsyncIterator[Runtime]:
+    resumed = await deps.store.resume_interrupted()
+    if resumed:
+        log.info("resuming submissions a stopped process left", extra={"count": resumed})
+    announcer = Announcer(deps)
+    runtime = Runtime(RetryWorker(deps, announcer), StatusPoller(deps, announcer))
+    deps.filing.on_scheduled = runtime.worker.wake.set
+    loops = [
+        asyncio.create_task(runtime.worker.run(), name="retry-worker"),
+        asyncio.create_task(runtime.poller.run(), name="status-poller"),
+    ]
+    try:
+        yield runtime
+    finally:
+        for task in loops:
+            task.cancel()
+        for task in loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await drain(deps, drain_seconds)
+
+
+async def drain(deps: Deps, seconds: float) -> None:
+    """Wait for in-flight provider calls; what is still running then is cancelled and its
+    submission stays unfinished in the database, to be resumed at the next start."""
+    pending = list(deps.background)
+    if not pending:
+        return
+    log.info("finishing in-flight work", extra={"tasks": len(pending)})
+    _done, still = await asyncio.wait(pending, timeout=seconds)
+    for task in still:
+        task.cancel()
+    if still:
+        log.warning("parked unfinished work for the next start", extra={"tasks": len(still)})
