@@ -53,7 +53,7 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     instance: str = "/api/v2/resource",
 ) -> dict[str, Any]:
-    code, title = TITLES[status]
+    code, title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
     body: dict[str, Any] = {
         "type": f"https://developer.hostup.se/errors/{code}",
         "title": title,
