@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -33,6 +34,7 @@ from bot.views.ticket_card import (
 from bot.views.ticket_modal import message_modal
 
 log = logging.getLogger(__name__)
+ADMIN_ALERT_EVERY = 3600.0
 
 
 class Announcer:
@@ -162,13 +164,23 @@ class Announcer:
             f":x: {text}",
             [{"type": "section", "text": {"type": "mrkdwn", "text": f":x: {text}"}}],
         )
-        admin_channel = self._deps.settings.options.admin_channel
-        if isinstance(error, AdminFixable) and admin_channel:
-            await self._slack.chat_postMessage(
-                channel=admin_channel,
-                text=":rotating_light: ticketbot needs an admin: "
-                + error_text(error, ref=ref, is_admin=True, draft_kept=False),
-            )
+        if isinstance(error, AdminFixable):
+            await self.alert_admins(error, ref)
+
+    async def alert_admins(self, error: AdminFixable, ref: str) -> None:
+        """Tell the admin channel (if configured) about a configuration problem, once an hour
+        per kind of problem, however many users hit it."""
+        channel = self._deps.settings.options.admin_channel
+        key = f"{type(error).__name__}:{error.message}"
+        last = self._deps.admin_alerts.get(key)
+        if channel is None or (last is not None and time.monotonic() - last < ADMIN_ALERT_EVERY):
+            return
+        self._deps.admin_alerts[key] = time.monotonic()
+        await self._slack.chat_postMessage(
+            channel=channel,
+            text=":rotating_light: ticketbot needs an admin: "
+            + error_text(error, ref=ref, is_admin=True, draft_kept=False),
+        )
 
     async def status_changed(
         self, ticket: TicketRecord, title: str, old: str | None, new: str

@@ -37,6 +37,7 @@ class Deps:
     filing: FilingService
     access: Access
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    admin_alerts: dict[str, float] = field(default_factory=dict)  # problem → last alerted
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` in the background, holding a reference and logging its failure."""

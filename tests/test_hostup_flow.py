@@ -228,3 +228,22 @@ async def test_user_text_is_escaped_in_the_card(hostup_bot: RunningBot, slack: F
     card = (await slack.wait_for("chat.postMessage"))[0]
     assert "&lt;!channel&gt; &amp; &lt;@U999|x&gt;" in card["text"]
     assert "<!channel>" not in json.dumps(card["blocks"])
+
+
+async def test_admin_channel_hears_of_a_config_problem_once(
+    make_bot: Any, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    from tests.conftest import hostup_table
+
+    slack.add_channel("C0ADMIN", "ticketbot-admin", members={"UBOT"})
+    bot = await make_bot(
+        hostup_table(hostup),
+        env={"HOSTUP_API_KEY": "wrong-key"},
+        options='admins = ["UANA"]\nadmin_channel = "C0ADMIN"',
+    )
+    for _ in range(3):
+        await bot.driver.command("")
+    await slack.wait_for("views.update", count=3)
+    alerts = slack.channels["C0ADMIN"].messages
+    assert len(alerts) == 1
+    assert "needs an admin" in alerts[0]["text"] and "401" in alerts[0]["text"]

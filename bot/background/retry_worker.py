@@ -12,7 +12,7 @@ from bot.announce import Announcer
 from bot.deps import Deps
 from bot.errors import TicketbotError
 from bot.store import Submission
-from bot.tickets.drafts import Draft
+from bot.tickets.drafts import Draft, view_id_of
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
@@ -53,4 +53,4 @@ class RetryWorker:
             return
         if outcome is not None:
             # NOTE: the modal may still be open (view id = key); updating a closed one is a no-op
-            await self._announcer.outcome(outcome, view_id=submission.key)
+            await self._announcer.outcome(outcome, view_id=view_id_of(submission.key))

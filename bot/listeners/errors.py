@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.announce import Announcer
 from bot.deps import Deps
 from bot.errors import AdminFixable, FieldErrors, TicketbotError, Transient, UserFixable
 from bot.ids import CallbackId
@@ -78,6 +79,8 @@ async def report_error(
         error, ref=ref, is_admin=await deps.access.is_admin(user_id), draft_kept=submitted
     )
     try:
+        if isinstance(error, AdminFixable):
+            await Announcer(deps).alert_admins(error, ref)
         if submitted and await _restore_draft(deps, client, body, error, text):
             return
         view_id = context.get("view_id") or (body.get("view") or {}).get("id")

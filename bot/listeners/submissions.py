@@ -16,7 +16,7 @@ from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
 from bot.store import Submission, SubmissionState
-from bot.tickets.drafts import Draft
+from bot.tickets.drafts import Draft, submission_key, view_id_of
 from bot.tickets.forms import check_form
 from bot.views.form_state import read_provider, read_values
 from bot.views.metadata import ModalContext
@@ -80,7 +80,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
         # after an error reuses the same submission, so it cannot file twice.
-        submission, _ = await deps.filing.submit(view["id"], draft)
+        submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
         if submission.state is SubmissionState.FILED:
             await ack(
                 response_action="update", view=message_modal(ctx, "This ticket was already filed.")
@@ -107,7 +107,7 @@ async def file_and_announce(
     )
     if outcome is None:
         return  # another delivery of this submit is filing it and will show the result
-    await Announcer(deps).outcome(outcome, view_id=submission.key)
+    await Announcer(deps).outcome(outcome, view_id=view_id_of(submission.key))
 
 
 async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | None:

@@ -17,3 +17,18 @@ class Draft(BaseModel):
     context: ModalContext
     permalink: str | None = None
     file_as: str | None = None  # a requester an admin picked; set only after an admin check
+
+
+def submission_key(view_id: str, context: ModalContext) -> str:
+    """The idempotency key: the modal's view id plus the message it is about, if any.
+
+    NOTE: Slack keeps a modal's view id across submits, so a double click or a re-submit after
+    an error maps to the same submission and cannot file twice.
+    """
+    if context.channel_id and context.message_ts:
+        return f"{view_id}|{context.channel_id}:{context.message_ts}"
+    return view_id
+
+
+def view_id_of(key: str) -> str:
+    return key.split("|", 1)[0]
