@@ -46,6 +46,8 @@ class Announcer:
         return self._deps.slack
 
     async def outcome(self, outcome: Outcome, *, view_id: str | None) -> None:
+        kind = type(outcome).__name__.lower().replace("gaveup", "gave_up")
+        self._deps.metrics.tickets.labels(outcome.draft.provider, kind).inc()
         if isinstance(outcome, Filed):
             await self.filed(outcome, view_id=view_id)
         elif isinstance(outcome, Queued):
@@ -156,6 +158,7 @@ class Announcer:
     ) -> None:
         """A retry the user or an admin must fix: tell the filer (thread or DM), and the
         admin channel once for configuration problems."""
+        self._deps.metrics.tickets.labels(draft.provider, "failed").inc()
         is_admin = await self._deps.access.is_admin(draft.filer.user_id)
         text = error_text(error, ref=ref, is_admin=is_admin, draft_kept=False)
         await self._card(

@@ -7,16 +7,20 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 
+import httpx
 from aiohttp import web
 
 from bot.app import build_app
-from bot.deps import open_deps
+from bot.check import run_checks
+from bot.deps import open_deps, slack_client
 from bot.errors import ConfigError
 from bot.links_cli import run_links
 from bot.logs import setup_logging
+from bot.providers import build_provider
 from bot.runtime import running
-from bot.server import build_web_app
+from bot.server import SlackProbe, build_web_app
 from bot.settings import Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -30,10 +34,8 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with open_deps(settings) as deps, running(deps):
         app = build_app(deps)
-        runner = web.AppRunner(build_web_app(app, deps), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.env.host, settings.env.port).start()
         socket_handler = None
+        slack_ok: Callable[[], Awaitable[bool]] = SlackProbe(deps.slack)
         if settings.env.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -41,7 +43,11 @@ async def serve(settings: Settings) -> None:
                 app, settings.env.slack_app_token.get_secret_value()
             )
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            slack_ok = socket_handler.client.is_connected
             log.info("connected to Slack in Socket Mode")
+        runner = web.AppRunner(build_web_app(app, deps, slack_ok), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.env.host, settings.env.port).start()
         log.info(
             "ticketbot listening",
             extra={"port": settings.env.port, "providers": sorted(settings.providers)},
@@ -56,7 +62,13 @@ async def serve(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot")
+    run = sub.add_parser("run", help="start the bot")
+    run.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        help="log lines as JSON (default) or human-readable text",
+    )
+    sub.add_parser("check", help="check the token, scopes, providers and database")
     links = sub.add_parser("links", help="bulk requester links").add_subparsers(
         dest="action", required=True
     )
@@ -73,15 +85,30 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ticketbot: {exc.message}", file=sys.stderr)
         return 2
-    setup_logging(settings.env.log_format)
+    setup_logging(getattr(args, "log_format", None) or settings.env.log_format)
     if args.command == "run":
         asyncio.run(serve(settings))
         return 0
+    if args.command == "check":
+        return asyncio.run(check_command(settings))
     return asyncio.run(
         links_command(
             settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)
         )
     )
+
+
+async def check_command(settings: Settings) -> int:
+    # NOTE: no Store.open here: a check must not create or migrate the database.
+    http = httpx.AsyncClient()
+    try:
+        providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
+        items = await run_checks(settings, slack_client(settings), providers)
+    finally:
+        await http.aclose()
+    for item in items:
+        print(item.line())
+    return 0 if all(item.ok for item in items) else 1
 
 
 async def links_command(settings: Settings, action: str, arg: str | None) -> int:

@@ -13,6 +13,7 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import MeteredTransport, Metrics
 from bot.providers import build_provider
 from bot.providers.base import Provider
 from bot.settings import Settings
@@ -36,6 +37,7 @@ class Deps:
     users: UserDirectory
     filing: FilingService
     access: Access
+    metrics: Metrics
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     admin_alerts: dict[str, float] = field(default_factory=dict)  # problem → last alerted
 
@@ -69,8 +71,14 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> AsyncIterator[Deps]:
     """Open the store and the HTTP clients; close them (and stop background work) on exit."""
     store = await Store.open(settings.env.ticketbot_db)
+    metrics = Metrics()
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=MeteredTransport(
+            httpx.AsyncHTTPTransport(limits=limits),
+            metrics,
+            {name: cfg.url for name, cfg in settings.providers.items()},
+        ),
         headers={"User-Agent": "ticketbot/0.1"},
         follow_redirects=False,
     )
@@ -89,6 +97,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
             policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
         ),
         access=Access(settings.options, slack),
+        metrics=metrics,
     )
     try:
         yield deps

@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
+from contextvars import ContextVar
+
+# The id of the Slack request being handled; tasks spawned while handling it inherit it, and
+# users see it as the reference in error messages.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def new_request_id() -> str:
+    rid = secrets.token_hex(4)
+    request_id.set(rid)
+    return rid
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        rid = request_id.get()
+        if rid is not None and not hasattr(record, "request_id"):
+            record.request_id = rid
+        return True
+
 
 # Attributes every LogRecord has; anything else was passed with extra= and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -26,12 +47,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Human-readable: time level logger: message key=value …"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        line = (
+            f"{self.formatTime(record)} {record.levelname:<7} {record.name}: "
+            f"{record.getMessage()}{' ' + extras if extras else ''}"
+        )
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
 def setup_logging(fmt: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -52,4 +52,4 @@ async def test_tampered_body_is_refused(hostup_bot: RunningBot) -> None:
 
 async def test_healthz(hostup_bot: RunningBot) -> None:
     response = await hostup_bot.driver.http.get(f"{hostup_bot.url}/healthz")
-    assert response.json() == {"ok": True}
+    assert response.json() == {"ok": True, "database": True, "slack": True}

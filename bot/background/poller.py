@@ -40,6 +40,7 @@ class StatusPoller:
                 now = time.time()
                 due = await self._deps.store.tickets_to_poll(now, BATCH)
                 self.lag = max((now - t.next_poll_at for t in due if t.next_poll_at), default=0.0)
+                self._deps.metrics.poller_lag.set(self.lag)
                 await asyncio.gather(*(self._poll(ticket) for ticket in due))
             except Exception:
                 log.exception("status poll pass failed")

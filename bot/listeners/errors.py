@@ -27,6 +27,7 @@ from bot.errors import AdminFixable, FieldErrors, TicketbotError, Transient, Use
 from bot.ids import CallbackId
 from bot.listeners.modal_flow import form_for
 from bot.listeners.payload import payload_filer, view_state
+from bot.logs import request_id
 from bot.views.errors import error_text
 from bot.views.form_state import read_values
 from bot.views.metadata import ModalContext
@@ -69,7 +70,7 @@ async def report_error(
     context: dict[str, Any],
 ) -> None:
     """Tell the user what went wrong, where they are looking; log it with a reference id."""
-    ref = secrets.token_hex(4)
+    ref = request_id.get() or secrets.token_hex(4)
     _log(error, ref, body)
     user_id = payload_filer(body).user_id
     submitted = body.get("type") == "view_submission" and (

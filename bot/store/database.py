@@ -38,7 +38,8 @@ class Database:
         return store
 
     async def close(self) -> None:
-        await self._db.close()
+        if self._db._connection is not None:  # NOTE: closing twice raises in aiosqlite
+            await self._db.close()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:

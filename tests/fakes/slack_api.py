@@ -47,6 +47,19 @@ class FakeSlack(FakeServer):
     channels: dict[str, Channel] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
+    scopes: set[str] = field(
+        default_factory=lambda: {
+            "commands",
+            "chat:write",
+            "channels:join",
+            "users:read",
+            "users:read.email",
+            "usergroups:read",
+            "channels:history",
+            "groups:history",
+            "reactions:write",
+        }
+    )
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_urls
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error)
@@ -198,7 +211,8 @@ class FakeSlack(FakeServer):
         except SlackError as exc:
             return self._error(method, exc.code)
         call.ok = True
-        return web.json_response({"ok": True, **result})
+        headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))}  # as Slack sends them
+        return web.json_response({"ok": True, **result}, headers=headers)
 
     def _error(self, method: str, code: str, detail: str = "") -> web.Response:
         self.rejected.append((method, f"{code} {detail}".strip()))

@@ -1,0 +1,137 @@
+"""``ticketbot check``: is everything this bot needs in place? One line per item, ✓ or ✗.
+
+Exit code 0 only when every item passes. Secrets are never printed, not even in part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import AdminFixable, TicketbotError
+from bot.providers.base import Provider, SupportsReply
+from bot.settings import Settings
+from bot.store.migrations import MIGRATIONS
+
+BASE_SCOPES = {
+    "commands": "/ticket and the message shortcut",
+    "chat:write": "ticket cards and thread replies",
+    "channels:join": "posting cards in public channels",
+    "users:read": "filers' names",
+    "users:read.email": "e-mail requester matching",
+}
+GROUP_SCOPES = {"usergroups:read": "admin_group / allowed_groups"}
+THREAD_SCOPES = {
+    "channels:history": "thread replies → ticket",
+    "groups:history": "thread replies → ticket (private channels)",
+    "reactions:write": "✅ on copied thread replies",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    ok: bool
+    text: str
+
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.text}"
+
+
+def needed_scopes(settings: Settings, providers: Mapping[str, Provider]) -> dict[str, str]:
+    """The bot scopes the features in use need, each with what needs it."""
+    needed = dict(BASE_SCOPES)
+    if settings.options.admin_group or settings.options.allowed_groups:
+        needed |= GROUP_SCOPES
+    if any(isinstance(p, SupportsReply) for p in providers.values()):
+        needed |= THREAD_SCOPES
+    return needed
+
+
+async def check_slack(slack: AsyncWebClient, needed: Mapping[str, str]) -> list[Item]:
+    try:
+        response = await slack.auth_test()
+    except SlackApiError as exc:
+        return [Item(False, f"Slack token: Slack refused it ({exc.response.get('error')})")]
+    except OSError as exc:
+        return [Item(False, f"Slack token: cannot reach Slack ({type(exc).__name__})")]
+    items = [
+        Item(
+            True,
+            f"Slack token works: workspace {response.get('team')}, bot @{response.get('user')}",
+        )
+    ]
+    header = response.headers.get("x-oauth-scopes") or response.headers.get("X-OAuth-Scopes")
+    if header is None:
+        return [*items, Item(True, "Slack scopes: not reported, cannot check")]
+    granted = {s.strip() for s in str(header).split(",")}
+    missing = [f"{scope} ({why})" for scope, why in needed.items() if scope not in granted]
+    if missing:
+        return [
+            *items,
+            Item(
+                False,
+                "Slack scopes missing: "
+                + ", ".join(missing)
+                + "; add them in manifest.yml and reinstall the app",
+            ),
+        ]
+    return [*items, Item(True, f"Slack scopes: all {len(needed)} needed are granted")]
+
+
+async def check_provider(name: str, provider: Provider) -> Item:
+    try:
+        seen = await provider.probe()
+    except AdminFixable as exc:
+        return Item(False, f"provider {name}: {exc.message} {exc.admin_detail}".strip())
+    except TicketbotError as exc:
+        return Item(False, f"provider {name}: {exc.message}")
+    return Item(True, f"provider {name} ({provider.title}): {seen}")
+
+
+def _missing_database(path: Path) -> Item | None:
+    """For a file that does not exist yet: whether it can be created."""
+    if path.exists():
+        return None
+    parent = path.resolve().parent
+    if os.access(parent, os.W_OK):
+        return Item(True, f"database {path}: will be created on first run")
+    return Item(False, f"database {path}: does not exist and {parent} is not writable")
+
+
+async def check_database(path: Path) -> Item:
+    if missing := await asyncio.to_thread(_missing_database, path):
+        return missing
+    try:
+        async with aiosqlite.connect(str(path)) as db:
+            async with db.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 0
+            await db.execute("BEGIN IMMEDIATE")  # proves we can write, changes nothing
+            await db.execute("ROLLBACK")
+    except aiosqlite.Error as exc:
+        return Item(False, f"database {path}: not writable ({exc})")
+    if version < len(MIGRATIONS):
+        return Item(
+            False,
+            f"database {path}: schema version {version} of {len(MIGRATIONS)}; "
+            "`ticketbot run` migrates it",
+        )
+    return Item(True, f"database {path}: writable, schema version {version}")
+
+
+async def run_checks(
+    settings: Settings, slack: AsyncWebClient, providers: Mapping[str, Provider]
+) -> list[Item]:
+    items = [Item(True, f"config: {len(providers)} providers ({', '.join(providers)})")]
+    items += await check_slack(slack, needed_scopes(settings, providers))
+    for name, provider in providers.items():
+        items.append(await check_provider(name, provider))
+    items.append(await check_database(settings.env.ticketbot_db))
+    return items

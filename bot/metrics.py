@@ -1,0 +1,108 @@
+"""Prometheus metrics, in a registry of their own (no import-time globals), served on /metrics.
+
+Provider calls are measured by ``MeteredTransport``: the one-method httpx transport seam, so
+every adapter is measured without knowing it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0)
+CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "ticketbot_slack_requests", "Slack requests by kind", ["kind"], registry=self.registry
+        )
+        self.ack_seconds = Histogram(
+            "ticketbot_ack_seconds",
+            "Time to acknowledge Slack",
+            ["kind"],
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )
+        self.tickets = Counter(
+            "ticketbot_tickets",
+            "Submissions by provider and outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.provider_seconds = Histogram(
+            "ticketbot_provider_call_seconds",
+            "Provider HTTP calls",
+            ["provider"],
+            buckets=CALL_BUCKETS,
+            registry=self.registry,
+        )
+        self.provider_errors = Counter(
+            "ticketbot_provider_errors",
+            "Provider calls that failed, by class",
+            ["provider", "error"],
+            registry=self.registry,
+        )
+        self.retries_pending = Gauge(
+            "ticketbot_retries_pending", "Submissions waiting for a retry", registry=self.registry
+        )
+        self.poller_lag = Gauge(
+            "ticketbot_poller_lag_seconds",
+            "How late the most overdue status poll ran",
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def error_class(status: int) -> str | None:
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    if status in (401, 403):
+        return "auth"
+    if status >= 400:
+        return "rejected"
+    return None
+
+
+class MeteredTransport(httpx.AsyncBaseTransport):
+    """Wraps the real transport; labels each call with the provider whose base URL it hits."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, metrics: Metrics, providers: Mapping[str, str]
+    ) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._providers = sorted(providers.items(), key=lambda kv: -len(kv[1]))
+
+    def _provider(self, url: httpx.URL) -> str:
+        text = str(url)
+        return next((name for name, base in self._providers if text.startswith(base)), "other")
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        provider = self._provider(request.url)
+        started = time.perf_counter()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TimeoutException:
+            self._metrics.provider_errors.labels(provider, "timeout").inc()
+            raise
+        except httpx.TransportError:
+            self._metrics.provider_errors.labels(provider, "connection").inc()
+            raise
+        finally:
+            self._metrics.provider_seconds.labels(provider).observe(time.perf_counter() - started)
+        if (kind := error_class(response.status_code)) is not None:
+            self._metrics.provider_errors.labels(provider, kind).inc()
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
