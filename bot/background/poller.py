@@ -36,20 +36,18 @@ class StatusPoller:
 
     async def run(self) -> None:
         while True:
+            wait = IDLE_SECONDS
             try:
                 now = time.time()
                 due = await self._deps.store.tickets_to_poll(now, BATCH)
                 self.lag = max((now - t.next_poll_at for t in due if t.next_poll_at), default=0.0)
                 self._deps.metrics.poller_lag.set(self.lag)
                 await asyncio.gather(*(self._poll(ticket) for ticket in due))
+                oldest = await self._deps.store.oldest_poll_due()
+                if oldest is not None:
+                    wait = min(IDLE_SECONDS, max(0.05, oldest - time.time()))
             except Exception:
-                log.exception("status poll pass failed")
-            oldest = await self._deps.store.oldest_poll_due()
-            wait = (
-                IDLE_SECONDS
-                if oldest is None
-                else min(IDLE_SECONDS, max(0.05, oldest - time.time()))
-            )
+                log.exception("status poll pass failed")  # the next pass tries again
             await asyncio.sleep(wait)
 
     async def _poll(self, ticket: TicketRecord) -> None:

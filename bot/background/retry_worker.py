@@ -27,20 +27,18 @@ class RetryWorker:
     async def run(self) -> None:
         """Forever: retry what is due, then sleep until the next is due (at most 5 s)."""
         while True:
+            wait = IDLE_SECONDS
             try:
                 for submission in await self._deps.store.due_submissions(time.time()):
                     await self.retry(submission)
+                next_at = await self._deps.store.next_due_at()
+                if next_at is not None:
+                    wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
             except Exception:
                 log.exception("retry worker pass failed")  # the next pass tries again
-            next_at = await self._deps.store.next_due_at()
-            wait = (
-                IDLE_SECONDS
-                if next_at is None
-                else min(IDLE_SECONDS, max(0.0, next_at - time.time()))
-            )
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=max(wait, 0.01))
+                await asyncio.wait_for(self.wake.wait(), timeout=wait)
 
     async def retry(self, submission: Submission) -> None:
         draft = Draft.model_validate_json(submission.draft)
