@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -57,12 +58,16 @@ class Deps:
         return {name: provider.title for name, provider in self.providers.items()}
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     base_url = settings.env.slack_api_url or SLACK_API_URL
     # NOTE: slack_sdk retries only connection errors unless told; 429s wait for Retry-After.
+    # Without a shared session it opens a new aiohttp session (and connection) per call.
     return AsyncWebClient(
         token=settings.env.slack_bot_token.get_secret_value(),
         base_url=base_url.rstrip("/") + "/",
+        session=session,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
@@ -83,7 +88,8 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         follow_redirects=False,
     )
     providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
-    slack = slack_client(settings)
+    slack_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    slack = slack_client(settings, slack_session)
     deps = Deps(
         settings=settings,
         store=store,
@@ -104,5 +110,6 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
     finally:
         for task in list(deps.background):
             task.cancel()
+        await slack_session.close()
         await http.aclose()
         await store.close()

@@ -156,6 +156,13 @@ class BillingServProvider:
         )
 
     def cached_form(self) -> Form:
+        if self._form is None:  # NOTE: static: built once
+            self._form = self._build_form()
+        return self._form
+
+    _form: Form | None = None
+
+    def _build_form(self) -> Form:
         return Form(
             fields=(
                 FormField(

@@ -113,6 +113,8 @@ class HostUpProvider:
             "there is nothing to link."
         )
 
+    _built: tuple[tuple[Choice, ...], Form] | None = None
+
     def default_requester(self, filer: Filer) -> Requester | None:
         # NOTE: a HostUp API key belongs to one customer account: tickets are filed as it.
         return Requester(
@@ -129,6 +131,14 @@ class HostUpProvider:
         return self._form(await self._departments.get())
 
     def _form(self, departments: tuple[Choice, ...]) -> Form:
+        # NOTE: built once per look-up result, not per request (a form is a few hundred objects)
+        if self._built is not None and self._built[0] is departments:
+            return self._built[1]
+        form = self._build_form(departments)
+        self._built = (departments, form)
+        return form
+
+    def _build_form(self, departments: tuple[Choice, ...]) -> Form:
         return Form(
             fields=(
                 FormField(

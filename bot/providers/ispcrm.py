@@ -175,6 +175,8 @@ class IspCrmProvider:
             "there is nothing to link."
         )
 
+    _built: tuple[tuple[Choice, ...], Form] | None = None
+
     def default_requester(self, filer: Filer) -> Requester | None:
         return Requester(
             id=None,
@@ -190,6 +192,14 @@ class IspCrmProvider:
         return self._form(await self._subjects.get())
 
     def _form(self, subjects: tuple[Choice, ...]) -> Form:
+        # NOTE: built once per look-up result, not per request (a form is a few hundred objects)
+        if self._built is not None and self._built[0] is subjects:
+            return self._built[1]
+        form = self._build_form(subjects)
+        self._built = (subjects, form)
+        return form
+
+    def _build_form(self, subjects: tuple[Choice, ...]) -> Form:
         cfg = self.config
         form_fields = [
             FormField(key="subject_id", label="Topic", kind=FieldKind.SELECT, choices=subjects),

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from bot.ids import ActionId, BlockId
+from bot.views.blocks import Block, actions, button, context, section
 from bot.views.text import escape, truncate
 
 
@@ -32,7 +21,7 @@ def ticket_card(
     priority: str | None,
     status: str | None,
     filer_id: str,
-) -> tuple[str, list[dict[str, Any]]]:
+) -> tuple[str, list[Block]]:
     """Fallback text and blocks: "HostUp ticket #10001 · high · <subject> · filed by @user"."""
     parts = [ticket_headline(title=title, number=number, url=url)]
     if priority:
@@ -40,18 +29,10 @@ def ticket_card(
     parts.append(escape(truncate(subject, 300)))
     parts.append(f"filed by <@{filer_id}>")
     text = " · ".join(parts)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f":ticket: {text}"))]
+    blocks: list[Block] = [section(f":ticket: {text}")]
     if status:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"Status: *{escape(status)}* · updates follow in this thread"
-                    )
-                ]
-            )
-        )
-    return text, [b.to_dict() for b in blocks]
+        blocks.append(context(f"Status: *{escape(status)}* · updates follow in this thread"))
+    return text, blocks
 
 
 def filed_text(*, title: str, number: str, url: str | None, where: str | None) -> str:
@@ -64,50 +45,37 @@ def filed_text(*, title: str, number: str, url: str | None, where: str | None) -
 
 def queued_card(
     *, title: str, subject: str, reason: str, attempt: int, filer_id: str
-) -> tuple[str, list[dict[str, Any]]]:
+) -> tuple[str, list[Block]]:
     """While retrying: "Queued: HostUp is not answering, retrying (attempt 3)"."""
     text = (
         f":hourglass_flowing_sand: Queued: {escape(title)} is not answering, retrying "
         f"(attempt {attempt}) · {escape(truncate(subject, 300))} · filed by <@{filer_id}>"
     )
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Last answer: {escape(truncate(reason, 500))}. Nothing is lost: "
-                    "the draft is saved and the bot keeps trying."
-                )
-            ]
+    return text, [
+        section(text),
+        context(
+            f"Last answer: {escape(truncate(reason, 500))}. Nothing is lost: the draft is saved "
+            "and the bot keeps trying."
         ),
     ]
-    return text, [b.to_dict() for b in blocks]
 
 
 def gave_up_card(
     *, title: str, subject: str, reason: str, filer_id: str, submission_id: int
-) -> tuple[str, list[dict[str, Any]]]:
+) -> tuple[str, list[Block]]:
     """After the retry window: says so, and offers "Edit & retry" with the stored draft."""
     text = (
         f":warning: Could not file with {escape(title)}: it kept failing "
         f"({escape(truncate(reason, 300))}). {escape(truncate(subject, 300))} · "
         f"filed by <@{filer_id}>. The draft is kept."
     )
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ActionsBlock(
-            block_id=BlockId.RETRY,
-            elements=[
-                ButtonElement(
-                    action_id=ActionId.EDIT_RETRY,
-                    text=PlainTextObject(text="Edit & retry"),
-                    value=str(submission_id),
-                    style="primary",
-                )
-            ],
+    return text, [
+        section(text),
+        actions(
+            BlockId.RETRY,
+            button(ActionId.EDIT_RETRY, "Edit & retry", str(submission_id), style="primary"),
         ),
     ]
-    return text, [b.to_dict() for b in blocks]
 
 
 def status_reply(*, title: str, number: str, old: str | None, new: str) -> str:

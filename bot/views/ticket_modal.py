@@ -1,139 +1,93 @@
-"""The ticket modal and its states, as pure functions: data in, Block Kit dict out.
-
-``slack_sdk.models`` check Slack's limits when ``to_dict()`` serialises, so a view that Slack
-would reject fails in a unit test first.
-"""
+"""The ticket modal and its states, as pure functions: data in, Block Kit dict out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.blocks.block_elements import (
-    EmailInputElement,
-    InputInteractiveElement,
-    NumberInputElement,
-    PlainTextInputElement,
-    StaticSelectElement,
-)
-from slack_sdk.models.views import View
-
 from bot.ids import ERROR_PREFIX, ActionId, BlockId, CallbackId, field_block_id
-from bot.providers.base import Choice, FieldKind, FieldValue, Form, FormField
+from bot.providers.base import FieldKind, FieldValue, Form, FormField
+from bot.views.blocks import Block, context, input_block, modal, option, plain, section
 from bot.views.metadata import ModalContext
-from bot.views.text import escape, truncate
+from bot.views.text import escape
 
 TITLE = "File a ticket"
 STATIC_SELECT_LIMIT = 100
 
 
 def _modal(
-    context: ModalContext,
-    blocks: Sequence[Block],
-    *,
-    submit: str | None = None,
-    close: str = "Cancel",
+    ctx: ModalContext, blocks: list[Block], *, submit: str | None = None, close: str = "Cancel"
 ) -> dict[str, Any]:
-    view = View(
-        type="modal",
+    return modal(
         callback_id=CallbackId.TICKET_MODAL,
-        title=PlainTextObject(text=TITLE),
-        submit=PlainTextObject(text=submit) if submit else None,
-        close=PlainTextObject(text=close),
-        blocks=list(blocks),
-        private_metadata=context.dump(),
+        title=TITLE,
+        blocks=blocks,
+        private_metadata=ctx.dump(),
+        submit=submit,
+        close=close,
     )
-    return view.to_dict()
 
 
-def _section(text: str, block_id: str | None = None) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)), block_id=block_id)
-
-
-def loading_modal(context: ModalContext, provider_title: str) -> dict[str, Any]:
+def loading_modal(ctx: ModalContext, provider_title: str) -> dict[str, Any]:
     """Opened at once while provider look-ups run; ``views.update`` replaces it."""
-    return _modal(
-        context,
-        [_section(f":hourglass_flowing_sand: Loading the {escape(provider_title)} form…")],
-        close="Close",
-    )
+    text = f":hourglass_flowing_sand: Loading the {escape(provider_title)} form…"
+    return _modal(ctx, [section(text)], close="Close")
 
 
-def message_modal(context: ModalContext, text: str) -> dict[str, Any]:
+def message_modal(ctx: ModalContext, text: str) -> dict[str, Any]:
     """A modal that only says something (filing, filed, failed)."""
-    return _modal(context, [_section(text)], close="Close")
+    return _modal(ctx, [section(text)], close="Close")
 
 
-def _option(choice: Choice) -> Option:
-    return Option(value=choice.value[:150], text=PlainTextObject(text=truncate(choice.label, 75)))
+def _provider_picker(providers: Mapping[str, str], selected: str | None) -> Block:
+    options = [option(name, title) for name, title in providers.items()]
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ActionId.PROVIDER,
+        "placeholder": plain("Where should the ticket go?", 150),
+        "options": options,
+    }
+    initial = next((o for o in options if o["value"] == selected), None)
+    if initial:
+        element["initial_option"] = initial
+    return input_block(BlockId.PROVIDER, "Provider", element, dispatch=True)
 
 
-def _provider_picker(providers: Mapping[str, str], selected: str | None) -> InputBlock:
-    options = [_option(Choice(value=name, label=title)) for name, title in providers.items()]
-    initial = next((o for o in options if o.value == selected), None)
-    return InputBlock(
-        block_id=BlockId.PROVIDER,
-        label=PlainTextObject(text="Provider"),
-        dispatch_action=True,
-        element=StaticSelectElement(
-            action_id=ActionId.PROVIDER,
-            placeholder=PlainTextObject(text="Where should the ticket go?"),
-            options=options,
-            initial_option=initial,
-        ),
-    )
-
-
-def provider_picker_modal(context: ModalContext, providers: Mapping[str, str]) -> dict[str, Any]:
-    """The first step when several providers are configured."""
-    return _modal(context, [_provider_picker(providers, None)], submit=None)
-
-
-def _element(field: FormField, value: FieldValue | None) -> InputInteractiveElement:
+def _element(field: FormField, value: FieldValue | None) -> dict[str, Any]:
     text = value if isinstance(value, str) else ", ".join(value or ())
     text = text or field.default or ""
-    placeholder = PlainTextObject(text=field.placeholder) if field.placeholder else None
+    element: dict[str, Any] = {"action_id": ActionId.VALUE}
+    if field.placeholder:
+        element["placeholder"] = plain(field.placeholder, 150)
     if field.kind is FieldKind.SELECT:
-        options = [_option(c) for c in field.choices[:STATIC_SELECT_LIMIT]]
-        initial = next((o for o in options if o.value == text), None)
-        return StaticSelectElement(
-            action_id=ActionId.VALUE,
-            options=options,
-            initial_option=initial,
-            placeholder=placeholder,
-        )
-    if field.kind is FieldKind.INTEGER:
-        return NumberInputElement(
-            action_id=ActionId.VALUE,
-            is_decimal_allowed=False,
-            initial_value=text or None,
-            placeholder=placeholder,
-        )
-    if field.kind is FieldKind.EMAIL:
-        return EmailInputElement(
-            action_id=ActionId.VALUE, initial_value=text or None, placeholder=placeholder
-        )
-    return PlainTextInputElement(
-        action_id=ActionId.VALUE,
-        multiline=field.kind is FieldKind.LONG_TEXT,
-        initial_value=text[: field.max_length or 3000] or None,
-        min_length=field.min_length,
-        max_length=min(field.max_length or 3000, 3000),
-        placeholder=placeholder,
-    )
+        options = [option(c.value, c.label) for c in field.choices[:STATIC_SELECT_LIMIT]]
+        element |= {"type": "static_select", "options": options}
+        if initial := next((o for o in options if o["value"] == text), None):
+            element["initial_option"] = initial
+    elif field.kind is FieldKind.INTEGER:
+        element |= {"type": "number_input", "is_decimal_allowed": False}
+        if text:
+            element["initial_value"] = text
+    elif field.kind is FieldKind.EMAIL:
+        element["type"] = "email_text_input"
+        if text:
+            element["initial_value"] = text
+    else:
+        limit = min(field.max_length or 3000, 3000)
+        element |= {
+            "type": "plain_text_input",
+            "multiline": field.kind is FieldKind.LONG_TEXT,
+            "max_length": limit,
+        }
+        if field.min_length:
+            element["min_length"] = field.min_length
+        if text:
+            element["initial_value"] = text[:limit]
+    return element
 
 
 def ticket_modal(
-    context: ModalContext,
+    ctx: ModalContext,
     form: Form,
     *,
     providers: Mapping[str, str],
@@ -142,46 +96,29 @@ def ticket_modal(
     banner: str | None = None,
     filed_as: str | None = None,
 ) -> dict[str, Any]:
-    """The form of ``context.provider``; ``errors`` after a provider rejected the submission."""
+    """The form of ``ctx.provider``; ``errors`` after a provider rejected the submission."""
     values, errors = values or {}, errors or {}
     blocks: list[Block] = []
     if banner:
-        blocks.append(_section(f":warning: {banner}", BlockId.BANNER))
+        blocks.append(section(f":warning: {banner}", BlockId.BANNER))
     if len(providers) > 1:
-        blocks.append(_provider_picker(providers, context.provider))
+        blocks.append(_provider_picker(providers, ctx.provider))
     if form.notes:
-        blocks.append(
-            ContextBlock(
-                block_id=BlockId.NOTES,
-                elements=[
-                    MarkdownTextObject(text=truncate(note, 2000)) for note in form.notes[:10]
-                ],
-            )
-        )
+        blocks.append(context(*form.notes, block_id=BlockId.NOTES))
     for field in form.fields:
         blocks.append(
-            InputBlock(
-                block_id=field_block_id(field.key),
-                label=PlainTextObject(text=field.label),
-                element=_element(field, values.get(field.key)),
+            input_block(
+                field_block_id(field.key),
+                field.label,
+                _element(field, values.get(field.key)),
                 optional=not field.required,
-                hint=PlainTextObject(text=field.hint) if field.hint else None,
+                hint=field.hint,
             )
         )
         if field.key in errors:
             blocks.append(
-                ContextBlock(
-                    block_id=f"{ERROR_PREFIX}{field.key}",
-                    elements=[
-                        MarkdownTextObject(text=f":x: {escape(truncate(errors[field.key], 1900))}")
-                    ],
-                )
+                context(f":x: {escape(errors[field.key])}", block_id=f"{ERROR_PREFIX}{field.key}")
             )
     if filed_as:
-        blocks.append(
-            ContextBlock(
-                block_id=BlockId.FILED_AS,
-                elements=[MarkdownTextObject(text=f"Filed as: {escape(filed_as)}")],
-            )
-        )
-    return _modal(context, blocks, submit="File ticket")
+        blocks.append(context(f"Filed as: {escape(filed_as)}", block_id=BlockId.FILED_AS))
+    return _modal(ctx, blocks, submit="File ticket")

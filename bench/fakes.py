@@ -1,0 +1,91 @@
+"""The fakes for the benchmark, in their own process so the load generator does not slow them.
+
+``python -m bench.fakes SLACK_PORT HOSTUP_PORT LATENCY`` serves the fake Slack Web API and a
+fake HostUp whose every answer takes LATENCY seconds, plus ``/_bench/*`` endpoints to read what
+they received and to change the latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.slack_api import FakeSlack
+
+
+@dataclass
+class BenchSlack(FakeSlack):
+    cards: list[tuple[str, float]] = field(default_factory=list)
+
+    def _use_trigger(self, trigger_id: Any) -> None:
+        pass  # NOTE: the load generator cannot ask for trigger ids; validity is tested elsewhere
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id"))
+        if view_id not in self.views:  # views made up by the load generator
+            self.views[view_id] = {"hash": "", "blocks": []}
+        return super()._views_update(args)
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super()._chat_postMessage(args)
+        self.cards.append((str(args.get("text")), time.time()))
+        self.channels[result["channel"]].messages.clear()  # keep memory flat
+        return result
+
+    def routes(self, app: web.Application) -> None:
+        super().routes(app)
+        app.router.add_get("/_bench/cards", self._cards)
+
+    async def _cards(self, _: web.Request) -> web.Response:
+        return web.json_response(self.cards)
+
+    def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
+        result = super()._store_view(view, view_id)
+        self.calls.clear()  # keep memory flat over thousands of calls
+        return result
+
+
+@dataclass
+class BenchHostUp(FakeHostUp):
+    created: list[tuple[str, float]] = field(default_factory=list)
+
+    def routes(self, app: web.Application) -> None:
+        super().routes(app)
+        app.router.add_get("/_bench/tickets", self._created)
+        app.router.add_post("/_bench/latency", self._set_latency)
+
+    async def record(self, request: web.Request) -> Any:
+        body = await super().record(request)
+        self.requests.clear()  # keep memory flat
+        if request.method == "POST" and request.path == "/api/v2/support/tickets":
+            self.created.append((str((body or {}).get("subject")), time.time()))
+        return body
+
+    async def _created(self, _: web.Request) -> web.Response:
+        return web.json_response(self.created)
+
+    async def _set_latency(self, request: web.Request) -> web.Response:
+        self.latency = float(request.query["seconds"])
+        return web.json_response({"latency": self.latency})
+
+
+async def main(slack_port: int, hostup_port: int, latency: float) -> None:
+    slack, hostup = BenchSlack(), BenchHostUp(latency=latency)
+    for fake, port in ((slack, slack_port), (hostup, hostup_port)):
+        app = web.Application(middlewares=[fake._switches])
+        fake.routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))
