@@ -22,6 +22,7 @@ from bot.slack_users import UserDirectory
 from bot.store import Store
 from bot.tickets.access import Access
 from bot.tickets.filing import FilingService, RetryPolicy
+from bot.tickets.throttle import Throttle
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -101,6 +102,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
             store,
             providers,
             policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
+            Throttle(settings.options.max_concurrent_filings),
         ),
         access=Access(settings.options, slack),
         metrics=metrics,

@@ -113,6 +113,12 @@ class Options(BaseModel):
     allowed_groups: tuple[str, ...] = Field(default=(), description="Empty: everyone.")
     admin_channel: str | None = Field(default=None, description="Where config problems go.")
     retry_window_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    max_concurrent_filings: int = Field(
+        default=int(os.environ.get("TICKETBOT_MAX_FILINGS", "32")),
+        ge=1,
+        le=1000,
+        description="Filings in flight at once; the rest wait (persisted) so acks stay fast.",
+    )
     thread_sync_off: tuple[str, ...] = Field(
         default=(), description="Channels whose ticket threads are not copied to the ticket."
     )

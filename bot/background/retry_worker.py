@@ -43,7 +43,8 @@ class RetryWorker:
     async def retry(self, submission: Submission) -> None:
         draft = Draft.model_validate_json(submission.draft)
         try:
-            outcome = await self._deps.filing.attempt(submission, draft)
+            async with self._deps.filing.throttle.slot():
+                outcome = await self._deps.filing.attempt(submission, draft)
         except TicketbotError as exc:
             ref = secrets.token_hex(4)
             log.warning("retry needs a person: %s", exc, extra={"ref": ref})

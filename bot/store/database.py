@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -55,6 +55,15 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """One write statement, in one round trip to the database thread; its RETURNING rows.
+
+        NOTE: on the hot paths every write is a single statement (atomic on its own), so the
+        write lock is held for one round trip, not for a BEGIN … COMMIT conversation.
+        """
+        async with self._write:
+            return list(await self._db.execute_fetchall(sql, params))
+
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
@@ -64,10 +73,10 @@ class Database:
         """Apply pending migrations; returns the resulting schema version."""
         version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self._transaction() as db:
-                for statement in filter(str.strip, script.split(";")):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {int(number)}")
+            async with self._write:  # one script, one transaction, with its version
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(number)};\nCOMMIT;"
+                )
         return len(MIGRATIONS)
 
     async def healthy(self) -> bool:

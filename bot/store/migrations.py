@@ -85,4 +85,14 @@ MIGRATIONS: tuple[str, ...] = (
         at        REAL NOT NULL
     );
     """,
+    # 4: recording a ticket marks its submission filed in the same statement (one round trip)
+    """
+    CREATE TRIGGER tickets_file_submission AFTER INSERT ON tickets
+    WHEN NEW.submission_id IS NOT NULL
+    BEGIN
+        UPDATE submissions SET state = 'filed', ticket_id = NEW.id, last_error = NULL,
+            next_attempt_at = NULL, updated_at = NEW.created_at
+        WHERE id = NEW.submission_id;
+    END;
+    """,
 )

@@ -1,4 +1,7 @@
-"""Submissions: persisted before any provider call, keyed so that they file once."""
+"""Submissions: persisted before any provider call, keyed so that they file once.
+
+Every write here is one statement (one round trip; see ``Database._write1``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from typing import Any
 
 from bot.store.database import Database
 from bot.store.records import Submission, SubmissionState
+
+S = SubmissionState
 
 
 class SubmissionQueries(Database):
@@ -26,67 +31,37 @@ class SubmissionQueries(Database):
         Returns the stored submission and whether this call created it.
         """
         now = time.time()
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "INSERT OR IGNORE INTO submissions (idempotency_key, team_id, user_id, provider,"
-                " channel_id, thread_ts, draft, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    team_id,
-                    user_id,
-                    provider,
-                    channel_id,
-                    thread_ts,
-                    draft,
-                    SubmissionState.PENDING,
-                    now,
-                    now,
-                ),
-            )
-            created = cur.rowcount == 1
-        submission = await self.submission_by_key(key)
-        assert submission is not None
-        return submission, created
+        # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
+        (row,) = await self._write1(
+            "INSERT INTO submissions (idempotency_key, team_id, user_id, provider, channel_id,"
+            " thread_ts, draft, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = updated_at RETURNING *",
+            (key, team_id, user_id, provider, channel_id, thread_ts, draft, S.PENDING, now, now),
+        )
+        return _submission(row), row["created_at"] == now
 
     async def submission_by_key(self, key: str) -> Submission | None:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT * FROM submissions WHERE idempotency_key = ?", (key,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _submission(row) if row else None
-
-    async def claim_submission(self, submission_id: int, draft: str) -> bool:
-        """Move a pending or failed submission to filing; False if another worker has it."""
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE submissions SET state = ?, draft = ?, attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ? AND state IN (?, ?, ?)",
-                (
-                    SubmissionState.FILING,
-                    draft,
-                    time.time(),
-                    submission_id,
-                    SubmissionState.PENDING,
-                    SubmissionState.FAILED,
-                    SubmissionState.RETRYING,
-                ),
-            )
-            return cur.rowcount == 1
-
-    async def fail_submission(self, submission_id: int, reason: str) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE submissions SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                (SubmissionState.FAILED, reason[:500], time.time(), submission_id),
-            )
+        )
+        return next((_submission(r) for r in rows), None)
 
     async def submission(self, submission_id: int) -> Submission | None:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT * FROM submissions WHERE id = ?", (submission_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _submission(row) if row else None
+        )
+        return next((_submission(r) for r in rows), None)
+
+    async def claim_submission(self, submission_id: int, draft: str) -> bool:
+        """Move a pending, failed or retrying submission to filing; False if another worker has
+        it (or it is filed)."""
+        rows = await self._write1(
+            "UPDATE submissions SET state = ?, draft = ?, attempts = attempts + 1,"
+            " updated_at = ? WHERE id = ? AND state IN (?, ?, ?) RETURNING id",
+            (S.FILING, draft, time.time(), submission_id, S.PENDING, S.FAILED, S.RETRYING),
+        )
+        return bool(rows)
 
     async def _set_state(
         self,
@@ -96,71 +71,67 @@ class SubmissionQueries(Database):
         next_at: float | None = None,
         check_twin: bool = False,
     ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE submissions SET state = ?, last_error = ?, next_attempt_at = ?,"
-                " check_twin = ?, updated_at = ? WHERE id = ?",
-                (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
-            )
+        await self._write1(
+            "UPDATE submissions SET state = ?, last_error = ?, next_attempt_at = ?,"
+            " check_twin = ?, updated_at = ? WHERE id = ?",
+            (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
+        )
+
+    async def fail_submission(self, submission_id: int, reason: str) -> None:
+        await self._set_state(submission_id, S.FAILED, reason)
 
     async def schedule_retry(
         self, submission_id: int, *, at: float, reason: str, check_twin: bool
     ) -> None:
         """Park a submission for the retry worker; ``check_twin``: look before re-sending."""
-        await self._set_state(submission_id, SubmissionState.RETRYING, reason, at, check_twin)
+        await self._set_state(submission_id, S.RETRYING, reason, at, check_twin)
 
     async def give_up(self, submission_id: int, reason: str) -> None:
-        await self._set_state(submission_id, SubmissionState.GAVE_UP, reason)
+        await self._set_state(submission_id, S.GAVE_UP, reason)
 
     async def due_submissions(self, now: float, limit: int = 20) -> list[Submission]:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT * FROM submissions WHERE state = ? AND next_attempt_at <= ?"
             " ORDER BY next_attempt_at LIMIT ?",
-            (SubmissionState.RETRYING, now, limit),
-        ) as cur:
-            return [_submission(row) for row in await cur.fetchall()]
+            (S.RETRYING, now, limit),
+        )
+        return [_submission(row) for row in rows]
 
     async def next_due_at(self) -> float | None:
-        async with self._db.execute(
-            "SELECT MIN(next_attempt_at) FROM submissions WHERE state = ?",
-            (SubmissionState.RETRYING,),
-        ) as cur:
-            row = await cur.fetchone()
-        return float(row[0]) if row and row[0] is not None else None
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT MIN(next_attempt_at) FROM submissions WHERE state = ?", (S.RETRYING,)
+            )
+        )
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def resume_interrupted(self) -> int:
         """On start: submissions left mid-call by a stopped process are retried, after a look
         for a twin (the provider may have filed them before the process died)."""
         now = time.time()
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE submissions SET state = ?, next_attempt_at = ?, check_twin = 1,"
-                " last_error = 'interrupted by a restart', updated_at = ? WHERE state IN (?, ?)",
-                (
-                    SubmissionState.RETRYING,
-                    now,
-                    now,
-                    SubmissionState.FILING,
-                    SubmissionState.PENDING,
-                ),
-            )
-            return cur.rowcount
+        rows = await self._write1(
+            "UPDATE submissions SET state = ?, next_attempt_at = ?, check_twin = 1,"
+            " last_error = 'interrupted by a restart', updated_at = ? WHERE state IN (?, ?)"
+            " RETURNING id",
+            (S.RETRYING, now, now, S.FILING, S.PENDING),
+        )
+        return len(rows)
 
     async def count_retrying(self) -> int:
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM submissions WHERE state = ?", (SubmissionState.RETRYING,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*) FROM submissions WHERE state = ?", (S.RETRYING,)
+            )
+        )
+        return int(rows[0][0]) if rows else 0
 
     async def set_submission_card(
         self, submission_id: int, *, channel_id: str, card_ts: str
     ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE submissions SET card_channel = ?, card_ts = ? WHERE id = ?",
-                (channel_id, card_ts, submission_id),
-            )
+        await self._write1(
+            "UPDATE submissions SET card_channel = ?, card_ts = ? WHERE id = ?",
+            (channel_id, card_ts, submission_id),
+        )
 
 
 def _submission(row: Any) -> Submission:

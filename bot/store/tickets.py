@@ -8,67 +8,50 @@ from typing import Any
 
 from bot.providers.base import TicketRef
 from bot.store.database import Database
-from bot.store.records import Submission, SubmissionState, TicketRecord
+from bot.store.records import Submission, TicketRecord
 
 
 class TicketQueries(Database):
     async def record_ticket(
-        self,
-        *,
-        submission: Submission,
-        ref: TicketRef,
-        subject: str,
-        priority: str | None,
+        self, *, submission: Submission, ref: TicketRef, subject: str, priority: str | None
     ) -> TicketRecord:
-        """Store the filed ticket and mark its submission filed, in one transaction."""
+        """Store the filed ticket; a trigger marks its submission filed in the same statement."""
         now = time.time()
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
-                " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-                " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ref.provider,
-                    ref.id,
-                    ref.number,
-                    ref.url,
-                    subject,
-                    priority,
-                    ref.status,
-                    submission.team_id,
-                    submission.user_id,
-                    submission.channel_id,
-                    submission.thread_ts,
-                    now,
-                    now,
-                    submission.id,
-                ),
-            )
-            ticket_id = cur.lastrowid
-            await db.execute(
-                "UPDATE submissions SET state = ?, ticket_id = ?, last_error = NULL,"
-                " updated_at = ? WHERE id = ?",
-                (SubmissionState.FILED, ticket_id, now, submission.id),
-            )
-        assert ticket_id is not None
-        record = await self.ticket(ticket_id)
-        assert record is not None
-        return record
+        (row,) = await self._write1(
+            "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
+            " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
+            " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                ref.provider,
+                ref.id,
+                ref.number,
+                ref.url,
+                subject,
+                priority,
+                ref.status,
+                submission.team_id,
+                submission.user_id,
+                submission.channel_id,
+                submission.thread_ts,
+                now,
+                now,
+                submission.id,
+            ),
+        )
+        return _ticket(row)
 
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
-        async with self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cur:
-            row = await cur.fetchone()
-        return _ticket(row) if row else None
+        rows = await self._db.execute_fetchall("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return next((_ticket(r) for r in rows), None)
 
     async def set_card(
         self, ticket_id: int, *, channel_id: str, card_ts: str, thread_ts: str
     ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE tickets SET channel_id = ?, card_ts = ?, thread_ts = ?, updated_at = ?"
-                " WHERE id = ?",
-                (channel_id, card_ts, thread_ts, time.time(), ticket_id),
-            )
+        await self._write1(
+            "UPDATE tickets SET channel_id = ?, card_ts = ?, thread_ts = ?, updated_at = ?"
+            " WHERE id = ?",
+            (channel_id, card_ts, thread_ts, time.time(), ticket_id),
+        )
 
     async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
         """Open tickets with a card whose next poll is due, the most overdue first."""
@@ -95,28 +78,26 @@ class TicketQueries(Database):
         seen_messages: tuple[str, ...],
         next_poll_at: float,
     ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE tickets SET status = ?, closed = ?, seen_messages = ?, next_poll_at = ?,"
-                " updated_at = ? WHERE id = ?",
-                (
-                    status,
-                    int(closed),
-                    json.dumps(list(seen_messages)),
-                    next_poll_at,
-                    time.time(),
-                    ticket_id,
-                ),
-            )
+        await self._write1(
+            "UPDATE tickets SET status = ?, closed = ?, seen_messages = ?, next_poll_at = ?,"
+            " updated_at = ? WHERE id = ?",
+            (
+                status,
+                int(closed),
+                json.dumps(list(seen_messages)),
+                next_poll_at,
+                time.time(),
+                ticket_id,
+            ),
+        )
 
     async def delay_polls(self, provider: str, until: float) -> None:
         """Back off every ticket of a provider (it answered 429)."""
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE tickets SET next_poll_at = MAX(next_poll_at, ?) WHERE provider = ?"
-                " AND closed = 0",
-                (until, provider),
-            )
+        await self._write1(
+            "UPDATE tickets SET next_poll_at = MAX(next_poll_at, ?) WHERE provider = ?"
+            " AND closed = 0",
+            (until, provider),
+        )
 
     async def ticket_by_thread(self, channel_id: str, thread_ts: str) -> TicketRecord | None:
         async with self._db.execute(
@@ -135,14 +116,17 @@ class TicketQueries(Database):
             return [_ticket(row) for row in await cur.fetchall()]
 
     async def remember_event(self, event_id: str) -> bool:
-        """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost)."""
-        async with self._transaction() as db:
-            cur = await db.execute(
-                "INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)",
-                (event_id, time.time()),
-            )
-            await db.execute("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
-            return cur.rowcount == 1
+        """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost).
+
+        Entries older than a day are dropped as new ones arrive (Slack retries within minutes).
+        """
+        rows = await self._write1(
+            "INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?) RETURNING event_id",
+            (event_id, time.time()),
+        )
+        if rows and hash(event_id) % 100 == 0:  # now and then, not on every event
+            await self._write1("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
+        return bool(rows)
 
 
 def _ticket(row: Any) -> TicketRecord:

@@ -28,6 +28,7 @@ from bot.providers.base import (
 from bot.store import Store, Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.requesters import admin_pick, resolve_requester
+from bot.tickets.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,16 @@ class FilingService:
     """Files tickets; knows the store and the providers, nothing of Slack."""
 
     def __init__(
-        self, store: Store, providers: Mapping[str, Provider], policy: RetryPolicy | None = None
+        self,
+        store: Store,
+        providers: Mapping[str, Provider],
+        policy: RetryPolicy | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._store = store
         self._providers = providers
         self.policy = policy or RetryPolicy()
+        self.throttle = throttle or Throttle(8)
         self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
 
     def provider(self, name: str | None) -> Provider:
@@ -118,7 +124,8 @@ class FilingService:
             if submission.check_twin:
                 ref = await self._find_twin(provider, ticket, requester, submission)
             if ref is None:
-                ref = await provider.create(ticket, requester)
+                async with self.throttle.waiting():
+                    ref = await provider.create(ticket, requester)
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)
         except TicketbotError as exc:
