@@ -115,6 +115,14 @@ class Announcer:
                 thread_ts=posted.thread_ts or posted.ts,
             )
             where = f"Posted in <#{posted.channel_id}>; follow-ups go to its thread."
+            with contextlib.suppress(SlackApiError):
+                link = await self._slack.chat_getPermalink(
+                    channel=posted.channel_id, message_ts=posted.ts
+                )
+                where = (
+                    f"Posted in <#{posted.channel_id}>; follow-ups go to "
+                    f"<{link['permalink']}|its thread> (see the thread)."
+                )
         await self._modal(
             view_id,
             filed.draft.context,

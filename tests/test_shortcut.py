@@ -1,43 +1,137 @@
-"""The "File a ticket" message shortcut: prefilled modal, answer in the message's thread."""
+"""The "File a ticket" message shortcut end to end: prefill from every alert style, the answer
+in the alert's thread, and the same alert filed twice."""
 
 from __future__ import annotations
 
-from tests.conftest import RunningBot
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BotFactory, RunningBot
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
+from tests.provider_cases import BY_KIND, provider_table
 from tests.slack_driver import shortcut_payload
 
-ALERT = {
-    "type": "message",
-    "ts": "1732350000.000100",
-    "user": "UALERT",
-    "text": "*[FIRING:1] DiskFull* on <https://grafana.example.com/d/1|db1> &amp; <!channel>\n"
-    "Disk usage is 97% on /var/lib/postgresql",
-}
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+STYLES = sorted(PAYLOADS.glob("*.json"))
+PRIORITY = {"critical": "urgent", "warning": "medium", "info": "low", None: "medium"}
 
 
-async def test_shortcut_prefills_and_answers_in_the_thread(
-    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+def alert(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def field_value(view: dict[str, Any], key: str) -> str | None:
+    for block in view["blocks"]:
+        if block.get("block_id") == f"field:{key}":
+            element = block["element"]
+            found = (element.get("initial_option") or {}).get("value") or element.get(
+                "initial_value"
+            )
+            return str(found) if found is not None else None
+    return None
+
+
+@pytest.mark.parametrize("path", STYLES, ids=[p.stem for p in STYLES])
+async def test_every_alert_style_prefills_the_modal(
+    path: Path, hostup_bot: RunningBot, slack: FakeSlack
 ) -> None:
-    response = await hostup_bot.driver.interact(shortcut_payload(slack, ALERT))
+    message = alert(path.stem)
+    slack.add_user("U0ONCALL", "olle", "Olle On-call", "olle@example.com")
+    response = await hostup_bot.driver.interact(shortcut_payload(slack, message))
     assert (response.status_code, response.text) == (200, "")
     view_id = await slack.wait_for_view("field:subject")
-    text = slack.view_text(view_id)
-    assert "[FIRING:1] DiskFull* on db1 (https://grafana.example.com/d/1) & @channel" in text
+    view = slack.view(view_id)
+    assert field_value(view, "subject") == message["_expect"]["subject"]
+    assert field_value(view, "priority") == PRIORITY[message["_expect"]["severity"]]
+    description = field_value(view, "description") or ""
+    assert "Slack message: https://fake.slack.com/archives/C0GENERAL/p" in description
+    assert "Channel: #general" in description
+    for raw in ("<http", "<@", "<!", "&amp;"):
+        assert raw not in description
+
+
+async def test_files_from_an_alert_into_its_thread(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    message = alert("datadog")
+    slack.add_user("U0ONCALL", "olle", "Olle On-call", "olle@example.com")
+    await hostup_bot.driver.interact(shortcut_payload(slack, message))
+    view_id = await slack.wait_for_view("field:subject")
+    assert "@olle please look" in (field_value(slack.view(view_id), "description") or "")
     await hostup_bot.driver.submit(view_id, {"department": "vps"})
     card = (await slack.wait_for("chat.postMessage"))[0]
-    assert card["thread_ts"] == ALERT["ts"]
-    body = next(r for r in hostup.requests if r.method == "POST").body["message"]
-    assert "Disk usage is 97%" in body
-    assert "https://fake.slack.com/archives/C0GENERAL/p1732350000000100" in body
+    assert card["thread_ts"] == message["ts"]
+    sent = next(r.body for r in hostup.requests if r.method == "POST")
+    assert sent["subject"] == "Triggered: [P1] Disk space low on db-1"
+    assert sent["priority"] == "urgent"  # P1 → HostUp's highest level that needs no reason
+    assert "Host: db-1" in sent["message"]
+    final = await slack.wait_for_text(view_id, "#10001")
+    assert "see the thread" in final
 
 
-async def test_shortcut_on_a_reply_answers_in_the_same_thread(
+async def test_reply_in_a_thread_answers_in_the_same_thread(
     hostup_bot: RunningBot, slack: FakeSlack
 ) -> None:
-    reply = {**ALERT, "ts": "1732350100.000200", "thread_ts": ALERT["ts"]}
+    root = alert("plain")
+    reply = {**root, "ts": "1732351400.000900", "thread_ts": root["ts"]}
     await hostup_bot.driver.interact(shortcut_payload(slack, reply))
     view_id = await slack.wait_for_view("field:subject")
     await hostup_bot.driver.submit(view_id, {"department": "vps"})
     card = (await slack.wait_for("chat.postMessage"))[0]
-    assert card["thread_ts"] == ALERT["ts"]
+    assert card["thread_ts"] == root["ts"]
+
+
+async def test_the_same_alert_filed_twice_is_caught(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    message = alert("alertmanager")
+    await hostup_bot.driver.interact(shortcut_payload(slack, message))
+    first = await slack.wait_for_view("field:subject")
+    await hostup_bot.driver.submit(first, {"department": "vps"})
+    await slack.wait_for_text(first, "#10001")
+    # the same alert group fires again in a new message: same fingerprint
+    again = {**message, "ts": "1732359999.000100"}
+    await hostup_bot.driver.interact(shortcut_payload(slack, again))
+    opened = await slack.wait_for("views.open", count=2)
+    view = opened[-1]["view"]
+    text = json.dumps(view)
+    assert "Already filed as <https://" not in text or "HostUp ticket #10001" in text
+    assert "HostUp ticket #10001" in text and "by <@UANA>" in text and "min ago" in text
+    assert "see its thread" in text
+    assert view["submit"]["text"] == "File another anyway"
+    second = list(slack.views)[-1]
+    await hostup_bot.driver.submit(second, {"department": "vps"})
+    await slack.wait_for_text(second, "#10002")
+    assert len(hostup.tickets) == 2  # the user chose to file another
+
+
+async def test_priority_maps_onto_each_providers_words(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    case = BY_KIND["billingserv"]
+    fake = case.fake()
+    await fake.start()
+    try:
+        bot = await make_bot(provider_table(case, fake.url), env=case.env)
+        await bot.driver.interact(shortcut_payload(slack, alert("pagerduty")))
+        view_id = await slack.wait_for_view("field:subject")
+        assert field_value(slack.view(view_id), "priority") == "high"  # not "emergency"
+    finally:
+        await fake.stop()
+
+
+async def test_shortcut_in_a_channel_the_bot_cannot_post_in(
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
+    slack.add_channel("G0PRIV", "private-alerts", private=True, members={"UANA"})
+    await hostup_bot.driver.interact(shortcut_payload(slack, alert("grafana"), channel="G0PRIV"))
+    view_id = await slack.wait_for_view("field:subject")
+    await hostup_bot.driver.submit(view_id, {"department": "vps"})
+    reply = await slack.wait_for_response()
+    assert reply["response_type"] == "ephemeral" and "#10001" in reply["text"]
+    assert "Invite me with `/invite @ticketbot`" in reply["text"]

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.providers import fields
 from bot.providers.base import FieldValue, Filer, Form, FormField, Provider, RequesterSource
+from bot.tickets.prefill import fit_to_form
 from bot.tickets.requesters import NotLinked, resolve_requester
 from bot.views.metadata import ModalContext
 from bot.views.ticket_modal import loading_modal, ticket_modal
@@ -47,12 +48,19 @@ async def show_form(
     values: Mapping[str, FieldValue] | None = None,
     trigger_id: str | None = None,
     view_id: str | None = None,
+    notice: str | None = None,
+    submit: str = "File ticket",
 ) -> None:
-    """Open (``trigger_id``) or replace (``view_id``) the modal with ``ctx.provider``'s form."""
+    """Open (``trigger_id``) or replace (``view_id``) the modal with ``ctx.provider``'s form.
+
+    ``notice`` is shown above the form (e.g. "already filed as …"), ``submit`` on its button.
+    """
     await deps.access.require_may_file(filer.user_id, ctx.channel_id)
     titles = deps.provider_titles
     if ctx.provider is None:
-        view = ticket_modal(ctx, NEUTRAL_FORM, providers=titles, values=values)
+        view = ticket_modal(
+            ctx, NEUTRAL_FORM, providers=titles, values=values, banner=notice, submit=submit
+        )
         await _show(client, view, trigger_id=trigger_id, view_id=view_id)
         return
     provider = deps.filing.provider(ctx.provider)
@@ -81,13 +89,16 @@ async def show_form(
         deps.spawn(provider.form())  # refresh stale look-ups for the next opener
     if requester is not None:
         filed_as = requester.label
+    if notice:
+        banner = f"{notice}\n{banner}" if banner else notice
     view = ticket_modal(
         ctx,
         form_for(provider, form, is_admin=is_admin, filer=filer),
         providers=titles,
-        values=values,
+        values=fit_to_form(form, values or {}, ctx.severity),
         filed_as=filed_as,
         banner=banner,
+        submit=submit,
     )
     await _show(client, view, trigger_id=trigger_id, view_id=view_id)
 

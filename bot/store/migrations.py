@@ -95,4 +95,12 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE id = NEW.submission_id;
     END;
     """,
+    # 5: where a ticket came from, to catch the same message or alert filed twice
+    """
+    ALTER TABLE tickets ADD COLUMN source_channel TEXT;
+    ALTER TABLE tickets ADD COLUMN source_ts TEXT;
+    ALTER TABLE tickets ADD COLUMN fingerprint TEXT;
+    CREATE INDEX tickets_source ON tickets(team_id, source_channel, source_ts);
+    CREATE INDEX tickets_fingerprint ON tickets(team_id, fingerprint);
+    """,
 )

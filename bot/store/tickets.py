@@ -13,14 +13,22 @@ from bot.store.records import Submission, TicketRecord
 
 class TicketQueries(Database):
     async def record_ticket(
-        self, *, submission: Submission, ref: TicketRef, subject: str, priority: str | None
+        self,
+        *,
+        submission: Submission,
+        ref: TicketRef,
+        subject: str,
+        priority: str | None,
+        source_ts: str | None = None,
+        fingerprint: str | None = None,
     ) -> TicketRecord:
         """Store the filed ticket; a trigger marks its submission filed in the same statement."""
         now = time.time()
         (row,) = await self._write1(
             "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
             " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-            " submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " submission_id, source_channel, source_ts, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
                 ref.provider,
                 ref.id,
@@ -36,9 +44,23 @@ class TicketQueries(Database):
                 now,
                 now,
                 submission.id,
+                submission.channel_id if source_ts else None,
+                source_ts,
+                fingerprint,
             ),
         )
         return _ticket(row)
+
+    async def find_duplicate(
+        self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
+    ) -> TicketRecord | None:
+        """The latest ticket filed from this message, or for this alert fingerprint."""
+        rows = await self._db.execute_fetchall(
+            "SELECT * FROM tickets WHERE team_id = ? AND ((source_channel = ? AND source_ts = ?)"
+            " OR (fingerprint IS NOT NULL AND fingerprint = ?)) ORDER BY id DESC LIMIT 1",
+            (team_id, channel_id, message_ts, fingerprint),
+        )
+        return next((_ticket(r) for r in rows), None)
 
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
         rows = await self._db.execute_fetchall("SELECT * FROM tickets WHERE id = ?", (ticket_id,))

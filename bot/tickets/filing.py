@@ -139,6 +139,8 @@ class FilingService:
             ref=ref,
             subject=ticket.text(CommonField.SUBJECT),
             priority=ticket.text(CommonField.PRIORITY) or None,
+            source_ts=draft.context.message_ts,
+            fingerprint=draft.context.fingerprint,
         )
         log.info(
             "ticket filed",

@@ -1,56 +1,75 @@
-"""A first prefill from a Slack message: subject from its first line, body from its text.
+"""Prefilling the form from a Slack message (an alert, above all) and fitting it to a provider.
 
-Slack markup is turned into plain words so nothing pings or breaks when it is posted back.
+Severity maps onto the provider's own priority words: critical → its highest level that needs
+no extra justification, warning → medium, info/resolved → its lowest. The user can change it.
 """
 
 from __future__ import annotations
 
-import html
-import re
+from collections.abc import Mapping
 from typing import Any
 
-from bot.providers.base import CommonField, FieldValue
+from bot.providers.base import CommonField, FieldKind, FieldValue, Form
+from bot.tickets.alerts import Alert, Severity, plain, read_alert
 from bot.views.text import truncate
 
-SUBJECT_LIMIT = 150
-_LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
-_BARE = re.compile(r"<([^<>|]+)>")
+__all__ = ["fit_to_form", "plain", "prefill_values"]
+
+# Levels that ask for more than a click (HostUp wants a reason with critical).
+EXCEPTIONAL = {"critical", "emergency"}
+MIDDLE = ("medium", "normal")
 
 
-def plain(text: str) -> str:
-    """Slack mrkdwn → plain text: ``<url|label>`` → ``label (url)``, ``<!here>`` → ``@here``."""
-
-    def labelled(match: re.Match[str]) -> str:
-        target, label = match.group(1), match.group(2)
-        if target.startswith(("@", "#")):
-            return f"{target[0]}{label}"
-        if target.startswith("!"):
-            return f"@{label or target[1:]}"
-        return f"{label} ({target})" if label and label != target else target
-
-    def bare(match: re.Match[str]) -> str:
-        target = match.group(1)
-        if target.startswith("!"):
-            return "@" + target[1:].split("^")[0]
-        return target
-
-    return html.unescape(_BARE.sub(bare, _LINK.sub(labelled, text)))
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """The readable text of a message: its text, else its legacy attachments' titles and text."""
-    parts = [message.get("text") or ""]
-    for attachment in message.get("attachments") or []:
-        parts += [attachment.get(key) or "" for key in ("pretext", "title", "text")]
-    return "\n".join(part for part in parts if part.strip())
+def prefill_values(
+    message: Mapping[str, Any],
+    names: Mapping[str, str],
+    *,
+    permalink: str | None,
+    channel: str | None,
+) -> tuple[dict[str, FieldValue], Alert]:
+    """Subject and description from the message; the alert for severity and fingerprint."""
+    alert = read_alert(message, names)
+    poster = message.get("username") or (message.get("bot_profile") or {}).get("name")
+    if not poster and message.get("user"):
+        poster = "@" + names.get(str(message["user"]), str(message["user"]))
+    origin = [
+        f"Slack message: {permalink}" if permalink else None,
+        f"Channel: #{channel}" if channel else None,
+        f"Posted by: {poster}" if poster else None,
+    ]
+    description = "\n".join([alert.body, "", *(line for line in origin if line)]).strip()
+    values: dict[str, FieldValue] = {}
+    if alert.subject:
+        values[CommonField.SUBJECT.value] = alert.subject
+    if description:
+        values[CommonField.DESCRIPTION.value] = truncate(description, 3000)
+    return values, alert
 
 
-def prefill_from_message(message: dict[str, Any]) -> dict[str, FieldValue]:
-    text = plain(message_text(message)).strip()
-    if not text:
-        return {}
-    first = next(line.strip(" *_`>#") for line in text.splitlines() if line.strip())
-    return {
-        CommonField.SUBJECT.value: truncate(first, SUBJECT_LIMIT),
-        CommonField.DESCRIPTION.value: truncate(text, 2900),
-    }
+def priority_for(form: Form, severity: str | None) -> str | None:
+    field = form.field(CommonField.PRIORITY)
+    if field is None or field.kind is not FieldKind.SELECT or not severity:
+        return None
+    levels = [choice.value for choice in field.choices]  # NOTE: adapters list low → high
+    if not levels:
+        return None
+    if severity == Severity.CRITICAL:
+        usual = [level for level in levels if level.lower() not in EXCEPTIONAL]
+        return (usual or levels)[-1]
+    if severity == Severity.WARNING:
+        return next((lv for lv in levels if lv.lower() in MIDDLE), levels[len(levels) // 2])
+    return levels[0]
+
+
+def fit_to_form(
+    form: Form, values: Mapping[str, FieldValue], severity: str | None
+) -> dict[str, FieldValue]:
+    """Prefilled values cut to the form's limits (on a word boundary) plus the priority."""
+    fitted = dict(values)
+    for field in form.fields:
+        value = fitted.get(field.key)
+        if isinstance(value, str) and field.max_length and len(value) > field.max_length:
+            fitted[field.key] = truncate(value, field.max_length)
+    if CommonField.PRIORITY not in fitted and (level := priority_for(form, severity)):
+        fitted[CommonField.PRIORITY] = level
+    return fitted

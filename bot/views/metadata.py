@@ -16,6 +16,8 @@ class ModalContext(BaseModel):
     channel_id: str | None = None
     thread_ts: str | None = None
     message_ts: str | None = None  # the message a shortcut was used on
+    severity: str | None = None  # read from the alert; maps onto each provider's priorities
+    fingerprint: str | None = None  # the alert's identity across messages, for duplicates
     response_url: str | None = None
 
     def dump(self) -> str:

@@ -95,6 +95,7 @@ def ticket_modal(
     errors: Mapping[str, str] | None = None,
     banner: str | None = None,
     filed_as: str | None = None,
+    submit: str = "File ticket",
 ) -> dict[str, Any]:
     """The form of ``ctx.provider``; ``errors`` after a provider rejected the submission."""
     values, errors = values or {}, errors or {}
@@ -121,4 +122,4 @@ def ticket_modal(
             )
     if filed_as:
         blocks.append(context(f"Filed as: {escape(filed_as)}", block_id=BlockId.FILED_AS))
-    return _modal(ctx, blocks, submit="File ticket")
+    return _modal(ctx, blocks, submit=submit)

@@ -1,0 +1,85 @@
+"""Alert extraction on every fixture style in tests/payloads/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.tickets.alerts import mentioned_users, plain, read_alert
+
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+FIXTURES = sorted(PAYLOADS.glob("*.json"))
+NAMES = {"U0ONCALL": "Olle On-call", "U0ANA": "ana"}
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_every_style_gives_subject_severity_and_fingerprint(path: Path) -> None:
+    message = load(path)
+    expect = message["_expect"]
+    alert = read_alert(message, NAMES)
+    assert alert.subject == expect["subject"]
+    assert alert.severity == expect["severity"]
+    assert alert.fingerprint == expect["fingerprint"]
+    assert alert.body.strip()
+    for raw in ("<http", "<@", "<!", "<#", "&amp;", "&gt;"):
+        assert raw not in alert.body + alert.subject, raw
+
+
+def test_alertmanager_body_is_readable() -> None:
+    alert = read_alert(load(PAYLOADS / "alertmanager.json"), NAMES)
+    assert (
+        "Pod payments/api-7d9f is restarting 4.2 times / 10 minutes & failing readiness."
+        in alert.body
+    )
+    assert "Dashboard (https://grafana.example.com/d/k8s) @here" in alert.body
+    assert "Cluster: prod-eu-1" in alert.body
+    assert "[FIRING:2] KubePodCrashLooping (https://alertmanager.example.com/" in alert.body
+
+
+def test_datadog_fields_and_mentions() -> None:
+    message = load(PAYLOADS / "datadog.json")
+    assert mentioned_users(message) == {"U0ONCALL"}
+    alert = read_alert(message, NAMES)
+    assert "Host: db-1" in alert.body and "Env: prod" in alert.body
+    assert "@Olle On-call please look" in alert.body
+    assert "Monitor #8812345 (https://app.datadoghq.com/monitors/8812345)" in alert.body
+
+
+def test_pagerduty_rich_text_and_fields() -> None:
+    alert = read_alert(load(PAYLOADS / "pagerduty.json"), NAMES)
+    assert alert.body.startswith(
+        "Triggered [#4521] Checkout API latency above SLO (https://acme.pagerduty.com/"
+    )
+    assert "Service: Checkout API (https://acme.pagerduty.com/services/P1)" in alert.body
+    assert "Assigned: @Olle On-call" in alert.body and "#incidents" in alert.body
+
+
+def test_plain_text_paste() -> None:
+    alert = read_alert(load(PAYLOADS / "plain.json"), NAMES)
+    assert "> Error 809" in alert.body and "#network @channel" in alert.body
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ("<https://x.example/a|the graph>", "the graph (https://x.example/a)"),
+        ("<https://x.example/a>", "https://x.example/a"),
+        ("<mailto:a@example.com|Ana>", "Ana"),
+        ("<@U0ANA> and <@U9|bob>", "@ana and @bob"),
+        ("<#C1|ops>", "#ops"),
+        ("<!here> <!channel> <!everyone>", "@here @channel @everyone"),
+        ("<!subteam^S1|@oncall>", "@oncall"),
+        ("Tom &amp; Jerry &lt;3", "Tom & Jerry <3"),
+        ("*bold* and `code`", "bold and code"),
+    ],
+)
+def test_markup_becomes_plain_words(markup: str, expected: str) -> None:
+    assert plain(markup, NAMES) == expected
