@@ -25,6 +25,7 @@ from bot.views.errors import error_text
 from bot.views.metadata import ModalContext
 from bot.views.ticket_card import (
     filed_text,
+    files_note,
     gave_up_card,
     queued_card,
     staff_reply,
@@ -123,6 +124,12 @@ class Announcer:
                     f"Posted in <#{posted.channel_id}>; follow-ups go to "
                     f"<{link['permalink']}|its thread> (see the thread)."
                 )
+        if posted.ts is not None and (filed.ref.attached or filed.ref.not_attached):
+            await self._slack.chat_postMessage(
+                channel=posted.channel_id,
+                thread_ts=posted.thread_ts or posted.ts,
+                text=files_note(filed.ref.attached, filed.ref.not_attached),
+            )
         await self._modal(
             view_id,
             filed.draft.context,

@@ -26,6 +26,7 @@ BASE_SCOPES = {
     "channels:join": "posting cards in public channels",
     "users:read": "filers' names",
     "users:read.email": "e-mail requester matching",
+    "files:read": "attaching a message's files to its ticket",
 }
 GROUP_SCOPES = {"usergroups:read": "admin_group / allowed_groups"}
 THREAD_SCOPES = {

@@ -18,6 +18,7 @@ from bot.metrics import MeteredTransport, Metrics
 from bot.providers import build_provider
 from bot.providers.base import Provider
 from bot.settings import Settings
+from bot.slack_files import SlackFiles
 from bot.slack_users import UserDirectory
 from bot.store import Store
 from bot.tickets.access import Access
@@ -103,6 +104,12 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
             providers,
             policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
             Throttle(settings.options.max_concurrent_filings),
+            SlackFiles(
+                slack,
+                http,
+                settings.env.slack_bot_token,
+                int(settings.options.max_attachment_mb * 1_048_576),
+            ),
         ),
         access=Access(settings.options, slack),
         metrics=metrics,

@@ -113,6 +113,9 @@ class Options(BaseModel):
     allowed_groups: tuple[str, ...] = Field(default=(), description="Empty: everyone.")
     admin_channel: str | None = Field(default=None, description="Where config problems go.")
     retry_window_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    max_attachment_mb: float = Field(
+        default=10, gt=0, le=100, description="Bigger files are listed, not attached."
+    )
     max_concurrent_filings: int = Field(
         default=int(os.environ.get("TICKETBOT_MAX_FILINGS", "32")),
         ge=1,

@@ -26,6 +26,11 @@ def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 
 def _state_entry(element: dict[str, Any], value: str | None) -> dict[str, Any]:
     etype = element["type"]
+    if etype == "checkboxes":  # what is ticked: the initial options unless told otherwise
+        picked = element.get("initial_options") or []
+        if value is not None:
+            picked = [o for o in element["options"] if o["value"] in value.split(",")]
+        return {"type": etype, "selected_options": picked}
     if etype == "static_select":
         if value is None:
             initial = element.get("initial_option")

@@ -135,3 +135,92 @@ async def test_shortcut_in_a_channel_the_bot_cannot_post_in(
     reply = await slack.wait_for_response()
     assert reply["response_type"] == "ephemeral" and "#10001" in reply["text"]
     assert "Invite me with `/invite @ticketbot`" in reply["text"]
+
+
+def message_with_files(slack: FakeSlack) -> dict[str, Any]:
+    log = slack.add_file("F0LOG", "db1.log", b"ERROR disk full\n" * 10)
+    shot = slack.add_file("F0PNG", "graph.png", b"\x89PNG" + b"0" * 3000, "image/png")
+    return {**alert("plain"), "files": [log, shot]}
+
+
+async def test_files_reach_hostup_and_the_thread_says_which(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    from tests.conftest import hostup_table
+
+    bot = await make_bot(
+        hostup_table(hostup), options='admins = ["UANA"]\nmax_attachment_mb = 0.002'
+    )  # ~2 KB
+    await bot.driver.interact(shortcut_payload(slack, message_with_files(slack)))
+    view_id = await slack.wait_for_view("field:files")
+    files = next(b for b in slack.view(view_id)["blocks"] if b["block_id"] == "field:files")
+    assert [o["value"] for o in files["element"]["initial_options"]] == ["F0LOG", "F0PNG"]
+    await bot.driver.submit(view_id, {"department": "vps"})
+    await slack.wait_for_text(view_id, "#10001")
+    (ticket,) = hostup.tickets.values()
+    assert [a["filename"] for a in ticket["attachments"]] == ["db1.log"]
+    upload = next(r for r in hostup.requests if r.path == "/api/v2/support/attachments")
+    assert upload.body["ticketId"] == ticket["id"]
+    assert upload.body["file"]["content"].startswith(b"ERROR disk full")
+    note = (
+        await slack.until(
+            lambda: [m for m in slack.calls_to("chat.postMessage") if "Attached" in m["text"]],
+            "the files note",
+        )
+    )[0]
+    assert note["thread_ts"] == alert("plain")["ts"]  # the alert's thread, with the card
+    assert ":paperclip: Attached to the ticket: db1.log" in note["text"]
+    assert "graph.png: 2.9 KB is over the 2.0 KB limit" in note["text"]
+
+
+async def test_unchecked_files_stay_behind_and_vpsbg_takes_them_in_the_create(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    case = BY_KIND["vpsbg"]
+    fake = case.fake()
+    await fake.start()
+    try:
+        bot = await make_bot(provider_table(case, fake.url), env=case.env)
+        await bot.driver.interact(shortcut_payload(slack, message_with_files(slack)))
+        view_id = await slack.wait_for_view("field:files")
+        view = dict(slack.view(view_id))
+        state = fill_checked(view, ["F0PNG"])
+        await bot.driver.submit(view_id, {"department": "Tech support"}, view=state)
+        await slack.wait_for_text(view_id, "#216")
+        sent = next(r for r in fake.requests if r.path == "/v1/support/tickets").body
+        assert [f["filename"] for f in sent["attachments[]"]] == ["graph.png"]
+    finally:
+        await fake.stop()
+
+
+def fill_checked(view: dict[str, Any], keep: list[str]) -> dict[str, Any]:
+    """The view as a user leaves it after unticking every file but ``keep``."""
+    blocks = []
+    for block in view["blocks"]:
+        if block.get("block_id") == "field:files":
+            element = dict(block["element"])
+            element["initial_options"] = [o for o in element["options"] if o["value"] in keep]
+            block = {**block, "element": element}
+        blocks.append(block)
+    return {**view, "blocks": blocks}
+
+
+async def test_providers_without_files_and_bots_without_the_scope_say_so(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    from tests.conftest import hostup_table
+
+    slack.scopes.discard("files:read")
+    bot = await make_bot(hostup_table(hostup))
+    await bot.driver.interact(shortcut_payload(slack, message_with_files(slack)))
+    view_id = await slack.wait_for_view("field:files")
+    await bot.driver.submit(view_id, {"department": "vps"})
+    await slack.wait_for_text(view_id, "#10001")
+    note = (
+        await slack.until(
+            lambda: [m for m in slack.calls_to("chat.postMessage") if "Not attached" in m["text"]],
+            "the files note",
+        )
+    )[0]
+    assert "F0LOG: Slack would not share it (missing_scope)" in note["text"]
+    assert not next(iter(hostup.tickets.values()))["attachments"]

@@ -111,7 +111,7 @@ async def _restore_draft(
         return False
     filer = payload_filer(body)
     is_admin = await deps.access.is_admin(filer.user_id)
-    form = form_for(provider, form, is_admin=is_admin, filer=filer)
+    form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
     values = read_values(form, view_state(body))
     errors: dict[str, str] = {}
     banner = text

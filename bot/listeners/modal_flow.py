@@ -9,10 +9,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.providers import fields
-from bot.providers.base import FieldValue, Filer, Form, FormField, Provider, RequesterSource
+from bot.providers.base import (
+    Choice,
+    FieldKind,
+    FieldValue,
+    Filer,
+    Form,
+    FormField,
+    Provider,
+    RequesterSource,
+    SupportsAttachments,
+)
+from bot.slack_files import size_text
+from bot.tickets.filing import FILES_KEY
 from bot.tickets.prefill import fit_to_form
 from bot.tickets.requesters import NotLinked, resolve_requester
-from bot.views.metadata import ModalContext
+from bot.views.metadata import FileRef, ModalContext
 from bot.views.ticket_modal import loading_modal, ticket_modal
 
 # Before a provider is picked: the fields every provider has, so typing can start at once.
@@ -20,11 +32,38 @@ NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description(
 FILE_AS = "file_as"
 
 
-def form_for(provider: Provider, form: Form, *, is_admin: bool, filer: Filer) -> Form:
-    """The provider's form, plus (for admins, where requesters exist) a "File as" field.
+def form_for(
+    provider: Provider, form: Form, *, is_admin: bool, filer: Filer, files: tuple[FileRef, ...] = ()
+) -> Form:
+    """The provider's form, plus the message's files (a checkbox each, on by default) and, for
+    admins where requesters exist, a "File as" field.
 
     NOTE: the submit parser uses this too, so a non-admin's forged "File as" is never read.
     """
+    if files:
+        takes = isinstance(provider, SupportsAttachments)
+        choices = tuple(
+            Choice(value=f.id, label=f"{f.name} ({size_text(f.size)})") for f in files[:10]
+        )
+        form = form.model_copy(
+            update={
+                "fields": (
+                    *form.fields,
+                    FormField(
+                        key=FILES_KEY,
+                        label="Attach the message's files",
+                        kind=FieldKind.CHECKBOXES,
+                        required=False,
+                        choices=choices,
+                        default=",".join(c.value for c in choices),
+                        hint=None
+                        if takes
+                        else f"{provider.title} does not take files; they will be "
+                        "listed in the ticket's thread instead.",
+                    ),
+                )
+            }
+        )
     default = provider.default_requester(filer)
     if not is_admin or (default is not None and default.source is RequesterSource.TOKEN_OWNER):
         return form
@@ -93,7 +132,7 @@ async def show_form(
         banner = f"{notice}\n{banner}" if banner else notice
     view = ticket_modal(
         ctx,
-        form_for(provider, form, is_admin=is_admin, filer=filer),
+        form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files),
         providers=titles,
         values=fit_to_form(form, values or {}, ctx.severity),
         filed_as=filed_as,

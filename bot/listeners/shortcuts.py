@@ -19,7 +19,7 @@ from bot.listeners.payload import payload_filer
 from bot.store import TicketRecord
 from bot.tickets.alerts import mentioned_users
 from bot.tickets.prefill import prefill_values
-from bot.views.metadata import ModalContext
+from bot.views.metadata import FileRef, ModalContext
 from bot.views.ticket_card import ticket_headline
 
 LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
@@ -53,6 +53,15 @@ async def open_prefilled(
         response_url=body.get("response_url"),
         severity=alert.severity,
         fingerprint=alert.fingerprint,
+        files=tuple(
+            FileRef(
+                id=str(f["id"]),
+                name=str(f.get("name") or f.get("title") or f["id"])[:60],
+                size=int(f.get("size") or 0),
+            )
+            for f in (message.get("files") or [])[:10]
+            if isinstance(f, dict) and f.get("id")
+        ),
     )
     earlier = await deps.store.find_duplicate(
         filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint

@@ -59,7 +59,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="update", view=message_modal(ctx, escape(exc.message)))
             return
         is_admin = await deps.access.is_admin(filer.user_id)
-        form = form_for(provider, form, is_admin=is_admin, filer=filer)
+        form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
         values = read_values(form, state)
         errors = check_form(form, values) | provider.check_values(values)
         file_as = values.pop(FILE_AS, None)

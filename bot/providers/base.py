@@ -20,6 +20,7 @@ class FieldKind(StrEnum):
     EMAILS = "emails"
     INTEGER = "integer"
     EMAIL = "email"
+    CHECKBOXES = "checkboxes"
 
 
 class CommonField(StrEnum):
@@ -84,6 +85,16 @@ class Filer(BaseModel):
     email: str | None = None
 
 
+class Attachment(BaseModel):
+    """A file to send with the ticket (downloaded from Slack)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
 class NewTicket(BaseModel):
     """What the user asked for, in the form's own keys, plus who and where from."""
 
@@ -92,6 +103,7 @@ class NewTicket(BaseModel):
     values: dict[str, FieldValue]
     filer: Filer
     permalink: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     def text(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -146,6 +158,8 @@ class TicketRef(BaseModel):
     number: str
     url: str | None = None
     status: str | None = None
+    attached: tuple[str, ...] = ()  # file names the provider took
+    not_attached: tuple[str, ...] = ()  # "name: why" for files it did not
 
 
 class StaffMessage(BaseModel):
@@ -216,6 +230,13 @@ class SupportsRecentLookup(Protocol):
         """A ticket with this subject filed since ``since`` (epoch seconds), if the provider
         lists one: after an ambiguous timeout, so a retry does not file a twin."""
         ...
+
+
+@runtime_checkable
+class SupportsAttachments(Protocol):
+    """Adapters whose ``create`` sends ``NewTicket.attachments`` (and says which it could)."""
+
+    accepts_attachments: bool
 
 
 @runtime_checkable

@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import FieldErrors
+from bot.errors import FieldErrors, TicketbotError
 from bot.providers import fields
 from bot.providers.base import (
+    Attachment,
     Choice,
     FieldKind,
     Filer,
@@ -63,6 +64,8 @@ def problem_detail(response: httpx.Response) -> str:
 
 class HostUpProvider:
     """Files tickets at HostUp; the API key is the customer, so no requester id is sent."""
+
+    accepts_attachments = True
 
     def __init__(self, config: HostUpConfig, client: httpx.AsyncClient) -> None:
         self.config = config
@@ -216,14 +219,44 @@ class HostUpProvider:
         ticket_id, number = data.get("id"), data.get("number")
         if not ticket_id or not number:
             raise self._http.unexpected(response, "create answer lacks 'id' or 'number'")
+        attached, not_attached = await self._upload(str(ticket_id), ticket.attachments)
         # NOTE: the customer-facing number is `number`; `id` is the tkt_… public id.
         return TicketRef(
+            attached=attached,
+            not_attached=not_attached,
             provider=self.name,
             id=str(ticket_id),
             number=str(number),
             url=self.config.link_for(str(ticket_id), str(number)),
             status=str(data.get("status") or "open"),
         )
+
+    async def _upload(
+        self, ticket_id: str, files: tuple[Attachment, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Attach files to the new ticket; a failed upload never fails the ticket."""
+        attached: list[str] = []
+        failed: list[str] = []
+        for file in files:
+            # NOTE: files cannot go in the create body; POST /support/attachments with ticketId.
+            try:
+                response = await self._http.send(
+                    "POST",
+                    f"{self.config.url}/support/attachments",
+                    headers=self._headers(),
+                    files=[
+                        ("file", (file.name, file.content, file.mime)),
+                        ("ticketId", (None, ticket_id)),
+                    ],
+                )
+            except TicketbotError as exc:
+                failed.append(f"{file.name}: {exc.message}")
+                continue
+            if response.status_code == 201:
+                attached.append(file.name)
+            else:
+                failed.append(f"{file.name}: {problem_detail(response) or response.status_code}")
+        return tuple(attached), tuple(failed)
 
     def _field_errors(self, response: httpx.Response) -> FieldErrors:
         body = json_body(response)

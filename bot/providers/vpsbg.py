@@ -61,6 +61,8 @@ def multipart(fields_: dict[str, str]) -> list[tuple[str, tuple[None, str]]]:
 
 
 class VpsbgProvider:
+    accepts_attachments = True
+
     def __init__(self, config: VpsbgConfig, client: httpx.AsyncClient) -> None:
         self.config = config
         self._http = ProviderHttp(
@@ -150,17 +152,19 @@ class VpsbgProvider:
                 "service_id": ticket.text("service_id"),
                 "service_type": ticket.text("service_type"),
             }
+        files = [("attachments[]", (f.name, f.content, f.mime)) for f in ticket.attachments]
         response = await self._http.send(
             "POST",
             f"{self.config.url}/support/tickets",
             headers=self._headers(),
-            files=multipart(parts),
+            files=[*multipart(parts), *files],
         )
         data = self._read(response)
         if data.get("id") is None:
             raise self._http.unexpected(response, "create answer lacks 'id'")
         number = str(data["id"])
         return TicketRef(
+            attached=tuple(f.name for f in ticket.attachments),
             provider=self.name,
             id=number,
             number=number,

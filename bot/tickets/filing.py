@@ -13,15 +13,18 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.errors import ProviderTimeout, RateLimited, TicketbotError, Transient, UnknownProvider
 from bot.providers.base import (
+    Attachment,
     CommonField,
     NewTicket,
     Provider,
     Requester,
+    SupportsAttachments,
     SupportsRecentLookup,
     TicketRef,
 )
@@ -71,6 +74,11 @@ class GaveUp:
 
 
 Outcome = Filed | Queued | GaveUp
+FILES_KEY = "files"
+
+
+class FileFetcher(Protocol):
+    async def fetch(self, file_ids: Sequence[str]) -> tuple[list[Attachment], list[str]]: ...
 
 
 class FilingService:
@@ -82,7 +90,9 @@ class FilingService:
         providers: Mapping[str, Provider],
         policy: RetryPolicy | None = None,
         throttle: Throttle | None = None,
+        files: FileFetcher | None = None,
     ) -> None:
+        self._files = files
         self._store = store
         self._providers = providers
         self.policy = policy or RetryPolicy()
@@ -117,8 +127,8 @@ class FilingService:
             return None
         attempt = submission.attempts + 1
         provider = self.provider(draft.provider)
-        ticket = NewTicket(values=draft.values, filer=draft.filer, permalink=draft.permalink)
         try:
+            ticket, skipped = await self._ticket(provider, draft)
             requester = await self._requester(provider, draft)
             ref = None
             if submission.check_twin:
@@ -126,6 +136,7 @@ class FilingService:
             if ref is None:
                 async with self.throttle.waiting():
                     ref = await provider.create(ticket, requester)
+            ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)
         except TicketbotError as exc:
@@ -147,6 +158,29 @@ class FilingService:
             extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
         )
         return Filed(record=record, ref=ref, draft=draft, submission=submission)
+
+    async def _ticket(self, provider: Provider, draft: Draft) -> tuple[NewTicket, list[str]]:
+        """The neutral ticket, with the chosen Slack files downloaded if the provider takes
+        files; plus "name: why" for each chosen file that will not be attached."""
+        chosen = draft.values.get(FILES_KEY, ())
+        values = {k: v for k, v in draft.values.items() if k != FILES_KEY}
+        names = {f.id: f.name for f in draft.context.files}
+        attachments: list[Attachment] = []
+        skipped: list[str] = []
+        if isinstance(chosen, tuple) and chosen:
+            if isinstance(provider, SupportsAttachments) and self._files is not None:
+                attachments, skipped = await self._files.fetch(chosen)
+            else:
+                skipped = [
+                    f"{names.get(i, i)}: {provider.title} does not take files" for i in chosen
+                ]
+        ticket = NewTicket(
+            values=values,
+            filer=draft.filer,
+            permalink=draft.permalink,
+            attachments=tuple(attachments),
+        )
+        return ticket, skipped
 
     async def _requester(self, provider: Provider, draft: Draft) -> Requester:
         if draft.file_as:

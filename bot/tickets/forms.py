@@ -19,6 +19,11 @@ def check_form(form: Form, values: Values) -> dict[str, str]:
             if field.required:
                 errors[field.key] = f"{field.label} is required."
             continue
+        if field.kind is FieldKind.CHECKBOXES:
+            known = {c.value for c in field.choices}
+            if not set((value,) if isinstance(value, str) else value) <= known:
+                errors[field.key] = "Pick from the listed options."
+            continue
         if field.kind is FieldKind.EMAILS or field.kind is FieldKind.EMAIL:
             items = (value,) if isinstance(value, str) else value
             bad = [item for item in items if not EMAIL.match(item)]

@@ -30,6 +30,10 @@ def read_values(form: Form, state: Mapping[str, Any]) -> dict[str, FieldValue]:
         action = actions.get(ActionId.VALUE)
         if not isinstance(action, Mapping):
             continue
+        if field.kind is FieldKind.CHECKBOXES:
+            chosen = tuple(str(o.get("value")) for o in action.get("selected_options") or [])
+            values[field.key] = chosen
+            continue
         text = _raw(action).strip()
         if not text:
             continue

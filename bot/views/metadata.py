@@ -7,6 +7,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 PRIVATE_METADATA_LIMIT = 3000
 
 
+class FileRef(BaseModel):
+    """A file on the message a shortcut was used on (downloaded only when filing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    size: int = 0
+
+
 class ModalContext(BaseModel):
     """Where the modal was opened from and which provider it shows."""
 
@@ -18,6 +28,7 @@ class ModalContext(BaseModel):
     message_ts: str | None = None  # the message a shortcut was used on
     severity: str | None = None  # read from the alert; maps onto each provider's priorities
     fingerprint: str | None = None  # the alert's identity across messages, for duplicates
+    files: tuple[FileRef, ...] = ()  # at most 10 (a checkbox group's limit)
     response_url: str | None = None
 
     def dump(self) -> str:

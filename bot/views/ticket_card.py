@@ -91,3 +91,18 @@ def staff_reply(*, title: str, number: str, url: str | None, author: str, body: 
         f"#{escape(number)}:\n>{escape(truncate(body, 1500)).replace(chr(10), chr(10) + '>')}"
         f"{link}"
     )
+
+
+def files_note(attached: tuple[str, ...], not_attached: tuple[str, ...]) -> str:
+    """The thread reply that says which of the message's files reached the ticket."""
+    lines = []
+    if attached:
+        lines.append(
+            ":paperclip: Attached to the ticket: " + ", ".join(escape(a) for a in attached)
+        )
+    if not_attached:
+        lines.append(
+            ":heavy_minus_sign: Not attached: "
+            + "; ".join(escape(truncate(n, 200)) for n in not_attached[:10])
+        )
+    return "\n".join(lines)

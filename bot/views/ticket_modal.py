@@ -64,6 +64,12 @@ def _element(field: FormField, value: FieldValue | None) -> dict[str, Any]:
         element |= {"type": "static_select", "options": options}
         if initial := next((o for o in options if o["value"] == text), None):
             element["initial_option"] = initial
+    elif field.kind is FieldKind.CHECKBOXES:
+        options = [option(c.value, c.label) for c in field.choices[:10]]
+        chosen = set(value) if isinstance(value, tuple) else set((field.default or "").split(","))
+        element |= {"type": "checkboxes", "options": options}
+        if picked := [o for o in options if o["value"] in chosen]:
+            element["initial_options"] = picked
     elif field.kind is FieldKind.INTEGER:
         element |= {"type": "number_input", "is_decimal_allowed": False}
         if text:

@@ -106,6 +106,7 @@ class FakeHostUp(FakeServer):
         app.router.add_get("/api/v2/support/tickets", self._list)
         app.router.add_get("/api/v2/support/tickets/{id}", self._get)
         app.router.add_post("/api/v2/support/tickets/{id}/messages", self._reply)
+        app.router.add_post("/api/v2/support/attachments", self._attach)
 
     def _auth(self, request: web.Request, scope: str) -> web.Response | None:
         header = request.headers.get("Authorization", "")
@@ -223,6 +224,41 @@ class FakeHostUp(FakeServer):
                 problem(404, "The requested resource could not be found."), status=404
             )
         return web.json_response(ticket)
+
+    async def _attach(self, request: web.Request) -> web.Response:
+        body = await self.record(request)
+        if denied := self._auth(request, "write:support"):
+            return denied
+        file = body.get("file") if isinstance(body, dict) else None
+        if request.content_type != "multipart/form-data" or not isinstance(file, dict):
+            return web.json_response(
+                problem(
+                    400,
+                    "The request body failed validation.",
+                    [
+                        {
+                            "pointer": "/file",
+                            "detail": "`file` is required.",
+                            "code": "invalid_request",
+                        }
+                    ],
+                ),
+                status=400,
+            )
+        ticket = self.tickets.get(str(body.get("ticketId") or ""))
+        if body.get("ticketId") and ticket is None:
+            return web.json_response(problem(404, "Not found."), status=404)
+        attachment = {
+            "id": f"tatt_{len(self.requests)}",
+            "filename": file["filename"],
+            "extension": str(file["filename"]).rsplit(".", 1)[-1],
+            "mimeType": file["content_type"],
+            "size": len(file["content"]),
+            "downloadUrl": "/api/v2/support/attachments/x",
+        }
+        if ticket is not None:
+            ticket["attachments"].append(attachment)
+        return web.json_response(attachment, status=201)
 
     async def _reply(self, request: web.Request) -> web.Response:
         body = await self.record(request)

@@ -58,8 +58,10 @@ class FakeSlack(FakeServer):
             "channels:history",
             "groups:history",
             "reactions:write",
+            "files:read",
         }
     )
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_urls
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error)
@@ -78,6 +80,22 @@ class FakeSlack(FakeServer):
         channel = Channel(cid, name, private, set(members or ()))
         self.channels[cid] = channel
         return channel
+
+    def add_file(
+        self, fid: str, name: str, content: bytes, mime: str = "text/plain"
+    ) -> dict[str, Any]:
+        """A file on a message, as it appears in the message's ``files`` list."""
+        info = {
+            "id": fid,
+            "name": name,
+            "title": name,
+            "mimetype": mime,
+            "size": len(content),
+            "url_private": f"{self.url}/files-pri/{fid}/{name}",
+            "url_private_download": f"{self.url}/files-pri/{fid}/download/{name}",
+        }
+        self.files[fid] = (info, content)
+        return info
 
     def add_user(self, uid: str, name: str, real_name: str, email: str | None) -> None:
         profile: dict[str, Any] = {"display_name": name, "real_name": real_name}
@@ -176,9 +194,27 @@ class FakeSlack(FakeServer):
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{rid}", self._respond)
+        app.router.add_get("/files-pri/{fid}/download/{name}", self._download)
 
     def error_body(self, status: int) -> dict[str, Any]:
         return {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        found = self.files.get(request.match_info["fid"])
+        if token != BOT_TOKEN or found is None or "files:read" not in self.scopes:
+            # NOTE: as real Slack does: a 200 sign-in page, not an error status
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        info, content = found
+        return web.Response(body=content, content_type=str(info["mimetype"]))
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "files:read" not in self.scopes:
+            raise SlackError("missing_scope")
+        found = self.files.get(str(args.get("file")))
+        if found is None:
+            raise SlackError("file_not_found")
+        return {"file": found[0]}
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
