@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Posted, post_where_seen
 from bot.deps import Deps
-from bot.errors import AdminFixable, TicketbotError
+from bot.errors import AdminFixable
 from bot.providers.base import StaffMessage
 from bot.store import Submission, TicketRecord
 from bot.tickets.drafts import Draft
@@ -169,7 +169,7 @@ class Announcer:
         await self._modal(view_id, gave_up.draft.context, text)
 
     async def failed(
-        self, submission: Submission, draft: Draft, error: TicketbotError, ref: str
+        self, submission: Submission, draft: Draft, error: Exception, ref: str
     ) -> None:
         """A retry the user or an admin must fix: tell the filer (thread or DM), and the
         admin channel once for configuration problems."""

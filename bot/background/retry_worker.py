@@ -45,9 +45,13 @@ class RetryWorker:
         try:
             async with self._deps.filing.throttle.slot():
                 outcome = await self._deps.filing.attempt(submission, draft)
-        except TicketbotError as exc:
+        except Exception as exc:
+            # NOTE: the submission is marked failed (draft kept); its filer hears of it here.
             ref = secrets.token_hex(4)
-            log.warning("retry needs a person: %s", exc, extra={"ref": ref})
+            if isinstance(exc, TicketbotError):
+                log.warning("retry needs a person: %s", exc, extra={"ref": ref})
+            else:
+                log.error("retry failed unexpectedly", exc_info=exc, extra={"ref": ref})
             await self._announcer.failed(submission, draft, exc, ref)
             return
         if outcome is not None:

@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr
 
 from bot.errors import FieldErrors
 from bot.providers import fields
+from bot.providers.adapter import HttpAdapter
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -32,7 +33,7 @@ from bot.providers.base import (
     Values,
     created_since,
 )
-from bot.providers.http import ProviderHttp, json_body
+from bot.providers.http import json_body
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
@@ -93,26 +94,15 @@ def clean_message(text: str) -> str:
     )
 
 
-class BillingServProvider:
+class BillingServProvider(HttpAdapter[BillingServConfig]):
     """Files tickets as a customer (``user_id``) found through a requester link or the default."""
 
+    default_title = "BillingServ"
+    scope_hint = " The API key needs permission for the Support endpoints."
+
     def __init__(self, config: BillingServConfig, client: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = ProviderHttp(
-            client,
-            title=self.title,
-            timeout=config.timeout_seconds,
-            detail=error_detail,
-            scope_hint=" The API key needs permission for the Support endpoints.",
-        )
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def title(self) -> str:
-        return self.config.title or "BillingServ"
+        super().__init__(config, client, error_detail)
+        self._form = self._build_form()  # NOTE: static: built once
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -156,11 +146,7 @@ class BillingServProvider:
         )
 
     def cached_form(self) -> Form:
-        if self._form is None:  # NOTE: static: built once
-            self._form = self._build_form()
         return self._form
-
-    _form: Form | None = None
 
     def _build_form(self) -> Form:
         return Form(

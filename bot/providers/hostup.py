@@ -9,16 +9,15 @@ from pydantic import Field, SecretStr
 
 from bot.errors import FieldErrors, TicketbotError
 from bot.providers import fields
+from bot.providers.adapter import CredentialIsRequester, FormMemo, HttpAdapter
 from bot.providers.base import (
     Attachment,
     Choice,
     FieldKind,
-    Filer,
     Form,
     FormField,
     NewTicket,
     Requester,
-    RequesterSource,
     StaffMessage,
     TicketRef,
     TicketStatus,
@@ -26,7 +25,7 @@ from bot.providers.base import (
     created_since,
 )
 from bot.providers.cache import Cached
-from bot.providers.http import ProviderHttp, json_body
+from bot.providers.http import json_body
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
@@ -62,31 +61,20 @@ def problem_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class HostUpProvider:
+class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
     """Files tickets at HostUp; the API key is the customer, so no requester id is sent."""
 
+    default_title = "HostUp"
+    owner = "account of the bot's API key"
+    scope_hint = " The key needs the scopes write:support, read:support and read:account."
     accepts_attachments = True
 
     def __init__(self, config: HostUpConfig, client: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = ProviderHttp(
-            client,
-            title=self.title,
-            timeout=config.timeout_seconds,
-            detail=problem_detail,
-            scope_hint=" The key needs the scopes write:support, read:support and read:account.",
-        )
+        super().__init__(config, client, problem_detail)
         self._departments: Cached[tuple[Choice, ...]] = Cached(
             self._load_departments, config.departments_cache_seconds
         )
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def title(self) -> str:
-        return self.config.title or "HostUp"
+        self._form = FormMemo(self._build_form)
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -110,36 +98,12 @@ class HostUpProvider:
             if isinstance(d, dict) and d.get("slug")
         )
 
-    def requester_id_problem(self, requester_id: str) -> str | None:
-        return (
-            f"{self.title} files every ticket as the account of the bot's credentials; "
-            "there is nothing to link."
-        )
-
-    _built: tuple[tuple[Choice, ...], Form] | None = None
-
-    def default_requester(self, filer: Filer) -> Requester | None:
-        # NOTE: a HostUp API key belongs to one customer account: tickets are filed as it.
-        return Requester(
-            id=None,
-            label=f"the {self.title} account of the bot's API key",
-            source=RequesterSource.TOKEN_OWNER,
-        )
-
     def cached_form(self) -> Form | None:
         departments = self._departments.stale
         return None if departments is None else self._form(departments)
 
     async def form(self) -> Form:
         return self._form(await self._departments.get())
-
-    def _form(self, departments: tuple[Choice, ...]) -> Form:
-        # NOTE: built once per look-up result, not per request (a form is a few hundred objects)
-        if self._built is not None and self._built[0] is departments:
-            return self._built[1]
-        form = self._build_form(departments)
-        self._built = (departments, form)
-        return form
 
     def _build_form(self, departments: tuple[Choice, ...]) -> Form:
         return Form(

@@ -15,21 +15,20 @@ from pydantic import Field, SecretStr, model_validator
 
 from bot.errors import FieldErrors, ProviderAuthError
 from bot.providers import fields
+from bot.providers.adapter import CredentialIsRequester, FormMemo, HttpAdapter
 from bot.providers.base import (
     Choice,
     FieldKind,
-    Filer,
     Form,
     FormField,
     NewTicket,
     Requester,
-    RequesterSource,
     TicketRef,
     TicketStatus,
     Values,
 )
 from bot.providers.cache import Cached
-from bot.providers.http import ProviderHttp, json_body, token_from
+from bot.providers.http import json_body, token_from
 from bot.settings import ProviderConfigBase
 
 CLOSED = {"closed", "resolved", "completed"}
@@ -69,27 +68,20 @@ def _named(mapping: dict[str, int]) -> tuple[Choice, ...]:
     return tuple(Choice(value=name, label=name) for name in mapping)
 
 
-class IspCrmProvider:
+class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
     """The token is a subscriber's: tickets are filed as that subscriber."""
 
+    default_title = "ISPCRM"
+    owner = "subscriber of the bot's token"
+
     def __init__(self, config: IspCrmConfig, client: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = ProviderHttp(
-            client, title=self.title, timeout=config.timeout_seconds, detail=error_detail
-        )
+        super().__init__(config, client, error_detail)
         self._token = config.token.get_secret_value() if config.token else None
         self._login_lock = asyncio.Lock()
         self._subjects: Cached[tuple[Choice, ...]] = Cached(
             self._load_subjects, config.subjects_cache_seconds
         )
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def title(self) -> str:
-        return self.config.title or "ISPCRM"
+        self._form = FormMemo(self._build_form)
 
     async def _login(self, stale: str | None) -> str:
         if self.config.username is None or self.config.password is None:
@@ -169,35 +161,12 @@ class IspCrmProvider:
             if isinstance(s, dict) and "subject_id" in s
         )
 
-    def requester_id_problem(self, requester_id: str) -> str | None:
-        return (
-            f"{self.title} files every ticket as the account of the bot's credentials; "
-            "there is nothing to link."
-        )
-
-    _built: tuple[tuple[Choice, ...], Form] | None = None
-
-    def default_requester(self, filer: Filer) -> Requester | None:
-        return Requester(
-            id=None,
-            label=f"the {self.title} subscriber of the bot's token",
-            source=RequesterSource.TOKEN_OWNER,
-        )
-
     def cached_form(self) -> Form | None:
         subjects = self._subjects.stale
         return None if subjects is None else self._form(subjects)
 
     async def form(self) -> Form:
         return self._form(await self._subjects.get())
-
-    def _form(self, subjects: tuple[Choice, ...]) -> Form:
-        # NOTE: built once per look-up result, not per request (a form is a few hundred objects)
-        if self._built is not None and self._built[0] is subjects:
-            return self._built[1]
-        form = self._build_form(subjects)
-        self._built = (subjects, form)
-        return form
 
     def _build_form(self, subjects: tuple[Choice, ...]) -> Form:
         cfg = self.config

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot.errors import FieldErrors
 from bot.providers import fields
+from bot.providers.adapter import HttpAdapter
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -28,7 +29,7 @@ from bot.providers.base import (
     Values,
     created_since,
 )
-from bot.providers.http import ProviderHttp, json_body, token_from
+from bot.providers.http import json_body, token_from
 from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
@@ -90,26 +91,15 @@ def error_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class PulseProvider:
+class PulseProvider(HttpAdapter[PulseConfig]):
+    default_title = "Pulse CRM"
+    scope_hint = " The API user needs permission to create tickets."
+
     def __init__(self, config: PulseConfig, client: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = ProviderHttp(
-            client,
-            title=self.title,
-            timeout=config.timeout_seconds,
-            detail=error_detail,
-            scope_hint=" The API user needs permission to create tickets.",
-        )
+        super().__init__(config, client, error_detail)
         self._token: str | None = None
         self._login_lock = asyncio.Lock()
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def title(self) -> str:
-        return self.config.title or "Pulse CRM"
+        self._form = self._build_form()  # NOTE: static: built once
 
     async def _login(self, stale: str | None) -> str:
         async with self._login_lock:
@@ -168,11 +158,7 @@ class PulseProvider:
         )
 
     def cached_form(self) -> Form:
-        if self._form is None:  # NOTE: static: built once
-            self._form = self._build_form()
         return self._form
-
-    _form: Form | None = None
 
     def _build_form(self) -> Form:
         return Form(

@@ -16,18 +16,17 @@ from pydantic import Field, SecretStr
 
 from bot.errors import AdminFixable, FieldErrors
 from bot.providers import fields
+from bot.providers.adapter import CredentialIsRequester, HttpAdapter
 from bot.providers.base import (
     FieldKind,
-    Filer,
     Form,
     FormField,
     NewTicket,
     Requester,
-    RequesterSource,
     TicketRef,
     Values,
 )
-from bot.providers.http import ProviderHttp, json_body
+from bot.providers.http import json_body
 from bot.settings import ProviderConfigBase
 
 SERVICE_TYPES = ("hosting", "server")  # NOTE: request vocabulary; responses may differ
@@ -60,26 +59,15 @@ def multipart(fields_: dict[str, str]) -> list[tuple[str, tuple[None, str]]]:
     return [(name, (None, value)) for name, value in fields_.items()]
 
 
-class VpsbgProvider:
+class VpsbgProvider(CredentialIsRequester, HttpAdapter[VpsbgConfig]):
+    default_title = "VPSBG"
+    owner = "account of the bot's token"
+    scope_hint = " The token must be of kind Write."
     accepts_attachments = True
 
     def __init__(self, config: VpsbgConfig, client: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = ProviderHttp(
-            client,
-            title=self.title,
-            timeout=config.timeout_seconds,
-            detail=error_detail,
-            scope_hint=" The token must be of kind Write.",
-        )
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def title(self) -> str:
-        return self.config.title or "VPSBG"
+        super().__init__(config, client, error_detail)
+        self._form = self._build_form()  # NOTE: static: built once
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -87,20 +75,10 @@ class VpsbgProvider:
             "Accept": "application/json",
         }  # NOTE: required, or errors come back as HTML
 
-    def requester_id_problem(self, requester_id: str) -> str | None:
-        return (
-            f"{self.title} files every ticket as the account of the bot's credentials; "
-            "there is nothing to link."
-        )
-
-    def default_requester(self, filer: Filer) -> Requester | None:
-        return Requester(
-            id=None,
-            label=f"the {self.title} account of the bot's token",
-            source=RequesterSource.TOKEN_OWNER,
-        )
-
     def cached_form(self) -> Form:
+        return self._form
+
+    def _build_form(self) -> Form:
         departments = {name: name for name in self.config.departments}
         return Form(
             fields=(
