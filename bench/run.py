@@ -56,7 +56,8 @@ def body_for(kind: str, n: int) -> tuple[bytes, str]:
     user = {"id": "UANA", "username": "ana", "name": "ana", "team_id": TEAM}
     if kind == "shortcut":
         payload: dict[str, Any] = {
-            "type": "message_action", "callback_id": "file_ticket", "team": {"id": TEAM},
+            "type": "message_action", "callback_id": "file_ticket",
+            "team": {"id": TEAM, "domain": "fake"},
             "channel": {"id": "C0GENERAL"}, "user": user, "trigger_id": f"bench.{n}",
             "message": {"type": "message", "ts": f"1700000000.{n:06d}", "text": f"alert {n}"}}
     else:

@@ -207,7 +207,7 @@ def shortcut_payload(
     return {
         "type": "message_action",
         "callback_id": "file_ticket",
-        "team": {"id": TEAM},
+        "team": {"id": TEAM, "domain": "fake"},
         "channel": {"id": channel, "name": "general"},
         "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
         "message": message,

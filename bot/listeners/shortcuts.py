@@ -40,8 +40,9 @@ async def open_prefilled(
     message = body.get("message") or {}
     channel = body.get("channel") or {}
     filer = payload_filer(body)
+    domain = (body.get("team") or {}).get("domain")
     names, permalink = await _lookups(
-        deps, client, filer.team_id, message, str(channel.get("id") or "")
+        deps, client, filer.team_id, message, str(channel.get("id") or ""), domain
     )
     values, alert = prefill_values(message, names, permalink=permalink, channel=channel.get("name"))
     ctx = ModalContext(
@@ -82,8 +83,24 @@ async def open_prefilled(
     )
 
 
+def local_permalink(domain: str | None, channel_id: str, message: dict[str, Any]) -> str | None:
+    """Slack's permalink format (archives/<channel>/p<ts without the dot>), built locally."""
+    if not domain or not channel_id or not message.get("ts"):
+        return None
+    ts = str(message["ts"])
+    link = f"https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+    if message.get("thread_ts") and message["thread_ts"] != ts:
+        link += f"?thread_ts={message['thread_ts']}&cid={channel_id}"
+    return link
+
+
 async def _lookups(
-    deps: Deps, client: AsyncWebClient, team_id: str, message: dict[str, Any], channel_id: str
+    deps: Deps,
+    client: AsyncWebClient,
+    team_id: str,
+    message: dict[str, Any],
+    channel_id: str,
+    domain: str | None,
 ) -> tuple[dict[str, str], str | None]:
     """Display names of the people the message mentions, and its permalink, within 1 s."""
     users = sorted(
@@ -94,6 +111,8 @@ async def _lookups(
         return user_id, (await deps.users.filer(team_id, user_id, user_id)).name
 
     async def link() -> str | None:
+        if known := local_permalink(domain, channel_id, message):
+            return known  # NOTE: saves a chat.getPermalink call per shortcut
         try:
             response = await client.chat_getPermalink(
                 channel=channel_id, message_ts=str(message.get("ts"))

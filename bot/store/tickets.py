@@ -55,11 +55,22 @@ class TicketQueries(Database):
         self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
     ) -> TicketRecord | None:
         """The latest ticket filed from this message, or for this alert fingerprint."""
-        rows = await self._db.execute_fetchall(
-            "SELECT * FROM tickets WHERE team_id = ? AND ((source_channel = ? AND source_ts = ?)"
-            " OR (fingerprint IS NOT NULL AND fingerprint = ?)) ORDER BY id DESC LIMIT 1",
-            (team_id, channel_id, message_ts, fingerprint),
+        # NOTE: two indexed look-ups; one query with OR would scan the table.
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT * FROM tickets WHERE team_id = ? AND source_channel = ? AND source_ts = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (team_id, channel_id, message_ts),
+            )
         )
+        if not rows and fingerprint:
+            rows = list(
+                await self._db.execute_fetchall(
+                    "SELECT * FROM tickets WHERE team_id = ? AND fingerprint = ?"
+                    " ORDER BY id DESC LIMIT 1",
+                    (team_id, fingerprint),
+                )
+            )
         return next((_ticket(r) for r in rows), None)
 
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
