@@ -33,7 +33,7 @@ from bot.providers.base import (
     Values,
     created_since,
 )
-from bot.providers.http import json_body
+from bot.providers.http import field_errors, json_body
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
@@ -224,21 +224,7 @@ class BillingServProvider(HttpAdapter[BillingServConfig]):
 
     def _field_errors(self, data: Any) -> FieldErrors:
         errors = data.get("errors") if isinstance(data, dict) else None
-        found: dict[str, str] = {}
-        general: list[str] = []
-        if isinstance(errors, dict):
-            for api_field, messages in errors.items():
-                text = " ".join(messages) if isinstance(messages, list) else str(messages)
-                key = API_FIELDS.get(api_field, "")
-                if key:
-                    found[key] = text
-                else:
-                    general.append(text)
-        elif isinstance(errors, list):
-            general += [str(e) for e in errors]
-        elif errors:
-            general.append(str(errors))
-        return FieldErrors(found, " ".join(general) or (None if found else "Rejected."))
+        return field_errors(errors, API_FIELDS, "Rejected.")
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bot.errors import (
+    FieldErrors,
     ProviderAuthError,
     ProviderProtocolError,
     ProviderTimeout,
@@ -58,6 +59,36 @@ def token_from(body: Any) -> str | None:
                 if isinstance(scope.get(key), str) and scope[key]:
                     return str(scope[key])
     return None
+
+
+def field_errors(errors: Any, api_fields: Mapping[str, str], fallback: str) -> FieldErrors:
+    """A provider's validation ``errors`` onto the form's fields.
+
+    Reads the shapes providers use: ``{field: [messages]}`` (Laravel-style), ``[{field|path,
+    message}]``, a list of strings, or one string. ``api_fields`` maps the API's field names
+    (``a.b`` counts as ``a``) to form keys; anything else becomes the general message.
+    """
+    if isinstance(errors, dict):
+        pairs = list(errors.items())
+    elif isinstance(errors, list):
+        pairs = [
+            (e.get("field") or e.get("path"), e.get("message"))
+            if isinstance(e, dict)
+            else (None, e)
+            for e in errors
+        ]
+    else:
+        pairs = [(None, errors)] if errors else []
+    found: dict[str, str] = {}
+    general: list[str] = []
+    for field, message in pairs:
+        text = " ".join(map(str, message)) if isinstance(message, list) else str(message)
+        key = api_fields.get(str(field).split(".")[0]) if field else None
+        if key:
+            found.setdefault(key, text)
+        else:
+            general.append(f"{field}: {text}" if field else text)
+    return FieldErrors(found, " ".join(general) or (None if found else fallback))
 
 
 class ProviderHttp:

@@ -29,7 +29,7 @@ from bot.providers.base import (
     Values,
     created_since,
 )
-from bot.providers.http import json_body, token_from
+from bot.providers.http import field_errors, json_body, token_from
 from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
@@ -229,30 +229,8 @@ class PulseProvider(HttpAdapter[PulseConfig]):
         return data
 
     def _field_errors(self, data: Any, response: httpx.Response) -> FieldErrors:
-        found: dict[str, str] = {}
         errors = data.get("errors") if isinstance(data, dict) else None
-        items = (
-            errors.items()
-            if isinstance(errors, dict)
-            else (
-                (
-                    (e.get("field") or e.get("path"), e.get("message"))
-                    for e in errors
-                    if isinstance(e, dict)
-                )
-                if isinstance(errors, list)
-                else ()
-            )
-        )
-        general = []
-        for field, message in items:
-            text = " ".join(message) if isinstance(message, list) else str(message)
-            key = API_FIELDS.get(str(field))
-            if key:
-                found[key] = text
-            else:
-                general.append(f"{field}: {text}")
-        return FieldErrors(found, " ".join(general) or (None if found else error_detail(response)))
+        return field_errors(errors, API_FIELDS, error_detail(response))
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float

@@ -26,7 +26,7 @@ from bot.providers.base import (
     TicketRef,
     Values,
 )
-from bot.providers.http import json_body
+from bot.providers.http import field_errors, json_body
 from bot.settings import ProviderConfigBase
 
 SERVICE_TYPES = ("hosting", "server")  # NOTE: request vocabulary; responses may differ
@@ -167,16 +167,7 @@ class VpsbgProvider(CredentialIsRequester, HttpAdapter[VpsbgConfig]):
         # NOTE: the 422 body is not documented; VPSBG's API is Laravel-shaped, so we read
         # {"message": …, "errors": {field: [messages]}} and fall back to the message.
         errors = data.get("errors") if isinstance(data, dict) else None
-        found: dict[str, str] = {}
-        general: list[str] = []
-        for field, messages in errors.items() if isinstance(errors, dict) else ():
-            text = " ".join(messages) if isinstance(messages, list) else str(messages)
-            key = API_FIELDS.get(str(field).split(".")[0])
-            if key:
-                found[key] = text
-            else:
-                general.append(text)
-        return FieldErrors(found, " ".join(general) or (None if found else error_detail(response)))
+        return field_errors(errors, API_FIELDS, error_detail(response))
 
     async def reply(self, ref: TicketRef, text: str) -> None:
         response = await self._http.send(
