@@ -36,10 +36,6 @@ class Posted:
     thread_ts: str | None
     note: str | None = None
 
-    @property
-    def in_channel(self) -> bool:
-        return self.ts is not None
-
 
 async def post_where_seen(
     client: AsyncWebClient,

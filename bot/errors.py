@@ -52,10 +52,6 @@ class UnknownProvider(UserFixable):
     """The user named a provider that is not configured."""
 
 
-class NotFound(UserFixable):
-    """The ticket or record the user named does not exist."""
-
-
 # --- what an admin must fix --------------------------------------------------------------------
 
 

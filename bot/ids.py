@@ -13,7 +13,6 @@ class CallbackId(StrEnum):
 class ActionId(StrEnum):
     PROVIDER = "provider_pick"
     VALUE = "value"
-    OPEN_TICKET = "open_ticket"
     EDIT_RETRY = "edit_retry"
 
 

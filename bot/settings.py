@@ -72,10 +72,6 @@ class ProviderConfigBase(BaseModel):
         return data
 
     @property
-    def display_title(self) -> str:
-        return self.title or self.name
-
-    @property
     def url(self) -> str:
         """The base URL without a trailing slash, ready for ``f"{url}/path"``."""
         return str(self.base_url).rstrip("/")

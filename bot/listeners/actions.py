@@ -48,10 +48,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         after_ack(deps, client, body, context, reopen_draft(deps, client, body, context))
 
-    @app.action(ActionId.OPEN_TICKET)
-    async def handle_open_ticket_action(ack: AsyncAck) -> None:
-        await ack()  # a link button: Slack opens the URL, we only acknowledge
-
 
 async def reopen_draft(
     deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]

@@ -54,6 +54,7 @@ async def open_prefilled(
         response_url=body.get("response_url"),
         severity=alert.severity,
         fingerprint=alert.fingerprint,
+        permalink=permalink,
         files=tuple(
             FileRef(
                 id=str(f["id"]),

@@ -123,8 +123,8 @@ async def _file_and_announce(
 
 async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | None:
     """The permalink of the message a shortcut was used on, for the ticket body."""
-    if not (ctx.channel_id and ctx.message_ts):
-        return None
+    if ctx.permalink or not (ctx.channel_id and ctx.message_ts):
+        return ctx.permalink  # NOTE: the shortcut found it already; ask Slack only if it did not
     try:
         response = await client.chat_getPermalink(channel=ctx.channel_id, message_ts=ctx.message_ts)
     except SlackApiError:

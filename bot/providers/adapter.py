@@ -56,6 +56,18 @@ class CredentialIsRequester:
         )
 
 
+class StaticForm:
+    """For providers whose form needs no look-up: built once, at start."""
+
+    _form: Form
+
+    def cached_form(self) -> Form:
+        return self._form
+
+    async def form(self) -> Form:
+        return self._form
+
+
 class FormMemo(Generic[K]):
     """A form built once per look-up result (departments, subjects), not once per request."""
 

@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr
 
 from bot.errors import FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import HttpAdapter
+from bot.providers.adapter import HttpAdapter, StaticForm
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -94,7 +94,7 @@ def clean_message(text: str) -> str:
     )
 
 
-class BillingServProvider(HttpAdapter[BillingServConfig]):
+class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
     """Files tickets as a customer (``user_id``) found through a requester link or the default."""
 
     default_title = "BillingServ"
@@ -145,9 +145,6 @@ class BillingServProvider(HttpAdapter[BillingServConfig]):
             source=RequesterSource.DEFAULT,
         )
 
-    def cached_form(self) -> Form:
-        return self._form
-
     def _build_form(self) -> Form:
         return Form(
             fields=(
@@ -169,9 +166,6 @@ class BillingServProvider(HttpAdapter[BillingServConfig]):
                 "like (fire), and HTML is sent as plain text.",
             ),
         )
-
-    async def form(self) -> Form:
-        return self.cached_form()
 
     def check_values(self, values: Values) -> dict[str, str]:
         subject = values.get("subject")

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot.errors import FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import HttpAdapter
+from bot.providers.adapter import HttpAdapter, StaticForm
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -91,7 +91,7 @@ def error_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class PulseProvider(HttpAdapter[PulseConfig]):
+class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
     default_title = "Pulse CRM"
     scope_hint = " The API user needs permission to create tickets."
 
@@ -157,9 +157,6 @@ class PulseProvider(HttpAdapter[PulseConfig]):
             source=RequesterSource.EMAIL_MATCH,
         )
 
-    def cached_form(self) -> Form:
-        return self._form
-
     def _build_form(self) -> Form:
         return Form(
             fields=(
@@ -175,9 +172,6 @@ class PulseProvider(HttpAdapter[PulseConfig]):
                 fields.priority(PRIORITIES, default="medium"),
             )
         )
-
-    async def form(self) -> Form:
-        return self.cached_form()
 
     def check_values(self, values: Values) -> dict[str, str]:
         return {}

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr
 
 from bot.errors import AdminFixable, FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import CredentialIsRequester, HttpAdapter
+from bot.providers.adapter import CredentialIsRequester, HttpAdapter, StaticForm
 from bot.providers.base import (
     FieldKind,
     Form,
@@ -59,7 +59,7 @@ def multipart(fields_: dict[str, str]) -> list[tuple[str, tuple[None, str]]]:
     return [(name, (None, value)) for name, value in fields_.items()]
 
 
-class VpsbgProvider(CredentialIsRequester, HttpAdapter[VpsbgConfig]):
+class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig]):
     default_title = "VPSBG"
     owner = "account of the bot's token"
     scope_hint = " The token must be of kind Write."
@@ -74,9 +74,6 @@ class VpsbgProvider(CredentialIsRequester, HttpAdapter[VpsbgConfig]):
             "Authorization": f"Bearer {self.config.token.get_secret_value()}",
             "Accept": "application/json",
         }  # NOTE: required, or errors come back as HTML
-
-    def cached_form(self) -> Form:
-        return self._form
 
     def _build_form(self) -> Form:
         departments = {name: name for name in self.config.departments}
@@ -106,9 +103,6 @@ class VpsbgProvider(CredentialIsRequester, HttpAdapter[VpsbgConfig]):
                 ),
             )
         )
-
-    async def form(self) -> Form:
-        return self.cached_form()
 
     def check_values(self, values: Values) -> dict[str, str]:
         if bool(values.get("service_type")) != bool(values.get("service_id")):

@@ -26,6 +26,7 @@ class ModalContext(BaseModel):
     channel_id: str | None = None
     thread_ts: str | None = None
     message_ts: str | None = None  # the message a shortcut was used on
+    permalink: str | None = None  # …and its link, found once when the modal opened
     severity: str | None = None  # read from the alert; maps onto each provider's priorities
     fingerprint: str | None = None  # the alert's identity across messages, for duplicates
     files: tuple[FileRef, ...] = ()  # at most 10 (a checkbox group's limit)
