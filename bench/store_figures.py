@@ -15,8 +15,9 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def store_figures(tickets: int = 100_000, links: int = 10_000,
-                        samples: int = 2_000) -> dict[str, float]:
+async def store_figures(
+    tickets: int = 100_000, links: int = 10_000, samples: int = 2_000
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.db")
         try:
@@ -24,11 +25,13 @@ async def store_figures(tickets: int = 100_000, links: int = 10_000,
             now = time.time()
             await db.executemany(
                 "INSERT INTO requester_links VALUES (?, ?, ?, ?, 'import', 'bench', ?)",
-                [("T1", f"U{i:07d}", "billingserv", str(i), now) for i in range(links)])
+                [("T1", f"U{i:07d}", "billingserv", str(i), now) for i in range(links)],
+            )
             await db.executemany(
                 "INSERT INTO tickets (provider, provider_ticket_id, number, subject, team_id,"
                 " filed_by, created_at, updated_at) VALUES ('hostup', ?, ?, 's', 'T1', 'U1', ?, ?)",
-                [(f"tkt_{i}", str(i), now, now) for i in range(tickets)])
+                [(f"tkt_{i}", str(i), now, now) for i in range(tickets)],
+            )
             lookups = []
             for i in range(samples):
                 started = time.perf_counter()
@@ -37,13 +40,24 @@ async def store_figures(tickets: int = 100_000, links: int = 10_000,
             inserts = []
             for i in range(samples):
                 submission = Submission(
-                    id=0, key=f"k{i}", team_id="T1", user_id="U1", provider="hostup",
-                    channel_id="C1", thread_ts=None, draft="{}",
-                    state=SubmissionState.FILING, attempts=1, last_error=None, ticket_id=None)
+                    id=0,
+                    key=f"k{i}",
+                    team_id="T1",
+                    user_id="U1",
+                    provider="hostup",
+                    channel_id="C1",
+                    thread_ts=None,
+                    draft="{}",
+                    state=SubmissionState.FILING,
+                    attempts=1,
+                    last_error=None,
+                    ticket_id=None,
+                )
                 ref = TicketRef(provider="hostup", id=f"new_{i}", number=str(tickets + i))
                 started = time.perf_counter()
-                await store.record_ticket(submission=submission, ref=ref, subject="s",
-                                          priority=None)
+                await store.record_ticket(
+                    submission=submission, ref=ref, subject="s", priority=None
+                )
                 inserts.append(time.perf_counter() - started)
         finally:
             await store.close()

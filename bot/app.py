@@ -15,8 +15,9 @@ def build_app(deps: Deps) -> AsyncApp:
     app = AsyncApp(
         client=deps.slack,
         signing_secret=deps.settings.env.slack_signing_secret.get_secret_value(),
-        # NOTE: ack first, then work: bolt returns the ack response while the listener goes on.
-        process_before_response=False,
+        # NOTE: every listener acks, hands its work to a task (``after_ack``) and returns, so
+        # bolt answers the moment it returns instead of polling for the ack every 10 ms.
+        process_before_response=True,
         logger=logging.getLogger("bot.bolt"),
     )
     commands.register(app, deps)

@@ -14,6 +14,7 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.lane import Lane
 from bot.metrics import MeteredTransport, Metrics
 from bot.providers import build_provider
 from bot.providers.base import Provider
@@ -23,7 +24,6 @@ from bot.slack_users import UserDirectory
 from bot.store import Store
 from bot.tickets.access import Access
 from bot.tickets.filing import FilingService, RetryPolicy
-from bot.tickets.throttle import Throttle
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -41,6 +41,7 @@ class Deps:
     filing: FilingService
     access: Access
     metrics: Metrics
+    lane: Lane
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     admin_alerts: dict[str, float] = field(default_factory=dict)  # problem → last alerted
 
@@ -79,7 +80,10 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
     """Open the store and the HTTP clients; close them (and stop background work) on exit."""
     store = await Store.open(settings.env.ticketbot_db)
     metrics = Metrics()
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
+    # them alive (closing and reopening connections under load cost more CPU than the calls).
+    connections = sum(cfg.max_connections for cfg in settings.providers.values()) + 10
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     http = httpx.AsyncClient(
         transport=MeteredTransport(
             httpx.AsyncHTTPTransport(limits=limits),
@@ -103,7 +107,6 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
             store,
             providers,
             policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
-            Throttle(settings.options.max_concurrent_filings),
             SlackFiles(
                 slack,
                 http,
@@ -113,6 +116,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         ),
         access=Access(settings.options, slack),
         metrics=metrics,
+        lane=Lane(settings.options.background_slots),
     )
     try:
         yield deps

@@ -51,6 +51,11 @@ class Metrics:
         self.retries_pending = Gauge(
             "ticketbot_retries_pending", "Submissions waiting for a retry", registry=self.registry
         )
+        self.jobs_waiting = Gauge(
+            "ticketbot_background_jobs_waiting",
+            "Jobs after the ack waiting for a background slot",
+            registry=self.registry,
+        )
         self.poller_lag = Gauge(
             "ticketbot_poller_lag_seconds",
             "How late the most overdue status poll ran",

@@ -95,6 +95,7 @@ def build_web_app(
 
     async def handle_metrics(_: web.Request) -> web.Response:
         metrics.retries_pending.set(await deps.store.count_retrying())
+        metrics.jobs_waiting.set(deps.lane.queued)
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     web_app = web.Application(client_max_size=1024 * 1024)

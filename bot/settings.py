@@ -46,6 +46,9 @@ class ProviderConfigBase(BaseModel):
         default=None, description="Link template with {id} and/or {number}."
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_connections: int = Field(
+        default=100, ge=1, le=500, description="Requests to this provider in flight at once."
+    )
     poll_seconds: float = Field(default=120, ge=1, description="How often to read status.")
 
     @model_validator(mode="before")
@@ -112,11 +115,12 @@ class Options(BaseModel):
     max_attachment_mb: float = Field(
         default=10, gt=0, le=100, description="Bigger files are listed, not attached."
     )
-    max_concurrent_filings: int = Field(
-        default=int(os.environ.get("TICKETBOT_MAX_FILINGS", "32")),
+    background_slots: int = Field(
+        default=4,
         ge=1,
-        le=1000,
-        description="Filings in flight at once; the rest wait (persisted) so acks stay fast.",
+        le=64,
+        description="Jobs after the ack (modals, filings) computing at once; the rest wait "
+        "their turn so acks stay fast. A job waiting on a provider gives its slot back.",
     )
     thread_sync_off: tuple[str, ...] = Field(
         default=(), description="Channels whose ticket threads are not copied to the ticket."

@@ -105,8 +105,7 @@ async def test_admin_can_file_on_someones_behalf(
     bot = await make_bot(provider_table(BS, billing.url), env=BS.env)
     assert await file_ticket(bot, billing, "UANA", {"file_as": "7"}) == 7
     await bot.driver.command("")
-    view_id = list(slack.views)[-1]
-    await slack.wait_for_text(view_id, "field:file_as")
+    view_id = await slack.wait_for_view("field:file_as")  # the first modal now shows "Filed"
     response = await bot.driver.submit(view_id, {**FORM, "file_as": "seven"})
     assert response.json()["errors"] == {
         "field:file_as": "BillingServ customer ids are whole numbers, like 42."

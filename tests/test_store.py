@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
+import pytest
+
 from bot.providers.base import Filer, TicketRef
-from bot.store import Store, SubmissionState
+from bot.store import Store, Submission, SubmissionState
+from bot.store.coalesce import Coalescer
+from bot.store.database import WriteGate
 from bot.store.migrations import MIGRATIONS
 from bot.tickets.drafts import Draft
 from bot.views.metadata import ModalContext
+
+
+async def begin(store: Store, key: str, draft: str = "{}") -> tuple[Submission, bool]:
+    return await store.begin_submission(
+        key=key, team_id="T", user_id="U", provider="p", channel_id="C", thread_ts=None, draft=draft
+    )
 
 
 async def test_migrates_an_empty_file_and_is_private(tmp_path: Path) -> None:
@@ -50,24 +61,8 @@ async def test_a_submission_key_is_stored_once_and_claimed_once(tmp_path: Path) 
         filer=Filer(team_id="T", user_id="U", name="u"),
     ).model_dump_json()
     try:
-        first, created = await store.begin_submission(
-            key="V1",
-            team_id="T",
-            user_id="U",
-            provider="p",
-            channel_id="C",
-            thread_ts=None,
-            draft=draft,
-        )
-        again, created_again = await store.begin_submission(
-            key="V1",
-            team_id="T",
-            user_id="U",
-            provider="p",
-            channel_id="C",
-            thread_ts=None,
-            draft=draft,
-        )
+        first, created = await begin(store, "V1", draft)
+        again, created_again = await begin(store, "V1", draft)
         assert created and not created_again and first.id == again.id
         assert await store.claim_submission(first.id, draft)
         assert not await store.claim_submission(first.id, draft)  # already filing
@@ -108,3 +103,79 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
         assert change is not None and (change.old, change.new) == ("42", "43")
     finally:
         await store.close()
+
+
+async def test_submits_that_arrive_together_each_get_their_row(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "t.db")
+
+    async def submit(key: str) -> tuple[int, bool]:
+        submission, created = await begin(store, key)
+        return submission.id, created
+
+    try:
+        keys = [f"V{n}" for n in range(40)] + ["V7", "V7"]  # a double click among them
+        results = await asyncio.gather(*(submit(k) for k in keys))
+        ids = dict(zip(keys, results, strict=True))
+        assert len({i for i, _ in results}) == 40  # one row per key
+        assert [r for k, r in zip(keys, results, strict=True) if k == "V7"].count(
+            (ids["V7"][0], True)
+        ) == 1  # and only one of the three V7 submits created it
+    finally:
+        await store.close()
+
+
+async def test_calls_that_arrive_during_a_trip_share_the_next() -> None:
+    calls: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int]:
+        calls.append(items)
+        await asyncio.sleep(0.01)  # the trip to the database thread
+        return [i * 10 for i in items]
+
+    coalesce = Coalescer(run)
+    assert await asyncio.gather(*(coalesce(i) for i in range(50))) == [i * 10 for i in range(50)]
+    assert len(calls) <= 2 and sorted(i for c in calls for i in c) == list(range(50))
+
+
+async def test_a_failed_batch_fails_its_callers_and_the_next_batch_goes_on() -> None:
+    calls: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int]:
+        calls.append(items)
+        await asyncio.sleep(0.01)
+        if 0 in items:
+            raise ValueError("bad batch")
+        return [i * 10 for i in items]
+
+    coalesce = Coalescer(run)
+    first = asyncio.ensure_future(coalesce(0))
+    await asyncio.sleep(0.001)  # its trip is under way
+    rest = [asyncio.ensure_future(coalesce(i)) for i in (1, 2)]
+    with pytest.raises(ValueError, match="bad batch"):
+        await first
+    assert await asyncio.gather(*rest) == [10, 20]
+    assert calls == [[0], [1, 2]]
+
+
+async def test_a_transaction_runs_alone_while_single_statements_run_side_by_side() -> None:
+    gate, log = WriteGate(), []
+
+    async def statement(n: int) -> None:
+        async with gate.statement():
+            log.append(f"s{n}+")
+            await asyncio.sleep(0.01)
+            log.append(f"s{n}-")
+
+    async def transaction() -> None:
+        async with gate.transaction():
+            log.append("t+")
+            await asyncio.sleep(0.01)
+            log.append("t-")
+
+    first = [asyncio.ensure_future(statement(n)) for n in (1, 2)]
+    await asyncio.sleep(0)
+    await asyncio.gather(transaction(), statement(3), *first)
+    assert log[:2] == ["s1+", "s2+"]  # side by side
+    t = log.index("t+")
+    assert log[t + 1] == "t-"  # nothing landed inside the transaction
+    assert t > log.index("s2-") and log.index("s3+") > t  # it waited, and went first

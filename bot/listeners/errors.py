@@ -4,9 +4,11 @@ In order: the ticket modal the user just submitted (re-rendered with their draft
 on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
 and finally a DM. Unknown errors get a short reference id that is also in the log.
 
-Work after ``ack()`` runs through ``after_ack``: a tracked task whose failure comes here too.
-NOTE: we do not let a listener raise after acking: bolt's async runner (1.30) then resets the
-ack it has not yet sent, waits out its 3 s ack timeout and answers 404 "unhandled request".
+Work after ``ack()`` runs through ``after_ack``: a job in the background lane (``bot.lane``),
+whose failure comes here too. The listener itself returns at once, so bolt (which runs it with
+``process_before_response``) answers Slack the moment it does.
+NOTE: we never let a listener raise after acking: bolt's async runner (1.30) then replaces the
+ack it has not yet sent with an error answer.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ def after_ack(
     context: dict[str, Any],
     work: Coroutine[Any, Any, None],
 ) -> None:
-    """Run a listener's post-ack ``work`` in the background; its failure reaches the user."""
+    """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
+    its failure reaches the user."""
 
     async def run() -> None:
         try:
-            await work
+            async with deps.lane.slot():
+                await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)
 

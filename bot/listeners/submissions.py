@@ -99,18 +99,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def file_and_announce(
     deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
 ) -> None:
-    """First attempt at the persisted submission; the outcome goes to the card and modal.
-
-    NOTE: at most ``max_concurrent_filings`` run at once: under a burst the rest wait here
-    (already persisted), so acknowledging Slack never waits behind filing work.
-    """
-    async with deps.filing.throttle.slot():
-        await _file_and_announce(deps, client, submission, draft)
-
-
-async def _file_and_announce(
-    deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
-) -> None:
+    """First attempt at the persisted submission; the outcome goes to the card and modal."""
     filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
     permalink = await message_permalink(client, draft.context)
     outcome = await deps.filing.attempt(

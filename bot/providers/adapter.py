@@ -27,6 +27,7 @@ class HttpAdapter(Generic[C]):
             client,
             title=self.title,
             timeout=config.timeout_seconds,
+            max_connections=config.max_connections,
             detail=detail,
             scope_hint=self.scope_hint,
         )

@@ -6,6 +6,7 @@ for 401/403, and returns every other response for the adapter to read in its own
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from bot import lane
 from bot.errors import (
     FieldErrors,
     ProviderAuthError,
@@ -100,12 +102,16 @@ class ProviderHttp:
         *,
         title: str,
         timeout: float,
+        max_connections: int,
         detail: DetailReader,
         scope_hint: str = "",
     ) -> None:
         self._client = client
         self._title = title
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        # NOTE: requests beyond this wait here, not in httpcore's pool, whose queue costs
+        # O(waiting × connections) CPU on every request it hands out.
+        self._in_flight = asyncio.Semaphore(max_connections)
         self._detail = detail
         self._scope_hint = scope_hint
 
@@ -122,7 +128,28 @@ class ProviderHttp:
         auth_errors: bool = True,
     ) -> httpx.Response:
         """Send one request; map what every provider shares onto the error family."""
+        async with lane.waiting():  # NOTE: a provider's seconds must not hold up other jobs
+            return await self._send(method, url, headers, json, data, files, params, auth_errors)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        files: Any,
+        params: Mapping[str, Any] | None,
+        auth_errors: bool,
+    ) -> httpx.Response:
         started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout.pool):
+                await self._in_flight.acquire()
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"{self._title} has too many requests in flight already.", maybe_created=False
+            ) from None
         try:
             response = await self._client.request(
                 method,
@@ -152,6 +179,7 @@ class ProviderHttp:
                 f"{self._title} dropped the connection before answering.", maybe_created=True
             ) from None
         finally:
+            self._in_flight.release()
             log.debug(
                 "provider call",
                 extra={

@@ -1,4 +1,5 @@
-"""The connection: one aiosqlite connection, WAL, one write transaction at a time."""
+"""The connection: one aiosqlite connection, WAL; single-statement writes side by side, a
+multi-statement transaction alone."""
 
 from __future__ import annotations
 
@@ -14,12 +15,47 @@ import aiosqlite
 from bot.store.migrations import MIGRATIONS
 
 
+class WriteGate:
+    """Who may write on the shared connection: any number of single statements (each atomic
+    on its own) or one transaction, whose BEGIN … COMMIT nothing else may land inside."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._statements = 0
+        self._transactions = 0  # running or waiting: they go before new statements
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._transactions)
+            self._statements += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._statements -= 1
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._transactions += 1
+            try:
+                await self._changed.wait_for(lambda: not self._statements)
+                # NOTE: the condition's lock is held from here on, so transactions run one at
+                # a time, and statements wait for the count to drop.
+                yield
+            finally:
+                self._transactions -= 1
+                self._changed.notify_all()
+
+
 class Database:
-    """Opened with ``open``; query classes build on ``_db`` and ``_transaction``."""
+    """Opened with ``open``; query classes build on ``_db``, ``_write1`` and ``_transaction``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        self._write = asyncio.Lock()  # one transaction at a time on the shared connection
+        self._writes = WriteGate()
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -46,7 +82,7 @@ class Database:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write:
+        async with self._writes.transaction():
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -58,10 +94,11 @@ class Database:
     async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """One write statement, in one round trip to the database thread; its RETURNING rows.
 
-        NOTE: on the hot paths every write is a single statement (atomic on its own), so the
-        write lock is held for one round trip, not for a BEGIN … COMMIT conversation.
+        NOTE: on the hot paths every write is one statement, atomic on its own, so concurrent
+        writes need not wait for each other's round trips: they queue in the database thread
+        and run back to back (fifty submits at once cost one wait, not fifty in a row).
         """
-        async with self._write:
+        async with self._writes.statement():
             return list(await self._db.execute_fetchall(sql, params))
 
     async def schema_version(self) -> int:
@@ -73,7 +110,7 @@ class Database:
         """Apply pending migrations; returns the resulting schema version."""
         version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self._write:  # one script, one transaction, with its version
+            async with self._writes.transaction():  # one script and its version, atomically
                 await self._db.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {int(number)};\nCOMMIT;"
                 )

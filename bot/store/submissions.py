@@ -6,8 +6,10 @@ Every write here is one statement (one round trip; see ``Database._write1``).
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import Any
 
+from bot.store.coalesce import Coalescer
 from bot.store.database import Database
 from bot.store.records import Submission, SubmissionState
 
@@ -31,15 +33,29 @@ class SubmissionQueries(Database):
         Returns the stored submission and whether this call created it.
         """
         now = time.time()
-        # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
-        (row,) = await self._write1(
-            "INSERT INTO submissions (idempotency_key, team_id, user_id, provider, channel_id,"
-            " thread_ts, draft, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = updated_at RETURNING *",
-            (key, team_id, user_id, provider, channel_id, thread_ts, draft, S.PENDING, now, now),
+        row = await self._new_submissions(
+            (key, team_id, user_id, provider, channel_id, thread_ts, draft, S.PENDING, now, now)
         )
         return _submission(row), row["created_at"] == now
+
+    @cached_property
+    def _new_submissions(self) -> Coalescer[tuple[Any, ...], Any]:
+        """Submits that arrive together are inserted by one statement (the ack waits on it)."""
+
+        async def insert(rows: list[tuple[Any, ...]]) -> list[Any]:
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))  # placeholders
+            # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
+            found = await self._write1(
+                "INSERT INTO submissions (idempotency_key, team_id, user_id, provider,"  # noqa: S608
+                " channel_id, thread_ts, draft, state, created_at, updated_at)"
+                f" VALUES {values} ON CONFLICT (idempotency_key)"
+                " DO UPDATE SET updated_at = updated_at RETURNING *",
+                [value for row in rows for value in row],
+            )
+            by_key = {row["idempotency_key"]: row for row in found}
+            return [by_key[row[0]] for row in rows]
+
+        return Coalescer(insert)
 
     async def submission_by_key(self, key: str) -> Submission | None:
         rows = await self._db.execute_fetchall(

@@ -31,7 +31,6 @@ from bot.providers.base import (
 from bot.store import Store, Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.requesters import admin_pick, resolve_requester
-from bot.tickets.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +88,12 @@ class FilingService:
         store: Store,
         providers: Mapping[str, Provider],
         policy: RetryPolicy | None = None,
-        throttle: Throttle | None = None,
         files: FileFetcher | None = None,
     ) -> None:
         self._files = files
         self._store = store
         self._providers = providers
         self.policy = policy or RetryPolicy()
-        self.throttle = throttle or Throttle(8)
         self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
 
     def provider(self, name: str | None) -> Provider:
@@ -134,8 +131,7 @@ class FilingService:
             if submission.check_twin:
                 ref = await self._find_twin(provider, ticket, requester, submission)
             if ref is None:
-                async with self.throttle.waiting():
-                    ref = await provider.create(ticket, requester)
+                ref = await provider.create(ticket, requester)
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)

@@ -40,6 +40,9 @@ async def resolve_requester(
 ) -> Requester | None:
     """The requester for ``filer``. With ``lookup`` False no provider call is made, and None
     means a look-up is needed to know."""
+    fallback = provider.default_requester(filer)
+    if fallback is not None and fallback.source is RequesterSource.TOKEN_OWNER:
+        return fallback  # NOTE: the credential's own account; no link can change it
     stored = await store.requester_link(filer.team_id, filer.user_id, provider.name)
     if stored is not None:
         return linked(provider, stored, "linked")
@@ -60,7 +63,6 @@ async def resolve_requester(
                 source=RequesterSource.EMAIL_MATCH,
                 label=f"{provider.title} requester #{found} ({filer.email})",
             )
-    fallback = provider.default_requester(filer)
     if fallback is not None:
         return fallback
     raise NotLinked(

@@ -1,0 +1,120 @@
+"""The background lane: jobs take turns at the CPU and give their turn back while they wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.lane import Lane, waiting
+from tests.conftest import BotFactory, hostup_table
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.slack_api import FakeSlack
+from tests.flows import open_form
+
+FILLED = {"department": "vps", "subject": "db1 unreachable", "description": "Ping fails."}
+
+
+async def test_at_most_slots_jobs_compute_at_once_first_come_first_served() -> None:
+    lane, running, order = Lane(2), 0, []
+    peak = 0
+
+    async def job(n: int) -> None:
+        nonlocal running, peak
+        async with lane.slot():
+            running += 1
+            peak = max(peak, running)
+            order.append(n)
+            await asyncio.sleep(0.01)
+            running -= 1
+
+    await asyncio.gather(*(job(n) for n in range(6)))
+    assert peak == 2 and order == list(range(6)) and lane.taken == 0
+
+
+async def test_a_job_waiting_on_io_lets_the_next_one_in() -> None:
+    lane, io_done, started = Lane(1), asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        async with lane.slot(), waiting():
+            await io_done.wait()
+
+    async def quick() -> None:
+        async with lane.slot():
+            started.set()
+
+    first = asyncio.ensure_future(slow())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(quick(), 1.0)  # would hang if the waiting job kept its slot
+    io_done.set()
+    await first
+    assert started.is_set() and lane.taken == 0
+
+
+async def test_back_from_io_a_job_never_queues_so_jobs_cannot_wait_on_each_other() -> None:
+    # NOTE: the shape of a shared look-up: B holds the only slot and waits for A's answer,
+    # while A, back from its I/O, must carry on without a slot.
+    lane, answer = Lane(1), asyncio.get_running_loop().create_future()
+
+    async def a() -> None:
+        async with lane.slot():
+            async with waiting():
+                await asyncio.sleep(0.01)
+            answer.set_result("form")
+
+    async def b() -> str:
+        async with lane.slot():
+            return str(await answer)
+
+    results = await asyncio.wait_for(asyncio.gather(a(), b()), 1.0)
+    assert results[1] == "form" and lane.taken == 0
+
+
+async def test_a_cancelled_waiter_leaks_no_slot() -> None:
+    lane, release = Lane(1), asyncio.Event()
+
+    async def hold() -> None:
+        async with lane.slot():
+            await release.wait()
+
+    holder = asyncio.ensure_future(hold())
+    await asyncio.sleep(0)
+    queued = asyncio.ensure_future(hold())
+    await asyncio.sleep(0)
+    assert lane.queued == 1
+    queued.cancel()
+    release.set()
+    await holder
+    assert lane.taken == 0 and lane.queued == 0
+    async with lane.slot():
+        assert lane.taken == 1
+
+
+async def test_work_spawned_by_a_job_takes_no_slot_after_the_job_ends() -> None:
+    lane, io_done = Lane(1), asyncio.Event()
+    spawned: list[asyncio.Task[None]] = []
+
+    async def refresh() -> None:
+        async with waiting():
+            await io_done.wait()
+
+    async with lane.slot():
+        spawned.append(asyncio.ensure_future(refresh()))  # inherits the job's turn
+        await asyncio.sleep(0)
+    io_done.set()
+    await spawned[0]
+    assert lane.taken == 0
+
+
+async def test_a_slow_provider_does_not_hold_up_the_next_modal(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup), options="background_slots = 1")
+    view_id = await open_form(bot)
+    hostup.latency = 0.8
+    await bot.driver.submit(view_id, FILLED)  # the filing now waits on HostUp for 0.8 s
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await bot.driver.command("")
+    await slack.wait_for("views.open", count=2, within=2.0)
+    assert time.monotonic() - started < 0.5  # its turn came while the filing waited
+    await slack.wait_for_text(view_id, ":white_check_mark: Filed")
