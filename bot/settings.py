@@ -47,7 +47,7 @@ class ProviderConfigBase(BaseModel):
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     max_connections: int = Field(
-        default=100, ge=1, le=500, description="Requests to this provider in flight at once."
+        default=50, ge=1, le=500, description="Requests to this provider in flight at once."
     )
     poll_seconds: float = Field(default=120, ge=1, description="How often to read status.")
 

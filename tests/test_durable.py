@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from bot.providers.base import Filer
@@ -251,3 +252,25 @@ async def test_status_command(hostup_bot: RunningBot, slack: FakeSlack) -> None:
     assert "HostUp ticket #10001" in reply["text"] and "status *open*" in reply["text"]
     await hostup_bot.driver.command("status 999")
     assert "No ticket #999" in (await slack.wait_for_response(2))["text"]
+
+
+async def test_submissions_that_fall_due_together_are_retried_side_by_side(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(
+        hostup_table(hostup), policy=RetryPolicy(window=60, base_delay=0.5, max_delay=0.5)
+    )
+    for n in range(1, 5):
+        await bot.driver.command("")
+        await slack.wait_for("views.open", count=n)
+    views = list(slack.views)
+    for view_id in views:
+        await slack.wait_for_text(view_id, "field:department")
+    hostup.fail(status=503, times=4, path_contains="/support/tickets")
+    for view_id in views:
+        await bot.driver.submit(view_id, FILLED)
+    await slack.until(lambda: creates(hostup) >= 4, "four refused creates")
+    hostup.latency = 0.8  # back, but slow: one after another would take 3.2 s
+    started = time.monotonic()
+    await slack.until(lambda: len(hostup.tickets) == 4, "four tickets", within=10)
+    assert time.monotonic() - started < 2.5

@@ -29,8 +29,10 @@ class RetryWorker:
         while True:
             wait = IDLE_SECONDS
             try:
-                for submission in await self._deps.store.due_submissions(time.time()):
-                    await self.retry(submission)
+                # NOTE: side by side: after an outage hundreds fall due, each waiting on the
+                # provider; one after another they would drain at a few per second.
+                due = await self._deps.store.due_submissions(time.time())
+                await asyncio.gather(*(self.retry(submission) for submission in due))
                 next_at = await self._deps.store.next_due_at()
                 if next_at is not None:
                     wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
