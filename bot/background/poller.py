@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 
 from bot.announce import Announcer
@@ -47,7 +48,8 @@ class StatusPoller:
                 if oldest is not None:
                     wait = min(IDLE_SECONDS, max(0.05, oldest - time.time()))
             except Exception:
-                log.exception("status poll pass failed")  # the next pass tries again
+                # NOTE: no user is waiting on a pass; the next one tries again
+                log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
             await asyncio.sleep(wait)
 
     async def _poll(self, ticket: TicketRecord) -> None:

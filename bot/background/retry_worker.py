@@ -37,7 +37,8 @@ class RetryWorker:
                 if next_at is not None:
                     wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
             except Exception:
-                log.exception("retry worker pass failed")  # the next pass tries again
+                # NOTE: no user is waiting on a pass; the next one tries again
+                log.exception("retry worker pass failed", extra={"ref": secrets.token_hex(4)})
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait)

@@ -10,7 +10,8 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -128,39 +129,19 @@ class ProviderHttp:
         auth_errors: bool = True,
     ) -> httpx.Response:
         """Send one request; map what every provider shares onto the error family."""
-        async with lane.waiting():  # NOTE: a provider's seconds must not hold up other jobs
-            return await self._send(method, url, headers, json, data, files, params, auth_errors)
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        json: Any,
-        data: Mapping[str, Any] | None,
-        files: Any,
-        params: Mapping[str, Any] | None,
-        auth_errors: bool,
-    ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self._timeout.pool):
-                await self._in_flight.acquire()
-        except TimeoutError:
-            raise ProviderTimeout(
-                f"{self._title} has too many requests in flight already.", maybe_created=False
-            ) from None
-        try:
-            response = await self._client.request(
-                method,
-                url,
-                headers=headers,
-                json=json,
-                data=data,
-                files=files,
-                params=params,
-                timeout=self._timeout,
-            )
+            async with self._turn():
+                response = await self._client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    data=data,
+                    files=files,
+                    params=params,
+                    timeout=self._timeout,
+                )
         except (httpx.ConnectTimeout, httpx.PoolTimeout):
             raise ProviderTimeout(
                 f"{self._title} did not accept the connection in time.", maybe_created=False
@@ -179,7 +160,6 @@ class ProviderHttp:
                 f"{self._title} dropped the connection before answering.", maybe_created=True
             ) from None
         finally:
-            self._in_flight.release()
             log.debug(
                 "provider call",
                 extra={
@@ -198,6 +178,24 @@ class ProviderHttp:
         if auth_errors and status in (401, 403):
             raise self.auth_error(response)
         return response
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One of this provider's requests in flight; the job's lane slot is given back for it
+        (a provider's seconds must not hold up other jobs)."""
+        async with lane.waiting():
+            try:
+                async with asyncio.timeout(self._timeout.pool):
+                    await self._in_flight.acquire()
+            except TimeoutError:
+                raise ProviderTimeout(
+                    f"{self._title} has too many requests in flight already.",
+                    maybe_created=False,
+                ) from None
+            try:
+                yield
+            finally:
+                self._in_flight.release()
 
     def auth_error(self, response: httpx.Response) -> ProviderAuthError:
         """401: the credential is wrong; 403: it lacks a permission or scope."""
