@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.links_cli import import_links, run_links
+from bot.settings import Options
+from bot.tickets.access import Access
 from tests.conftest import BotFactory, RunningBot
 from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.slack_api import TEAM, FakeSlack
@@ -216,6 +219,18 @@ async def test_allowed_groups_and_channels(
     await slack.wait_for_view("field:subject")
     await bot.driver.command("", user="UANA", channel="C0RANDOM")  # admins may file anywhere
     await slack.wait_for("views.open", count=2)
+
+
+async def test_a_hanging_admin_group_look_up_grants_nothing_and_keeps_the_ack_in_time(
+    bot: RunningBot, slack: FakeSlack
+) -> None:
+    slack.groups["S0ADMINS"] = {"UCAROL"}
+    access = Access(Options(admin_group="S0ADMINS"), bot.deps.slack)
+    slack.fail(delay=5, path_contains="usergroups")  # asked on the ack path (submits)
+    started = time.monotonic()
+    assert not await access.is_admin("UCAROL")  # fail closed
+    assert time.monotonic() - started < 2  # Slack's 3 s for the ack are not spent here
+    assert await access.is_admin("UCAROL")  # Slack answers again: the group counts
 
 
 async def test_links_import_export_and_forget(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -13,6 +14,7 @@ from bot.settings import Options
 
 log = logging.getLogger(__name__)
 GROUP_TTL_SECONDS = 300.0
+LOOKUP_SECONDS = 1.0
 
 
 class Access:
@@ -26,14 +28,15 @@ class Access:
         if hit and hit[0] > time.monotonic():
             return hit[1]
         try:
-            response = await self._slack.usergroups_users_list(usergroup=group_id)
-            members = frozenset(str(u) for u in response.get("users") or ())
-        except SlackApiError as exc:
-            # NOTE: fail closed: an unreadable group grants nothing (needs usergroups:read).
-            log.warning(
-                "cannot read user group",
-                extra={"group": group_id, "error": exc.response.get("error")},
+            # NOTE: asked on the ack path: Slack must be answered within 3 s even if this hangs.
+            response = await asyncio.wait_for(
+                self._slack.usergroups_users_list(usergroup=group_id), LOOKUP_SECONDS
             )
+            members = frozenset(str(u) for u in response.get("users") or ())
+        except (SlackApiError, TimeoutError) as exc:
+            # NOTE: fail closed: an unreadable group grants nothing (needs usergroups:read).
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "timeout"
+            log.warning("cannot read user group", extra={"group": group_id, "error": error})
             return frozenset()
         self._groups[group_id] = (time.monotonic() + GROUP_TTL_SECONDS, members)
         return members
