@@ -20,10 +20,12 @@ def build_app(deps: Deps) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("bot.bolt"),
     )
-    commands.register(app, deps)
-    actions.register(app, deps)
-    shortcuts.register(app, deps)
-    events.register(app, deps)
+    # NOTE: bolt tries listeners in this order, each match costing as much as a small ack:
+    # the busiest (submits, then /ticket and the shortcut) go first.
     submissions.register(app, deps)
+    commands.register(app, deps)
+    shortcuts.register(app, deps)
+    actions.register(app, deps)
+    events.register(app, deps)
     errors.register(app, deps)
     return app

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qs
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -45,18 +44,17 @@ class SlackProbe:
         return self._ok
 
 
-def request_kind(content_type: str, body: str) -> str:
-    """command, view_submission, block_actions, message_action, event, …: for metrics/logs."""
-    if content_type == "application/json":
-        return "event"
-    form = parse_qs(body)
-    if "command" in form:
+def request_kind(body: Mapping[str, Any]) -> str:
+    """command, view_submission, block_actions, message_action, event, …: for metrics/logs.
+
+    ``body`` is what bolt already parsed (parsing the request again cost a tenth of an ack).
+    """
+    if "command" in body:
         return "command"
-    try:
-        payload = json.loads(form.get("payload", ["{}"])[0])
-    except ValueError:
-        return "unknown"
-    return str(payload.get("type") or "unknown") if isinstance(payload, dict) else "unknown"
+    kind = body.get("type")
+    if kind == "event_callback":
+        return "event"
+    return kind if isinstance(kind, str) and kind else "unknown"
 
 
 def build_web_app(
@@ -68,7 +66,7 @@ def build_web_app(
         started = time.perf_counter()
         rid = new_request_id()
         bolt_request = await to_bolt_request(request)
-        kind = request_kind(request.content_type, bolt_request.raw_body)
+        kind = request_kind(bolt_request.body)
         # NOTE: bolt verifies X-Slack-Signature and the 5-minute timestamp window itself.
         response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
         seconds = time.perf_counter() - started
