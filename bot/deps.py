@@ -14,7 +14,7 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.lane import Lane
+from bot.lane import Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
 from bot.providers import build_provider
 from bot.providers.base import Provider
@@ -75,6 +75,15 @@ def slack_client(
     )
 
 
+async def slack_io(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """A deferred job gives its lane slot back during a Slack Web API call, and gives way to
+    Slack's requests after it (see ``bot.lane``); a modal's job keeps its slot."""
+    async with waiting(deferred_only=True):
+        return await handler(request)
+
+
 @asynccontextmanager
 async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> AsyncIterator[Deps]:
     """Open the store and the HTTP clients; close them (and stop background work) on exit."""
@@ -94,7 +103,9 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         follow_redirects=False,
     )
     providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
-    slack_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    slack_session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100), middlewares=(slack_io,)
+    )
     slack = slack_client(settings, slack_session)
     deps = Deps(
         settings=settings,

@@ -10,14 +10,22 @@ it holds one of the lane's few slots, and gives its slot back while it waits on 
 A job back from such a wait carries on at once, taking a free slot if there is one and running
 over the limit if not: it never queues again, so a job can never wait for a slot that another
 job, itself waiting on the first, holds.
+
+Some jobs nobody watches in real time (filing a persisted submission, a retry, copying a
+reply) are *deferred*: while Slack requests are being answered (``answering``, and for a
+moment after the last), they start and come back from each wait only in a trickle, one every
+``trickle`` seconds; once Slack is quiet, a batch at a time. A burst of submits is then acked
+at the speed of acks alone and its tickets are filed right after it; under load that never
+pauses, the trickle still files them. A deferred job holds no slot while it waits its turn, so
+it never blocks a modal job.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -27,22 +35,38 @@ class _Turn:
     lane: Lane
     holding: bool = True
     over: bool = False  # the job ended; tasks it spawned must not take a slot for it
+    deferred: bool = False  # gives way to Slack requests being answered
 
 
 _turn: ContextVar[_Turn | None] = ContextVar("lane_turn", default=None)
 
 
+TRICKLE_SECONDS = 0.01
+QUIET_SECONDS = 0.02  # NOTE: acks often leave together (group commit): a gap is not a lull
+QUIET_BATCH = 16  # deferred jobs let through per tick once quiet: a new request waits for few
+
+
 class Lane:
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, trickle: float = TRICKLE_SECONDS) -> None:
         self.slots = slots
         self.taken = 0
+        self.answering_now = 0
+        self._answered_at = -QUIET_SECONDS
         self._queue: deque[asyncio.Future[None]] = deque()
+        self._deferred: deque[asyncio.Future[None]] = deque()
+        self._trickle = trickle
+        self._trickler: asyncio.TimerHandle | None = None
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold a slot for the block; waits (first come, first served) while all are taken."""
+    async def slot(self, *, deferred: bool = False) -> AsyncIterator[None]:
+        """Hold a slot for the block; waits (first come, first served) while all are taken.
+
+        ``deferred``: the job gives way to Slack requests being answered (see the module).
+        """
+        if deferred:
+            await self._give_way()
         await self._acquire()
-        turn = _Turn(self)
+        turn = _Turn(self, deferred=deferred)
         token = _turn.set(turn)
         try:
             yield
@@ -54,8 +78,51 @@ class Lane:
 
     @property
     def queued(self) -> int:
-        """Jobs waiting for a slot."""
-        return len(self._queue)
+        """Jobs waiting for a slot, or deferred while Slack requests are answered."""
+        return len(self._queue) + len(self._deferred)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around each Slack request: deferred jobs give way while any is being answered."""
+        self.answering_now += 1
+        try:
+            yield
+        finally:
+            self.answering_now -= 1
+            self._answered_at = asyncio.get_running_loop().time()
+
+    def _quiet(self) -> bool:
+        return (
+            not self.answering_now
+            and asyncio.get_running_loop().time() - self._answered_at >= QUIET_SECONDS
+        )
+
+    async def _give_way(self) -> None:
+        if self._quiet() and not self._deferred:
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._deferred.append(turn)
+        if self._trickler is None:
+            self._trickler = asyncio.get_running_loop().call_later(self._trickle, self._tick)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn in self._deferred:
+                self._deferred.remove(turn)
+            raise
+
+    def _tick(self) -> None:
+        self._let_through(QUIET_BATCH if self._quiet() else 1)
+        self._trickler = None
+        if self._deferred:
+            self._trickler = asyncio.get_running_loop().call_later(self._trickle, self._tick)
+
+    def _let_through(self, count: int) -> None:
+        while count and self._deferred:
+            turn = self._deferred.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                count -= 1
 
     async def _acquire(self) -> None:
         if self._free():
@@ -95,14 +162,20 @@ class Lane:
 
 
 @asynccontextmanager
-async def waiting() -> AsyncIterator[None]:
-    """Give the current job's slot back while the block awaits I/O; a no-op outside a job."""
+async def waiting(*, deferred_only: bool = False) -> AsyncIterator[None]:
+    """Give the current job's slot back while the block awaits I/O; a no-op outside a job.
+
+    A deferred job, back from the I/O, first gives way to Slack requests being answered.
+    ``deferred_only``: a short wait (a Slack call) that other jobs sit out in their slot.
+    """
     turn = _turn.get()
-    if turn is None:
+    if turn is None or (deferred_only and not turn.deferred):
         yield
         return
     turn.lane._give_back(turn)
     try:
         yield
+        if turn.deferred and not turn.over:
+            await turn.lane._give_way()  # NOTE: holding no slot, so modal jobs go first
     finally:
         turn.lane._take_if_free(turn)

@@ -68,7 +68,8 @@ def build_web_app(
         bolt_request = await to_bolt_request(request)
         kind = request_kind(bolt_request.body)
         # NOTE: bolt verifies X-Slack-Signature and the 5-minute timestamp window itself.
-        response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        with deps.lane.answering():  # deferred background jobs give way meanwhile
+            response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
         seconds = time.perf_counter() - started
         metrics.requests.labels(kind).inc()
         metrics.ack_seconds.labels(kind).observe(seconds)

@@ -118,3 +118,42 @@ async def test_a_slow_provider_does_not_hold_up_the_next_modal(
     await slack.wait_for("views.open", count=2, within=2.0)
     assert time.monotonic() - started < 0.5  # its turn came while the filing waited
     await slack.wait_for_text(view_id, ":white_check_mark: Filed")
+
+
+async def test_deferred_jobs_give_way_while_slack_is_answered_then_trickle() -> None:
+    lane, started = Lane(4, trickle=0.01), []
+
+    async def deferred(n: int) -> None:
+        async with lane.slot(deferred=True):
+            started.append(n)
+
+    with lane.answering():
+        jobs = [asyncio.ensure_future(deferred(n)) for n in range(5)]
+        await asyncio.sleep(0.035)  # three ticks: one job each, in order
+        assert started == [0, 1, 2] and lane.queued == 2
+        async with lane.slot():  # a modal's job does not wait behind them
+            pass
+    await asyncio.wait_for(asyncio.gather(*jobs), 1.0)  # quiet: the rest go together
+    assert started == [0, 1, 2, 3, 4] and lane.taken == 0
+
+
+async def test_a_deferred_job_back_from_io_gives_way_holding_no_slot() -> None:
+    lane, steps = Lane(1, trickle=0.05), []
+
+    async def deferred() -> None:
+        async with lane.slot(deferred=True):
+            with lane.answering():  # Slack's request arrives while the job waits on I/O
+                async with waiting():
+                    await asyncio.sleep(0)
+                steps.append("back")
+
+    with lane.answering():
+        pass
+    await asyncio.sleep(0.03)  # quiet
+    job = asyncio.ensure_future(deferred())
+    await asyncio.sleep(0.01)
+    assert steps == [] and lane.taken == 0  # parked after its I/O, its slot free
+    async with lane.slot():
+        pass
+    await asyncio.wait_for(job, 1.0)
+    assert steps == ["back"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -179,3 +180,39 @@ async def test_a_transaction_runs_alone_while_single_statements_run_side_by_side
     t = log.index("t+")
     assert log[t + 1] == "t-"  # nothing landed inside the transaction
     assert t > log.index("s2-") and log.index("s3+") > t  # it waited, and went first
+
+
+SLOW_READ = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)"
+    " SELECT count(*) FROM n"
+)
+
+
+async def test_a_submit_is_written_on_the_loop_while_the_database_thread_is_busy(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "t.db")
+    try:
+        slow = asyncio.ensure_future(store._db.execute_fetchall(SLOW_READ))
+        await asyncio.sleep(0.01)
+        _, new = await begin(store, "k1")
+        assert new and not slow.done()  # it did not queue behind the thread's work
+        await slow
+    finally:
+        await store.close()
+
+
+async def test_a_submit_waits_its_turn_when_another_writer_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "t.db")
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, other.execute, "COMMIT")
+        submission, new = await asyncio.wait_for(begin(store, "k1"), 3.0)
+        assert new and (await store.submission_by_key("k1")) == submission
+    finally:
+        other.close()
+        await store.close()

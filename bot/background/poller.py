@@ -53,7 +53,7 @@ class StatusPoller:
             await asyncio.sleep(wait)
 
     async def _poll(self, ticket: TicketRecord) -> None:
-        async with self._slots:
+        async with self._slots, self._deps.lane.slot(deferred=True):
             await self.poll(ticket)
 
     async def poll(self, ticket: TicketRecord) -> None:

@@ -46,7 +46,7 @@ class RetryWorker:
     async def retry(self, submission: Submission) -> None:
         draft = Draft.model_validate_json(submission.draft)
         try:
-            async with self._deps.lane.slot():
+            async with self._deps.lane.slot(deferred=True):
                 outcome = await self._deps.filing.attempt(submission, draft)
         except Exception as exc:
             # NOTE: the submission is marked failed (draft kept); its filer hears of it here.

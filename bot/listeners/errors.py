@@ -52,13 +52,16 @@ def after_ack(
     body: dict[str, Any],
     context: dict[str, Any],
     work: Coroutine[Any, Any, None],
+    *,
+    deferred: bool = False,
 ) -> None:
     """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
-    its failure reaches the user."""
+    its failure reaches the user. ``deferred``: nobody watches it in real time (unlike a modal
+    that must open within the trigger's 3 s), so it gives way to Slack requests."""
 
     async def run() -> None:
         try:
-            async with deps.lane.slot():
+            async with deps.lane.slot(deferred=deferred):
                 await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)

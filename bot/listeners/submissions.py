@@ -93,7 +93,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ),
         )
         context["view_id"] = view["id"]
-        after_ack(deps, client, body, context, file_and_announce(deps, client, submission, draft))
+        work = file_and_announce(deps, client, submission, draft)
+        after_ack(deps, client, body, context, work, deferred=True)
 
 
 async def file_and_announce(

@@ -45,7 +45,7 @@ class SubmissionQueries(Database):
         async def insert(rows: list[tuple[Any, ...]]) -> list[Any]:
             values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))  # placeholders
             # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
-            found = await self._write1(
+            found = await self._write1_here(
                 "INSERT INTO submissions (idempotency_key, team_id, user_id, provider,"  # noqa: S608
                 " channel_id, thread_ts, draft, state, created_at, updated_at)"
                 f" VALUES {values} ON CONFLICT (idempotency_key)"
