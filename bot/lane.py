@@ -18,11 +18,15 @@ moment after the last), they start and come back from each wait only in a trickl
 at the speed of acks alone and its tickets are filed right after it; under load that never
 pauses, the trickle still files them. A deferred job holds no slot while it waits its turn, so
 it never blocks a modal job.
+
+A modal's job cannot wait long (its trigger lasts 3 s): with ``patience`` it waits for a lull
+in Slack's requests before it starts, but never longer than that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -56,15 +60,22 @@ class Lane:
         self._deferred: deque[asyncio.Future[None]] = deque()
         self._trickle = trickle
         self._trickler: asyncio.TimerHandle | None = None
+        self._lull: asyncio.Future[None] | None = None
 
     @asynccontextmanager
-    async def slot(self, *, deferred: bool = False) -> AsyncIterator[None]:
+    async def slot(
+        self, *, deferred: bool = False, patience: float | None = None
+    ) -> AsyncIterator[None]:
         """Hold a slot for the block; waits (first come, first served) while all are taken.
 
         ``deferred``: the job gives way to Slack requests being answered (see the module).
+        ``patience``: before it starts, the job waits for a lull in Slack's requests, but no
+        longer than this (a modal's trigger lasts 3 s).
         """
         if deferred:
             await self._give_way()
+        elif patience:
+            await self._await_lull(patience)
         await self._acquire()
         turn = _Turn(self, deferred=deferred)
         token = _turn.set(turn)
@@ -102,8 +113,7 @@ class Lane:
             return
         turn = asyncio.get_running_loop().create_future()
         self._deferred.append(turn)
-        if self._trickler is None:
-            self._trickler = asyncio.get_running_loop().call_later(self._trickle, self._tick)
+        self._keep_ticking()
         try:
             await turn
         except asyncio.CancelledError:
@@ -111,11 +121,27 @@ class Lane:
                 self._deferred.remove(turn)
             raise
 
-    def _tick(self) -> None:
-        self._let_through(QUIET_BATCH if self._quiet() else 1)
-        self._trickler = None
-        if self._deferred:
+    async def _await_lull(self, within: float) -> None:
+        if self._quiet():
+            return
+        if self._lull is None:
+            self._lull = asyncio.get_running_loop().create_future()
+        self._keep_ticking()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._lull), within)
+
+    def _keep_ticking(self) -> None:
+        if self._trickler is None and (self._deferred or self._lull):
             self._trickler = asyncio.get_running_loop().call_later(self._trickle, self._tick)
+
+    def _tick(self) -> None:
+        self._trickler = None
+        quiet = self._quiet()
+        if quiet and self._lull is not None:
+            self._lull.set_result(None)
+            self._lull = None
+        self._let_through(QUIET_BATCH if quiet else 1)
+        self._keep_ticking()
 
     def _let_through(self, count: int) -> None:
         while count and self._deferred:

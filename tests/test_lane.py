@@ -157,3 +157,20 @@ async def test_a_deferred_job_back_from_io_gives_way_holding_no_slot() -> None:
         pass
     await asyncio.wait_for(job, 1.0)
     assert steps == ["back"]
+
+
+async def test_a_modal_job_waits_for_a_lull_but_no_longer_than_its_patience() -> None:
+    lane, started = Lane(4, trickle=0.01), []
+
+    async def modal(n: int, patience: float) -> None:
+        async with lane.slot(patience=patience):
+            started.append(n)
+
+    with lane.answering():
+        patient = asyncio.ensure_future(modal(1, 5.0))
+        hurried = asyncio.ensure_future(modal(2, 0.05))
+        await asyncio.sleep(0.1)
+        assert started == [2]  # its patience ran out while Slack was still being answered
+    await asyncio.wait_for(patient, 1.0)  # the lull came: well before its 5 s
+    await hurried
+    assert started == [2, 1] and lane.taken == 0

@@ -36,6 +36,9 @@ from bot.views.metadata import ModalContext
 from bot.views.ticket_modal import message_modal, ticket_modal
 
 log = logging.getLogger(__name__)
+# NOTE: a job not deferred opens or updates a modal; the trigger lasts 3 s, of which it may
+# spend this long waiting for a lull in a burst of Slack requests, so their acks go first.
+MODAL_PATIENCE = 0.5
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -61,7 +64,7 @@ def after_ack(
 
     async def run() -> None:
         try:
-            async with deps.lane.slot(deferred=deferred):
+            async with deps.lane.slot(deferred=deferred, patience=MODAL_PATIENCE):
                 await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)
