@@ -53,7 +53,7 @@ class Metrics:
         )
         self.jobs_waiting = Gauge(
             "ticketbot_background_jobs_waiting",
-            "Jobs after the ack waiting for a background slot",
+            "Jobs after the ack waiting for a background slot or giving way to Slack",
             registry=self.registry,
         )
         self.poller_lag = Gauge(
