@@ -69,8 +69,8 @@ class Lane:
         """Hold a slot for the block; waits (first come, first served) while all are taken.
 
         ``deferred``: the job gives way to Slack requests being answered (see the module).
-        ``patience``: before it starts, the job waits for a lull in Slack's requests, but no
-        longer than this (a modal's trigger lasts 3 s).
+        ``patience``: a job not deferred waits for a lull in Slack's requests before it
+        starts, but no longer than this (a modal's trigger lasts 3 s).
         """
         if deferred:
             await self._give_way()

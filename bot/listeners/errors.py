@@ -64,7 +64,8 @@ def after_ack(
 
     async def run() -> None:
         try:
-            async with deps.lane.slot(deferred=deferred, patience=MODAL_PATIENCE):
+            patience = None if deferred else MODAL_PATIENCE  # deferred: it waits longer
+            async with deps.lane.slot(deferred=deferred, patience=patience):
                 await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)
