@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from bot.store import SubmissionState
 from bot.tickets.drafts import Draft
 from bot.tickets.filing import RetryPolicy
 from bot.views.metadata import ModalContext
-from tests.conftest import BotFactory, RunningBot, hostup_table
+from tests.conftest import FAST_RETRIES, BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 from tests.flows import open_form
@@ -170,6 +171,30 @@ async def test_interrupted_submission_resumes_on_start(
         await card_text(slack, "HostUp ticket #10001")
     assert len(hostup.tickets) == 1
     assert view_id
+
+
+async def test_a_saved_submission_whose_first_attempt_never_started_is_filed_by_the_worker(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Saved and acked, then its job died before claiming it (a database or Slack error): the
+    retry worker takes it over once its first attempt is overdue, profile and all."""
+    bot = await make_bot(
+        hostup_table(hostup), policy=dataclasses.replace(FAST_RETRIES, first_attempt_within=0.3)
+    )
+    draft = Draft(
+        provider="hostup",
+        values=FILLED,
+        context=ModalContext(provider="hostup", channel_id="C0GENERAL"),
+        filer=Filer(team_id="T0001", user_id="UANA", name="name-from-the-payload"),
+    )
+    submission, created = await bot.deps.filing.submit("V-orphaned", draft)  # and no job
+    assert created and submission.state is SubmissionState.PENDING
+    await card_text(slack, "HostUp ticket #10001")
+    assert len(hostup.tickets) == 1
+    body = next(iter(hostup.tickets.values()))["body"]
+    assert "Filed via Slack by ana" in body  # users.info's display name, as a first attempt
+    filed = await bot.deps.store.submission(submission.id)
+    assert filed is not None and filed.state is SubmissionState.FILED and filed.attempts == 1
 
 
 async def test_status_change_and_staff_reply_reach_the_thread(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,14 @@ from bot.views.metadata import ModalContext
 
 async def begin(store: Store, key: str, draft: str = "{}") -> tuple[Submission, bool]:
     return await store.begin_submission(
-        key=key, team_id="T", user_id="U", provider="p", channel_id="C", thread_ts=None, draft=draft
+        key=key,
+        team_id="T",
+        user_id="U",
+        provider="p",
+        channel_id="C",
+        thread_ts=None,
+        draft=draft,
+        first_attempt_by=time.time() + 60,
     )
 
 
@@ -215,4 +223,28 @@ async def test_a_submit_waits_its_turn_when_another_writer_holds_the_lock(
         assert new and (await store.submission_by_key("k1")) == submission
     finally:
         other.close()
+        await store.close()
+
+
+async def test_reads_racing_loop_thread_submits_never_leave_a_claim_locked_out(
+    tmp_path: Path,
+) -> None:
+    """A read must not hold a snapshot open across awaits: an UPDATE that runs inside it on the
+    shared connection, after a submit committed on the loop's thread, fails at once with
+    SQLITE_BUSY_SNAPSHOT (no busy wait helps), and the ticket's first attempt died with it."""
+    store = await Store.open(tmp_path / "t.db")
+    try:
+        await store.set_requester_link(
+            team_id="T", user_id="U", provider="p", requester_id="1", source="a", created_by="A"
+        )
+
+        async def worker(w: int) -> None:  # submits keep landing while others read
+            for n in range(20):
+                submission, _ = await begin(store, f"k{w}.{n}")
+                await store.requester_link("T", "U", "p")
+                await store.tickets_by_number("T", str(n))
+                assert await store.claim_submission(submission.id, "{}")
+
+        await asyncio.gather(*(worker(w) for w in range(50)))
+    finally:
         await store.close()

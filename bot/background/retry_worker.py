@@ -1,4 +1,5 @@
-"""Retries parked submissions when they fall due, until filed or the window runs out."""
+"""Retries parked submissions when they fall due, until filed or the window runs out; and
+takes over a saved submission whose first attempt never started."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import time
 from bot.announce import Announcer
 from bot.deps import Deps
 from bot.errors import TicketbotError
-from bot.store import Submission
+from bot.slack_details import with_slack_details
+from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft, view_id_of
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ class RetryWorker:
         draft = Draft.model_validate_json(submission.draft)
         try:
             async with self._deps.lane.slot(deferred=True):
+                if submission.state is SubmissionState.PENDING:
+                    # NOTE: its first attempt died before it started: take it over, with what
+                    # that attempt would have added
+                    draft = await with_slack_details(self._deps.users, self._deps.slack, draft)
                 outcome = await self._deps.filing.attempt(submission, draft)
         except Exception as exc:
             # NOTE: the submission is marked failed (draft kept); its filer hears of it here.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.announce import Announcer
@@ -15,6 +14,7 @@ from bot.ids import BlockId, CallbackId, field_block_id
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
+from bot.slack_details import with_slack_details
 from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft, submission_key, view_id_of
 from bot.tickets.forms import check_form
@@ -101,22 +101,9 @@ async def file_and_announce(
     deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
 ) -> None:
     """First attempt at the persisted submission; the outcome goes to the card and modal."""
-    filer = await deps.users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)
-    permalink = await message_permalink(client, draft.context)
     outcome = await deps.filing.attempt(
-        submission, draft.model_copy(update={"filer": filer, "permalink": permalink})
+        submission, await with_slack_details(deps.users, client, draft)
     )
     if outcome is None:
-        return  # another delivery of this submit is filing it and will show the result
+        return  # another delivery of this submit, or the retry worker, files it and tells
     await Announcer(deps).outcome(outcome, view_id=view_id_of(submission.key))
-
-
-async def message_permalink(client: AsyncWebClient, ctx: ModalContext) -> str | None:
-    """The permalink of the message a shortcut was used on, for the ticket body."""
-    if ctx.permalink or not (ctx.channel_id and ctx.message_ts):
-        return ctx.permalink  # NOTE: the shortcut found it already; ask Slack only if it did not
-    try:
-        response = await client.chat_getPermalink(channel=ctx.channel_id, message_ts=ctx.message_ts)
-    except SlackApiError:
-        return None  # the ticket is worth more than its link
-    return str(response["permalink"])

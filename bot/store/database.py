@@ -99,6 +99,20 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """A read, in one round trip, run to its end.
+
+        NOTE: never a cursor held across awaits on the shared connection: its open statement
+        keeps a read snapshot, and a write that runs on the connection meanwhile (another
+        coroutine's) after a commit on the loop's thread fails at once with
+        SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out.
+        """
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        """The first row of a one-trip read (``_rows``), or None."""
+        return next(iter(await self._rows(sql, params)), None)
+
     async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """One write statement, in one round trip to the database thread; its RETURNING rows.
 
@@ -125,8 +139,7 @@ class Database:
         return await self._write1(sql, params)
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self._row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
@@ -141,8 +154,7 @@ class Database:
 
     async def healthy(self) -> bool:
         try:
-            async with self._db.execute("SELECT 1") as cur:
-                return await cur.fetchone() is not None
+            return await self._row("SELECT 1") is not None
         except (aiosqlite.Error, ValueError):
             return False
 

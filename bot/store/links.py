@@ -12,12 +12,11 @@ from bot.store.records import Link, LinkChange, LinkRow
 
 class LinkQueries(Database):
     async def requester_link(self, team_id: str, user_id: str, provider: str) -> str | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT requester_id FROM requester_links"
             " WHERE team_id = ? AND slack_user_id = ? AND provider = ?",
             (team_id, user_id, provider),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row[0]) if row else None
 
     async def set_requester_link(
@@ -50,13 +49,12 @@ class LinkQueries(Database):
     async def _set_link(
         self, db: aiosqlite.Connection, team_id: str, row: LinkRow, source: str, actor: str
     ) -> str | None:
-        async with db.execute(
+        found = await db.execute_fetchall(
             "SELECT requester_id FROM requester_links"
             " WHERE team_id = ? AND slack_user_id = ? AND provider = ?",
             (team_id, row.user_id, row.provider),
-        ) as cur:
-            found = await cur.fetchone()
-        old = str(found[0]) if found else None
+        )
+        old = next((str(r[0]) for r in found), None)
         if old == row.requester_id:
             return old
         now = time.time()
@@ -125,8 +123,7 @@ class LinkQueries(Database):
         if user_id is not None:
             query += " AND slack_user_id = ?"
             args.append(user_id)
-        async with self._db.execute(query + " ORDER BY slack_user_id, provider", args) as cur:
-            rows = await cur.fetchall()
+        rows = await self._rows(query + " ORDER BY slack_user_id, provider", args)
         return [
             Link(
                 team_id=r["team_id"],
@@ -147,8 +144,7 @@ class LinkQueries(Database):
         if user_id is not None:
             query += " AND slack_user_id = ?"
             args.append(user_id)
-        async with self._db.execute(query + " ORDER BY at DESC, id DESC LIMIT 1", args) as cur:
-            row = await cur.fetchone()
+        row = await self._row(query + " ORDER BY at DESC, id DESC LIMIT 1", args)
         if row is None:
             return None
         return LinkChange(

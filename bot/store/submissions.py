@@ -27,14 +27,29 @@ class SubmissionQueries(Database):
         channel_id: str | None,
         thread_ts: str | None,
         draft: str,
+        first_attempt_by: float,
     ) -> tuple[Submission, bool]:
         """Persist a submission before any provider call; the key makes it idempotent.
 
-        Returns the stored submission and whether this call created it.
+        ``first_attempt_by``: if no attempt has claimed it by then, it is due for the retry
+        worker (``due_submissions``). Returns the stored submission and whether this call
+        created it.
         """
         now = time.time()
         row = await self._new_submissions(
-            (key, team_id, user_id, provider, channel_id, thread_ts, draft, S.PENDING, now, now)
+            (
+                key,
+                team_id,
+                user_id,
+                provider,
+                channel_id,
+                thread_ts,
+                draft,
+                S.PENDING,
+                first_attempt_by,
+                now,
+                now,
+            )
         )
         return _submission(row), row["created_at"] == now
 
@@ -43,11 +58,11 @@ class SubmissionQueries(Database):
         """Submits that arrive together are inserted by one statement (the ack waits on it)."""
 
         async def insert(rows: list[tuple[Any, ...]]) -> list[Any]:
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))  # placeholders
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))  # placeholders
             # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
             found = await self._write1_here(
                 "INSERT INTO submissions (idempotency_key, team_id, user_id, provider,"  # noqa: S608
-                " channel_id, thread_ts, draft, state, created_at, updated_at)"
+                " channel_id, thread_ts, draft, state, next_attempt_at, created_at, updated_at)"
                 f" VALUES {values} ON CONFLICT (idempotency_key)"
                 " DO UPDATE SET updated_at = updated_at RETURNING *",
                 [value for row in rows for value in row],
@@ -58,16 +73,12 @@ class SubmissionQueries(Database):
         return Coalescer(insert)
 
     async def submission_by_key(self, key: str) -> Submission | None:
-        rows = await self._db.execute_fetchall(
-            "SELECT * FROM submissions WHERE idempotency_key = ?", (key,)
-        )
-        return next((_submission(r) for r in rows), None)
+        row = await self._row("SELECT * FROM submissions WHERE idempotency_key = ?", (key,))
+        return _submission(row) if row else None
 
     async def submission(self, submission_id: int) -> Submission | None:
-        rows = await self._db.execute_fetchall(
-            "SELECT * FROM submissions WHERE id = ?", (submission_id,)
-        )
-        return next((_submission(r) for r in rows), None)
+        row = await self._row("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        return _submission(row) if row else None
 
     async def claim_submission(self, submission_id: int, draft: str) -> bool:
         """Move a pending, failed or retrying submission to filing; False if another worker has
@@ -106,20 +117,21 @@ class SubmissionQueries(Database):
         await self._set_state(submission_id, S.GAVE_UP, reason)
 
     async def due_submissions(self, now: float, limit: int = 20) -> list[Submission]:
-        rows = await self._db.execute_fetchall(
-            "SELECT * FROM submissions WHERE state = ? AND next_attempt_at <= ?"
+        """Parked submissions due for a retry, and saved ones whose first attempt never
+        started (``begin_submission``'s ``first_attempt_by`` passed), the most overdue first."""
+        rows = await self._rows(
+            "SELECT * FROM submissions WHERE state IN (?, ?) AND next_attempt_at <= ?"
             " ORDER BY next_attempt_at LIMIT ?",
-            (S.RETRYING, now, limit),
+            (S.RETRYING, S.PENDING, now, limit),
         )
         return [_submission(row) for row in rows]
 
     async def next_due_at(self) -> float | None:
-        rows = list(
-            await self._db.execute_fetchall(
-                "SELECT MIN(next_attempt_at) FROM submissions WHERE state = ?", (S.RETRYING,)
-            )
+        row = await self._row(
+            "SELECT MIN(next_attempt_at) FROM submissions WHERE state IN (?, ?)",
+            (S.RETRYING, S.PENDING),
         )
-        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+        return float(row[0]) if row and row[0] is not None else None
 
     async def resume_interrupted(self) -> int:
         """On start: submissions left mid-call by a stopped process are retried, after a look
@@ -134,12 +146,8 @@ class SubmissionQueries(Database):
         return len(rows)
 
     async def count_retrying(self) -> int:
-        rows = list(
-            await self._db.execute_fetchall(
-                "SELECT COUNT(*) FROM submissions WHERE state = ?", (S.RETRYING,)
-            )
-        )
-        return int(rows[0][0]) if rows else 0
+        row = await self._row("SELECT COUNT(*) FROM submissions WHERE state = ?", (S.RETRYING,))
+        return int(row[0]) if row else 0
 
     async def set_submission_card(
         self, submission_id: int, *, channel_id: str, card_ts: str

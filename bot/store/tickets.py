@@ -56,26 +56,22 @@ class TicketQueries(Database):
     ) -> TicketRecord | None:
         """The latest ticket filed from this message, or for this alert fingerprint."""
         # NOTE: two indexed look-ups; one query with OR would scan the table.
-        rows = list(
-            await self._db.execute_fetchall(
-                "SELECT * FROM tickets WHERE team_id = ? AND source_channel = ? AND source_ts = ?"
-                " ORDER BY id DESC LIMIT 1",
-                (team_id, channel_id, message_ts),
-            )
+        row = await self._row(
+            "SELECT * FROM tickets WHERE team_id = ? AND source_channel = ? AND source_ts = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (team_id, channel_id, message_ts),
         )
-        if not rows and fingerprint:
-            rows = list(
-                await self._db.execute_fetchall(
-                    "SELECT * FROM tickets WHERE team_id = ? AND fingerprint = ?"
-                    " ORDER BY id DESC LIMIT 1",
-                    (team_id, fingerprint),
-                )
+        if row is None and fingerprint:
+            row = await self._row(
+                "SELECT * FROM tickets WHERE team_id = ? AND fingerprint = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (team_id, fingerprint),
             )
-        return next((_ticket(r) for r in rows), None)
+        return _ticket(row) if row else None
 
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
-        rows = await self._db.execute_fetchall("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
-        return next((_ticket(r) for r in rows), None)
+        row = await self._row("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(row) if row else None
 
     async def set_card(
         self, ticket_id: int, *, channel_id: str, card_ts: str, thread_ts: str
@@ -88,18 +84,17 @@ class TicketQueries(Database):
 
     async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
         """Open tickets with a card whose next poll is due, the most overdue first."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT * FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL AND next_poll_at <= ?"
             " ORDER BY next_poll_at LIMIT ?",
             (now, limit),
-        ) as cur:
-            return [_ticket(row) for row in await cur.fetchall()]
+        )
+        return [_ticket(row) for row in rows]
 
     async def oldest_poll_due(self) -> float | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT MIN(next_poll_at) FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL"
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return float(row[0]) if row and row[0] is not None else None
 
     async def update_polled(
@@ -133,20 +128,19 @@ class TicketQueries(Database):
         )
 
     async def ticket_by_thread(self, channel_id: str, thread_ts: str) -> TicketRecord | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT * FROM tickets WHERE channel_id = ? AND thread_ts = ? ORDER BY id DESC LIMIT 1",
             (channel_id, thread_ts),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _ticket(row) if row else None
 
     async def tickets_by_number(self, team_id: str, number: str) -> list[TicketRecord]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT * FROM tickets WHERE team_id = ? AND (number = ? OR provider_ticket_id = ?)"
             " ORDER BY id DESC",
             (team_id, number, number),
-        ) as cur:
-            return [_ticket(row) for row in await cur.fetchall()]
+        )
+        return [_ticket(row) for row in rows]
 
     async def remember_event(self, event_id: str) -> bool:
         """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost).

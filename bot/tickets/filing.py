@@ -37,11 +37,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a submission keeps trying (seconds), and how fast."""
+    """How long a submission keeps trying (seconds), and how fast.
+
+    ``first_attempt_within``: a saved submission whose first attempt has not started by then
+    (its job died before it could) is taken over by the retry worker.
+    """
 
     window: float = 30 * 60
     base_delay: float = 2.0
     max_delay: float = 300.0
+    first_attempt_within: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class FilingService:
             channel_id=draft.context.channel_id,
             thread_ts=draft.context.thread_ts,
             draft=draft.model_dump_json(),
+            first_attempt_by=time.time() + self.policy.first_attempt_within,
         )
 
     async def attempt(self, submission: Submission, draft: Draft) -> Outcome | None:
