@@ -132,6 +132,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
     try:
         yield deps
     finally:
+        deps.lane.close()
         for task in list(deps.background):
             task.cancel()
         await slack_session.close()

@@ -17,7 +17,8 @@ moment after the last), they start and come back from each wait only in a trickl
 ``trickle`` seconds; once Slack is quiet, a batch at a time. A burst of submits is then acked
 at the speed of acks alone and its tickets are filed right after it; under load that never
 pauses, the trickle still files them. A deferred job holds no slot while it waits its turn, so
-it never blocks a modal job.
+it never blocks a modal job; one that has not begun (``defer``) is only a queue entry, not yet a
+task, so a burst of submits costs its acks nothing more.
 
 A modal's job cannot wait long (its trigger lasts 3 s): with ``patience`` it waits for a lull
 in Slack's requests before it starts, but never longer than that.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -40,6 +41,14 @@ class _Turn:
     holding: bool = True
     over: bool = False  # the job ended; tasks it spawned must not take a slot for it
     deferred: bool = False  # gives way to Slack requests being answered
+
+
+@dataclass(frozen=True)
+class _Unstarted:
+    """A deferred job not begun: ``start`` begins it in its turn, ``drop`` if it never gets one."""
+
+    start: Callable[[], None]
+    drop: Callable[[], None]
 
 
 _turn: ContextVar[_Turn | None] = ContextVar("lane_turn", default=None)
@@ -57,22 +66,51 @@ class Lane:
         self.answering_now = 0
         self._answered_at = -QUIET_SECONDS
         self._queue: deque[asyncio.Future[None]] = deque()
-        self._deferred: deque[asyncio.Future[None]] = deque()
+        self._deferred: deque[asyncio.Future[None] | _Unstarted] = deque()
         self._trickle = trickle
         self._trickler: asyncio.TimerHandle | None = None
         self._lull: asyncio.Future[None] | None = None
 
+    def defer(self, start: Callable[[], None], drop: Callable[[], None]) -> None:
+        """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
+        through (see the module). ``start`` begins it, and the job then holds
+        ``slot(deferred=True, admitted=True)``; ``drop`` is called instead if the lane closes
+        first."""
+        if self._quiet() and not self._deferred:
+            start()
+            return
+        self._deferred.append(_Unstarted(start, drop))
+        self._keep_ticking()
+
+    def begin_all(self) -> None:
+        """Begin every deferred job not begun yet, each in a slot when one is free (the
+        process is draining: no Slack request will come for them to give way to)."""
+        for job in self._take_unstarted():
+            job.start()
+
+    def close(self) -> None:
+        """Drop the deferred jobs not begun (the process is gone without a drain)."""
+        for job in self._take_unstarted():
+            job.drop()
+
+    def _take_unstarted(self) -> list[_Unstarted]:
+        unstarted = [job for job in self._deferred if isinstance(job, _Unstarted)]
+        for job in unstarted:
+            self._deferred.remove(job)
+        return unstarted
+
     @asynccontextmanager
     async def slot(
-        self, *, deferred: bool = False, patience: float | None = None
+        self, *, deferred: bool = False, admitted: bool = False, patience: float | None = None
     ) -> AsyncIterator[None]:
         """Hold a slot for the block; waits (first come, first served) while all are taken.
 
-        ``deferred``: the job gives way to Slack requests being answered (see the module).
+        ``deferred``: the job gives way to Slack requests being answered (see the module);
+        ``admitted``: it was let through already (``defer``), so it does not wait to start.
         ``patience``: a job not deferred waits for a lull in Slack's requests before it
         starts, but no longer than this (a modal's trigger lasts 3 s).
         """
-        if deferred:
+        if deferred and not admitted:
             await self._give_way()
         elif patience:
             await self._await_lull(patience)
@@ -146,7 +184,10 @@ class Lane:
     def _let_through(self, count: int) -> None:
         while count and self._deferred:
             turn = self._deferred.popleft()
-            if not turn.done():
+            if isinstance(turn, _Unstarted):
+                turn.start()
+                count -= 1
+            elif not turn.done():
                 turn.set_result(None)
                 count -= 1
 

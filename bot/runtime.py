@@ -51,6 +51,7 @@ async def running(deps: Deps, *, drain_seconds: float = DRAIN_SECONDS) -> AsyncI
 async def drain(deps: Deps, seconds: float) -> None:
     """Wait for in-flight provider calls; what is still running then is cancelled and its
     submission stays unfinished in the database, to be resumed at the next start."""
+    deps.lane.begin_all()  # NOTE: a thread reply waiting its turn is in no database
     pending = list(deps.background)
     if not pending:
         return

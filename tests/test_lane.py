@@ -174,3 +174,35 @@ async def test_a_modal_job_waits_for_a_lull_but_no_longer_than_its_patience() ->
     await asyncio.wait_for(patient, 1.0)  # the lull came: well before its 5 s
     await hurried
     assert started == [2, 1] and lane.taken == 0
+
+
+async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_rest() -> None:
+    lane, begun, dropped = Lane(4, trickle=0.01), [], []
+    tasks: list[asyncio.Future[None]] = []
+    tasks_before = len(asyncio.all_tasks())
+
+    def defer(n: int) -> None:
+        async def job() -> None:
+            async with lane.slot(deferred=True, admitted=True):
+                pass
+
+        def start() -> None:
+            begun.append(n)
+            tasks.append(asyncio.ensure_future(job()))
+
+        lane.defer(start, drop=lambda: dropped.append(n))
+
+    with lane.answering():
+        for n in range(1, 6):
+            defer(n)
+        assert len(asyncio.all_tasks()) == tasks_before  # queued callables, not tasks
+        assert lane.queued == 5
+        await asyncio.sleep(0.025)  # two ticks: one job each, in order
+        assert begun == [1, 2] and lane.queued == 3
+        lane.begin_all()  # draining: the rest begin now, Slack or not
+        assert begun == [1, 2, 3, 4, 5] and lane.queued == 0
+        defer(6)
+    lane.close()  # gone without a drain: what never began is dropped, not begun
+    assert dropped == [6] and begun == [1, 2, 3, 4, 5] and lane.queued == 0
+    await asyncio.gather(*tasks)
+    assert lane.taken == 0

@@ -65,12 +65,15 @@ def after_ack(
     async def run() -> None:
         try:
             patience = None if deferred else MODAL_PATIENCE  # deferred: it waits longer
-            async with deps.lane.slot(deferred=deferred, patience=patience):
+            async with deps.lane.slot(deferred=deferred, admitted=deferred, patience=patience):
                 await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)
 
-    deps.spawn(run())
+    if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
+        deps.lane.defer(lambda: deps.spawn(run()), drop=work.close)
+    else:
+        deps.spawn(run())
 
 
 async def report_error(
