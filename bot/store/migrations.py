@@ -103,4 +103,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_source ON tickets(team_id, source_channel, source_ts);
     CREATE INDEX tickets_fingerprint ON tickets(team_id, fingerprint);
     """,
+    # 6: one page fewer written per submit: (state, next_attempt_at) serves every state query
+    """
+    DROP INDEX IF EXISTS submissions_state;
+    """,
 )
