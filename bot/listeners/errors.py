@@ -61,6 +61,14 @@ def after_ack(
     """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
     its failure reaches the user. ``deferred``: nobody watches it in real time (unlike a modal
     that must open within the trigger's 3 s), so it gives way to Slack requests."""
+    if deferred:
+        # NOTE: it may wait its turn through a burst, alive all the while: it keeps only what an
+        # error report reads (the collector walks whatever thousands of waiting jobs hold).
+        body, context, client = (
+            _for_error_report(body),
+            {"view_id": context.get("view_id")},
+            deps.slack,
+        )
 
     async def run() -> None:
         try:
@@ -74,6 +82,27 @@ def after_ack(
         deps.lane.defer(lambda: deps.spawn(run()), drop=work.close)
     else:
         deps.spawn(run())
+
+
+# What ``report_error`` reads of a payload, and of its view.
+REPORTED_KEYS = (
+    "type",
+    "command",
+    "user",
+    "user_id",
+    "user_name",
+    "team",
+    "team_id",
+    "response_url",
+)
+REPORTED_VIEW_KEYS = ("id", "callback_id", "private_metadata", "state")
+
+
+def _for_error_report(body: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: body[key] for key in REPORTED_KEYS if key in body}
+    if isinstance(view := body.get("view"), dict):
+        kept["view"] = {key: view[key] for key in REPORTED_VIEW_KEYS if key in view}
+    return kept
 
 
 async def report_error(

@@ -40,7 +40,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if event.get("channel") in deps.settings.options.thread_sync_off:
             return
-        after_ack(deps, client, body, context, copy_reply(deps, client, body, event), deferred=True)
+        after_ack(
+            deps, client, body, context, copy_reply(deps, deps.slack, body, event), deferred=True
+        )
 
 
 async def copy_reply(

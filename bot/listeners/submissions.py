@@ -93,7 +93,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ),
         )
         context["view_id"] = view["id"]
-        work = file_and_announce(deps, client, submission, draft)
+        work = file_and_announce(deps, deps.slack, submission, draft)
         after_ack(deps, client, body, context, work, deferred=True)
 
 
