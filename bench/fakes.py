@@ -22,9 +22,12 @@ from tests.fakes.slack_api import FakeSlack
 @dataclass
 class BenchSlack(FakeSlack):
     cards: list[tuple[str, float]] = field(default_factory=list)
+    opened: dict[str, float] = field(default_factory=dict)  # trigger id → when views.open used it
 
     def _use_trigger(self, trigger_id: Any) -> None:
-        pass  # NOTE: the load generator cannot ask for trigger ids; validity is tested elsewhere
+        # NOTE: the load generator cannot ask for trigger ids, so it makes them up and the bench
+        # checks each one's age (request sent → views.open) against Slack's 3 s itself.
+        self.opened[str(trigger_id)] = time.time()
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = str(args.get("view_id"))
@@ -41,9 +44,13 @@ class BenchSlack(FakeSlack):
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_get("/_bench/cards", self._cards)
+        app.router.add_get("/_bench/opened", self._opened)
 
     async def _cards(self, _: web.Request) -> web.Response:
         return web.json_response(self.cards)
+
+    async def _opened(self, _: web.Request) -> web.Response:
+        return web.json_response(self.opened)
 
     def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
         result = super()._store_view(view, view_id)

@@ -32,6 +32,7 @@ from tests.fakes.slack_api import BOT_TOKEN, TEAM
 from tests.slack_driver import SIGNING_SECRET, sign
 
 KINDS = ("command", "shortcut", "view_submission")
+TRIGGER_TTL = 3.0  # NOTE: Slack's trigger_id is usable once, within 3 s of the request
 
 
 def free_port() -> int:
@@ -156,15 +157,28 @@ def session(concurrency: int) -> aiohttp.ClientSession:
     )
 
 
-async def load(url: str, kind: str, count: int, concurrency: int, first: int = 0) -> list[float]:
-    """``count`` requests of ``kind``, ``concurrency`` in flight; the ack latencies."""
-    bodies = [body_for(kind, first + n)[0] for n in range(count)]  # built before timing
+async def load(
+    url: str,
+    kind: str,
+    count: int,
+    concurrency: int,
+    first: int = 0,
+    sent: dict[str, float] | None = None,
+) -> list[float]:
+    """``count`` requests of ``kind``, ``concurrency`` in flight; the ack latencies.
+
+    ``sent``: filled with each request's trigger id → when it was sent.
+    """
+    bodies = [(first + n, body_for(kind, first + n)[0]) for n in range(count)]  # before timing
     latencies: list[float] = []
     async with session(concurrency) as client:
 
         async def worker() -> None:
             while bodies:
-                latencies.append(await send(client, f"{url}/slack/events", bodies.pop()))
+                n, body = bodies.pop()
+                if sent is not None:
+                    sent[f"bench.{n}"] = time.time()
+                latencies.append(await send(client, f"{url}/slack/events", body))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies
@@ -254,10 +268,10 @@ class Rig:
             proc.wait(timeout=15)
 
     async def json(self, path: str) -> Any:
+        """What a fake recorded: ``/_bench/cards`` and ``/_bench/opened`` are Slack's."""
+        fake = self.slack if path in ("/_bench/cards", "/_bench/opened") else self.hostup
         async with httpx.AsyncClient() as client:
-            return (
-                await client.get(f"{self.slack if 'cards' in path else self.hostup}{path}")
-            ).json()
+            return (await client.get(f"{fake}{path}")).json()
 
     async def set_latency(self, seconds: float) -> None:
         async with httpx.AsyncClient() as client:
@@ -320,13 +334,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # NOTE: bot and bare take turns in rounds, so a slower or faster spell of this shared
         # machine falls on both and not on one app's whole figure.
         chunk = args.requests // args.rounds
+        triggers: dict[str, float] = {}  # the bot's modal requests: trigger id → sent at
         for kind in KINDS:
             for _ in range(args.rounds):
                 for name, url in (("bot", rig.bot), ("bare", rig.bare)):
-                    latencies = await load(url, kind, chunk, args.concurrency, first=n)
+                    sent = triggers if name == "bot" and kind != "view_submission" else None
+                    latencies = await load(url, kind, chunk, args.concurrency, n, sent)
                     results.setdefault(f"{name}_{kind}", []).extend(latencies)
                     n += chunk
                     await idle(rig.bot_proc.pid)  # the bot's backlog must not slow the bare
+        opened = await rig.json("/_bench/opened")
+        ages = [opened[t] - at for t, at in triggers.items() if t in opened]
+        results["trigger_ages"] = ages
+        results["modals"] = len(triggers)
+        results["modals_late"] = len(triggers) - sum(age <= TRIGGER_TTL for age in ages)
         await drained(
             rig, chunk * args.rounds
         )  # the burst's backlog must not sit in the paced phase
@@ -379,6 +400,19 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             f"{p(bare, 0.5) * ms:.1f} / {p(bare, 0.95) * ms:.1f} / {p(bare, 0.99) * ms:.1f}",
         )
         row(f"  overhead p50 ticketbot/bare ({kind})", f"{ratio:.2f}×", "≤ 1.5×", ratio <= 1.5)
+    ages, late = r["trigger_ages"], r["modals_late"]
+    row(
+        "request → views.open p50/p99/max ms",
+        f"{p(ages, 0.5) * ms:.0f} / {p(ages, 0.99) * ms:.0f} / {max(ages) * ms:.0f}",
+        f"max ≤ {TRIGGER_TTL * ms:.0f}",
+        max(ages) <= TRIGGER_TTL,
+    )
+    row(
+        "modals opened late or never (of commands + shortcuts)",
+        f"{late} of {r['modals']}",
+        "0",
+        late == 0,
+    )
     budget = args.latency + 0.25
     row(
         "submit → card p50/p99 ms",
