@@ -32,6 +32,7 @@ from tests.fakes.slack_api import BOT_TOKEN, TEAM
 from tests.slack_driver import SIGNING_SECRET, sign
 
 KINDS = ("command", "shortcut", "view_submission")
+APPS = ("bot", "bare")
 TRIGGER_TTL = 3.0  # NOTE: Slack's trigger_id is usable once, within 3 s of the request
 
 
@@ -257,7 +258,7 @@ class Rig:
             "-m", "bot", "run", env={**self.env(), "PORT": str(self.bot_port)}
         )
         healthy_after = await wait_healthy(self.bot)
-        self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())
+        self.bare_proc = self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())
         await wait_healthy(self.bare)
         return healthy_after
 
@@ -337,9 +338,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         triggers: dict[str, float] = {}  # the bot's modal requests: trigger id → sent at
         for kind in KINDS:
             for _ in range(args.rounds):
-                for name, url in (("bot", rig.bot), ("bare", rig.bare)):
+                apps = (("bot", rig.bot, rig.bot_proc.pid), ("bare", rig.bare, rig.bare_proc.pid))
+                for name, url, pid in apps:
                     sent = triggers if name == "bot" and kind != "view_submission" else None
+                    cpu = cpu_seconds(pid)
                     latencies = await load(url, kind, chunk, args.concurrency, n, sent)
+                    cpu_key = f"{name}_{kind}_cpu"
+                    results[cpu_key] = results.get(cpu_key, 0.0) + cpu_seconds(pid) - cpu
                     results.setdefault(f"{name}_{kind}", []).extend(latencies)
                     n += chunk
                     await idle(rig.bot_proc.pid)  # the bot's backlog must not slow the bare
@@ -400,6 +405,11 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             f"{p(bare, 0.5) * ms:.1f} / {p(bare, 0.95) * ms:.1f} / {p(bare, 0.99) * ms:.1f}",
         )
         row(f"  overhead p50 ticketbot/bare ({kind})", f"{ratio:.2f}×", "≤ 1.5×", ratio <= 1.5)
+        per_ack = [r[f"{name}_{kind}_cpu"] / len(r[f"{name}_{kind}"]) * 1e6 for name in APPS]
+        row(
+            f"  CPU per ack µs ticketbot / bare ({kind})",
+            f"{per_ack[0]:.0f} / {per_ack[1]:.0f} ({per_ack[0] / per_ack[1]:.2f}×)",
+        )
     ages, late = r["trigger_ages"], r["modals_late"]
     row(
         "request → views.open p50/p99/max ms",
