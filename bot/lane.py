@@ -13,12 +13,13 @@ job, itself waiting on the first, holds.
 
 Some jobs nobody watches in real time (filing a persisted submission, a retry, copying a
 reply) are *deferred*: while Slack requests are being answered (``answering``, and for a
-moment after the last), they start and come back from each wait only in a trickle, one every
-``trickle`` seconds; once Slack is quiet, a batch at a time. A burst of submits is then acked
-at the speed of acks alone and its tickets are filed right after it; under load that never
-pauses, the trickle still files them. A deferred job holds no slot while it waits its turn, so
-it never blocks a modal job; one that has not begun (``defer``) is only a queue entry, not yet a
-task, so a burst of submits costs its acks nothing more.
+moment after the last), they neither start nor come back from a wait; once Slack is quiet,
+they go a batch at a time. A burst of submits is then acked at the speed of acks alone and its
+tickets are filed right after it. Under load that never pauses, a job that has waited
+``max_wait`` since it was deferred goes anyway, its steps one every ``trickle`` seconds in the
+order they came, so filing slows but never stops. A deferred job holds no slot while it waits
+its turn, so it never blocks a modal job; one that has not begun (``defer``) is only a queue
+entry, not yet a task, so a burst of submits costs its acks nothing more.
 
 A modal's job cannot wait long (its trigger lasts 3 s): with ``patience`` it waits for a lull
 in Slack's requests before it starts, but never longer than that.
@@ -41,46 +42,65 @@ class _Turn:
     holding: bool = True
     over: bool = False  # the job ended; tasks it spawned must not take a slot for it
     deferred: bool = False  # gives way to Slack requests being answered
+    since: float = 0.0  # when a deferred job was deferred: its age, not its current step's
 
 
 @dataclass(frozen=True)
 class _Unstarted:
     """A deferred job not begun: ``start`` begins it in its turn, ``drop`` if it never gets one."""
 
+    since: float
     start: Callable[[], None]
     drop: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """A deferred job under way, waiting for its turn to go on (``waiting``)."""
+
+    since: float
+    turn: asyncio.Future[None]
 
 
 _turn: ContextVar[_Turn | None] = ContextVar("lane_turn", default=None)
 
 
 TRICKLE_SECONDS = 0.01
+MAX_WAIT_SECONDS = 1.0  # NOTE: a burst holds deferred work back this long at the most
 QUIET_SECONDS = 0.02  # NOTE: acks often leave together (group commit): a gap is not a lull
 QUIET_BATCH = 16  # deferred jobs let through per tick once quiet: a new request waits for few
 
 
 class Lane:
-    def __init__(self, slots: int, trickle: float = TRICKLE_SECONDS) -> None:
+    def __init__(
+        self, slots: int, trickle: float = TRICKLE_SECONDS, max_wait: float = MAX_WAIT_SECONDS
+    ) -> None:
         self.slots = slots
         self.taken = 0
         self.answering_now = 0
         self._answered_at = -QUIET_SECONDS
         self._queue: deque[asyncio.Future[None]] = deque()
-        self._deferred: deque[asyncio.Future[None] | _Unstarted] = deque()
+        self._deferred: deque[_Resume | _Unstarted] = deque()
         self._trickle = trickle
+        self._max_wait = max_wait
         self._trickler: asyncio.TimerHandle | None = None
         self._lull: asyncio.Future[None] | None = None
 
     def defer(self, start: Callable[[], None], drop: Callable[[], None]) -> None:
         """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
         through (see the module). ``start`` begins it, and the job then holds
-        ``slot(deferred=True, admitted=True)``; ``drop`` is called instead if the lane closes
-        first."""
+        ``slot(deferred=True, deferred_at=…)`` with this moment (``now``); ``drop`` is called
+        instead if the lane closes first."""
         if self._quiet() and not self._deferred:
             start()
             return
-        self._deferred.append(_Unstarted(start, drop))
+        self._deferred.append(_Unstarted(self.now(), start, drop))
         self._keep_ticking()
+
+    @staticmethod
+    def now() -> float:
+        """The lane's clock (the event loop's)."""
+        return asyncio.get_running_loop().time()
 
     def begin_all(self) -> None:
         """Begin every deferred job not begun yet, each in a slot when one is free (the
@@ -101,21 +121,26 @@ class Lane:
 
     @asynccontextmanager
     async def slot(
-        self, *, deferred: bool = False, admitted: bool = False, patience: float | None = None
+        self,
+        *,
+        deferred: bool = False,
+        deferred_at: float | None = None,
+        patience: float | None = None,
     ) -> AsyncIterator[None]:
         """Hold a slot for the block; waits (first come, first served) while all are taken.
 
         ``deferred``: the job gives way to Slack requests being answered (see the module);
-        ``admitted``: it was let through already (``defer``), so it does not wait to start.
+        ``deferred_at``: it was let through already (``defer``), and its age counts from then.
         ``patience``: a job not deferred waits for a lull in Slack's requests before it
         starts, but no longer than this (a modal's trigger lasts 3 s).
         """
-        if deferred and not admitted:
-            await self._give_way()
+        since = self.now() if deferred_at is None else deferred_at
+        if deferred and deferred_at is None:
+            await self._give_way(since)
         elif patience:
             await self._await_lull(patience)
         await self._acquire()
-        turn = _Turn(self, deferred=deferred)
+        turn = _Turn(self, deferred=deferred, since=since)
         token = _turn.set(turn)
         try:
             yield
@@ -146,17 +171,17 @@ class Lane:
             and asyncio.get_running_loop().time() - self._answered_at >= QUIET_SECONDS
         )
 
-    async def _give_way(self) -> None:
+    async def _give_way(self, since: float) -> None:
         if self._quiet() and not self._deferred:
             return
-        turn = asyncio.get_running_loop().create_future()
-        self._deferred.append(turn)
+        waiting = _Resume(since, asyncio.get_running_loop().create_future())
+        self._deferred.append(waiting)
         self._keep_ticking()
         try:
-            await turn
+            await waiting.turn
         except asyncio.CancelledError:
-            if turn in self._deferred:
-                self._deferred.remove(turn)
+            if waiting in self._deferred:
+                self._deferred.remove(waiting)
             raise
 
     async def _await_lull(self, within: float) -> None:
@@ -178,7 +203,10 @@ class Lane:
         if quiet and self._lull is not None:
             self._lull.set_result(None)
             self._lull = None
-        self._let_through(QUIET_BATCH if quiet else 1)
+        if quiet:
+            self._let_through(QUIET_BATCH)
+        elif self._deferred and self.now() - self._deferred[0].since >= self._max_wait:
+            self._let_through(1)
         self._keep_ticking()
 
     def _let_through(self, count: int) -> None:
@@ -187,8 +215,8 @@ class Lane:
             if isinstance(turn, _Unstarted):
                 turn.start()
                 count -= 1
-            elif not turn.done():
-                turn.set_result(None)
+            elif not turn.turn.done():
+                turn.turn.set_result(None)
                 count -= 1
 
     async def _acquire(self) -> None:
@@ -243,6 +271,6 @@ async def waiting(*, deferred_only: bool = False) -> AsyncIterator[None]:
     try:
         yield
         if turn.deferred and not turn.over:
-            await turn.lane._give_way()  # NOTE: holding no slot, so modal jobs go first
+            await turn.lane._give_way(turn.since)  # NOTE: holding no slot: modal jobs go first
     finally:
         turn.lane._take_if_free(turn)

@@ -70,16 +70,19 @@ def after_ack(
             deps.slack,
         )
 
-    async def run() -> None:
+    async def run(deferred_at: float | None = None) -> None:
         try:
             patience = None if deferred else MODAL_PATIENCE  # deferred: it waits longer
-            async with deps.lane.slot(deferred=deferred, admitted=deferred, patience=patience):
+            async with deps.lane.slot(
+                deferred=deferred, deferred_at=deferred_at, patience=patience
+            ):
                 await work
         except Exception as exc:
             await report_error(deps, client, exc, body, context)
 
     if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
-        deps.lane.defer(lambda: deps.spawn(run()), drop=work.close)
+        deferred_at = deps.lane.now()
+        deps.lane.defer(lambda: deps.spawn(run(deferred_at)), drop=work.close)
     else:
         deps.spawn(run())
 
