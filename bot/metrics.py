@@ -19,6 +19,7 @@ CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._ack_children: dict[str, tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "ticketbot_slack_requests", "Slack requests by kind", ["kind"], registry=self.registry
         )
@@ -61,6 +62,15 @@ class Metrics:
             "How late the most overdue status poll ran",
             registry=self.registry,
         )
+
+    def acked(self, kind: str, seconds: float) -> None:
+        """One Slack request of ``kind``, acknowledged after ``seconds``."""
+        children = self._ack_children.get(kind)
+        if children is None:  # NOTE: labels() costs a lock and a look-up; asked on every ack
+            children = (self.requests.labels(kind), self.ack_seconds.labels(kind))
+            self._ack_children[kind] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -71,8 +71,7 @@ def build_web_app(
         with deps.lane.answering():  # deferred background jobs give way meanwhile
             response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
         seconds = time.perf_counter() - started
-        metrics.requests.labels(kind).inc()
-        metrics.ack_seconds.labels(kind).observe(seconds)
+        metrics.acked(kind, seconds)
         log.debug(
             "acked",
             extra={
