@@ -90,8 +90,12 @@ class Lane:
         """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
         through (see the module). ``start`` begins it, and the job then holds
         ``slot(deferred=True, deferred_at=…)`` with this moment (``now``); ``drop`` is called
-        instead if the lane closes first."""
-        if self._quiet() and not self._deferred:
+        instead if the lane closes first.
+
+        NOTE: a listener defers while its own request is being answered: a lone request is no
+        burst, so its job starts at once (a lone submit's card is not held back 20 ms).
+        """
+        if self._quiet(own=1) and not self._deferred:
             start()
             return
         self._deferred.append(_Unstarted(self.now(), start, drop))
@@ -165,9 +169,10 @@ class Lane:
             self.answering_now -= 1
             self._answered_at = asyncio.get_running_loop().time()
 
-    def _quiet(self) -> bool:
+    def _quiet(self, own: int = 0) -> bool:
+        """No Slack request is being answered (``own``: but the caller's) nor was just now."""
         return (
-            not self.answering_now
+            self.answering_now <= own
             and asyncio.get_running_loop().time() - self._answered_at >= QUIET_SECONDS
         )
 

@@ -202,7 +202,7 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
 
         lane.defer(start, drop=lambda: dropped.append(n))
 
-    with lane.answering():
+    with lane.answering(), lane.answering():  # a burst: two requests in flight
         for n in range(1, 6):
             defer(n)
         assert len(asyncio.all_tasks()) == tasks_before  # queued callables, not tasks
@@ -216,3 +216,15 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
     assert dropped == [6] and begun == [1, 2, 3, 4, 5] and lane.queued == 0
     await asyncio.gather(*tasks)
     assert lane.taken == 0
+
+
+async def test_the_job_a_lone_request_defers_starts_at_once_one_in_a_burst_waits() -> None:
+    lane, begun, burst_begun = Lane(4, trickle=0.01), [], asyncio.Event()
+    with lane.answering():  # the request that defers it, and no other
+        lane.defer(lambda: begun.append("lone"), drop=lambda: None)
+    assert begun == ["lone"]
+    await asyncio.sleep(0.03)  # quiet again
+    with lane.answering(), lane.answering():  # another request is being answered too
+        lane.defer(burst_begun.set, drop=lambda: None)
+        assert not burst_begun.is_set() and lane.queued == 1
+    await asyncio.wait_for(burst_begun.wait(), 1.0)  # the burst is over
