@@ -47,10 +47,11 @@ class _Turn:
 
 @dataclass(frozen=True)
 class _Unstarted:
-    """A deferred job not begun: ``start`` begins it in its turn, ``drop`` if it never gets one."""
+    """A deferred job not begun: ``start(since)`` begins it in its turn, ``drop`` if it never
+    gets one."""
 
     since: float
-    start: Callable[[], None]
+    start: Callable[[float], None]
     drop: Callable[[], None]
 
 
@@ -86,17 +87,17 @@ class Lane:
         self._trickler: asyncio.TimerHandle | None = None
         self._lull: asyncio.Future[None] | None = None
 
-    def defer(self, start: Callable[[], None], drop: Callable[[], None]) -> None:
+    def defer(self, start: Callable[[float], None], drop: Callable[[], None]) -> None:
         """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
-        through (see the module). ``start`` begins it, and the job then holds
-        ``slot(deferred=True, deferred_at=…)`` with this moment (``now``); ``drop`` is called
-        instead if the lane closes first.
+        through (see the module). ``start(deferred_at)`` begins it, and the job then holds
+        ``slot(deferred=True, deferred_at=deferred_at)``; ``drop`` is called instead if the
+        lane closes first.
 
         NOTE: a listener defers while its own request is being answered: a lone request is no
         burst, so its job starts at once (a lone submit's card is not held back 20 ms).
         """
         if self._quiet(own=1) and not self._deferred:
-            start()
+            start(self.now())
             return
         self._deferred.append(_Unstarted(self.now(), start, drop))
         self._keep_ticking()
@@ -110,7 +111,7 @@ class Lane:
         """Begin every deferred job not begun yet, each in a slot when one is free (the
         process is draining: no Slack request will come for them to give way to)."""
         for job in self._take_unstarted():
-            job.start()
+            job.start(job.since)
 
     def close(self) -> None:
         """Drop the deferred jobs not begun (the process is gone without a drain)."""
@@ -119,8 +120,7 @@ class Lane:
 
     def _take_unstarted(self) -> list[_Unstarted]:
         unstarted = [job for job in self._deferred if isinstance(job, _Unstarted)]
-        for job in unstarted:
-            self._deferred.remove(job)
+        self._deferred = deque(job for job in self._deferred if isinstance(job, _Resume))
         return unstarted
 
     @asynccontextmanager
@@ -216,12 +216,12 @@ class Lane:
 
     def _let_through(self, count: int) -> None:
         while count and self._deferred:
-            turn = self._deferred.popleft()
-            if isinstance(turn, _Unstarted):
-                turn.start()
+            job = self._deferred.popleft()
+            if isinstance(job, _Unstarted):
+                job.start(job.since)
                 count -= 1
-            elif not turn.turn.done():
-                turn.turn.set_result(None)
+            elif not job.turn.done():
+                job.turn.set_result(None)
                 count -= 1
 
     async def _acquire(self) -> None:

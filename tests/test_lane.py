@@ -192,13 +192,13 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
     tasks_before = len(asyncio.all_tasks())
 
     def defer(n: int) -> None:
-        async def job() -> None:
-            async with lane.slot(deferred=True, deferred_at=lane.now()):
+        async def job(deferred_at: float) -> None:
+            async with lane.slot(deferred=True, deferred_at=deferred_at):
                 pass
 
-        def start() -> None:
+        def start(deferred_at: float) -> None:
             begun.append(n)
-            tasks.append(asyncio.ensure_future(job()))
+            tasks.append(asyncio.ensure_future(job(deferred_at)))
 
         lane.defer(start, drop=lambda: dropped.append(n))
 
@@ -221,10 +221,10 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
 async def test_the_job_a_lone_request_defers_starts_at_once_one_in_a_burst_waits() -> None:
     lane, begun, burst_begun = Lane(4, trickle=0.01), [], asyncio.Event()
     with lane.answering():  # the request that defers it, and no other
-        lane.defer(lambda: begun.append("lone"), drop=lambda: None)
+        lane.defer(lambda _: begun.append("lone"), drop=lambda: None)
     assert begun == ["lone"]
     await asyncio.sleep(0.03)  # quiet again
     with lane.answering(), lane.answering():  # another request is being answered too
-        lane.defer(burst_begun.set, drop=lambda: None)
+        lane.defer(lambda _: burst_begun.set(), drop=lambda: None)
         assert not burst_begun.is_set() and lane.queued == 1
     await asyncio.wait_for(burst_begun.wait(), 1.0)  # the burst is over

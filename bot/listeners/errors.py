@@ -81,8 +81,7 @@ def after_ack(
             await report_error(deps, client, exc, body, context)
 
     if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
-        deferred_at = deps.lane.now()
-        deps.lane.defer(lambda: deps.spawn(run(deferred_at)), drop=work.close)
+        deps.lane.defer(lambda deferred_at: deps.spawn(run(deferred_at)), drop=work.close)
     else:
         deps.spawn(run())
 
