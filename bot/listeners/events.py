@@ -40,14 +40,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if event.get("channel") in deps.settings.options.thread_sync_off:
             return
-        after_ack(
-            deps, client, body, context, copy_reply(deps, deps.slack, body, event), deferred=True
-        )
+        after_ack(deps, client, body, context, copy_reply(deps, body, event), deferred=True)
 
 
-async def copy_reply(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], event: dict[str, Any]
-) -> None:
+async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+    """Add a person's thread reply to the ticket, and tick it (or say why not) in Slack."""
+    client = deps.slack
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
     ticket = await deps.store.ticket_by_thread(str(event["channel"]), str(event["thread_ts"]))
     if ticket is None or not await deps.store.remember_event(event_id):

@@ -93,16 +93,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ),
         )
         context["view_id"] = view["id"]
-        work = file_and_announce(deps, deps.slack, submission, draft)
+        work = file_and_announce(deps, submission, draft)
         after_ack(deps, client, body, context, work, deferred=True)
 
 
-async def file_and_announce(
-    deps: Deps, client: AsyncWebClient, submission: Submission, draft: Draft
-) -> None:
+async def file_and_announce(deps: Deps, submission: Submission, draft: Draft) -> None:
     """First attempt at the persisted submission; the outcome goes to the card and modal."""
     outcome = await deps.filing.attempt(
-        submission, await with_slack_details(deps.users, client, draft)
+        submission, await with_slack_details(deps.users, deps.slack, draft)
     )
     if outcome is None:
         return  # another delivery of this submit, or the retry worker, files it and tells
