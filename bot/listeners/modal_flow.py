@@ -64,8 +64,10 @@ def form_for(
                 )
             }
         )
+    if not is_admin:
+        return form
     default = provider.default_requester(filer)
-    if not is_admin or (default is not None and default.source is RequesterSource.TOKEN_OWNER):
+    if default is not None and default.source is RequesterSource.TOKEN_OWNER:
         return form
     file_as = FormField(
         key=FILE_AS,

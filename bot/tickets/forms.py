@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
-from bot.providers.base import FieldKind, Form, Values
+from bot.providers.base import FieldKind, Form, FormField, Values
 
 # NOTE: deliberately simple: one @, no spaces, a dot in the domain. Providers validate further.
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def _offered(field: FormField, value: str) -> bool:
+    return any(choice.value == value for choice in field.choices)
 
 
 def check_form(form: Form, values: Values) -> dict[str, str]:
@@ -20,8 +24,8 @@ def check_form(form: Form, values: Values) -> dict[str, str]:
                 errors[field.key] = f"{field.label} is required."
             continue
         if field.kind is FieldKind.CHECKBOXES:
-            known = {c.value for c in field.choices}
-            if not set((value,) if isinstance(value, str) else value) <= known:
+            picked = (value,) if isinstance(value, str) else value
+            if not all(_offered(field, item) for item in picked):
                 errors[field.key] = "Pick from the listed options."
             continue
         if field.kind is FieldKind.EMAILS or field.kind is FieldKind.EMAIL:
@@ -31,7 +35,7 @@ def check_form(form: Form, values: Values) -> dict[str, str]:
                 errors[field.key] = f"Not an e-mail address: {', '.join(bad[:3])}"
             continue
         text = value if isinstance(value, str) else ", ".join(value)
-        if field.kind is FieldKind.SELECT and text not in {c.value for c in field.choices}:
+        if field.kind is FieldKind.SELECT and not _offered(field, text):
             errors[field.key] = "Pick one of the options."
         elif field.kind is FieldKind.INTEGER and not text.lstrip("-").isdigit():
             errors[field.key] = "Enter a whole number."

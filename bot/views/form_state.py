@@ -22,9 +22,10 @@ def read_values(form: Form, state: Mapping[str, Any]) -> dict[str, FieldValue]:
     E-mail lists become tuples; empty inputs are left out.
     """
     values: dict[str, FieldValue] = {}
+    fields = {field.key: field for field in form.fields}
     for block_id, actions in state.items():
         key = field_key(block_id)
-        field = form.field(key) if key else None
+        field = fields.get(key) if key else None
         if field is None or not isinstance(actions, Mapping):
             continue
         action = actions.get(ActionId.VALUE)

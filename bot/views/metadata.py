@@ -48,4 +48,6 @@ class ModalContext(BaseModel):
             return cls()
 
     def with_provider(self, provider: str | None) -> ModalContext:
+        if provider == self.provider:
+            return self  # NOTE: frozen, so shared safely; a copy on every submit is waste
         return self.model_copy(update={"provider": provider})
