@@ -5,6 +5,7 @@ Each test drives the real adapter over loopback HTTP and asserts on what the fak
 
 from __future__ import annotations
 
+import gc
 import logging
 import tomllib
 from collections.abc import AsyncIterator
@@ -100,6 +101,25 @@ async def test_minimal_ticket(rig: Rig) -> None:
     sent = str(rig.case.sent(rig.fake))
     assert "Filed via Slack by Ana Admin" in sent
     assert "https://fake.slack.com/archives/C1/p1" in sent
+
+
+async def test_answers_are_freed_without_the_cyclic_collector(rig: Rig) -> None:
+    """Filing leaves no reference cycles behind: the collector's pauses would land on acks."""
+    await rig.provider.form()
+    values = as_submitted(rig.provider, rig.case.minimal)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await rig.provider.form()
+        await rig.provider.create(ticket(values), rig.requester)
+        gc.collect()
+        left = {type(o).__module__.split(".")[0] for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left & {"httpx", "httpcore"}
 
 
 async def test_full_ticket(rig: Rig) -> None:

@@ -169,6 +169,10 @@ class ProviderHttp:
                     "seconds": round(time.perf_counter() - started, 4),
                 },
             )
+        # NOTE: an httpx response and its body stream point at each other (encode/httpx#3733),
+        # so every answer would wait for the cyclic collector, and its pauses land on acks.
+        # The body is read already: keeping it as plain bytes breaks the cycle.
+        response.stream = httpx.ByteStream(response.content)
         status = response.status_code
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
