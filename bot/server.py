@@ -72,15 +72,16 @@ def build_web_app(
             response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
         seconds = time.perf_counter() - started
         metrics.acked(kind, seconds)
-        log.debug(
-            "acked",
-            extra={
-                "kind": kind,
-                "status": response.status,
-                "seconds": round(seconds, 4),
-                "request_id": rid,
-            },
-        )
+        if log.isEnabledFor(logging.DEBUG):  # NOTE: not even the extra dict on every ack
+            log.debug(
+                "acked",
+                extra={
+                    "kind": kind,
+                    "status": response.status,
+                    "seconds": round(seconds, 4),
+                    "request_id": rid,
+                },
+            )
         return response
 
     async def handle_healthz(_: web.Request) -> web.Response:

@@ -23,21 +23,22 @@ def check_form(form: Form, values: Values) -> dict[str, str]:
             if field.required:
                 errors[field.key] = f"{field.label} is required."
             continue
-        if field.kind is FieldKind.CHECKBOXES:
+        kind = field.kind
+        if kind is FieldKind.CHECKBOXES:
             picked = (value,) if isinstance(value, str) else value
             if not all(_offered(field, item) for item in picked):
                 errors[field.key] = "Pick from the listed options."
             continue
-        if field.kind is FieldKind.EMAILS or field.kind is FieldKind.EMAIL:
+        if kind is FieldKind.EMAILS or kind is FieldKind.EMAIL:
             items = (value,) if isinstance(value, str) else value
             bad = [item for item in items if not EMAIL.match(item)]
             if bad:
                 errors[field.key] = f"Not an e-mail address: {', '.join(bad[:3])}"
             continue
         text = value if isinstance(value, str) else ", ".join(value)
-        if field.kind is FieldKind.SELECT and not _offered(field, text):
+        if kind is FieldKind.SELECT and not _offered(field, text):
             errors[field.key] = "Pick one of the options."
-        elif field.kind is FieldKind.INTEGER and not text.lstrip("-").isdigit():
+        elif kind is FieldKind.INTEGER and not text.lstrip("-").isdigit():
             errors[field.key] = "Enter a whole number."
         elif field.min_length is not None and len(text) < field.min_length:
             errors[field.key] = f"At least {field.min_length} characters (now {len(text)})."
