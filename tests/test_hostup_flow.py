@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import RunningBot
+from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 from tests.flows import modal_text, open_form
@@ -247,3 +247,32 @@ async def test_admin_channel_hears_of_a_config_problem_once(
     alerts = slack.channels["C0ADMIN"].messages
     assert len(alerts) == 1
     assert "needs an admin" in alerts[0]["text"] and "401" in alerts[0]["text"]
+
+
+async def test_a_submit_after_a_restart_still_files(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """A deploy empties the form cache while modals are open: their submits must still file."""
+    before = await make_bot(hostup_table(hostup))
+    view_id = await open_form(before)
+    after = await make_bot(hostup_table(hostup))  # a new process: nothing cached
+    looked_up = len(hostup.requests)
+    response = await after.driver.submit(view_id, FILLED)
+    assert "Filing" in modal_text(response.json()["view"])
+    assert hostup.requests[looked_up].method == "GET"  # the form, looked up again
+    await slack.wait_for("chat.postMessage")
+    assert len(hostup.tickets) == 1
+
+
+async def test_a_provider_silent_after_a_restart_keeps_what_was_typed(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    before = await make_bot(hostup_table(hostup))
+    view_id = await open_form(before)
+    after = await make_bot(hostup_table(hostup))
+    hostup.latency = 2.0
+    response = await after.driver.submit(view_id, FILLED)
+    body = response.json()
+    assert body["response_action"] == "errors"  # the modal stays, with the user's text in it
+    assert "HostUp did not answer in time" in next(iter(body["errors"].values()))
+    assert not hostup.tickets

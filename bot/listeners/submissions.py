@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -9,11 +10,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.announce import Announcer
 from bot.deps import Deps
-from bot.errors import NotAllowed
-from bot.ids import BlockId, CallbackId, field_block_id
+from bot.errors import NotAllowed, TicketbotError
+from bot.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
+from bot.providers.base import Form, Provider
 from bot.slack_details import with_slack_details
 from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft, submission_key, view_id_of
@@ -22,6 +24,9 @@ from bot.views.form_state import read_provider, read_values
 from bot.views.metadata import ModalContext
 from bot.views.text import escape
 from bot.views.ticket_modal import message_modal
+
+# NOTE: Slack gives the ack 3 s; a form looked up again after a restart may take this long.
+FORM_WAIT_SECONDS = 1.5
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -41,16 +46,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         ctx = ctx.with_provider(provider.name)
-        form = provider.cached_form()
-        if form is None:  # the bot restarted since the modal opened: nothing to check against
-            await ack(
-                response_action="update",
-                view=message_modal(
-                    ctx,
-                    f"The {escape(provider.title)} form changed since you opened it. "
-                    "Please run `/ticket` again.",
-                ),
-            )
+        form = provider.cached_form() or await _form_after_restart(provider)
+        if form is None:  # and the provider did not give it in time: keep what was typed
+            text = f"{provider.title} did not answer in time to check this. Please submit again."
+            field = next((block_id for block_id in state if field_key(block_id)), None)
+            if field is not None:
+                await ack(response_action="errors", errors={field: text})
+            else:
+                await ack(response_action="update", view=message_modal(ctx, escape(text)))
             return
         filer = payload_filer(body)
         try:
@@ -95,6 +98,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context["view_id"] = view["id"]
         work = file_and_announce(deps, submission, draft)
         after_ack(deps, client, body, context, work, deferred=True)
+
+
+async def _form_after_restart(provider: Provider) -> Form | None:
+    """The form, looked up again: the bot restarted since the modal opened (a deploy), and the
+    user's typing must not be lost for it. None if the provider does not answer in time."""
+    try:
+        return await asyncio.wait_for(provider.form(), FORM_WAIT_SECONDS)
+    except (TimeoutError, TicketbotError):
+        return None
 
 
 async def file_and_announce(deps: Deps, submission: Submission, draft: Draft) -> None:
