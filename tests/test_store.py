@@ -146,25 +146,6 @@ async def test_calls_that_arrive_during_a_trip_share_the_next() -> None:
     assert len(calls) <= 2 and sorted(i for c in calls for i in c) == list(range(50))
 
 
-async def test_calls_a_turn_of_the_loop_apart_share_a_trip() -> None:
-    """The submit's insert runs on the loop's thread and never awaits: without waiting one turn,
-    every request would take its own trip."""
-    calls: list[list[int]] = []
-
-    async def run(items: list[int]) -> list[int]:
-        calls.append(items)
-        return items
-
-    coalesce = Coalescer(run)
-
-    async def a_turn_later(i: int) -> int:
-        await asyncio.sleep(0)
-        return await coalesce(i)
-
-    assert list(await asyncio.gather(coalesce(0), a_turn_later(1))) == [0, 1]
-    assert calls == [[0, 1]]
-
-
 async def test_a_failed_batch_fails_its_callers_and_the_next_batch_goes_on() -> None:
     calls: list[list[int]] = []
 
