@@ -59,10 +59,10 @@ def read_values(form: Form, state: Mapping[str, Any]) -> dict[str, FieldValue]:
 def read_loose_values(state: Mapping[str, Any]) -> dict[str, FieldValue]:
     """Every field value in the state, without a form: to carry text across a provider switch."""
     values: dict[str, FieldValue] = {}
-    for block_id, actions in state.items():
+    for block_id in state:
         key = field_key(block_id)
-        action = actions.get(ActionId.VALUE) if key and isinstance(actions, dict) else None
-        if key and isinstance(action, dict) and (text := _raw(action).strip()):
+        action = _action(state, block_id, ActionId.VALUE) if key else None
+        if key and action is not None and (text := _raw(action).strip()):
             values[key] = text
     return values
 
