@@ -22,7 +22,7 @@ from bot.store import Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.filing import Filed, GaveUp, Outcome, Queued
 from bot.views.errors import error_text
-from bot.views.metadata import ModalContext
+from bot.views.text import link as text_link
 from bot.views.ticket_card import (
     filed_text,
     files_note,
@@ -36,6 +36,7 @@ from bot.views.ticket_modal import message_modal
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_EVERY = 3600.0
+RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
 
 
 class Announcer:
@@ -79,6 +80,7 @@ class Announcer:
         ctx = draft.context
         return await post_where_seen(
             self._slack,
+            self._deps.responses,
             channel_id=ctx.channel_id,
             thread_ts=ctx.thread_ts,
             user_id=draft.filer.user_id,
@@ -87,12 +89,17 @@ class Announcer:
             blocks=blocks,
         )
 
-    async def _modal(self, view_id: str | None, ctx: ModalContext, text: str) -> None:
+    async def _modal(self, view_id: str | None, draft: Draft, text: str) -> None:
         if not view_id:
             return
         # NOTE: the user may have closed the modal; the card says the same thing.
         with contextlib.suppress(SlackApiError):
-            await self._slack.views_update(view_id=view_id, view=message_modal(ctx, text))
+            await self._deps.modals.update(
+                self._slack,
+                view_id=view_id,
+                view=message_modal(draft.context, text),
+                opener=draft.filer.user_id,
+            )
 
     async def filed(self, filed: Filed, *, view_id: str | None) -> None:
         provider = self._deps.filing.provider(filed.draft.provider)
@@ -122,7 +129,7 @@ class Announcer:
                 )
                 where = (
                     f"Posted in <#{posted.channel_id}>; follow-ups go to "
-                    f"<{link['permalink']}|its thread> (see the thread)."
+                    f"{text_link(str(link['permalink']), 'its thread')} (see the thread)."
                 )
         if posted.ts is not None and (filed.ref.attached or filed.ref.not_attached):
             await self._slack.chat_postMessage(
@@ -132,7 +139,7 @@ class Announcer:
             )
         await self._modal(
             view_id,
-            filed.draft.context,
+            filed.draft,
             filed_text(title=provider.title, number=record.number, url=record.url, where=where),
         )
 
@@ -152,7 +159,7 @@ class Announcer:
             )
         await self._modal(
             view_id,
-            queued.draft.context,
+            queued.draft,
             f"{text}\nYou can close this: the card in the channel follows it.",
         )
 
@@ -163,10 +170,10 @@ class Announcer:
             subject=str(gave_up.draft.values.get("subject", "")),
             reason=gave_up.reason,
             filer_id=gave_up.draft.filer.user_id,
-            submission_id=gave_up.submission.id,
+            retry_value=self._deps.seal.seal(str(gave_up.submission.id), RETRY_PURPOSE),
         )
         await self._card(gave_up.submission, gave_up.draft, text, blocks)
-        await self._modal(view_id, gave_up.draft.context, text)
+        await self._modal(view_id, gave_up.draft, text)
 
     async def failed(
         self, submission: Submission, draft: Draft, error: Exception, ref: str

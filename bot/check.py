@@ -26,6 +26,8 @@ BASE_SCOPES = {
     "channels:join": "posting cards in public channels",
     "users:read": "filers' names",
     "users:read.email": "e-mail requester matching",
+    "channels:read": "who may read a ticket (/ticket status): channel members",
+    "groups:read": "who may read a ticket filed from a private channel",
     "files:read": "attaching a message's files to its ticket",
 }
 GROUP_SCOPES = {"usergroups:read": "admin_group / allowed_groups"}

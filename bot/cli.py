@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.links_cli import run_links
 from bot.logs import setup_logging
 from bot.providers import build_provider
+from bot.redact import Redactor
 from bot.runtime import running
 from bot.server import SlackProbe, build_web_app
 from bot.settings import Settings, load_settings
@@ -95,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ticketbot: {exc.message}", file=sys.stderr)
         return 2
-    setup_logging(getattr(args, "log_format", None) or settings.env.log_format)
+    setup_logging(
+        getattr(args, "log_format", None) or settings.env.log_format,
+        redactor=Redactor.of(settings),
+    )
     if args.command == "run":
         asyncio.run(serve(settings))
         return 0
@@ -116,8 +120,9 @@ async def check_command(settings: Settings) -> int:
         items = await run_checks(settings, slack_client(settings), providers)
     finally:
         await http.aclose()
+    redact = Redactor.of(settings).text
     for item in items:
-        print(item.line())
+        print(redact(item.line()))
     return 0 if all(item.ok for item in items) else 1
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.outbound import ResponseUrls
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Posted:
 
 async def post_where_seen(
     client: AsyncWebClient,
+    responses: ResponseUrls,
     *,
     channel_id: str | None,
     thread_ts: str | None,
@@ -64,10 +66,9 @@ async def post_where_seen(
     private_blocks = [*blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
     if response_url:
         try:
-            response = await AsyncWebhookClient(response_url).send(
-                text=private_text, blocks=private_blocks, response_type="ephemeral"
-            )
-            if response.status_code == 200:
+            if await responses.send(
+                response_url, text=private_text, blocks=private_blocks, response_type="ephemeral"
+            ):
                 return Posted(channel_id=channel_id or user_id, ts=None, thread_ts=None, note=note)
         except Exception:  # the response_url may have expired; a DM still reaches the user
             log.warning("response_url post failed", exc_info=True)

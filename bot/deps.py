@@ -16,8 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.lane import Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
+from bot.modals import Modals
+from bot.outbound import RedactingWebClient, ResponseUrls
 from bot.providers import build_provider
 from bot.providers.base import Provider
+from bot.redact import Redactor
+from bot.seal import Seal
 from bot.settings import Settings
 from bot.slack_files import SlackFiles
 from bot.slack_users import UserDirectory
@@ -42,6 +46,10 @@ class Deps:
     access: Access
     metrics: Metrics
     lane: Lane
+    redactor: Redactor
+    seal: Seal
+    modals: Modals
+    responses: ResponseUrls
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     admin_alerts: dict[str, float] = field(default_factory=dict)  # problem → last alerted
 
@@ -67,11 +75,12 @@ def slack_client(
     base_url = settings.env.slack_api_url or SLACK_API_URL
     # NOTE: slack_sdk retries only connection errors unless told; 429s wait for Retry-After.
     # Without a shared session it opens a new aiohttp session (and connection) per call.
-    return AsyncWebClient(
+    return RedactingWebClient(
         token=settings.env.slack_bot_token.get_secret_value(),
         base_url=base_url.rstrip("/") + "/",
         session=session,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        redactor=Redactor.of(settings),
     )
 
 
@@ -107,6 +116,8 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         connector=aiohttp.TCPConnector(limit=100), middlewares=(slack_io,)
     )
     slack = slack_client(settings, slack_session)
+    redactor = Redactor.of(settings)
+    seal = Seal(settings.env.slack_signing_secret.get_secret_value())
     deps = Deps(
         settings=settings,
         store=store,
@@ -128,6 +139,10 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         access=Access(settings.options, slack),
         metrics=metrics,
         lane=Lane(settings.options.background_slots),
+        redactor=redactor,
+        seal=seal,
+        modals=Modals(seal, store),
+        responses=ResponseUrls(redactor, slack_session, settings.env.slack_api_url),
     )
     try:
         yield deps

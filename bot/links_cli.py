@@ -20,6 +20,21 @@ from bot.store import LinkRow
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CLI_ACTOR = "ticketbot links (CLI)"
 HEADER = ["slack_user", "provider", "requester_id", "source", "created_by", "created_at"]
+# NOTE: a cell starting with one of these is a formula to a spreadsheet; OWASP's "CSV
+# injection" advice is to prefix it with a quote, which import_links strips again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def unsafe_cell(value: str) -> str:
+    """The value ``safe_cell`` was given (a cell from an export imports back as it was)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,7 +50,7 @@ async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> Import
     problems: list[str] = []
     by_lower = {name.lower(): name for name in deps.providers}
     for number, cells in enumerate(csv.reader(lines), start=1):
-        cells = [c.strip() for c in cells]
+        cells = [unsafe_cell(c.strip()) for c in cells]
         if not any(cells) or cells[0].startswith("#") or (number == 1 and cells[:1] == [HEADER[0]]):
             continue
         if len(cells) < 3 or not all(cells[:3]):
@@ -79,16 +94,15 @@ async def export_links(deps: Deps, out: TextIO) -> int:
     writer.writerow(HEADER)
     links = await deps.store.links(None)
     for link in links:
-        writer.writerow(
-            [
-                link.user_id,
-                link.provider,
-                link.requester_id,
-                link.source,
-                link.created_by or "",
-                f"{link.created_at:.0f}",
-            ]
+        cells = (
+            link.user_id,
+            link.provider,
+            link.requester_id,
+            link.source,
+            link.created_by or "",
+            f"{link.created_at:.0f}",
         )
+        writer.writerow([safe_cell(cell) for cell in cells])
     return len(links)
 
 

@@ -9,6 +9,8 @@ import sys
 import time
 from contextvars import ContextVar
 
+from bot.redact import Redactor
+
 # The id of the Slack request being handled; tasks spawned while handling it inherit it, and
 # users see it as the reference in error messages.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -33,6 +35,41 @@ class RequestIdFilter(logging.Filter):
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+class RedactingFilter(logging.Filter):
+    """On a handler: the record's message, arguments and traceback, redacted before formatting.
+
+    NOTE: extras passed with ``extra=`` are redacted too; they are what a formatter prints
+    besides the message.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redactor = self._redactor
+        if not redactor:
+            return True
+        record.msg = redactor.text(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redactor.text(record.exc_text)
+            record.exc_info = None
+        for key, item in list(vars(record).items()):
+            if key not in _STANDARD:
+                setattr(record, key, redactor.value(item))
+        return True
+
+
+def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    """The traceback (already redacted by ``RedactingFilter`` where one is installed)."""
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else None
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -43,8 +80,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if exc := _exception_text(self, record):
+            entry["exc"] = exc
         return json.dumps(entry, default=str)
 
 
@@ -57,14 +94,15 @@ class TextFormatter(logging.Formatter):
             f"{self.formatTime(record)} {record.levelname:<7} {record.name}: "
             f"{record.getMessage()}{' ' + extras if extras else ''}"
         )
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if exc := _exception_text(self, record):
+            line += "\n" + exc
         return line
 
 
-def setup_logging(fmt: str, level: int = logging.INFO) -> None:
+def setup_logging(fmt: str, level: int = logging.INFO, redactor: Redactor | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter(redactor or Redactor()))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -23,6 +23,11 @@ class Metrics:
         self.requests = Counter(
             "ticketbot_slack_requests", "Slack requests by kind", ["kind"], registry=self.registry
         )
+        self.refused = Counter(
+            "ticketbot_unverified_requests",
+            "Requests refused before parsing: missing, stale or wrong signature",
+            registry=self.registry,
+        )
         self.ack_seconds = Histogram(
             "ticketbot_ack_seconds",
             "Time to acknowledge Slack",

@@ -1,5 +1,10 @@
 """The HTTP server: ``POST /slack/events`` for every Slack request, ``GET /healthz`` and
-``GET /metrics``."""
+``GET /metrics``.
+
+Verify first: a request's signature is checked on its raw bytes before anything parses the
+body, and a request that fails it is answered 401 with an empty body; no listener, middleware
+or error handler ever sees it. A signed body that does not parse is a 400 and one log line.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,15 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.logs import new_request_id
+from bot.verify import RequestVerifier
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
@@ -57,19 +64,43 @@ def request_kind(body: Mapping[str, Any]) -> str:
     return kind if isinstance(kind, str) and kind else "unknown"
 
 
+def parse_request(raw: bytes, request: web.Request) -> AsyncBoltRequest | None:
+    """The verified body as bolt's request, or None if it is not UTF-8 text of the shape
+    Slack sends (a form, a form with a JSON ``payload``, or a JSON object)."""
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None  # NOTE: JSON errors are ValueErrors; a JSON list fails on .get
+    return bolt_request if isinstance(bolt_request.body, dict) and bolt_request.body else None
+
+
 def build_web_app(
     app: AsyncApp, deps: Deps, slack_ok: Callable[[], Awaitable[bool]] | None = None
 ) -> web.Application:
     metrics = deps.metrics
+    verifier = RequestVerifier(deps.settings.env.slack_signing_secret.get_secret_value())
+    redact = deps.redactor.text
 
     async def handle_slack_events(request: web.Request) -> web.Response:
         started = time.perf_counter()
+        raw = await request.read()
+        if not verifier.verify(raw, request.headers):
+            metrics.refused.inc()
+            return web.Response(status=401)
         rid = new_request_id()
-        bolt_request = await to_bolt_request(request)
+        bolt_request = parse_request(raw, request)
+        if bolt_request is None:
+            log.warning("signed request with a body that does not parse", extra={"bytes": len(raw)})
+            return web.Response(status=400)
         kind = request_kind(bolt_request.body)
-        # NOTE: bolt verifies X-Slack-Signature and the 5-minute timestamp window itself.
         with deps.lane.answering():  # deferred background jobs give way meanwhile
-            response = await to_aiohttp_response(await app.async_dispatch(bolt_request))
+            bolt_response = await app.async_dispatch(bolt_request)
+        bolt_response.body = redact(bolt_response.body)  # inline errors may quote a provider
+        response = await to_aiohttp_response(bolt_response)
         seconds = time.perf_counter() - started
         metrics.acked(kind, seconds)
         if log.isEnabledFor(logging.DEBUG):  # NOTE: not even the extra dict on every ack

@@ -8,10 +8,12 @@ Secrets live only in environment variables: the providers file names the variabl
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import (
     AnyHttpUrl,
@@ -26,6 +28,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 class ProviderConfigBase(BaseModel):
@@ -66,11 +70,17 @@ class ProviderConfigBase(BaseModel):
             var = data.pop(f"{field}_env", None)
             if var is None:
                 continue
-            if not isinstance(var, str) or not var:
-                raise ValueError(f"{field}_env: must name an environment variable")
+            if not isinstance(var, str) or not ENV_NAME.match(var):
+                # NOTE: never echoed: it may be the secret itself, pasted in the wrong place.
+                raise ValueError(
+                    f"{field}_env: must be the name of an environment variable (like "
+                    "HOSTUP_API_KEY) that holds the secret, not the secret itself"
+                )
             value = env.get(var)
-            if not value:
+            if value is None:
                 raise ValueError(f"{field}_env: environment variable {var} is not set")
+            if not value.strip():
+                raise ValueError(f"{field}_env: environment variable {var} is empty")
             data[field] = SecretStr(value)
         return data
 
@@ -80,9 +90,10 @@ class ProviderConfigBase(BaseModel):
         return str(self.base_url).rstrip("/")
 
     def link_for(self, ticket_id: str, number: str) -> str | None:
+        """The ticket's link; the provider's id and number are URL-encoded into it."""
         if not self.ticket_url:
             return None
-        return self.ticket_url.format(id=ticket_id, number=number)
+        return self.ticket_url.format(id=quote(ticket_id, safe=""), number=quote(number, safe=""))
 
 
 class EnvSettings(BaseSettings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -11,9 +12,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.providers.base import Attachment
+from bot.views.text import strip_invisible
 
 log = logging.getLogger(__name__)
 MAX_FILES = 10
+UNSAFE_IN_NAME = re.compile(r"[^\w.()\- ]+")
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """A file name a provider can store as it is: the base name only (no directories, no
+    ``..``), letters, digits and ``. _ - ( )`` and spaces, at most 100 characters."""
+    base = strip_invisible(name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = UNSAFE_IN_NAME.sub("_", base).strip(" .")
+    if len(base) > 100:
+        stem, dot, ext = base.rpartition(".")
+        base = f"{stem[: 99 - len(ext)]}.{ext}" if dot and len(ext) <= 10 else base[:100]
+    return base or fallback
 
 
 def size_text(size: int) -> str:
@@ -41,7 +55,7 @@ class SlackFiles:
             except SlackApiError as exc:
                 skipped.append(f"{file_id}: Slack would not share it ({exc.response.get('error')})")
                 continue
-            name = str(info.get("name") or file_id)
+            name = safe_file_name(str(info.get("name") or ""), fallback=str(file_id))
             size = int(info.get("size") or 0)
             if size > self._cap:
                 skipped.append(

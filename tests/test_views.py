@@ -105,7 +105,7 @@ def test_cards_with_the_longest_inputs() -> None:
         *queued_card(title=LONG, subject=LONG, reason=LONG, attempt=3, filer_id="U1")
     )
     slack_accepts_blocks(
-        *gave_up_card(title=LONG, subject=LONG, reason=LONG, filer_id="U1", submission_id=7)
+        *gave_up_card(title=LONG, subject=LONG, reason=LONG, filer_id="U1", retry_value="sealed.7")
     )
     check_message(staff_reply(title="T", number="1", url=None, author=LONG, body=LONG), None)
 

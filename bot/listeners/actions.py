@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.announce import RETRY_PURPOSE
 from bot.deps import Deps
 from bot.errors import NotAllowed, UserFixable
 from bot.ids import ActionId
@@ -16,7 +17,6 @@ from bot.listeners.payload import payload_filer, view_state
 from bot.store import SubmissionState
 from bot.tickets.drafts import Draft
 from bot.views.form_state import read_loose_values, read_provider
-from bot.views.metadata import ModalContext
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -27,18 +27,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         view = body["view"]
         context["view_id"] = view["id"]
-        state = view_state(body)
-        ctx = ModalContext.load(view.get("private_metadata")).with_provider(read_provider(state))
-        work = show_form(
-            deps,
-            client,
-            context,
-            ctx=ctx,
-            filer=payload_filer(body),
-            values=read_loose_values(state),
-            view_id=view["id"],
-        )
-        after_ack(deps, client, body, context, work)
+        after_ack(deps, client, body, context, _repick(deps, client, body, context))
 
     @app.action(ActionId.EDIT_RETRY)
     async def handle_edit_retry_action(
@@ -49,11 +38,32 @@ def register(app: AsyncApp, deps: Deps) -> None:
         after_ack(deps, client, body, context, reopen_draft(deps, client, body, context))
 
 
+async def _repick(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """The form of the provider just picked, keeping what was typed."""
+    view, filer = body["view"], payload_filer(body)
+    state = view_state(body)
+    ctx = await deps.modals.context(view, filer.user_id)
+    await show_form(
+        deps,
+        client,
+        context,
+        ctx=ctx.with_provider(read_provider(state)),
+        filer=filer,
+        values=read_loose_values(state),
+        view_id=view["id"],
+    )
+
+
 async def reopen_draft(
     deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     action = (body.get("actions") or [{}])[0]
-    submission = await deps.store.submission(int(action.get("value") or 0))
+    submission_id = deps.seal.open(str(action.get("value") or ""), RETRY_PURPOSE)
+    if submission_id is None or not submission_id.isdigit():
+        raise UserFixable("That button could not be verified; run /ticket to file again.")
+    submission = await deps.store.submission(int(submission_id))
     user = payload_filer(body)
     if submission is None or submission.state is not SubmissionState.GAVE_UP:
         raise UserFixable("That draft was filed or retried already.")

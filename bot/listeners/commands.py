@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
@@ -30,7 +30,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck,
         body: dict[str, Any],
         client: AsyncWebClient,
-        respond: AsyncRespond,
         context: dict[str, Any],
     ) -> None:
         await ack()
@@ -60,12 +59,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 trigger_id=body["trigger_id"],
             )
         else:
-            work = answer(deps, links, respond, command, filer)
+            work = answer(deps, links, body.get("response_url"), command, filer)
         after_ack(deps, client, body, context, work)
 
 
 async def answer(
-    deps: Deps, links: LinkService, respond: AsyncRespond, command: TicketCommand, filer: Filer
+    deps: Deps, links: LinkService, response_url: str | None, command: TicketCommand, filer: Filer
 ) -> None:
     """Every command that is not a modal answers ephemerally, refusals included."""
     if command.problem:
@@ -75,7 +74,7 @@ async def answer(
         text = usage(deps.providers)
     elif command.verb is Verb.STATUS:
         assert command.subject is not None
-        text = await ticket_status(deps, team, command.subject)
+        text = await ticket_status(deps, team, actor, command.subject)
     elif command.verb is Verb.WHOAMI:
         text = await links.whoami(await deps.users.filer(team, actor, filer.name))
     elif command.verb is Verb.LINK:
@@ -96,14 +95,21 @@ async def answer(
         )
     else:
         text = await links.list(actor=actor, team_id=team, user_id=command.user_id)
-    await respond(text=text, response_type="ephemeral")
+    if not await deps.responses.send(response_url, text=text, response_type="ephemeral"):
+        await deps.slack.chat_postMessage(channel=actor, text=text)
 
 
-async def ticket_status(deps: Deps, team_id: str, number: str) -> str:
-    """The current state of every ticket with this number (read live where possible)."""
-    records = await deps.store.tickets_by_number(team_id, number)
+async def ticket_status(deps: Deps, team_id: str, actor: str, number: str) -> str:
+    """The current state of every ticket with this number that ``actor`` may read (see
+    ``Access.may_read``), read live where possible."""
+    records = [
+        record
+        for record in await deps.store.tickets_by_number(team_id, number)
+        if await deps.access.may_read(actor, filed_by=record.filed_by, filed_from=record.filed_from)
+    ]
     if not records:
-        raise UserFixable(f"No ticket #{escape(number)} was filed from this workspace.")
+        # NOTE: the same answer whether it exists or not: numbers are sequential.
+        raise UserFixable(f"No ticket #{escape(number)} that you can see.")
     lines = []
     for record in records[:5]:
         provider = deps.providers.get(record.provider)

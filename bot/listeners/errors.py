@@ -4,6 +4,9 @@ In order: the ticket modal the user just submitted (re-rendered with their draft
 on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
 and finally a DM. Unknown errors get a short reference id that is also in the log.
 
+It only ever sees verified requests (``bot.server`` refuses the rest before bolt), and still
+updates only views the bot opened for this user, and posts only to Slack's response URLs.
+
 Work after ``ack()`` runs through ``after_ack``: a job in the background lane (``bot.lane``),
 whose failure comes here too. The listener itself returns at once, so bolt (which runs it with
 ``process_before_response``) answers Slack the moment it does.
@@ -21,7 +24,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.announce import Announcer
 from bot.deps import Deps
@@ -30,6 +32,7 @@ from bot.ids import CallbackId
 from bot.listeners.modal_flow import form_for
 from bot.listeners.payload import payload_filer, view_state
 from bot.logs import request_id
+from bot.modals import ForeignModal
 from bot.views.errors import error_text
 from bot.views.form_state import read_values
 from bot.views.metadata import ModalContext
@@ -130,12 +133,14 @@ async def report_error(
         if submitted and await _restore_draft(deps, client, body, error, text):
             return
         view_id = context.get("view_id") or (body.get("view") or {}).get("id")
-        if view_id:
-            ctx = ModalContext.load((body.get("view") or {}).get("private_metadata"))
-            await client.views_update(view_id=view_id, view=message_modal(ctx, text))
+        if view_id and user_id and await deps.modals.opener(view_id) == user_id:
+            await deps.modals.update(
+                client, view_id=view_id, view=message_modal(ModalContext(), text), opener=user_id
+            )
             return
-        if response_url := body.get("response_url"):
-            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
+        if await deps.responses.send(
+            body.get("response_url"), text=text, response_type="ephemeral"
+        ):
             return
         if user_id:
             await client.chat_postMessage(channel=user_id, text=text)
@@ -149,12 +154,15 @@ async def _restore_draft(
 ) -> bool:
     """Re-render the submitted ticket form with the user's values and the error on its field."""
     view = body["view"]
-    ctx = ModalContext.load(view.get("private_metadata"))
+    filer = payload_filer(body)
+    try:
+        ctx = await deps.modals.context(view, filer.user_id)
+    except ForeignModal:
+        return False
     provider = deps.providers.get(ctx.provider or "")
     form = provider.cached_form() if provider else None
     if provider is None or form is None:
         return False
-    filer = payload_filer(body)
     is_admin = await deps.access.is_admin(filer.user_id)
     form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
     values = read_values(form, view_state(body))
@@ -166,7 +174,8 @@ async def _restore_draft(
             banner = f"{provider.title} rejected some fields; "
             banner += "fix them below and submit again."
     try:
-        await client.views_update(
+        await deps.modals.update(
+            client,
             view_id=view["id"],
             view=ticket_modal(
                 ctx,
@@ -176,6 +185,7 @@ async def _restore_draft(
                 errors=errors,
                 banner=banner,
             ),
+            opener=filer.user_id,
         )
     except SlackApiError:
         return False

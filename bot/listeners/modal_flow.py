@@ -102,7 +102,7 @@ async def show_form(
         view = ticket_modal(
             ctx, NEUTRAL_FORM, providers=titles, values=values, banner=notice, submit=submit
         )
-        await _show(client, view, trigger_id=trigger_id, view_id=view_id)
+        await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
         return
     provider = deps.filing.provider(ctx.provider)
     is_admin = await deps.access.is_admin(filer.user_id)
@@ -115,7 +115,12 @@ async def show_form(
     if form is None or (requester is None and banner is None):
         # NOTE: a trigger_id dies after 3 s; open a loading view first, then views.update.
         view_id = await _show(
-            client, loading_modal(ctx, provider.title), trigger_id=trigger_id, view_id=view_id
+            deps,
+            client,
+            loading_modal(ctx, provider.title),
+            filer=filer,
+            trigger_id=trigger_id,
+            view_id=view_id,
         )
         bolt_context["view_id"] = view_id
         trigger_id = None
@@ -141,7 +146,7 @@ async def show_form(
         banner=banner,
         submit=submit,
     )
-    await _show(client, view, trigger_id=trigger_id, view_id=view_id)
+    await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
 
 
 def _not_linked(deps: Deps, exc: NotLinked, is_admin: bool) -> str:
@@ -151,10 +156,17 @@ def _not_linked(deps: Deps, exc: NotLinked, is_admin: bool) -> str:
 
 
 async def _show(
-    client: AsyncWebClient, view: dict[str, Any], *, trigger_id: str | None, view_id: str | None
+    deps: Deps,
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    *,
+    filer: Filer,
+    trigger_id: str | None,
+    view_id: str | None,
 ) -> str:
     if trigger_id:
-        response = await client.views_open(trigger_id=trigger_id, view=view)
-    else:
-        response = await client.views_update(view_id=view_id, view=view)
-    return str(response["view"]["id"])
+        return await deps.modals.open(
+            client, trigger_id=trigger_id, view=view, team_id=filer.team_id, opener=filer.user_id
+        )
+    assert view_id is not None
+    return await deps.modals.update(client, view_id=view_id, view=view, opener=filer.user_id)

@@ -15,6 +15,7 @@ from bot.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.listeners.errors import after_ack
 from bot.listeners.modal_flow import FILE_AS, form_for
 from bot.listeners.payload import payload_filer, view_state
+from bot.modals import ForeignModal
 from bot.providers.base import Form, Provider
 from bot.slack_details import with_slack_details
 from bot.store import Submission, SubmissionState
@@ -35,8 +36,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         view = body["view"]
+        filer = payload_filer(body)
+        try:
+            ctx = await deps.modals.context(view, filer.user_id)
+        except ForeignModal as exc:
+            await ack(
+                response_action="update",
+                view=deps.modals.sealed(message_modal(ModalContext(), exc.message), filer.user_id),
+            )
+            return
         state = view_state(body)
-        ctx = ModalContext.load(view.get("private_metadata"))
         name = read_provider(state) or ctx.provider
         provider = deps.providers.get(name or "")
         if provider is None:
@@ -46,6 +55,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         ctx = ctx.with_provider(provider.name)
+
+        def sealed(view: dict[str, Any]) -> dict[str, Any]:
+            return deps.modals.sealed(view, filer.user_id)
+
         form = provider.cached_form() or await _form_after_restart(provider)
         if form is None:  # and the provider did not give it in time: keep what was typed
             text = f"{provider.title} did not answer in time to check this. Please submit again."
@@ -53,13 +66,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if field is not None:
                 await ack(response_action="errors", errors={field: text})
             else:
-                await ack(response_action="update", view=message_modal(ctx, escape(text)))
+                await ack(response_action="update", view=sealed(message_modal(ctx, escape(text))))
             return
-        filer = payload_filer(body)
         try:
             await deps.access.require_may_file(filer.user_id, ctx.channel_id)
         except NotAllowed as exc:
-            await ack(response_action="update", view=message_modal(ctx, escape(exc.message)))
+            await ack(
+                response_action="update", view=sealed(message_modal(ctx, escape(exc.message)))
+            )
             return
         is_admin = await deps.access.is_admin(filer.user_id)
         form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
@@ -86,13 +100,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
         if submission.state is SubmissionState.FILED:
             await ack(
-                response_action="update", view=message_modal(ctx, "This ticket was already filed.")
+                response_action="update",
+                view=sealed(message_modal(ctx, "This ticket was already filed.")),
             )
             return
         await ack(
             response_action="update",
-            view=message_modal(
-                ctx, f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
+            view=sealed(
+                message_modal(
+                    ctx, f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
+                )
             ),
         )
         context["view_id"] = view["id"]

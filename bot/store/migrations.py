@@ -107,4 +107,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX IF EXISTS submissions_state;
     """,
+    # 7: the modals the bot opened, and by whom; the channel a ticket was filed from
+    """
+    CREATE TABLE modals (
+        view_id    TEXT PRIMARY KEY,
+        team_id    TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        opened_at  REAL NOT NULL
+    );
+    CREATE INDEX modals_opened ON modals(opened_at);
+    ALTER TABLE tickets ADD COLUMN filed_from TEXT;
+    UPDATE tickets SET filed_from = (
+        SELECT channel_id FROM submissions WHERE submissions.id = tickets.submission_id
+    );
+    """,
 )

@@ -55,6 +55,7 @@ class TicketRecord:
     closed: bool = False
     seen_messages: tuple[str, ...] = ()
     next_poll_at: float = 0.0
+    filed_from: str | None = None  # the channel the ticket was filed from (None: a DM)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ class TicketQueries(Database):
         (row,) = await self._write1(
             "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
             " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-            " submission_id, source_channel, source_ts, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " submission_id, source_channel, source_ts, fingerprint, filed_from)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
                 ref.provider,
                 ref.id,
@@ -47,6 +47,7 @@ class TicketQueries(Database):
                 submission.channel_id if source_ts else None,
                 source_ts,
                 fingerprint,
+                submission.channel_id,
             ),
         )
         return _ticket(row)
@@ -175,4 +176,5 @@ def _ticket(row: Any) -> TicketRecord:
         closed=bool(row["closed"]),
         seen_messages=tuple(json.loads(row["seen_messages"] or "[]")),
         next_poll_at=row["next_poll_at"],
+        filed_from=row["filed_from"],
     )

@@ -1,4 +1,5 @@
-"""Who is an admin, and who may file where: from config, with Slack user groups resolved."""
+"""Who is an admin, who may file where, and who may read a ticket: from config, with Slack
+user groups and channel members resolved (cached, and failing closed)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.settings import Options
 log = logging.getLogger(__name__)
 GROUP_TTL_SECONDS = 300.0
 LOOKUP_SECONDS = 1.0
+MEMBERS_SECONDS = 5.0  # reading a large channel's members takes a page per 1,000
 
 
 class Access:
@@ -22,6 +24,7 @@ class Access:
         self._options = options
         self._slack = slack
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._channels: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def _members(self, group_id: str) -> frozenset[str]:
         hit = self._groups.get(group_id)
@@ -40,6 +43,43 @@ class Access:
             return frozenset()
         self._groups[group_id] = (time.monotonic() + GROUP_TTL_SECONDS, members)
         return members
+
+    async def _channel_members(self, channel_id: str) -> frozenset[str]:
+        hit = self._channels.get(channel_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        members: set[str] = set()
+        try:
+            async with asyncio.timeout(MEMBERS_SECONDS):
+                cursor = None
+                while True:
+                    response = await self._slack.conversations_members(
+                        channel=channel_id, limit=1000, cursor=cursor
+                    )
+                    members.update(str(u) for u in response.get("members") or ())
+                    cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                    if not cursor:
+                        break
+        except (SlackApiError, TimeoutError) as exc:
+            # NOTE: fail closed: a channel the bot cannot read shows its tickets to nobody
+            # but their filers and admins (needs channels:read / groups:read).
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "timeout"
+            log.warning(
+                "cannot read channel members", extra={"channel": channel_id, "error": error}
+            )
+            return frozenset()
+        found = frozenset(members)
+        self._channels[channel_id] = (time.monotonic() + GROUP_TTL_SECONDS, found)
+        return found
+
+    async def may_read(self, user_id: str, *, filed_by: str, filed_from: str | None) -> bool:
+        """A ticket is shown to its filer, to admins, and to members of the channel it was
+        filed from (a ticket filed from a DM, to its filer and admins only)."""
+        if user_id == filed_by or await self.is_admin(user_id):
+            return True
+        if not filed_from or filed_from[:1] not in ("C", "G"):
+            return False
+        return user_id in await self._channel_members(filed_from)
 
     async def is_admin(self, user_id: str) -> bool:
         if user_id in self._options.admins:

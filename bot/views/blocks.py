@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.text import truncate
+from bot.views.text import strip_invisible, truncate
 
 Block = dict[str, Any]
 
 
 def plain(text: str, limit: int = 3000) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+    text = truncate(strip_invisible(text), limit)
+    return {"type": "plain_text", "text": text or " ", "emoji": True}
 
 
 def mrkdwn(text: str, limit: int = 3000) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, limit) or " "}
+    return {"type": "mrkdwn", "text": truncate(strip_invisible(text), limit) or " "}
 
 
 def section(text: str, block_id: str | None = None) -> Block:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from bot.ids import ActionId, BlockId
 from bot.views.blocks import Block, actions, button, context, section
-from bot.views.text import escape, truncate
+from bot.views.text import escape, link, truncate
 
 
 def ticket_headline(*, title: str, number: str, url: str | None) -> str:
-    label = f"{escape(title)} ticket #{escape(number)}"
-    return f"<{url}|{label}>" if url else label
+    return link(url, f"{title} ticket #{number}")
 
 
 def ticket_card(
@@ -61,9 +60,10 @@ def queued_card(
 
 
 def gave_up_card(
-    *, title: str, subject: str, reason: str, filer_id: str, submission_id: int
+    *, title: str, subject: str, reason: str, filer_id: str, retry_value: str
 ) -> tuple[str, list[Block]]:
-    """After the retry window: says so, and offers "Edit & retry" with the stored draft."""
+    """After the retry window: says so, and offers "Edit & retry" with the stored draft
+    (``retry_value``: the submission's id, sealed)."""
     text = (
         f":warning: Could not file with {escape(title)}: it kept failing "
         f"({escape(truncate(reason, 300))}). {escape(truncate(subject, 300))} · "
@@ -73,7 +73,7 @@ def gave_up_card(
         section(text),
         actions(
             BlockId.RETRY,
-            button(ActionId.EDIT_RETRY, "Edit & retry", str(submission_id), style="primary"),
+            button(ActionId.EDIT_RETRY, "Edit & retry", retry_value, style="primary"),
         ),
     ]
 
@@ -85,11 +85,11 @@ def status_reply(*, title: str, number: str, old: str | None, new: str) -> str:
 
 def staff_reply(*, title: str, number: str, url: str | None, author: str, body: str) -> str:
     """A staff message, trimmed and escaped, with a link to the full ticket."""
-    link = f" · <{url}|full ticket>" if url else ""
+    full = f" · {link(url, 'full ticket')}" if url else ""
     return (
         f":speech_balloon: *{escape(truncate(author, 80))}* on {escape(title)} "
         f"#{escape(number)}:\n>{escape(truncate(body, 1500)).replace(chr(10), chr(10) + '>')}"
-        f"{link}"
+        f"{full}"
     )
 
 

@@ -55,6 +55,8 @@ class FakeSlack(FakeServer):
             "users:read",
             "users:read.email",
             "usergroups:read",
+            "channels:read",
+            "groups:read",
             "channels:history",
             "groups:history",
             "reactions:write",
@@ -367,6 +369,24 @@ class FakeSlack(FakeServer):
         if not args.get("name") or not args.get("timestamp"):
             raise SlackError("invalid_arguments")
         return {}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Members in pages (``limit``, ``cursor``), as Slack pages them."""
+        channel = self.channels.get(str(args.get("channel")))
+        needed = "groups:read" if channel is not None and channel.private else "channels:read"
+        if needed not in self.scopes:
+            raise SlackError("missing_scope")
+        if channel is None or (channel.private and BOT_USER not in channel.members):
+            raise SlackError("channel_not_found")
+        members = sorted(channel.members)
+        start = int(args.get("cursor") or 0)
+        limit = min(int(args.get("limit") or 100), 1000)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        return {
+            "members": page,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).lower()

@@ -1,0 +1,35 @@
+"""Signing what the bot hands to Slack and takes back: ``private_metadata`` and button values.
+
+A sealed value is ``<mac>.<text>``: the MAC is HMAC-SHA256 over a purpose and the text, with a
+key derived from the signing secret (so nothing new to configure, and a rotated secret retires
+every old seal). The purpose binds a seal to its use: a modal's metadata is sealed for the
+user who opened it, so a submit by anyone else does not verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+MAC_CHARACTERS = 22  # 132 bits of the MAC, base64url
+OVERHEAD = MAC_CHARACTERS + 1
+
+
+class Seal:
+    def __init__(self, signing_secret: str) -> None:
+        self._key = hmac.new(signing_secret.encode(), b"ticketbot seal v1", hashlib.sha256).digest()
+
+    def _mac(self, purpose: str, text: str) -> str:
+        digest = hmac.new(self._key, f"{purpose}\0{text}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:MAC_CHARACTERS]
+
+    def seal(self, text: str, purpose: str) -> str:
+        return f"{self._mac(purpose, text)}.{text}"
+
+    def open(self, sealed: str | None, purpose: str) -> str | None:
+        """The text, if ``sealed`` was sealed by this bot for ``purpose``; else None."""
+        if not sealed or "." not in sealed:
+            return None
+        mac, text = sealed.split(".", 1)
+        return text if hmac.compare_digest(mac, self._mac(purpose, text)) else None

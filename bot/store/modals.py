@@ -1,0 +1,31 @@
+"""The modals the bot opened, and who opened each: a submit for any other view is refused."""
+
+from __future__ import annotations
+
+import time
+
+from bot.store.database import Database
+
+MODAL_DAYS = 7  # a modal left open longer than this must be opened again
+
+
+class ModalQueries(Database):
+    async def remember_modal(self, view_id: str, *, team_id: str, user_id: str) -> None:
+        now = time.time()
+        await self._write1(
+            "INSERT OR REPLACE INTO modals (view_id, team_id, user_id, opened_at)"
+            " VALUES (?, ?, ?, ?)",
+            (view_id, team_id, user_id, now),
+        )
+        if hash(view_id) % 200 == 0:  # now and then, not on every modal
+            await self._write1(
+                "DELETE FROM modals WHERE opened_at < ?", (now - MODAL_DAYS * 86400,)
+            )
+
+    async def modal_opener(self, view_id: str) -> str | None:
+        """Who opened ``view_id``, if the bot opened it (within ``MODAL_DAYS``)."""
+        row = await self._row(
+            "SELECT user_id FROM modals WHERE view_id = ? AND opened_at >= ?",
+            (view_id, time.time() - MODAL_DAYS * 86400),
+        )
+        return str(row[0]) if row else None
