@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.lane import Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
 from bot.modals import Modals
-from bot.outbound import RedactingWebClient, ResponseUrls
+from bot.outbound import ResponseUrls, redacting
 from bot.providers import build_provider
 from bot.providers.base import Provider
 from bot.redact import Redactor
@@ -75,12 +75,11 @@ def slack_client(
     base_url = settings.env.slack_api_url or SLACK_API_URL
     # NOTE: slack_sdk retries only connection errors unless told; 429s wait for Retry-After.
     # Without a shared session it opens a new aiohttp session (and connection) per call.
-    return RedactingWebClient(
+    return AsyncWebClient(
         token=settings.env.slack_bot_token.get_secret_value(),
         base_url=base_url.rstrip("/") + "/",
         session=session,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-        redactor=Redactor.of(settings),
     )
 
 
@@ -112,11 +111,11 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         follow_redirects=False,
     )
     providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
+    redactor = Redactor.of(settings)
     slack_session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=100), middlewares=(slack_io,)
+        connector=aiohttp.TCPConnector(limit=100), middlewares=(slack_io, redacting(redactor))
     )
     slack = slack_client(settings, slack_session)
-    redactor = Redactor.of(settings)
     seal = Seal(settings.env.slack_signing_secret.get_secret_value())
     deps = Deps(
         settings=settings,
@@ -142,7 +141,7 @@ async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> As
         redactor=redactor,
         seal=seal,
         modals=Modals(seal, store),
-        responses=ResponseUrls(redactor, slack_session, settings.env.slack_api_url),
+        responses=ResponseUrls(slack_session, settings.env.slack_api_url),
     )
     try:
         yield deps

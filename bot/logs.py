@@ -8,6 +8,7 @@ import random
 import sys
 import time
 from contextvars import ContextVar
+from typing import TextIO
 
 from bot.redact import Redactor
 
@@ -99,8 +100,13 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(fmt: str, level: int = logging.INFO, redactor: Redactor | None = None) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(
+    fmt: str,
+    level: int = logging.INFO,
+    redactor: Redactor | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactingFilter(redactor or Redactor()))
     if fmt == "json":

@@ -1,6 +1,6 @@
 """What the bot sends to Slack leaves through here: redacted, and only to Slack.
 
-* ``RedactingWebClient``: the Web API client; every argument of every call is redacted first.
+* ``redacting``: a middleware for the Slack session; every request body is redacted first.
 * ``ResponseUrls``: posts to a request's ``response_url``, and only when that URL is Slack's
   (``https://hooks.slack.com/…``, or the origin of ``SLACK_API_URL`` where one is set, for a
   stand-in or proxy): a URL from a payload is data, and the bot must not be made to POST
@@ -14,8 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.redact import Redactor
@@ -24,25 +22,27 @@ log = logging.getLogger(__name__)
 SLACK_HOOKS = "https://hooks.slack.com"
 
 
-class RedactingWebClient(AsyncWebClient):
-    """An ``AsyncWebClient`` that redacts known secrets from everything it sends."""
+def redacting(redactor: Redactor) -> aiohttp.ClientMiddlewareType:
+    """An aiohttp client middleware: the body of every request on the session, redacted.
 
-    def __init__(self, *args: Any, redactor: Redactor, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.redactor = redactor
+    NOTE: on the session, not on a client class: bolt builds a new ``AsyncWebClient`` for
+    every request (slack_bolt 1.15+, ``AsyncApp._init_context``), sharing only the session.
+    """
 
-    async def api_call(
-        self, api_method: str, *, json: dict[str, Any] | None = None, **kwargs: Any
-    ) -> AsyncSlackResponse:
-        redact = self.redactor.value
-        for key in ("data", "params"):
-            if isinstance(kwargs.get(key), dict):
-                kwargs[key] = redact(kwargs[key])
-        response = await super().api_call(
-            api_method, json=redact(json) if json is not None else None, **kwargs
-        )
-        assert isinstance(response, AsyncSlackResponse)
-        return response
+    async def redact_body(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        body = request.body
+        if redactor and isinstance(body, aiohttp.payload.BytesPayload):
+            try:
+                text = body.decode()
+            except UnicodeDecodeError:
+                text = None  # a binary upload: nothing the bot wrote
+            if text is not None and (clean := redactor.text(text)) != text:
+                await request.update_body(clean.encode())
+        return await handler(request)
+
+    return redact_body
 
 
 def origin(url: str) -> str | None:
@@ -61,13 +61,9 @@ class ResponseUrls:
     """Ephemeral answers through a request's ``response_url``, to Slack's hosts only."""
 
     def __init__(
-        self,
-        redactor: Redactor,
-        session: aiohttp.ClientSession | None = None,
-        slack_api_url: str | None = None,
+        self, session: aiohttp.ClientSession | None = None, slack_api_url: str | None = None
     ) -> None:
-        self._redactor = redactor
-        self._session = session
+        self._session = session  # NOTE: the Slack session, whose middleware redacts
         allowed = {SLACK_HOOKS}
         if slack_api_url and (extra := origin(slack_api_url)):
             allowed.add(extra)
@@ -84,5 +80,5 @@ class ResponseUrls:
                 log.warning("refused a response_url that is not Slack's")
             return False
         webhook = AsyncWebhookClient(url, session=self._session)
-        response = await webhook.send_dict(self._redactor.value(message))
+        response = await webhook.send_dict(message)
         return response.status_code == 200

@@ -72,6 +72,7 @@ def problem(
 @dataclass
 class FakeHostUp(FakeServer):
     keys: dict[str, frozenset[str]] = field(default_factory=lambda: {API_KEY: ALL_SCOPES})
+    echo_keys: bool = False  # 401 bodies quote the key that was sent
     departments: list[dict[str, str]] = field(
         default_factory=lambda: [
             {
@@ -114,7 +115,10 @@ class FakeHostUp(FakeServer):
             self.keys.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
         )
         if scopes is None:
-            return web.json_response(problem(401, "Authentication is required."), status=401)
+            detail = "Authentication is required."
+            if self.echo_keys:  # as careless APIs do: the key sent, quoted back
+                detail = f"API key {header.removeprefix('Bearer ')!r} is not valid."
+            return web.json_response(problem(401, detail), status=401)
         if scope not in scopes:
             return web.json_response(
                 problem(403, "The caller lacks a required scope or does not own the resource."),

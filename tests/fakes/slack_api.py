@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -93,8 +94,8 @@ class FakeSlack(FakeServer):
             "title": name,
             "mimetype": mime,
             "size": len(content),
-            "url_private": f"{self.url}/files-pri/{fid}/{name}",
-            "url_private_download": f"{self.url}/files-pri/{fid}/download/{name}",
+            "url_private": f"{self.url}/files-pri/{fid}/{quote(name, safe='')}",
+            "url_private_download": f"{self.url}/files-pri/{fid}/download/{quote(name, safe='')}",
         }
         self.files[fid] = (info, content)
         return info
