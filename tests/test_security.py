@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -405,3 +406,25 @@ async def test_hostile_file_names_ids_and_text_are_made_safe_on_the_way_out(
     shown = json.dumps([card["text"], card["blocks"]], ensure_ascii=False)
     assert "<!channel>" not in shown and "\u202e" not in shown and "\u200b" not in shown
     assert "payyap now" in card["text"]
+
+
+async def test_the_duplicate_notice_names_no_ticket_the_user_cannot_see(
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
+    """The same alert in two channels: the notice "already filed as #N" is a read too."""
+    alert = json.loads(
+        (Path(__file__).parent / "payloads" / "alertmanager.json").read_text(encoding="utf-8")
+    )
+    slack.add_user("UBOB", "bob", "Bob B", None)
+    slack.add_user("UEVE", "eve", "Eve E", None)
+    slack.add_channel("C0PRIV", "ops-private", private=True, members={"UBOT", "UBOB"})
+    slack.channels["C0GENERAL"].members.add("UEVE")
+    payload = shortcut_payload(slack, alert, channel="C0PRIV", user="UBOB")
+    await hostup_bot.driver.interact(payload)
+    first = await slack.wait_for_view("field:subject")
+    await hostup_bot.driver.submit(first, {"department": "vps"}, user="UBOB")
+    await slack.wait_for_text(first, "#10001")
+    again = {**alert, "ts": "1732359999.000100"}
+    await hostup_bot.driver.interact(shortcut_payload(slack, again, user="UEVE"))
+    opened = await slack.wait_for("views.open", count=2)
+    assert "Already filed" not in json.dumps(opened[-1]["view"])

@@ -20,6 +20,7 @@ from bot.store import TicketRecord
 from bot.tickets.alerts import mentioned_users
 from bot.tickets.prefill import prefill_values
 from bot.views.metadata import FileRef, ModalContext
+from bot.views.text import link as text_link
 from bot.views.ticket_card import ticket_headline
 
 LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
@@ -69,7 +70,9 @@ async def open_prefilled(
         filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
     )
     notice, submit = None, "File ticket"
-    if earlier is not None:
+    if earlier is not None and await deps.access.may_read(
+        filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
+    ):
         notice, submit = await already_filed(deps, client, earlier), "File another anyway"
     await show_form(
         deps,
@@ -146,7 +149,7 @@ async def already_filed(deps: Deps, client: AsyncWebClient, ticket: TicketRecord
             link = await client.chat_getPermalink(
                 channel=ticket.channel_id, message_ts=ticket.card_ts
             )
-            text += f" (<{link['permalink']}|see its thread>)"
+            text += f" ({text_link(str(link['permalink']), 'see its thread')})"
         except SlackApiError:
             pass
     return text + ". Submitting files another ticket anyway."
