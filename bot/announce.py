@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,7 +21,7 @@ from bot.errors import AdminFixable
 from bot.providers.base import StaffMessage
 from bot.store import Submission, TicketRecord
 from bot.tickets.drafts import Draft
-from bot.tickets.filing import Filed, GaveUp, Outcome, Queued
+from bot.tickets.filing import Filed, GaveUp, Outcome, Queued, Unsure, reference
 from bot.views.errors import error_text
 from bot.views.text import link as text_link
 from bot.views.ticket_card import (
@@ -33,10 +34,20 @@ from bot.views.ticket_card import (
     ticket_card,
 )
 from bot.views.ticket_modal import message_modal
+from bot.views.unsure import unsure_card, unsure_text
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_EVERY = 3600.0
 RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
+UNSURE_PURPOSE = "unsure"  # …and of the unsure card's two buttons
+CARD_RETRY_MAX = 600.0  # an owed card is tried at least this often…
+CARD_RETRY_FOR = 86_400.0  # …for a day after filing
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
 
 
 class Announcer:
@@ -54,6 +65,8 @@ class Announcer:
             await self.filed(outcome, view_id=view_id)
         elif isinstance(outcome, Queued):
             await self.queued(outcome, view_id=view_id)
+        elif isinstance(outcome, Unsure):
+            await self.unsure(outcome, view_id=view_id)
         else:
             await self.gave_up(outcome, view_id=view_id)
 
@@ -102,18 +115,29 @@ class Announcer:
             )
 
     async def filed(self, filed: Filed, *, view_id: str | None) -> None:
+        """The ticket card, then the modal. The ticket exists: if Slack will not take the card
+        now, the modal and a private message still give the filer its number, and the card
+        is owed (``post_owed_card``); never "submit again"."""
         provider = self._deps.filing.provider(filed.draft.provider)
         record = filed.record
-        text, blocks = ticket_card(
-            title=provider.title,
-            number=record.number,
-            url=record.url,
-            subject=record.subject,
-            priority=record.priority,
-            status=record.status,
-            filer_id=record.filed_by,
+        text, blocks = self._ticket_card(record, provider.title)
+        headline = filed_text(
+            title=provider.title, number=record.number, url=record.url, where=None
         )
-        posted = await self._card(filed.submission, filed.draft, text, blocks)
+        try:
+            posted = await self._card(filed.submission, filed.draft, text, blocks)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            first = self._deps.filing.policy.base_delay
+            await self._deps.store.owe_card(record.id, time.time() + first)
+            self._deps.filing.on_scheduled()  # the retry worker posts owed cards too
+            log.warning(
+                "filed, but the card could not be posted; it will be tried again",
+                extra={"ticket": record.number, "error": _slack_error(exc)},
+            )
+            later = "The card could not be posted in the channel yet; the bot keeps trying."
+            await self._tell_privately(filed.draft, f"{headline}\n{later}")
+            await self._modal(view_id, filed.draft, f"{headline}\n{later}")
+            return
         where = posted.note
         if posted.ts is not None:
             await self._deps.store.set_card(
@@ -142,6 +166,99 @@ class Announcer:
             filed.draft,
             filed_text(title=provider.title, number=record.number, url=record.url, where=where),
         )
+
+    def _ticket_card(
+        self, record: TicketRecord, title: str, status: str | None = None
+    ) -> tuple[str, list[dict[str, Any]]]:
+        return ticket_card(
+            title=title,
+            number=record.number,
+            url=record.url,
+            subject=record.subject,
+            priority=record.priority,
+            status=status or record.status,
+            filer_id=record.filed_by,
+        )
+
+    async def _tell_privately(self, draft: Draft, text: str) -> None:
+        """An ephemeral message where the filer filed from, else a DM; best effort."""
+        ctx = draft.context
+        try:
+            if await self._deps.responses.send(
+                ctx.response_url, text=text, response_type="ephemeral"
+            ):
+                return
+            await self._slack.chat_postMessage(channel=draft.filer.user_id, text=text)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not tell the filer privately", extra={"error": _slack_error(exc)})
+
+    async def post_owed_card(self, record: TicketRecord) -> None:
+        """Post a card Slack would not take at filing time; later again if it still will not
+        (backing off to every 10 minutes, for a day)."""
+        title = (
+            self._deps.providers[record.provider].title
+            if record.provider in self._deps.providers
+            else record.provider
+        )
+        text, blocks = self._ticket_card(record, title)
+        try:
+            posted = await post_where_seen(
+                self._slack,
+                self._deps.responses,
+                channel_id=record.channel_id,
+                thread_ts=record.thread_ts,
+                user_id=record.filed_by,
+                response_url=None,
+                text=text,
+                blocks=blocks,
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            age = time.time() - record.created_at
+            retry = (
+                None
+                if age > CARD_RETRY_FOR
+                else time.time()
+                + min(CARD_RETRY_MAX, max(self._deps.filing.policy.base_delay, age / 2))
+            )
+            await self._deps.store.owe_card(record.id, retry)
+            log.warning(
+                "card still not posted",
+                extra={
+                    "ticket": record.number,
+                    "error": _slack_error(exc),
+                    "again": retry is not None,
+                },
+            )
+            return
+        if posted.ts is None:  # only the filer saw it: nothing to follow in a thread
+            await self._deps.store.owe_card(record.id, None)
+            return
+        await self._deps.store.set_card(
+            record.id,
+            channel_id=posted.channel_id,
+            card_ts=posted.ts,
+            thread_ts=posted.thread_ts or posted.ts,
+        )
+
+    async def unsure(self, unsure: Unsure, *, view_id: str | None) -> None:
+        """The card with the filer's two choices, in place of the queued card if there was
+        one; the modal says the same, and that submitting again files nothing."""
+        provider = self._deps.filing.provider(unsure.draft.provider)
+        ref = reference(unsure.submission)
+        text, blocks = unsure_card(
+            title=provider.title,
+            subject=str(unsure.draft.values.get("subject", "")),
+            reason=unsure.reason,
+            reference=ref,
+            filer_id=unsure.draft.filer.user_id,
+            value=self._deps.seal.seal(str(unsure.submission.id), UNSURE_PURPOSE),
+        )
+        posted = await self._card(unsure.submission, unsure.draft, text, blocks)
+        if posted.ts is not None and not unsure.submission.card_ts:
+            await self._deps.store.set_submission_card(
+                unsure.submission.id, channel_id=posted.channel_id, card_ts=posted.ts
+            )
+        await self._modal(view_id, unsure.draft, unsure_text(title=provider.title, reference=ref))
 
     async def queued(self, queued: Queued, *, view_id: str | None) -> None:
         provider = self._deps.filing.provider(queued.draft.provider)

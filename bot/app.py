@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.listeners import actions, commands, errors, events, shortcuts, submissions
+from bot.listeners import actions, commands, errors, events, shortcuts, submissions, unsure
 
 
 def build_app(deps: Deps) -> AsyncApp:
@@ -29,6 +29,7 @@ def build_app(deps: Deps) -> AsyncApp:
     commands.register(app, deps)
     shortcuts.register(app, deps)
     actions.register(app, deps)
+    unsure.register(app, deps)
     events.register(app, deps)
     errors.register(app, deps)
     return app

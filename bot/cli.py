@@ -100,16 +100,20 @@ def main(argv: list[str] | None = None) -> int:
         getattr(args, "log_format", None) or settings.env.log_format,
         redactor=Redactor.of(settings),
     )
-    if args.command == "run":
-        asyncio.run(serve(settings))
-        return 0
-    if args.command == "check":
-        return asyncio.run(check_command(settings))
-    return asyncio.run(
-        links_command(
-            settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)
+    try:
+        if args.command == "run":
+            asyncio.run(serve(settings))
+            return 0
+        if args.command == "check":
+            return asyncio.run(check_command(settings))
+        return asyncio.run(
+            links_command(
+                settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)
+            )
         )
-    )
+    except ConfigError as exc:  # the database, found wrong at start
+        print(f"ticketbot: {exc.message}", file=sys.stderr)
+        return 2
 
 
 async def check_command(settings: Settings) -> int:

@@ -72,6 +72,13 @@ class ConfigError(AdminFixable):
         self.problem = problem
 
 
+class DatabaseUnusable(ConfigError):
+    """The database cannot be opened, written or read as ticketbot's (at start)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__("TICKETBOT_DB", problem)
+
+
 class ProviderAuthError(AdminFixable):
     """The provider refused our credentials (401) or their permissions (403)."""
 
@@ -84,7 +91,14 @@ class ProviderProtocolError(AdminFixable):
 
 
 class Transient(TicketbotError):
-    """Worth retrying later; ``retry_after`` is the provider's wish in seconds, if it said one."""
+    """Worth retrying later; ``retry_after`` is the provider's wish in seconds, if it said one.
+
+    ``maybe_created``: the request had been sent and no answer we can trust came back (a
+    timeout, a reset, a gateway's 502/503/504), so the provider may have acted on it: retrying
+    blindly could file a twin.
+    """
+
+    maybe_created: bool = False
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -92,7 +106,12 @@ class Transient(TicketbotError):
 
 
 class ProviderUnavailable(Transient):
-    """Connection refused or reset, or a 5xx: the request did not create anything we know of."""
+    """Connection refused, or a 5xx. From a gateway (502/503/504) after a write was sent, the
+    provider behind it may have acted: ``maybe_created``."""
+
+    def __init__(self, message: str, *, maybe_created: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_created = maybe_created
 
 
 class RateLimited(Transient):
@@ -100,12 +119,23 @@ class RateLimited(Transient):
 
 
 class ProviderTimeout(Transient):
-    """No answer in time.
-
-    ``maybe_created`` is true when the request had been sent, so the provider may have created
-    the ticket even though we never saw the answer: retrying blindly could file a twin.
-    """
+    """No answer in time (``maybe_created`` when the request had been sent)."""
 
     def __init__(self, message: str, *, maybe_created: bool) -> None:
         super().__init__(message)
         self.maybe_created = maybe_created
+
+
+class FeatureMissing(TicketbotError):
+    """An endpoint beyond the documented create call is not there (404/405): the feature it
+    serves (a twin look-up, status, replies, files) is off for that provider; filing is not."""
+
+
+class AlreadyRecorded(TicketbotError):
+    """Another submission recorded that provider ticket first (two twin checks took the same
+    candidate at once)."""
+
+
+class CannotTell(TicketbotError):
+    """Whether an earlier, unanswered attempt filed the ticket cannot be found out: the
+    provider lists no tickets, or the look-up failed or was cut short. A person must check."""

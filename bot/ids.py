@@ -8,12 +8,15 @@ from enum import StrEnum
 class CallbackId(StrEnum):
     TICKET_MODAL = "ticket_modal"
     FILE_SHORTCUT = "file_ticket"
+    FILED_NUMBER = "filed_number"  # "It was filed": the number the filer found
 
 
 class ActionId(StrEnum):
     PROVIDER = "provider_pick"
     VALUE = "value"
     EDIT_RETRY = "edit_retry"
+    UNSURE_WAS_FILED = "unsure_was_filed"
+    UNSURE_FILE_NOW = "unsure_file_now"
 
 
 class BlockId(StrEnum):
@@ -22,6 +25,8 @@ class BlockId(StrEnum):
     NOTES = "notes"
     FILED_AS = "filed_as"
     RETRY = "retry"
+    UNSURE = "unsure"
+    NUMBER = "number"
 
 
 FIELD_PREFIX = "field:"

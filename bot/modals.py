@@ -75,9 +75,9 @@ class Modals:
             self._remember(view_id, user)
         return user
 
-    async def context(self, view: Any, user_id: str) -> ModalContext:
-        """The context of a view ``user_id`` submitted or acted in; ``ForeignModal`` unless
-        the bot opened it for them and sealed its metadata."""
+    async def metadata(self, view: Any, user_id: str) -> str:
+        """The metadata of a view ``user_id`` submitted or acted in; ``ForeignModal`` unless
+        the bot opened it for them and sealed it."""
         if not isinstance(view, dict) or not user_id:
             raise ForeignModal
         if await self.opener(view.get("id")) != user_id:
@@ -85,7 +85,11 @@ class Modals:
         text = self._seal.open(view.get("private_metadata"), _purpose(user_id))
         if text is None:
             raise ForeignModal
-        return ModalContext.load(text)
+        return text
+
+    async def context(self, view: Any, user_id: str) -> ModalContext:
+        """``metadata``, read as the ticket modal's context."""
+        return ModalContext.load(await self.metadata(view, user_id))
 
     def _remember(self, view_id: str, user_id: str) -> None:
         self._openers[view_id] = user_id

@@ -1,5 +1,6 @@
-"""Retries parked submissions when they fall due, until filed or the window runs out; and
-takes over a saved submission whose first attempt never started."""
+"""Retries parked submissions when they fall due, until filed or the window runs out; takes
+over a saved submission whose first attempt never started; and posts ticket cards Slack would
+not take when the ticket was filed."""
 
 from __future__ import annotations
 
@@ -33,11 +34,14 @@ class RetryWorker:
             try:
                 # NOTE: side by side: after an outage hundreds fall due, each waiting on the
                 # provider; one after another they would drain at a few per second.
-                due = await self._deps.store.due_submissions(time.time())
+                store = self._deps.store
+                due = await store.due_submissions(time.time())
                 await asyncio.gather(*(self.retry(submission) for submission in due))
-                next_at = await self._deps.store.next_due_at()
-                if next_at is not None:
-                    wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
+                for record in await store.cards_due(time.time()):
+                    await self._announcer.post_owed_card(record)
+                nexts = (await store.next_due_at(), await store.next_card_due_at())
+                if known := [at for at in nexts if at is not None]:
+                    wait = min(IDLE_SECONDS, max(0.01, min(known) - time.time()))
             except Exception:
                 # NOTE: no user is waiting on a pass; the next one tries again
                 log.exception("retry worker pass failed", extra={"ref": secrets.token_hex(4)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,14 +21,24 @@ from bot.providers.base import Form, Provider
 from bot.slack_details import with_slack_details
 from bot.store import Submission, SubmissionState
 from bot.tickets.drafts import Draft, submission_key, view_id_of
+from bot.tickets.filing import reference
 from bot.tickets.forms import check_form
 from bot.views.form_state import read_provider, read_values
 from bot.views.metadata import ModalContext
 from bot.views.text import escape
 from bot.views.ticket_modal import message_modal
+from bot.views.unsure import unsure_text
 
-# NOTE: Slack gives the ack 3 s; a form looked up again after a restart may take this long.
+# NOTE: Slack gives the ack 3 s; a form looked up again after a restart may take this long,
+# and saving the submission at most this long (a locked database).
 FORM_WAIT_SECONDS = 1.5
+STORE_WAIT_SECONDS = 1.0
+BUSY = "The bot's database is busy. Submit again in a moment: what you typed is kept."
+
+
+def errors_target(form: Form) -> list[str]:
+    """The input blocks an inline error can be shown on, first field first."""
+    return [field_block_id(field.key) for field in form.fields]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -97,12 +108,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
         # after an error reuses the same submission, so it cannot file twice.
-        submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
+        try:
+            submission, _ = await asyncio.wait_for(
+                deps.filing.submit(submission_key(view["id"], ctx), draft), STORE_WAIT_SECONDS
+            )
+        except (TimeoutError, sqlite3.Error):
+            # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
+            # modal keeps what was typed. If the write lands later, the same key finds it.
+            field = next(iter(errors_target(form)), BlockId.PROVIDER)
+            await ack(response_action="errors", errors={field: BUSY})
+            return
         if submission.state is SubmissionState.FILED:
             await ack(
                 response_action="update",
                 view=sealed(message_modal(ctx, "This ticket was already filed.")),
             )
+            return
+        if submission.state is SubmissionState.UNSURE:  # the filer decides on the card
+            text = unsure_text(title=provider.title, reference=reference(submission))
+            await ack(response_action="update", view=sealed(message_modal(ctx, text)))
             return
         await ack(
             response_action="update",

@@ -104,6 +104,7 @@ class NewTicket(BaseModel):
     filer: Filer
     permalink: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    reference: str | None = None  # the submission's stable reference, the same every attempt
 
     def text(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -116,18 +117,8 @@ class NewTicket(BaseModel):
     def footer(self) -> str:
         """The line every adapter appends to the message body: who filed it, and from where."""
         where = f" from {self.permalink}" if self.permalink else ""
-        return f"\n\n--\nFiled via Slack by {self.filer.name}{where}"
-
-
-def created_since(value: object, since: float) -> bool:
-    """Whether an ISO-8601 timestamp is at or after ``since`` (unparseable: assume yes)."""
-    from datetime import datetime
-
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    return when.timestamp() >= since - 120  # NOTE: allow for clock skew with the provider
+        ref = f" (ticketbot ref {self.reference})" if self.reference else ""
+        return f"\n\n--\nFiled via Slack by {self.filer.name}{where}{ref}"
 
 
 class RequesterSource(StrEnum):
@@ -226,9 +217,10 @@ class SupportsCustomerSearch(Protocol):
 class SupportsRecentLookup(Protocol):
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float
-    ) -> TicketRef | None:
-        """A ticket with this subject filed since ``since`` (epoch seconds), if the provider
-        lists one: after an ambiguous timeout, so a retry does not file a twin."""
+    ) -> list[TicketRef]:
+        """The tickets with this subject filed since ``since`` (epoch seconds), oldest first:
+        after an unanswered attempt, so a retry does not file a twin (``bot.providers.twins``).
+        Raises ``CannotTell`` when the list cannot say, ``FeatureMissing`` when there is none."""
         ...
 
 

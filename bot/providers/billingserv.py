@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
@@ -31,9 +32,9 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
-    created_since,
 )
 from bot.providers.http import field_errors, json_body
+from bot.providers.twins import check_list_answer, find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
@@ -50,6 +51,9 @@ API_FIELDS = {
     "user_id": "",
     "assignee_by": "",
 }
+
+
+PAGE_SIZE = 50  # tickets per page when looking for a twin
 
 
 class BillingServConfig(ProviderConfigBase):
@@ -222,31 +226,51 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float
-    ) -> TicketRef | None:
-        response = await self._http.send(
-            "GET",
-            f"{self.config.url}/ticket/lists",
-            headers=self._headers(),
-            params={"user_id": requester.id or "", "per_page": 50},
+    ) -> list[TicketRef]:
+        return await find_twin(
+            self._ticket_pages(requester),
+            title=self.title,
+            subject=ticket.text("subject"),
+            since=since,
+            created_of=lambda item: item.get("created_at"),
+            subject_of=lambda item: item.get("subject"),
+            ref_of=self._ref,
         )
-        data = self._read(response)
-        items = data.get("data", data.get("tickets"))
-        for item in items if isinstance(items, list) else []:
-            if (
-                isinstance(item, dict)
-                and item.get("subject") == ticket.text("subject")
-                and item.get("id") is not None
-                and created_since(item.get("created_at"), since)
-            ):
-                ref_id = str(item["id"])
-                return TicketRef(
-                    provider=self.name,
-                    id=ref_id,
-                    number=ref_id,
-                    url=self.config.link_for(ref_id, ref_id),
-                    status=str(item.get("status") or "open"),
-                )
-        return None
+
+    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
+        """``GET /ticket/lists`` for the requester, page after page.
+
+        NOTE: the docs name the filters, not the paging; we send page/per_page, as the
+        customer list documents, and stop at a short page.
+        """
+        page = 1
+        while True:
+            response = await self._http.send(
+                "GET",
+                f"{self.config.url}/ticket/lists",
+                headers=self._headers(),
+                params={"user_id": requester.id or "", "page": page, "per_page": PAGE_SIZE},
+            )
+            check_list_answer(response, self.title)
+            data = self._read(response)
+            items = data.get("data", data.get("tickets"))
+            found = items if isinstance(items, list) else []
+            yield found
+            if len(found) < PAGE_SIZE:
+                return
+            page += 1
+
+    def _ref(self, item: dict[str, Any]) -> TicketRef | None:
+        if item.get("id") is None:
+            return None
+        ref_id = str(item["id"])
+        return TicketRef(
+            provider=self.name,
+            id=ref_id,
+            number=ref_id,
+            url=self.config.link_for(ref_id, ref_id),
+            status=str(item.get("status") or "open"),
+        )
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
@@ -22,10 +23,10 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
-    created_since,
 )
 from bot.providers.cache import Cached
 from bot.providers.http import json_body
+from bot.providers.twins import check_list_answer, find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
@@ -245,36 +246,54 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float
-    ) -> TicketRef | None:
-        response = await self._http.send(
-            "GET",
-            f"{self.config.url}/support/tickets",
-            headers=self._headers(),
-            params={"limit": 50},
+    ) -> list[TicketRef]:
+        return await find_twin(
+            self._ticket_pages(),
+            title=self.title,
+            subject=ticket.text("subject"),
+            since=since,
+            created_of=lambda item: item.get("createdAt"),
+            subject_of=lambda item: item.get("subject"),
+            ref_of=self._ref,
         )
-        data = json_body(response)
-        if response.status_code != 200 or not isinstance(data, dict):
-            raise self._http.unexpected(response, problem_detail(response) or "list failed")
-        # NOTE: the list's envelope key is not documented; we accept tickets/items/data.
-        items: list[Any] = next(
-            (data[k] for k in ("tickets", "items", "data") if isinstance(data.get(k), list)), []
+
+    async def _ticket_pages(self) -> AsyncIterator[list[Any]]:
+        """``GET /support/tickets``, page after page (cursor paging, limit 1-100)."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            response = await self._http.send(
+                "GET", f"{self.config.url}/support/tickets", headers=self._headers(), params=params
+            )
+            check_list_answer(response, self.title)
+            data = json_body(response)
+            if response.status_code != 200 or not isinstance(data, dict):
+                raise self._http.unexpected(response, problem_detail(response) or "list failed")
+            # NOTE: the list's envelope key is not documented; we accept tickets/items/data,
+            # and the next page's cursor as nextCursor or next_cursor.
+            items: list[Any] = next(
+                (data[k] for k in ("tickets", "items", "data") if isinstance(data.get(k), list)),
+                [],
+            )
+            yield items
+            cursor = data.get("nextCursor") or data.get("next_cursor")
+            if not items or not isinstance(cursor, str) or not cursor:
+                return
+
+    def _ref(self, item: dict[str, Any]) -> TicketRef | None:
+        ticket_id = item.get("id")
+        if not ticket_id:
+            return None
+        number = str(item.get("number") or ticket_id)
+        return TicketRef(
+            provider=self.name,
+            id=str(ticket_id),
+            number=number,
+            url=self.config.link_for(str(ticket_id), number),
+            status=str(item.get("status") or "open"),
         )
-        for item in items:
-            if (
-                isinstance(item, dict)
-                and item.get("subject") == ticket.text("subject")
-                and item.get("id")
-                and item.get("number")
-                and created_since(item.get("createdAt"), since)
-            ):
-                return TicketRef(
-                    provider=self.name,
-                    id=str(item["id"]),
-                    number=str(item["number"]),
-                    url=self.config.link_for(str(item["id"]), str(item["number"])),
-                    status=str(item.get("status") or "open"),
-                )
-        return None
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

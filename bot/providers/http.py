@@ -29,6 +29,7 @@ from bot.errors import (
 log = logging.getLogger(__name__)
 
 DetailReader = Callable[[httpx.Response], str]
+GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -177,6 +178,12 @@ class ProviderHttp:
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             raise RateLimited(f"{self._title} is rate limiting us.", retry_after=wait)
+        if status in GATEWAY_STATUSES and method != "GET":
+            # NOTE: a gateway's answer says nothing of what the server behind it did with the
+            # request: the ticket may exist (RFC 9110 §15.6.3-5). As ambiguous as a timeout.
+            raise ProviderUnavailable(
+                f"{self._title} answered HTTP {status} through a gateway.", maybe_created=True
+            )
         if status >= 500:
             raise ProviderUnavailable(f"{self._title} had a server error (HTTP {status}).")
         if auth_errors and status in (401, 403):

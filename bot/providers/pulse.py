@@ -8,6 +8,7 @@ number is ``ticketNumber``; error bodies are not documented.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -27,9 +28,9 @@ from bot.providers.base import (
     TicketRef,
     TicketStatus,
     Values,
-    created_since,
 )
 from bot.providers.http import field_errors, json_body, token_from
+from bot.providers.twins import check_list_answer, find_twin
 from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
@@ -57,6 +58,9 @@ API_FIELDS = {
     "category": "category",
     "priority": "priority",
 }
+
+
+PAGE_SIZE = 50  # tickets per page when looking for a twin
 
 
 class PulseConfig(ProviderConfigBase):
@@ -228,28 +232,45 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float
-    ) -> TicketRef | None:
-        response = await self._call("GET", "/tickets", params={"page": 1, "pageSize": 50})
-        data = self._read(response, (200,))
-        items: list[Any] = next(
-            (data[k] for k in ("data", "tickets", "items") if isinstance(data.get(k), list)), []
+    ) -> list[TicketRef]:
+        return await find_twin(
+            self._ticket_pages(),
+            title=self.title,
+            subject=ticket.text("subject"),
+            since=since,
+            created_of=lambda item: item.get("createdAt"),
+            subject_of=lambda item: item.get("subject"),
+            ref_of=self._ref,
         )
-        for item in items:
-            if (
-                isinstance(item, dict)
-                and item.get("subject") == ticket.text("subject")
-                and item.get("ticketNumber")
-                and item.get("id") is not None
-                and created_since(item.get("createdAt"), since)
-            ):
-                return TicketRef(
-                    provider=self.name,
-                    id=str(item["id"]),
-                    number=str(item["ticketNumber"]),
-                    url=self.config.link_for(str(item["id"]), str(item["ticketNumber"])),
-                    status=str(item.get("status") or "open"),
-                )
-        return None
+
+    async def _ticket_pages(self) -> AsyncIterator[list[Any]]:
+        """``GET /tickets``, page after page (page, pageSize)."""
+        page = 1
+        while True:
+            response = await self._call(
+                "GET", "/tickets", params={"page": page, "pageSize": PAGE_SIZE}
+            )
+            check_list_answer(response, self.title)
+            data = self._read(response, (200,))
+            items: list[Any] = next(
+                (data[k] for k in ("data", "tickets", "items") if isinstance(data.get(k), list)),
+                [],
+            )
+            yield items
+            if len(items) < PAGE_SIZE:
+                return
+            page += 1
+
+    def _ref(self, item: dict[str, Any]) -> TicketRef | None:
+        if item.get("id") is None or not item.get("ticketNumber"):
+            return None
+        return TicketRef(
+            provider=self.name,
+            id=str(item["id"]),
+            number=str(item["ticketNumber"]),
+            url=self.config.link_for(str(item["id"]), str(item["ticketNumber"])),
+            status=str(item.get("status") or "open"),
+        )
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         data = self._read(await self._call("GET", f"/tickets/{ref.id}"), (200,))

@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import aiosqlite
 
+from bot.errors import DatabaseUnusable
 from bot.store.migrations import MIGRATIONS
 
 
@@ -58,27 +59,41 @@ class Database:
     def __init__(self, db: aiosqlite.Connection, here: sqlite3.Connection | None = None) -> None:
         self._db = db
         self._here = here
+        self._path: str | None = None
         self._writes = WriteGate()
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
-        """Open (creating with owner-only permissions) and migrate the database."""
+        """Open (creating with owner-only permissions) and migrate the database; a database
+        that cannot be used is ``DatabaseUnusable``, naming the path and what to do."""
         path = str(path)
+        try:
+            return await cls._open(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnusable(unusable(path, exc)) from None
+
+    @classmethod
+    async def _open(cls, path: str) -> Self:
         if path != ":memory:":
             # NOTE: links and drafts are personal data: the file is created owner-only (0600).
             await asyncio.to_thread(_create_private, path)
         db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        # NOTE: in WAL mode NORMAL skips the fsync per commit (the checkpoint syncs): a crash of
-        # the process loses nothing, a power cut may lose the last commits but never corrupts.
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
         store = cls(db)
-        await store.migrate()
-        if path != ":memory:":  # NOTE: a second connection to :memory: is another database
-            store._here = _connect_here(path)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            # NOTE: in WAL mode NORMAL skips the fsync per commit (the checkpoint syncs): a crash
+            # of the process loses nothing, a power cut may lose the last commits, never corrupts.
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await store.migrate()
+            if path != ":memory:":  # NOTE: a second connection to :memory: is another database
+                store._here = _connect_here(path)
+                store._path = path
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     async def close(self) -> None:
@@ -145,6 +160,11 @@ class Database:
     async def migrate(self) -> int:
         """Apply pending migrations; returns the resulting schema version."""
         version = await self.schema_version()
+        if version > len(MIGRATIONS):
+            raise DatabaseUnusable(
+                f"was written by a newer ticketbot (schema {version}; this one knows "
+                f"{len(MIGRATIONS)}); run that version, or set TICKETBOT_DB"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             async with self._writes.transaction():  # one script and its version, atomically
                 await self._db.executescript(
@@ -153,10 +173,51 @@ class Database:
         return len(MIGRATIONS)
 
     async def healthy(self) -> bool:
+        """Whether the database can be written now (waiting at most ``HEALTH_WAIT`` for a
+        lock another process holds)."""
         try:
-            return await self._row("SELECT 1") is not None
-        except (aiosqlite.Error, ValueError):
+            if await self._row("SELECT 1") is None:
+                return False
+            return self._path is None or await asyncio.to_thread(_can_write, self._path)
+        except (sqlite3.Error, ValueError):
             return False
+
+
+HEALTH_WAIT = 0.5
+
+
+def _can_write(path: str) -> bool:
+    """A write lock taken and given back at once, on a connection of its own."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=HEALTH_WAIT)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        db.close()
+    return True
+
+
+def unusable(path: str, exc: BaseException) -> str:
+    """One line: what is wrong with the database at ``path``, and what to do."""
+    where = os.path.dirname(os.path.abspath(path))
+    text = str(exc).lower()
+    if isinstance(exc, FileNotFoundError) or not os.path.isdir(where):
+        return f"{path}: the directory {where} does not exist; create it, or set TICKETBOT_DB"
+    if isinstance(exc, PermissionError) or "readonly" in text or "unable to open" in text:
+        return (
+            f"{path}: cannot be written by this user (uid {os.getuid()}); make the file and "
+            "its directory writable for it, or set TICKETBOT_DB to a path that is"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"{path}: is not a ticketbot database or is damaged; restore it from a backup, or "
+            "move it away to start with an empty one"
+        )
+    if "locked" in text or "busy" in text:
+        return f"{path}: is locked by another program; stop it, or set TICKETBOT_DB"
+    return f"{path}: cannot be used ({type(exc).__name__}: {exc})"
 
 
 def _connect_here(path: str) -> sqlite3.Connection:

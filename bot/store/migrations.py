@@ -107,7 +107,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX IF EXISTS submissions_state;
     """,
-    # 7: the modals the bot opened, and by whom; the channel a ticket was filed from
+    # 7: the modals the bot opened, and by whom; the channel a ticket was filed from; whether
+    # an attempt's create request may have left; a ticket card still owed to its channel
     """
     CREATE TABLE modals (
         view_id    TEXT PRIMARY KEY,
@@ -120,5 +121,8 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE tickets SET filed_from = (
         SELECT channel_id FROM submissions WHERE submissions.id = tickets.submission_id
     );
+    ALTER TABLE submissions ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN card_due_at REAL;
+    CREATE INDEX tickets_card_due ON tickets(card_due_at) WHERE card_due_at IS NOT NULL;
     """,
 )

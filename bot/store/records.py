@@ -13,6 +13,7 @@ class SubmissionState(StrEnum):
     FAILED = "failed"  # the user or an admin must act; the draft is kept
     RETRYING = "retrying"  # time may fix it: the worker tries again at next_attempt_at
     GAVE_UP = "gave_up"  # the retry window ran out; the draft is kept for "Edit & retry"
+    UNSURE = "unsure"  # sent, unanswered, and no way to tell if it was filed: the filer decides
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Submission:
     card_ts: str | None = None
     created_at: float = 0.0
     check_twin: bool = False  # the last attempt may have filed it: look before retrying
+    sent: bool = False  # an attempt's create request may have left, and no answer was read
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class TicketRecord:
     seen_messages: tuple[str, ...] = ()
     next_poll_at: float = 0.0
     filed_from: str | None = None  # the channel the ticket was filed from (None: a DM)
+    card_due_at: float | None = None  # the card could not be posted yet: try again then
+    submission_id: int | None = None
 
 
 @dataclass(frozen=True)

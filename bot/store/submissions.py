@@ -100,9 +100,38 @@ class SubmissionQueries(Database):
     ) -> None:
         await self._write1(
             "UPDATE submissions SET state = ?, last_error = ?, next_attempt_at = ?,"
-            " check_twin = ?, updated_at = ? WHERE id = ?",
+            " check_twin = ?, sent = 0, updated_at = ? WHERE id = ?",
             (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
         )
+
+    async def mark_sent(self, submission_id: int) -> None:
+        """Written just before the create request goes out: if the process dies before the
+        answer is read, the next start knows the request may have left."""
+        await self._write1("UPDATE submissions SET sent = 1 WHERE id = ?", (submission_id,))
+
+    async def mark_unsure(self, submission_id: int, reason: str) -> None:
+        """Sent, unanswered, and not knowable: it waits for the filer (``file_now`` or a
+        number entered by hand); nothing files it again by itself."""
+        await self._set_state(submission_id, S.UNSURE, reason, check_twin=True)
+
+    async def file_now(self, submission_id: int) -> bool:
+        """The filer checked and says it was not filed: send it, without a twin check."""
+        now = time.time()
+        rows = await self._write1(
+            "UPDATE submissions SET state = ?, check_twin = 0, next_attempt_at = ?,"
+            " updated_at = ? WHERE id = ? AND state = ? RETURNING id",
+            (S.RETRYING, now, now, submission_id, S.UNSURE),
+        )
+        return bool(rows)
+
+    async def claim_unsure(self, submission_id: int) -> bool:
+        """The filer says it was filed: take it out of the unsure state to record it."""
+        rows = await self._write1(
+            "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ? AND state = ?"
+            " RETURNING id",
+            (S.FILING, time.time(), submission_id, S.UNSURE),
+        )
+        return bool(rows)
 
     async def fail_submission(self, submission_id: int, reason: str) -> None:
         await self._set_state(submission_id, S.FAILED, reason)
@@ -134,11 +163,13 @@ class SubmissionQueries(Database):
         return float(row[0]) if row and row[0] is not None else None
 
     async def resume_interrupted(self) -> int:
-        """On start: submissions left mid-call by a stopped process are retried, after a look
-        for a twin (the provider may have filed them before the process died)."""
+        """On start: submissions left unfinished by a stopped process are tried again at once;
+        one whose create request may have left first looks for a twin (the provider may have
+        filed it before the process died); one that never sent anything is simply sent."""
         now = time.time()
         rows = await self._write1(
-            "UPDATE submissions SET state = ?, next_attempt_at = ?, check_twin = 1,"
+            "UPDATE submissions SET state = ?, next_attempt_at = ?,"
+            " check_twin = MAX(check_twin, sent), sent = 0,"
             " last_error = 'interrupted by a restart', updated_at = ? WHERE state IN (?, ?)"
             " RETURNING id",
             (S.RETRYING, now, now, S.FILING, S.PENDING),
@@ -177,4 +208,5 @@ def _submission(row: Any) -> Submission:
         card_ts=row["card_ts"],
         created_at=row["created_at"],
         check_twin=bool(row["check_twin"]),
+        sent=bool(row["sent"]),
     )

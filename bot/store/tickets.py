@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from typing import Any
 
+from bot.errors import AlreadyRecorded
 from bot.providers.base import TicketRef
 from bot.store.database import Database
 from bot.store.records import Submission, TicketRecord
@@ -24,33 +26,36 @@ class TicketQueries(Database):
     ) -> TicketRecord:
         """Store the filed ticket; a trigger marks its submission filed in the same statement."""
         now = time.time()
-        (row,) = await self._write1(
-            "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
-            " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-            " submission_id, source_channel, source_ts, fingerprint, filed_from)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            (
-                ref.provider,
-                ref.id,
-                ref.number,
-                ref.url,
-                subject,
-                priority,
-                ref.status,
-                submission.team_id,
-                submission.user_id,
-                submission.channel_id,
-                submission.thread_ts,
-                now,
-                now,
-                submission.id,
-                submission.channel_id if source_ts else None,
-                source_ts,
-                fingerprint,
-                submission.channel_id,
-            ),
-        )
-        return _ticket(row)
+        try:
+            rows = await self._write1(
+                "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
+                " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
+                " submission_id, source_channel, source_ts, fingerprint, filed_from)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    ref.provider,
+                    ref.id,
+                    ref.number,
+                    ref.url,
+                    subject,
+                    priority,
+                    ref.status,
+                    submission.team_id,
+                    submission.user_id,
+                    submission.channel_id,
+                    submission.thread_ts,
+                    now,
+                    now,
+                    submission.id,
+                    submission.channel_id if source_ts else None,
+                    source_ts,
+                    fingerprint,
+                    submission.channel_id,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyRecorded(f"{ref.provider} ticket {ref.id} is recorded already") from exc
+        return _ticket(rows[0])
 
     async def find_duplicate(
         self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
@@ -70,6 +75,13 @@ class TicketQueries(Database):
             )
         return _ticket(row) if row else None
 
+    async def is_recorded(self, provider: str, provider_ticket_id: str) -> bool:
+        row = await self._row(
+            "SELECT 1 FROM tickets WHERE provider = ? AND provider_ticket_id = ?",
+            (provider, provider_ticket_id),
+        )
+        return row is not None
+
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
         row = await self._row("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket(row) if row else None
@@ -78,10 +90,30 @@ class TicketQueries(Database):
         self, ticket_id: int, *, channel_id: str, card_ts: str, thread_ts: str
     ) -> None:
         await self._write1(
-            "UPDATE tickets SET channel_id = ?, card_ts = ?, thread_ts = ?, updated_at = ?"
-            " WHERE id = ?",
+            "UPDATE tickets SET channel_id = ?, card_ts = ?, thread_ts = ?, card_due_at = NULL,"
+            " updated_at = ? WHERE id = ?",
             (channel_id, card_ts, thread_ts, time.time(), ticket_id),
         )
+
+    async def stop_following(self, ticket_id: int) -> None:
+        """The poller no longer reads this ticket (its status is not readable)."""
+        await self._write1("UPDATE tickets SET closed = 1 WHERE id = ?", (ticket_id,))
+
+    async def owe_card(self, ticket_id: int, at: float | None) -> None:
+        """The card could not be posted: try again ``at`` (None: stop trying)."""
+        await self._write1("UPDATE tickets SET card_due_at = ? WHERE id = ?", (at, ticket_id))
+
+    async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
+        rows = await self._rows(
+            "SELECT * FROM tickets WHERE card_due_at IS NOT NULL AND card_due_at <= ?"
+            " ORDER BY card_due_at LIMIT ?",
+            (now, limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def next_card_due_at(self) -> float | None:
+        row = await self._row("SELECT MIN(card_due_at) FROM tickets WHERE card_due_at IS NOT NULL")
+        return float(row[0]) if row and row[0] is not None else None
 
     async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
         """Open tickets with a card whose next poll is due, the most overdue first."""
@@ -177,4 +209,6 @@ def _ticket(row: Any) -> TicketRecord:
         seen_messages=tuple(json.loads(row["seen_messages"] or "[]")),
         next_poll_at=row["next_poll_at"],
         filed_from=row["filed_from"],
+        card_due_at=row["card_due_at"],
+        submission_id=row["submission_id"],
     )

@@ -3,9 +3,14 @@
 The submission is written before any provider call and keyed so that Slack's retries and
 double clicks file once. What time can fix (timeouts, connection errors, 5xx, 429) is parked
 for the retry worker with exponential backoff and jitter, honouring ``Retry-After``, until the
-retry window ends. A timeout after the request was sent may mean the ticket exists: the next
-attempt first looks for it at the provider, where the provider can list tickets; where it
-cannot, the submission is not retried blindly and the user is asked to check.
+retry window ends.
+
+Just before the create request goes out, the submission is marked *sent*. Only a sent request
+without an answer we can trust (a timeout, a reset, a gateway's 502/503/504, a process that
+died mid-call) is ambiguous: the next attempt first looks for the ticket at the provider,
+through every page since the attempt. Where the provider cannot list tickets, or the look-up
+fails or cannot tell, the submission becomes *unsure*: nothing files it again by itself, and
+the filer is asked to check and choose (``Unsure``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import ProviderTimeout, RateLimited, TicketbotError, Transient, UnknownProvider
+from bot.errors import (
+    AdminFixable,
+    AlreadyRecorded,
+    CannotTell,
+    FeatureMissing,
+    ProviderUnavailable,
+    RateLimited,
+    TicketbotError,
+    Transient,
+    UnknownProvider,
+)
 from bot.providers.base import (
     Attachment,
     CommonField,
@@ -77,8 +92,23 @@ class GaveUp:
     reason: str
 
 
-Outcome = Filed | Queued | GaveUp
+@dataclass(frozen=True)
+class Unsure:
+    """Sent, unanswered, and not knowable: the filer checks and chooses."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+
+
+Outcome = Filed | Queued | GaveUp | Unsure
 FILES_KEY = "files"
+
+
+def reference(submission: Submission) -> str:
+    """The submission's reference in the ticket's text, the same on every attempt, so the
+    filer (or staff) can find the ticket by it."""
+    return f"S{submission.id}"
 
 
 class FileFetcher(Protocol):
@@ -131,14 +161,17 @@ class FilingService:
         attempt = submission.attempts + 1
         provider = self.provider(draft.provider)
         try:
-            ticket, skipped = await self._ticket(provider, draft)
+            ticket, skipped = await self._ticket(provider, draft, submission)
             requester = await self._requester(provider, draft)
             ref = None
             if submission.check_twin:
                 ref = await self._find_twin(provider, ticket, requester, submission)
             if ref is None:
+                await self._store.mark_sent(submission.id)
                 ref = await provider.create(ticket, requester)
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
+        except CannotTell as exc:
+            return await self._unsure(provider, submission, draft, exc.message)
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)
         except TicketbotError as exc:
@@ -147,21 +180,28 @@ class FilingService:
         except Exception as exc:
             await self._store.fail_submission(submission.id, f"unexpected: {type(exc).__name__}")
             raise
-        record = await self._store.record_ticket(
-            submission=submission,
-            ref=ref,
-            subject=ticket.text(CommonField.SUBJECT),
-            priority=ticket.text(CommonField.PRIORITY) or None,
-            source_ts=draft.context.message_ts,
-            fingerprint=draft.context.fingerprint,
-        )
+        try:
+            record = await self._store.record_ticket(
+                submission=submission,
+                ref=ref,
+                subject=ticket.text(CommonField.SUBJECT),
+                priority=ticket.text(CommonField.PRIORITY) or None,
+                source_ts=draft.context.message_ts,
+                fingerprint=draft.context.fingerprint,
+            )
+        except AlreadyRecorded as exc:
+            # NOTE: a twin check took a ticket another submission recorded meanwhile: look again.
+            again = ProviderUnavailable(exc.message, maybe_created=True)
+            return await self._park(provider, submission, draft, again, attempt)
         log.info(
             "ticket filed",
             extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
         )
         return Filed(record=record, ref=ref, draft=draft, submission=submission)
 
-    async def _ticket(self, provider: Provider, draft: Draft) -> tuple[NewTicket, list[str]]:
+    async def _ticket(
+        self, provider: Provider, draft: Draft, submission: Submission
+    ) -> tuple[NewTicket, list[str]]:
         """The neutral ticket, with the chosen Slack files downloaded if the provider takes
         files; plus "name: why" for each chosen file that will not be attached."""
         chosen = draft.values.get(FILES_KEY, ())
@@ -181,6 +221,7 @@ class FilingService:
             filer=draft.filer,
             permalink=draft.permalink,
             attachments=tuple(attachments),
+            reference=reference(submission),
         )
         return ticket, skipped
 
@@ -194,9 +235,20 @@ class FilingService:
     async def _find_twin(
         self, provider: Provider, ticket: NewTicket, requester: Requester, submission: Submission
     ) -> TicketRef | None:
+        """The ticket an earlier attempt filed, or None if there is none; ``CannotTell`` where
+        that cannot be known. A look-up that time may fix (a timeout) is retried later."""
         if not isinstance(provider, SupportsRecentLookup):
-            return None
-        twin = await provider.find_recent(ticket, requester, since=submission.created_at)
+            raise CannotTell(f"{provider.title} cannot list its tickets")
+        try:
+            candidates = await provider.find_recent(ticket, requester, since=submission.created_at)
+        except (FeatureMissing, AdminFixable) as exc:
+            raise CannotTell(f"{provider.title}'s ticket list could not be read") from exc
+        # NOTE: tickets with the same subject that other submissions recorded are theirs.
+        twin = None
+        for candidate in candidates:
+            if not await self._store.is_recorded(provider.name, candidate.id):
+                twin = candidate
+                break
         if twin is not None:
             log.info(
                 "found the ticket an earlier attempt filed",
@@ -207,14 +259,15 @@ class FilingService:
     async def _park(
         self, provider: Provider, submission: Submission, draft: Draft, exc: Transient, attempt: int
     ) -> Outcome:
-        maybe_created = isinstance(exc, ProviderTimeout) and exc.maybe_created
+        maybe_created = exc.maybe_created
         if maybe_created and not isinstance(provider, SupportsRecentLookup):
-            # NOTE: the provider cannot list its tickets, so we cannot rule out a twin.
-            await self._store.fail_submission(submission.id, f"ambiguous: {exc}")
-            raise exc
+            # NOTE: the provider cannot list its tickets, so nothing can rule out a twin.
+            return await self._unsure(provider, submission, draft, exc.message)
         now = time.time()
         wait = self._delay(exc, attempt)
         if now + wait > submission.created_at + self.policy.window:
+            if maybe_created or submission.check_twin:
+                return await self._unsure(provider, submission, draft, exc.message)
             await self._store.give_up(submission.id, exc.message)
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
@@ -241,6 +294,16 @@ class FilingService:
             attempt=attempt,
             next_at=now + wait,
         )
+
+    async def _unsure(
+        self, provider: Provider, submission: Submission, draft: Draft, reason: str
+    ) -> Unsure:
+        await self._store.mark_unsure(submission.id, reason)
+        log.warning(
+            "cannot tell whether the ticket was filed; the filer decides",
+            extra={"provider": provider.name, "submission": submission.id},
+        )
+        return Unsure(submission=submission, draft=draft, reason=reason)
 
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from bot.errors import (
     AdminFixable,
     FieldErrors,
-    ProviderTimeout,
     RateLimited,
     Transient,
     UserFixable,
@@ -32,7 +31,7 @@ def error_text(error: BaseException, *, ref: str, is_admin: bool, draft_kept: bo
         if is_admin and error.admin_detail:
             text += f"\n*For admins:* {escape(error.admin_detail)}"
         return text + kept
-    if isinstance(error, ProviderTimeout) and error.maybe_created:
+    if isinstance(error, Transient) and error.maybe_created:
         return (
             f"{escape(error.message)} It may have received the ticket anyway, so check "
             f"before filing again (ref `{ref}`).{kept}"

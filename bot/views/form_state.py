@@ -71,3 +71,9 @@ def read_provider(state: Mapping[str, Any]) -> str | None:
     """The provider chosen in the picker, if the modal has one."""
     action = _action(state, BlockId.PROVIDER, ActionId.PROVIDER)
     return (_raw(action) or None) if action is not None else None
+
+
+def read_text(state: Mapping[str, Any], block_id: str) -> str:
+    """The text typed in the one-input block ``block_id`` ("" if none)."""
+    action = _action(state, block_id, ActionId.VALUE)
+    return _raw(action) if action is not None else ""

@@ -208,15 +208,43 @@ class FakeHostUp(FakeServer):
         self.tickets[ticket_id] = ticket
         return web.json_response(ticket, status=201)
 
+    def seed(self, subject: str, created_at: str) -> dict[str, Any]:
+        """A ticket someone else filed (not through the bot), as the list will show it."""
+        number = next(self._numbers)
+        ticket: dict[str, Any] = {
+            "id": f"tkt_{number:026d}",
+            "number": str(number),
+            "subject": subject,
+            "status": "open",
+            "createdAt": created_at,
+            "messages": [],
+            "attachments": [],
+        }
+        self.tickets[ticket["id"]] = ticket
+        return ticket
+
     async def _list(self, request: web.Request) -> web.Response:
         await self.record(request)
         if denied := self._auth(request, "read:support"):
             return denied
+        # NOTE: cursor paging, limit 1-100 (the README's summary of the docs); the order is not
+        # documented: newest first, as the adapter assumes.
+        try:
+            limit = int(request.query.get("limit", "20"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            return web.json_response(problem(400, "limit must be 1 to 100."), status=400)
         items = [
             {k: v for k, v in t.items() if k not in ("body", "messages")}
             for t in reversed(self.tickets.values())
         ]
-        return web.json_response({"tickets": items, "nextCursor": None})
+        start = int(request.query.get("cursor", "0") or 0)
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return web.json_response(
+            {"tickets": page, "nextCursor": str(start + limit) if more else None}
+        )
 
     async def _get(self, request: web.Request) -> web.Response:
         await self.record(request)

@@ -22,6 +22,7 @@ class Failure:
     drop: bool = False  # close the connection without answering
     delay: float = 0.0  # seconds to wait before handling
     delay_after: float = 0.0  # seconds to wait after handling (the work is done, the answer late)
+    status_after: int | None = None  # handled (the work is done), then this status instead
     times: int = 1
     path_contains: str = ""
 
@@ -88,6 +89,10 @@ class FakeServer:
             response = await handler(request)
             if failure.delay_after:
                 await asyncio.sleep(failure.delay_after)
+            if failure.status_after is not None:  # e.g. a gateway's 504 after the work was done
+                return web.json_response(
+                    self.error_body(failure.status_after), status=failure.status_after
+                )
             return response
         response = await handler(request)
         if (

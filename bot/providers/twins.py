@@ -1,0 +1,86 @@
+"""Looking for the ticket an unanswered attempt may have filed: every page since the attempt.
+
+Used after a timeout, a reset or a gateway's 5xx on a create, and after a restart that cut an
+attempt short. A ticket counts as the twin when its subject is the one sent and it was filed at
+or after the attempt (with two minutes for clock skew). The search reads page after page until
+a whole page is older than the attempt (lists are read newest first) or there are no more, for
+at most ``SEARCH_SECONDS``; cut short, or faced with a matching ticket whose filing time it
+cannot read, it says it cannot tell (``CannotTell``) instead of guessing.
+
+Every match is returned, oldest first: a burst of alerts with one subject files many tickets
+that all match, and the filing service takes the first one no other submission has recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from bot.errors import CannotTell, FeatureMissing
+from bot.providers.base import TicketRef
+
+SEARCH_SECONDS = 20.0
+SKEW_SECONDS = 120.0
+MISSING = frozenset({404, 405})
+
+
+def parse_time(value: object) -> float | None:
+    """Epoch seconds of an ISO-8601 timestamp (``Z`` or an offset; naive means UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def check_list_answer(response: httpx.Response, title: str) -> None:
+    """404/405 from a list endpoint: the look-up is not there (``FeatureMissing``)."""
+    if response.status_code in MISSING:
+        raise FeatureMissing(f"{title} has no ticket list (HTTP {response.status_code})")
+
+
+async def find_twin(
+    pages: AsyncIterator[list[Any]],
+    *,
+    title: str,
+    subject: str,
+    since: float,
+    created_of: Callable[[dict[str, Any]], object],
+    subject_of: Callable[[dict[str, Any]], object],
+    ref_of: Callable[[dict[str, Any]], TicketRef | None],
+    clock: Callable[[], float] = time.monotonic,
+) -> list[TicketRef]:
+    """The candidates from ``pages`` (each a list of the provider's ticket items) filed since
+    ``since``, oldest first; ``CannotTell`` when the list cannot say."""
+    deadline = clock() + SEARCH_SECONDS
+    found: list[TicketRef] = []
+    async for items in pages:
+        older = 0
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            when = parse_time(created_of(item))
+            if when is not None and when < since - SKEW_SECONDS:
+                older += 1
+                continue
+            if subject_of(item) != subject:
+                continue
+            if when is None:
+                raise CannotTell(
+                    f"{title} lists a ticket with this subject but not when it was filed"
+                )
+            if (ref := ref_of(item)) is not None:
+                found.append(ref)
+        if items and older == len(items):
+            break  # NOTE: newest first: every later page is older still
+        if clock() > deadline:
+            raise CannotTell(f"{title}'s ticket list was still going after {SEARCH_SECONDS:.0f}s")
+    return found[::-1]
