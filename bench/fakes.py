@@ -23,11 +23,19 @@ from tests.fakes.slack_api import FakeSlack
 class BenchSlack(FakeSlack):
     cards: list[tuple[str, float]] = field(default_factory=list)
     opened: dict[str, float] = field(default_factory=dict)  # trigger id → when views.open used it
+    # every modal the bot opened, as Slack holds it: the load generator submits these
+    opened_views: list[tuple[str, str]] = field(default_factory=list)
 
     def _use_trigger(self, trigger_id: Any) -> None:
         # NOTE: the load generator cannot ask for trigger ids, so it makes them up and the bench
         # checks each one's age (request sent → views.open) against Slack's 3 s itself.
         self.opened[str(trigger_id)] = time.time()
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super()._views_open(args)
+        view = result["view"]
+        self.opened_views.append((str(view["id"]), str(view.get("private_metadata") or "")))
+        return result
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = str(args.get("view_id"))
@@ -45,12 +53,16 @@ class BenchSlack(FakeSlack):
         super().routes(app)
         app.router.add_get("/_bench/cards", self._cards)
         app.router.add_get("/_bench/opened", self._opened)
+        app.router.add_get("/_bench/views", self._views)
 
     async def _cards(self, _: web.Request) -> web.Response:
         return web.json_response(self.cards)
 
     async def _opened(self, _: web.Request) -> web.Response:
         return web.json_response(self.opened)
+
+    async def _views(self, _: web.Request) -> web.Response:
+        return web.json_response(self.opened_views)
 
     def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
         result = super()._store_view(view, view_id)

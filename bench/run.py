@@ -69,8 +69,15 @@ async def idle(pid: int, within: float = 120) -> None:
     raise RuntimeError(f"process {pid} never went idle")
 
 
-def body_for(kind: str, n: int) -> tuple[bytes, str]:
-    """A signed-request body of ``kind``; view submissions file a ticket with subject s-<n>."""
+View = tuple[str, str]  # (view id, private_metadata) of a modal the bot opened
+
+
+def body_for(kind: str, n: int, view: View | None = None) -> tuple[bytes, str]:
+    """A signed-request body of ``kind``; view submissions file a ticket with subject s-<n>.
+
+    ``view``: the modal to submit, as the bot opened it (the bot files only from modals it
+    opened, with the metadata it sealed); the bare app takes any.
+    """
     if kind == "command":
         return urlencode(
             {
@@ -106,10 +113,10 @@ def body_for(kind: str, n: int) -> tuple[bytes, str]:
             "team": {"id": TEAM},
             "user": user,
             "view": {
-                "id": f"VB{uuid.uuid4().hex[:10].upper()}",
+                "id": view[0] if view else f"VB{uuid.uuid4().hex[:10].upper()}",
                 "type": "modal",
                 "callback_id": "ticket_modal",
-                "private_metadata": json.dumps({"provider": "hostup", "channel_id": "C0GENERAL"}),
+                "private_metadata": view[1] if view else json.dumps({"provider": "hostup"}),
                 "state": {
                     "values": {
                         "field:department": {"value": sel},
@@ -165,12 +172,17 @@ async def load(
     concurrency: int,
     first: int = 0,
     sent: dict[str, float] | None = None,
+    views: list[View] | None = None,
 ) -> list[float]:
     """``count`` requests of ``kind``, ``concurrency`` in flight; the ack latencies.
 
-    ``sent``: filled with each request's trigger id → when it was sent.
+    ``sent``: filled with each request's trigger id → when it was sent. ``views``: modals to
+    submit (each used once, taken from the end).
     """
-    bodies = [(first + n, body_for(kind, first + n)[0]) for n in range(count)]  # before timing
+    bodies = [  # NOTE: built before timing
+        (first + n, body_for(kind, first + n, views.pop() if views else None)[0])
+        for n in range(count)
+    ]
     latencies: list[float] = []
     async with session(concurrency) as client:
 
@@ -270,7 +282,11 @@ class Rig:
 
     async def json(self, path: str) -> Any:
         """What a fake recorded: ``/_bench/cards`` and ``/_bench/opened`` are Slack's."""
-        fake = self.slack if path in ("/_bench/cards", "/_bench/opened") else self.hostup
+        fake = (
+            self.slack
+            if path.startswith(("/_bench/cards", "/_bench/opened", "/_bench/views"))
+            else self.hostup
+        )
         async with httpx.AsyncClient() as client:
             return (await client.get(f"{fake}{path}")).json()
 
@@ -279,11 +295,13 @@ class Rig:
             await client.post(f"{self.hostup}/_bench/latency", params={"seconds": seconds})
 
 
-async def throughput(rig: Rig, count: int, first: int, concurrency: int) -> float:
+async def throughput(
+    rig: Rig, count: int, first: int, concurrency: int, views: list[View]
+) -> float:
     """Submit ``count`` tickets as fast as acks allow; tickets/s until the last card is up."""
     before = len(await rig.json("/_bench/cards"))
     started = time.perf_counter()
-    await load(rig.bot, "view_submission", count, concurrency, first)
+    await load(rig.bot, "view_submission", count, concurrency, first, views=views)
 
     async def all_carded() -> bool:
         return len(await rig.json("/_bench/cards")) >= before + count
@@ -301,12 +319,14 @@ async def drained(rig: Rig, submitted: int) -> None:
     await until(done, within=600)
 
 
-async def card_latency(rig: Rig, count: int, rate: float, first: int) -> list[float]:
+async def card_latency(
+    rig: Rig, count: int, rate: float, first: int, views: list[View]
+) -> list[float]:
     """Paced submissions (not saturating the provider): submit → ticket card seconds."""
     sent: dict[str, float] = {}
     async with session(2) as client:
         for n in range(first, first + count):
-            body, _ = body_for("view_submission", n)
+            body, _ = body_for("view_submission", n, views.pop())
             sent[f"s-{n}"] = time.time()
             await send(client, f"{rig.bot}/slack/events", body)
             await asyncio.sleep(1 / rate)
@@ -336,13 +356,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # machine falls on both and not on one app's whole figure.
         chunk = args.requests // args.rounds
         triggers: dict[str, float] = {}  # the bot's modal requests: trigger id → sent at
+        views: list[View] = []  # the modals the bot opened, to submit
         for kind in KINDS:
+            if kind == "view_submission":
+                views = [(str(v[0]), str(v[1])) for v in await rig.json("/_bench/views")]
+                needed = chunk * args.rounds + args.paced + 2 * args.tput
+                if len(views) < needed:
+                    raise RuntimeError(f"{len(views)} modals opened, {needed} submits planned")
             for _ in range(args.rounds):
                 apps = (("bot", rig.bot, rig.bot_proc.pid), ("bare", rig.bare, rig.bare_proc.pid))
                 for name, url, pid in apps:
                     sent = triggers if name == "bot" and kind != "view_submission" else None
                     cpu = cpu_seconds(pid)
-                    latencies = await load(url, kind, chunk, args.concurrency, n, sent)
+                    mine = views if name == "bot" else None
+                    latencies = await load(url, kind, chunk, args.concurrency, n, sent, mine)
                     cpu_key = f"{name}_{kind}_cpu"
                     results[cpu_key] = results.get(cpu_key, 0.0) + cpu_seconds(pid) - cpu
                     results.setdefault(f"{name}_{kind}", []).extend(latencies)
@@ -356,13 +383,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await drained(
             rig, chunk * args.rounds
         )  # the burst's backlog must not sit in the paced phase
-        cards = await card_latency(rig, args.paced, args.rate, first=n)
+        cards = await card_latency(rig, args.paced, args.rate, first=n, views=views)
         n += args.paced
         results["card_p50"], results["card_p99"] = p(cards, 0.5), p(cards, 0.99)
-        results["tput_fast"] = await throughput(rig, args.tput, n, args.concurrency)
+        results["tput_fast"] = await throughput(rig, args.tput, n, args.concurrency, views)
         n += args.tput
         await rig.set_latency(2.0)
-        results["tput_slow"] = await throughput(rig, args.tput, n, args.concurrency)
+        results["tput_slow"] = await throughput(rig, args.tput, n, args.concurrency, views)
         n += args.tput
         results["submitted"] = submitted = chunk * args.rounds + args.paced + 2 * args.tput
 
