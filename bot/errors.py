@@ -72,6 +72,15 @@ class ConfigError(AdminFixable):
         self.problem = problem
 
 
+class ConfigErrors(ConfigError):
+    """Every problem found in the configuration at once; ``message`` has one line each."""
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        super().__init__(problems[0].key, problems[0].problem)
+        self.problems = problems
+        self.message = "\n".join(problem.message for problem in problems)
+
+
 class DatabaseUnusable(ConfigError):
     """The database cannot be opened, written or read as ticketbot's (at start)."""
 

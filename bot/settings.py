@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 from pydantic import (
@@ -23,13 +23,38 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.config_errors import describe, did_you_mean, unknown
+from bot.errors import ConfigError, ConfigErrors
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
+TOKEN_HINTS = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & "
+    "Permissions page",
+    "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with connections:write under Basic "
+    "Information, or leave it unset for HTTP mode",
+    "SLACK_SIGNING_SECRET": "copy the Signing Secret from the app's Basic Information page",
+}
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USER = (USER_ID, "user id (U… or W…: the member ID in the user's profile)")
+_GROUP = (GROUP_ID, "user group id (S…)")
+_CHANNEL = (CHANNEL_ID, "channel id (C… or G…: at the bottom of the channel's details)")
+SLACK_IDS = {
+    "admins": _USER,
+    "admin_group": _GROUP,
+    "allowed_groups": _GROUP,
+    "allowed_channels": _CHANNEL,
+    "admin_channel": _CHANNEL,
+    "thread_sync_off": _CHANNEL,
+}
 
 
 class ProviderConfigBase(BaseModel):
@@ -109,13 +134,49 @@ class EnvSettings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104  (a server in a container listens on all interfaces)
     ticketbot_config: Path = Path("ticketbot.toml")
     ticketbot_db: Path = Path("ticketbot.db")
-    log_format: str = Field(default="json", pattern="^(json|text)$")
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _token_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        """Empty, a placeholder from .env.example, or the wrong kind of token: said plainly.
+
+        NOTE: an empty SLACK_APP_TOKEN means "no Socket Mode" (HTTP mode), as if unset.
+        """
+        name = str(info.field_name).upper()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value and info.field_name == "slack_app_token":
+                return None
+            if not value:
+                raise ValueError(f"{name}: is empty; {TOKEN_HINTS[name]}")
+            if "your-" in value:
+                raise ValueError(f"{name}: is still the example's placeholder; {TOKEN_HINTS[name]}")
+            prefix = TOKEN_PREFIXES.get(name)
+            if prefix and not value.startswith(prefix):
+                other = next((n for n, p in TOKEN_PREFIXES.items() if value.startswith(p)), None)
+                mixed = f" (that is a {other} token)" if other else ""
+                raise ValueError(f"{name}: not a {prefix}… token{mixed}; {TOKEN_HINTS[name]}")
+        return value
 
 
 class Options(BaseModel):
     """The ``[ticketbot]`` table: who administers the bot, and who may file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator(*SLACK_IDS, mode="after")
+    @classmethod
+    def _slack_ids(cls, value: Any, info: ValidationInfo) -> Any:
+        """Slack ids checked by shape: U…/W… users, S… user groups, C…/G… channels."""
+        name = str(info.field_name)
+        pattern, what = SLACK_IDS[name]
+        values = value if isinstance(value, tuple) else (value,) if value else ()
+        for n, item in enumerate(values):
+            if not pattern.match(item):
+                where = f"{name}[{n}]" if isinstance(value, tuple) else name
+                raise ValueError(f"{where}: not a Slack {what}")
+        return value
 
     admins: tuple[str, ...] = Field(default=(), description="Slack user ids of bot admins.")
     admin_group: str | None = Field(default=None, description="A user group id (S…) of admins.")
@@ -148,10 +209,13 @@ class Settings(BaseModel):
     providers: dict[str, ProviderConfigBase]
 
 
+TOP_LEVEL = ("ticketbot", "providers")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (default: os.environ over ./.env) and the providers file; raise
-    ``ConfigError`` naming the bad key."""
-    from bot.providers import provider_config_model
+    ``ConfigErrors`` with every problem found, each naming its key and what to do."""
+    from bot.providers import REGISTRY
 
     if environ is None:
         # NOTE: a .env file in the working directory fills in what the environment lacks.
@@ -160,56 +224,90 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
         environ = {**dotenv, **os.environ}
     environ = dict(environ)
+    problems: list[ConfigError] = []
+    env: EnvSettings | None = None
     try:
         env = EnvSettings.model_validate(
             {k.lower(): v for k, v in environ.items() if k.lower() in EnvSettings.model_fields}
         )
     except ValidationError as exc:
-        raise _config_error(exc, prefix="") from None
-    path = env.ticketbot_config
+        problems += describe(exc, "", env=True)
+    path = (
+        env.ticketbot_config if env else Path(environ.get("TICKETBOT_CONFIG") or "ticketbot.toml")
+    )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError("TICKETBOT_CONFIG", f"providers file {path} does not exist") from None
+        problems.append(
+            ConfigError(
+                "TICKETBOT_CONFIG",
+                f"providers file {path} does not exist; copy ticketbot.example.toml to it",
+            )
+        )
+        raise ConfigErrors(problems) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(
+            ConfigError("TICKETBOT_CONFIG", f"cannot read {path} ({type(exc).__name__})")
+        )
+        raise ConfigErrors(problems) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"not valid TOML ({exc})") from None
-    tables = raw.get("providers")
+        problems.append(ConfigError(str(path), f"not valid TOML ({exc})"))
+        raise ConfigErrors(problems) from None
+    for key in raw:
+        if key not in TOP_LEVEL:
+            problems.append(unknown(key, key, TOP_LEVEL, "table"))
+    providers = _providers(raw.get("providers"), path, environ, REGISTRY, problems)
+    options = Options()
+    try:
+        options = Options.model_validate(raw.get("ticketbot", {}))
+    except ValidationError as exc:
+        problems += describe(exc, "ticketbot", Options)
+    if problems or env is None:
+        raise ConfigErrors(problems)
+    return Settings(env=env, options=options, providers=providers)
+
+
+def _providers(
+    tables: Any,
+    path: Path,
+    environ: Mapping[str, str],
+    registry: Mapping[str, Any],
+    problems: list[ConfigError],
+) -> dict[str, ProviderConfigBase]:
+    kinds = sorted(registry)
     if not isinstance(tables, dict) or not tables:
-        raise ConfigError("providers", f"{path} defines no [providers.<name>] table")
+        problems.append(
+            ConfigError(
+                "providers",
+                f"{path} defines no [providers.<name>] table; add one (kinds: {', '.join(kinds)})",
+            )
+        )
+        return {}
     providers: dict[str, ProviderConfigBase] = {}
     for name, table in tables.items():
         key = f"providers.{name}"
         if not isinstance(table, dict):
-            raise ConfigError(key, "must be a table")
+            problems.append(ConfigError(key, "must be a table: [providers.<name>] with its keys"))
+            continue
+        if not NAME.match(name):
+            problems.append(
+                ConfigError(
+                    key,
+                    "name must be lower-case letters, digits, - or _ (it is typed "
+                    "in /ticket <name>)",
+                )
+            )
         kind = table.get("kind")
-        model = provider_config_model(kind) if isinstance(kind, str) else None
-        if model is None:
-            raise ConfigError(f"{key}.kind", f"unknown provider kind {kind!r}")
+        entry = registry.get(kind) if isinstance(kind, str) else None
+        if entry is None:
+            near = did_you_mean(kind, kinds) if isinstance(kind, str) else ""
+            what = "unknown kind" if kind is not None else "required"
+            problems.append(ConfigError(f"{key}.kind", f"{what}{near}; one of: {', '.join(kinds)}"))
+            continue
         try:
-            providers[name] = model.model_validate(
+            providers[name] = entry.config.model_validate(
                 {**table, "name": name}, context={"env": environ}
             )
         except ValidationError as exc:
-            raise _config_error(exc, prefix=key) from None
-    try:
-        options = Options.model_validate(raw.get("ticketbot", {}))
-    except ValidationError as exc:
-        raise _config_error(exc, prefix="ticketbot") from None
-    return Settings(env=env, options=options, providers=providers)
-
-
-def _config_error(exc: ValidationError, prefix: str) -> ConfigError:
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    msg = first["msg"].removeprefix("Value error, ")
-    if ":" in msg and not loc:  # a before-validator names its own key: "api_key_env: …"
-        loc, msg = (part.strip() for part in msg.split(":", 1))
-    elif ":" in msg and msg.split(":", 1)[0].endswith("_env"):
-        sub, msg = (part.strip() for part in msg.split(":", 1))
-        loc = f"{loc}.{sub}" if loc else sub
-    key = ".".join(part for part in (prefix, loc) if part) or "environment"
-    if not prefix and loc and loc.isidentifier():
-        key = loc.upper()  # an environment variable
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ConfigError(key, f"{msg}{more}")
+            problems += describe(exc, key, entry.config)
+    return providers

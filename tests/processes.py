@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import socket
 import sqlite3
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.conftest import base_env
 from tests.fakes.slack_api import FakeSlack
+from tests.slack_driver import SlackDriver
 
 
 def free_port() -> int:
@@ -80,3 +86,63 @@ def states(db: Path) -> dict[int, str]:
     """Each submission's state, read from the database as it is now."""
     with sqlite3.connect(db) as conn:
         return dict(conn.execute("SELECT id, state FROM submissions").fetchall())
+
+
+REF = re.compile(r"ticketbot ref S(\d+)")
+SETTLED = {"filed", "unsure"}
+
+
+async def open_modals(bot: BotProcess, slack: FakeSlack, count: int) -> list[str]:
+    driver = SlackDriver(bot.url, slack)
+    try:
+        await asyncio.gather(*(driver.command("") for _ in range(count)))
+        await slack.until(
+            lambda: (
+                len([v for v in slack.views.values() if "field:subject" in json.dumps(v)]) >= count
+            ),
+            f"{count} forms",
+            within=20,
+        )
+    finally:
+        await driver.close()
+    return [v for v, view in slack.views.items() if "field:subject" in json.dumps(view)]
+
+
+async def submit_all(
+    bot: BotProcess, slack: FakeSlack, views: list[str], values: dict[str, str]
+) -> int:
+    """Submit every modal at once; how many Slack saw acknowledged ("Filing…")."""
+    driver = SlackDriver(bot.url, slack)
+    try:
+        forms = {view_id: dict(slack.view(view_id)) for view_id in views}
+        answers = await asyncio.gather(
+            *(
+                driver.submit(v, {**values, "subject": f"burst {n}"}, view=forms[v])
+                for n, v in enumerate(views)
+            )
+        )
+    finally:
+        await driver.close()
+    return sum(a.status_code == 200 and "Filing" in a.text for a in answers)
+
+
+async def settled(db: Path, count: int, within: float = 60) -> dict[int, str]:
+    async def done() -> dict[int, str] | None:
+        now = states(db)
+        return now if len(now) == count and set(now.values()) <= SETTLED else None
+
+    deadline = asyncio.get_running_loop().time() + within
+    while (found := await done()) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not settled: {Counter(states(db).values())}")
+        await asyncio.sleep(0.1)
+    return found
+
+
+def refs_at(tickets: Mapping[Any, Any]) -> Counter[int]:
+    """How many tickets the provider holds for each submission (by the ref in the text)."""
+    found: Counter[int] = Counter()
+    for ticket in tickets.values():
+        for match in REF.finditer(json.dumps(ticket)):
+            found[int(match.group(1))] += 1
+    return found

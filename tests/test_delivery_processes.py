@@ -4,80 +4,15 @@ restart after each; over loopback, against real ``ticketbot run`` processes."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import signal
-from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from tests.conftest import hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.vpsbg import FakeVpsbg
-from tests.processes import BotProcess, start_bot, states
+from tests.processes import open_modals, refs_at, settled, start_bot, submit_all
 from tests.provider_cases import BY_KIND, provider_table
-from tests.slack_driver import SlackDriver
-
-REF = re.compile(r"ticketbot ref S(\d+)")
-SETTLED = {"filed", "unsure"}
-
-
-async def open_modals(bot: BotProcess, slack: FakeSlack, count: int) -> list[str]:
-    driver = SlackDriver(bot.url, slack)
-    try:
-        await asyncio.gather(*(driver.command("") for _ in range(count)))
-        await slack.until(
-            lambda: (
-                len([v for v in slack.views.values() if "field:subject" in json.dumps(v)]) >= count
-            ),
-            f"{count} forms",
-            within=20,
-        )
-    finally:
-        await driver.close()
-    return [v for v, view in slack.views.items() if "field:subject" in json.dumps(view)]
-
-
-async def submit_all(
-    bot: BotProcess, slack: FakeSlack, views: list[str], values: dict[str, str]
-) -> int:
-    """Submit every modal at once; how many Slack saw acknowledged ("Filing…")."""
-    driver = SlackDriver(bot.url, slack)
-    try:
-        forms = {view_id: dict(slack.view(view_id)) for view_id in views}
-        answers = await asyncio.gather(
-            *(
-                driver.submit(v, {**values, "subject": f"burst {n}"}, view=forms[v])
-                for n, v in enumerate(views)
-            )
-        )
-    finally:
-        await driver.close()
-    return sum(a.status_code == 200 and "Filing" in a.text for a in answers)
-
-
-async def settled(db: Path, count: int, within: float = 60) -> dict[int, str]:
-    async def done() -> dict[int, str] | None:
-        now = states(db)
-        return now if len(now) == count and set(now.values()) <= SETTLED else None
-
-    deadline = asyncio.get_running_loop().time() + within
-    while (found := await done()) is None:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not settled: {Counter(states(db).values())}")
-        await asyncio.sleep(0.1)
-    return found
-
-
-def refs_at(tickets: Mapping[Any, Any]) -> Counter[int]:
-    """How many tickets the provider holds for each submission (by the ref in the text)."""
-    found: Counter[int] = Counter()
-    for ticket in tickets.values():
-        for match in REF.finditer(json.dumps(ticket)):
-            found[int(match.group(1))] += 1
-    return found
 
 
 async def test_sigterm_mid_burst_then_restart_files_each_acked_submission_once_or_unsure(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ConfigErrors
 from bot.settings import load_settings
 
 GOOD = """
@@ -56,18 +56,20 @@ def test_good_config_resolves_secrets_from_the_environment(tmp_path: Path) -> No
         (
             GOOD.replace('"hostup"\nbase', '"hostupp"\nbase'),
             {},
-            "config error: providers.hostup.kind: unknown provider kind 'hostupp'",
+            "config error: providers.hostup.kind: unknown kind (did you mean hostup?); one of: "
+            "billingserv, hostup, ispcrm, pulse, vpsbg",
         ),
         (
             GOOD.replace("https://cloud.hostup.se/api/v2", "not a url"),
             {},
-            "config error: providers.hostup.base_url: Input should be a valid URL, relative URL "
-            "without a base",
+            "config error: providers.hostup.base_url: not an http(s) URL; give one like "
+            "https://api.example.com/v1",
         ),
         (
             GOOD + 'colour = "red"\n',
             {},
-            "config error: providers.hostup.colour: Extra inputs are not permitted",
+            "config error: providers.hostup.colour: unknown key; valid keys: api_key_env, "
+            "base_url, departments_cache_seconds, kind,",
         ),
         (
             GOOD + 'api_key = "literal"\n',
@@ -77,7 +79,7 @@ def test_good_config_resolves_secrets_from_the_environment(tmp_path: Path) -> No
         ),
         ("[ticketbot]\n", {}, "config error: providers: "),
         ("[providers\n", {}, "not valid TOML"),
-        (GOOD, {"PORT": "eighty"}, "config error: PORT: Input should be a valid integer"),
+        (GOOD, {"PORT": "eighty"}, "config error: PORT: must be a whole number"),
     ],
 )
 def test_bad_config_names_the_key(
@@ -111,12 +113,20 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     ]
 
 
-def test_example_config_is_valid(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "ticketbot.example.toml"
+def test_the_example_config_starts_with_one_key_and_each_commented_provider_is_valid(
+    tmp_path: Path,
+) -> None:
+    """Copying the examples and filling in the Slack tokens and one key is enough to start;
+    each provider shown commented out is valid once its "# " is removed."""
+    root = Path(__file__).resolve().parent.parent
+    example = (root / "ticketbot.example.toml").read_text(encoding="utf-8")
+    settings = load_settings(env(tmp_path, example))
+    assert list(settings.providers) == ["hostup"]
+    blocks = example.split("\n# [providers.")[1:]
+    assert len(blocks) == 4
     secrets = {
-        name: "x"
+        name: "x" * 8
         for name in (
-            "HOSTUP_API_KEY",
             "BILLINGSERV_API_KEY",
             "PULSE_API_KEY",
             "PULSE_API_SECRET",
@@ -124,5 +134,67 @@ def test_example_config_is_valid(tmp_path: Path) -> None:
             "VPSBG_TOKEN",
         )
     }
-    settings = load_settings(env(tmp_path, example.read_text(encoding="utf-8"), **secrets))
-    assert settings.providers
+    for block in blocks:
+        table = "[providers." + "\n".join(
+            line.removeprefix("# ") for line in block.split("\n\n")[0].splitlines()
+        )
+        settings = load_settings(env(tmp_path, f"{example}\n{table}\n", **secrets))
+        assert len(settings.providers) == 2, table
+    dotenv = (root / ".env.example").read_text(encoding="utf-8")
+    assert "HOSTUP_API_KEY=" in dotenv and "\n# VPSBG_TOKEN=" in dotenv
+
+
+def problems(tmp_path: Path, config: str, **extra: str) -> list[str]:
+    with pytest.raises(ConfigErrors) as caught:
+        load_settings(env(tmp_path, config, **extra))
+    return [p.message.removeprefix("config error: ") for p in caught.value.problems]
+
+
+def test_every_problem_is_reported_at_once_in_plain_words(tmp_path: Path) -> None:
+    """The first-run typos: a misspelt table, a provider table outside [providers], an e-mail
+    where a Slack id goes, a kind nobody has, and pydantic's words for each."""
+    config = (
+        '[ticketbt]\nadmins = ["UANA"]\n\n'
+        '[ticketbot]\nadmins = ["ana@example.com"]\nadmin_channel = "general"\n\n'
+        '[provider.extra]\nkind = "hostup"\n\n'
+        + GOOD
+        + '\n[providers.other]\nkind = "hostupp"\n\n[providers.third]\nbase_url = "x"\n'
+    )
+    found = problems(tmp_path, config, SLACK_BOT_TOKEN="xapp-1-A", SLACK_SIGNING_SECRET="")
+    assert found == [
+        "SLACK_BOT_TOKEN: not a xoxb-… token (that is a SLACK_APP_TOKEN token); copy the Bot "
+        "User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
+        "SLACK_SIGNING_SECRET: is empty; copy the Signing Secret from the app's Basic "
+        "Information page",
+        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, ticketbot",
+        "provider: unknown table (did you mean providers?); valid tables: providers, ticketbot",
+        "providers.other.kind: unknown kind (did you mean hostup?); one of: billingserv, hostup, "
+        "ispcrm, pulse, vpsbg",
+        "providers.third.kind: required; one of: billingserv, hostup, ispcrm, pulse, vpsbg",
+        "ticketbot.admins[0]: not a Slack user id (U… or W…: the member ID in the user's profile)",
+        "ticketbot.admin_channel: not a Slack channel id (C… or G…: at the bottom of the "
+        "channel's details)",
+    ]
+    assert "ana@example.com" not in " ".join(found)  # never a value, only keys
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN: not a xapp-… token (that is a"),
+        ({"SLACK_BOT_TOKEN": "xoxb-your-bot-token"}, "SLACK_BOT_TOKEN: is still the example's"),
+        (
+            {"HOSTUP_API_KEY": "  "},
+            "providers.hostup.api_key_env: environment variable HOSTUP_API_KEY is empty",
+        ),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT: input should be 'json' or 'text'"),
+    ],
+)
+def test_tokens_and_variables_are_checked_by_kind(
+    tmp_path: Path, extra: dict[str, str], expected: str
+) -> None:
+    assert any(p.startswith(expected) for p in problems(tmp_path, GOOD, **extra))
+
+
+def test_an_empty_app_token_means_http_mode(tmp_path: Path) -> None:
+    assert load_settings(env(tmp_path, GOOD, SLACK_APP_TOKEN="")).env.slack_app_token is None
