@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp
 import httpx
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
 
+from bot import __version__
 from bot.app import build_app
 from bot.check import run_checks
-from bot.deps import open_deps, slack_client
+from bot.deps import Deps, open_deps, slack_client
 from bot.errors import ConfigError
 from bot.links_cli import run_links
 from bot.logs import setup_logging
@@ -24,50 +28,74 @@ from bot.redact import Redactor
 from bot.runtime import running
 from bot.server import SlackProbe, build_web_app
 from bot.settings import Settings, load_settings
+from bot.socket_mode import SocketMode, checked
 
 log = logging.getLogger("bot")
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT, then stop taking requests and close cleanly."""
+    """Serve HTTP first (``/healthz`` answers at once), connect to Slack second, and run until
+    SIGTERM/SIGINT (at any moment, connecting included); then stop taking requests and close
+    cleanly. A token Slack refuses, a port in use or a database held by another process ends
+    it with ``ConfigError`` (one line, exit 2)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_deps(settings) as deps, running(deps):
+    env = settings.env
+    async with open_deps(settings, exclusive=True) as deps, running(deps):
         app = build_app(deps)
-        socket_handler = None
-        slack_ok: Callable[[], Awaitable[bool]] = SlackProbe(deps.slack)
-        if settings.env.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket_handler = AsyncSocketModeHandler(
-                app, settings.env.slack_app_token.get_secret_value()
-            )
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-            slack_ok = socket_handler.client.is_connected
-            log.info("connected to Slack in Socket Mode")
-        runner = web.AppRunner(build_web_app(app, deps, slack_ok), access_log=None)
+        socket = (
+            SocketMode(app, env.slack_app_token.get_secret_value()) if env.slack_app_token else None
+        )
+        health = socket.health if socket else SlackProbe(deps.slack)
+        runner = web.AppRunner(build_web_app(app, deps, health), access_log=None)
         await runner.setup()
         # NOTE: what exists now (modules, clients, the app) lives as long as the process; frozen,
-        # the collector stops walking it, and a full collection under load drops from ~100 ms
-        # (a stall every in-flight ack would wait out) to a few.
+        # the collector stops walking it (see docs/benchmark.md, "collector pauses").
         gc.collect()
         gc.freeze()
-        # NOTE: an ack makes a few hundred short-lived objects; collecting the young every 700
-        # allocations (the default) promoted many before they died. Every 10,000: collector
-        # time per submission ack 23-47 -> 5-7 µs (in process, 2 rounds of 2,000 acks).
-        gc.set_threshold(10_000, *gc.get_threshold()[1:])
-        await web.TCPSite(runner, settings.env.host, settings.env.port).start()
+        gc.set_threshold(10_000, *gc.get_threshold()[1:])  # NOTE: see docs/benchmark.md
+        try:
+            await web.TCPSite(runner, env.host, env.port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(
+                "PORT",
+                f"cannot listen on {env.host}:{env.port} ({exc.strerror or exc}); stop what "
+                "uses it, or set PORT to a free port",
+            ) from None
         log.info(
-            "ticketbot listening",
-            extra={"port": settings.env.port, "providers": sorted(settings.providers)},
+            "ticketbot started",
+            extra={
+                "mode": "socket" if socket else "http",
+                "version": __version__,
+                "listen": f"{env.host}:{env.port}",
+                "providers": sorted(settings.providers),
+                "database": str(env.ticketbot_db),
+            },
         )
-        await stop.wait()
-        log.info("shutting down: no new requests, finishing in-flight work")
-        if socket_handler is not None:
-            await socket_handler.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()  # stop listening; `running` then drains in-flight work
+        slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(deps))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            pending: set[asyncio.Future[Any]] = {slack, stopping}
+            while stopping in pending:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if slack.done() and not slack.cancelled() and (failure := slack.exception()):
+                    raise failure
+        finally:
+            slack.cancel()
+            stopping.cancel()
+            log.info("shutting down: no new requests, finishing in-flight work")
+            if socket is not None:
+                await socket.close()
+            await runner.cleanup()  # stop listening; `running` then drains in-flight work
+
+
+async def check_bot_token(deps: Deps) -> None:
+    """HTTP mode: a bot token Slack refuses is final; Slack unreachable is ``/healthz``'s."""
+    with contextlib.suppress(SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+        await checked("SLACK_BOT_TOKEN", deps.slack.auth_test())
 
 
 def main(argv: list[str] | None = None) -> int:

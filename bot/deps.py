@@ -93,9 +93,14 @@ async def slack_io(
 
 
 @asynccontextmanager
-async def open_deps(settings: Settings, policy: RetryPolicy | None = None) -> AsyncIterator[Deps]:
-    """Open the store and the HTTP clients; close them (and stop background work) on exit."""
-    store = await Store.open(settings.env.ticketbot_db)
+async def open_deps(
+    settings: Settings, policy: RetryPolicy | None = None, *, exclusive: bool = False
+) -> AsyncIterator[Deps]:
+    """Open the store and the HTTP clients; close them (and stop background work) on exit.
+
+    ``exclusive``: this process runs the bot, which must be the only one on its SQLite file.
+    """
+    store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
     metrics = Metrics()
     # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
     # them alive (closing and reopening connections under load cost more CPU than the calls).

@@ -31,24 +31,29 @@ EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
 
+Health = Callable[[], Awaitable[tuple[bool, str | None]]]  # up, and why not
+
+
 class SlackProbe:
-    """Whether Slack answers: ``auth.test`` at most every 30 s, 2 s to answer."""
+    """Whether Slack answers (HTTP mode): ``auth.test`` at most every 30 s, 2 s to answer."""
 
     def __init__(self, client: AsyncWebClient, every: float = 30.0) -> None:
         self._client = client
         self._every = every
         self._checked = -every
-        self._ok = True
+        self._health: tuple[bool, str | None] = (True, None)
 
-    async def __call__(self) -> bool:
+    async def __call__(self) -> tuple[bool, str | None]:
         if time.monotonic() - self._checked >= self._every:
             try:
                 await asyncio.wait_for(self._client.auth_test(), timeout=2.0)
-                self._ok = True
-            except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
-                self._ok = False
+                self._health = (True, None)
+            except SlackApiError as exc:
+                self._health = (False, f"Slack answered {exc.response.get('error')}")
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                self._health = (False, f"cannot reach Slack ({type(exc).__name__})")
             self._checked = time.monotonic()
-        return self._ok
+        return self._health
 
 
 def request_kind(body: Mapping[str, Any]) -> str:
@@ -78,9 +83,7 @@ def parse_request(raw: bytes, request: web.Request) -> AsyncBoltRequest | None:
     return bolt_request if isinstance(bolt_request.body, dict) and bolt_request.body else None
 
 
-def build_web_app(
-    app: AsyncApp, deps: Deps, slack_ok: Callable[[], Awaitable[bool]] | None = None
-) -> web.Application:
+def build_web_app(app: AsyncApp, deps: Deps, slack_ok: Health | None = None) -> web.Application:
     metrics = deps.metrics
     verifier = RequestVerifier(deps.settings.env.slack_signing_secret.get_secret_value())
     redact = deps.redactor.text
@@ -116,12 +119,13 @@ def build_web_app(
         return response
 
     async def handle_healthz(_: web.Request) -> web.Response:
-        checks = {
-            "database": await deps.store.healthy(),
-            "slack": await slack_ok() if slack_ok else True,
-        }
+        slack, why = await slack_ok() if slack_ok else (True, None)
+        checks = {"database": await deps.store.healthy(), "slack": slack}
         status = 200 if all(checks.values()) else 503
-        return web.json_response({"ok": status == 200, **checks}, status=status)
+        body: dict[str, object] = {"ok": status == 200, **checks}
+        if why:
+            body["reason"] = why
+        return web.json_response(body, status=status)
 
     async def handle_metrics(_: web.Request) -> web.Response:
         metrics.retries_pending.set(await deps.store.count_retrying())

@@ -38,6 +38,10 @@ class BotProcess:
         """Send ``sig``; the exit code and everything the process logged."""
         if self.process.returncode is None:
             self.process.send_signal(sig)
+        return await self.exited(within)
+
+    async def exited(self, within: float = 10) -> tuple[int, str]:
+        """Wait for the process to end by itself; its exit code and log."""
         _, stderr = await asyncio.wait_for(self.process.communicate(), timeout=within)
         assert self.process.returncode is not None
         return self.process.returncode, stderr.decode()

@@ -3,6 +3,7 @@ faults, over loopback (the process-level cases are in test_delivery_processes.py
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -271,7 +272,11 @@ async def test_the_number_reaches_the_filer_when_the_card_cannot_be_posted(
     assert "HostUp ticket #10001" in private["text"]
     await card_saying(slack, "HostUp ticket #10001")  # posted once Slack takes it
     assert len(hostup.tickets) == 1
-    record = await hostup_bot.deps.store.ticket(1)
+    for _ in range(500):  # the card is up; its record follows
+        record = await hostup_bot.deps.store.ticket(1)
+        if record is not None and record.card_ts:
+            break
+        await asyncio.sleep(0.01)
     assert record is not None and record.card_ts and record.card_due_at is None
 
 

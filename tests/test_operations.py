@@ -125,9 +125,10 @@ async def test_slack_probe_notices_slack_is_gone(slack: FakeSlack) -> None:
 
     client = AsyncWebClient(token="xoxb-test-bot-token", base_url=f"{slack.url}/api/")
     probe = SlackProbe(client, every=0)
-    assert await probe()
+    assert await probe() == (True, None)
     await slack.stop()
-    assert not await probe()
+    up, why = await probe()
+    assert not up and why is not None and why.startswith("cannot reach Slack")
 
 
 def test_json_logs_carry_the_request_id_and_extras(caplog: pytest.LogCaptureFixture) -> None:

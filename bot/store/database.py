@@ -5,6 +5,7 @@ on the event loop's own thread (see ``_write1_here``)."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -60,17 +61,30 @@ class Database:
         self._db = db
         self._here = here
         self._path: str | None = None
+        self._lock: int | None = None
         self._writes = WriteGate()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Self:
+    async def open(cls, path: Path | str, *, exclusive: bool = False) -> Self:
         """Open (creating with owner-only permissions) and migrate the database; a database
-        that cannot be used is ``DatabaseUnusable``, naming the path and what to do."""
+        that cannot be used is ``DatabaseUnusable``, naming the path and what to do.
+
+        ``exclusive``: hold an advisory lock on ``<path>.lock`` for the process's life, so a
+        second bot on the same file is refused (the retry worker and the restart's resume are
+        not safe with two).
+        """
         path = str(path)
+        lock = None
         try:
-            return await cls._open(path)
+            if exclusive and path != ":memory:":
+                lock = await asyncio.to_thread(_lock, path)
+            store = await cls._open(path)
         except (OSError, sqlite3.Error) as exc:
+            if lock is not None:
+                os.close(lock)
             raise DatabaseUnusable(unusable(path, exc)) from None
+        store._lock = lock
+        return store
 
     @classmethod
     async def _open(cls, path: str) -> Self:
@@ -97,6 +111,9 @@ class Database:
         return store
 
     async def close(self) -> None:
+        if self._lock is not None:  # NOTE: the kernel lets go of it on any exit, kill -9 too
+            os.close(self._lock)
+            self._lock = None
         if self._here is not None:
             self._here.close()
             self._here = None
@@ -218,6 +235,24 @@ def unusable(path: str, exc: BaseException) -> str:
     if "locked" in text or "busy" in text:
         return f"{path}: is locked by another program; stop it, or set TICKETBOT_DB"
     return f"{path}: cannot be used ({type(exc).__name__}: {exc})"
+
+
+def _lock(path: str) -> int:
+    """An exclusive ``flock`` on ``<path>.lock``, holding this process's PID; the descriptor."""
+    lock_path = f"{path}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DatabaseUnusable(
+            f"{path}: is in use by another ticketbot (PID {holder}); one process per SQLite "
+            "file: stop that one first, or set TICKETBOT_DB"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 def _connect_here(path: str) -> sqlite3.Connection:

@@ -21,6 +21,7 @@ from tests.fakes.server import FakeServer
 from tests.fakes.slack_limits import LimitError, check_message, check_view
 
 BOT_TOKEN = "xoxb-test-bot-token"
+APP_TOKEN = "xapp-1-A0TICKET-test-app-token"
 BOT_USER = "UBOT"
 TEAM = "T0001"
 TRIGGER_TTL = 3.0
@@ -68,6 +69,9 @@ class FakeSlack(FakeServer):
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_urls
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error)
+    # Socket Mode: the connections open now, and the acks they sent back by envelope id
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     _triggers: dict[str, tuple[float, bool]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -198,6 +202,7 @@ class FakeSlack(FakeServer):
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{rid}", self._respond)
         app.router.add_get("/files-pri/{fid}/download/{name}", self._download)
+        app.router.add_get("/socket", self._socket)
 
     def error_body(self, status: int) -> dict[str, Any]:
         return {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
@@ -238,8 +243,11 @@ class FakeSlack(FakeServer):
                 args[key] = json.loads(args[key])
         call = Call(method, args)
         self.calls.append(call)
+        if method == "apps.connections.open":  # the one method that takes the app token
+            return self._connections_open(call, token)
         if token != BOT_TOKEN:
-            return self._error(method, "invalid_auth")
+            error = "not_allowed_token_type" if token.startswith("xapp-") else "invalid_auth"
+            return self._error(method, error)
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error(method, "unknown_method")
@@ -252,6 +260,52 @@ class FakeSlack(FakeServer):
         call.ok = True
         headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))}  # as Slack sends them
         return web.json_response({"ok": True, **result}, headers=headers)
+
+    def _connections_open(self, call: Call, token: str) -> web.Response:
+        if token.startswith("xoxb-"):
+            return self._error(call.method, "not_allowed_token_type")
+        if token != APP_TOKEN:
+            return self._error(call.method, "invalid_auth")
+        call.ok = True
+        return web.json_response({"ok": True, "url": f"{self.url.replace('http', 'ws')}/socket"})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: ``hello`` first, then envelopes; acks are recorded."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": len(self.sockets)})
+        try:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    if "envelope_id" in data:
+                        self.socket_acks[str(data["envelope_id"])] = data
+        finally:
+            self.sockets.remove(socket)
+        return socket
+
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], within: float = 5.0
+    ) -> dict[str, Any]:
+        """Send one envelope (``slash_commands``, ``interactive``, ``events_api``) over the
+        open connection, as Slack does, and return the app's ack once it arrives."""
+        envelope_id = f"env-{next(self._seq)}"
+        await self.until(lambda: self.sockets, "a Socket Mode connection", within)
+        await self.sockets[0].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        ack: dict[str, Any] = await self.until(
+            lambda: self.socket_acks.get(envelope_id), f"the ack of {envelope_id}", within
+        )
+        return ack
 
     def _error(self, method: str, code: str, detail: str = "") -> web.Response:
         self.rejected.append((method, f"{code} {detail}".strip()))
