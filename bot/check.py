@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import aiosqlite
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import AdminFixable, TicketbotError
+from bot.errors import AdminFixable, TicketbotError, Transient
 from bot.providers.base import Provider, SupportsReply
 from bot.settings import Settings
 from bot.store.migrations import MIGRATIONS
@@ -61,13 +62,13 @@ async def check_slack(slack: AsyncWebClient, needed: Mapping[str, str]) -> list[
     try:
         response = await slack.auth_test()
     except SlackApiError as exc:
-        return [Item(False, f"Slack token: Slack refused it ({exc.response.get('error')})")]
-    except OSError as exc:
-        return [Item(False, f"Slack token: cannot reach Slack ({type(exc).__name__})")]
+        return [Item(False, f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error')})")]
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return [Item(False, f"SLACK_BOT_TOKEN: cannot reach Slack ({type(exc).__name__})")]
     items = [
         Item(
             True,
-            f"Slack token works: workspace {response.get('team')}, bot @{response.get('user')}",
+            f"SLACK_BOT_TOKEN works: workspace {response.get('team')}, bot @{response.get('user')}",
         )
     ]
     header = response.headers.get("x-oauth-scopes") or response.headers.get("X-OAuth-Scopes")
@@ -88,11 +89,40 @@ async def check_slack(slack: AsyncWebClient, needed: Mapping[str, str]) -> list[
     return [*items, Item(True, f"Slack scopes: all {len(needed)} needed are granted")]
 
 
+def mode_item(settings: Settings) -> Item:
+    env = settings.env
+    if env.slack_app_token is not None:
+        return Item(True, "mode: Socket Mode (SLACK_APP_TOKEN is set; no public URL needed)")
+    return Item(
+        True,
+        f"mode: HTTP (SLACK_APP_TOKEN is not set): Slack must reach this bot's /slack/events on "
+        f"port {env.port}",
+    )
+
+
+async def check_app_token(slack: AsyncWebClient, token: str) -> Item:
+    """``apps.connections.open`` is harmless: the URL it hands out is simply never used."""
+    try:
+        await slack.apps_connections_open(app_token=token)
+    except SlackApiError as exc:
+        return Item(
+            False,
+            f"SLACK_APP_TOKEN: Slack refused it ({exc.response.get('error')}); it needs "
+            "connections:write (Basic Information → App-Level Tokens)",
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return Item(False, f"SLACK_APP_TOKEN: cannot reach Slack ({type(exc).__name__})")
+    return Item(True, "SLACK_APP_TOKEN works: Socket Mode can connect")
+
+
 async def check_provider(name: str, provider: Provider) -> Item:
     try:
         seen = await provider.probe()
     except AdminFixable as exc:
         return Item(False, f"provider {name}: {exc.message} {exc.admin_detail}".strip())
+    except Transient as exc:
+        tried = f" ({exc.detail})" if exc.detail else ""
+        return Item(False, f"provider {name}: {exc.message}{tried}")
     except TicketbotError as exc:
         return Item(False, f"provider {name}: {exc.message}")
     return Item(True, f"provider {name} ({provider.title}): {seen}")
@@ -133,7 +163,10 @@ async def run_checks(
     settings: Settings, slack: AsyncWebClient, providers: Mapping[str, Provider]
 ) -> list[Item]:
     items = [Item(True, f"config: {len(providers)} providers ({', '.join(providers)})")]
+    items.append(mode_item(settings))
     items += await check_slack(slack, needed_scopes(settings, providers))
+    if settings.env.slack_app_token is not None:
+        items.append(await check_app_token(slack, settings.env.slack_app_token.get_secret_value()))
     for name, provider in providers.items():
         items.append(await check_provider(name, provider))
     items.append(await check_database(settings.env.ticketbot_db))

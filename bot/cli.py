@@ -21,7 +21,7 @@ from bot.app import build_app
 from bot.check import run_checks
 from bot.deps import Deps, open_deps, slack_client
 from bot.errors import ConfigError
-from bot.links_cli import run_links
+from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
 from bot.providers import build_provider
 from bot.redact import Redactor
@@ -100,6 +100,7 @@ async def check_bot_token(deps: Deps) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"ticketbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the bot")
     run.add_argument(
@@ -160,4 +161,8 @@ async def check_command(settings: Settings) -> int:
 
 async def links_command(settings: Settings, action: str, arg: str | None) -> int:
     async with open_deps(settings) as deps:
-        return await run_links(deps, action, arg)
+        try:
+            return await run_links(deps, action, arg)
+        except LinksFailure as exc:
+            print(f"ticketbot: {exc.message}", file=sys.stderr)
+            return exc.code

@@ -108,6 +108,7 @@ class Transient(TicketbotError):
     """
 
     maybe_created: bool = False
+    detail: str = ""  # for operators: what was tried and why it failed (never a secret)
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)

@@ -1,4 +1,9 @@
-"""``ticketbot links import FILE | export | forget USER``: bulk set-up and offboarding."""
+"""``ticketbot links import FILE | export | forget USER``: bulk set-up and offboarding.
+
+Exit codes: 0 done; 1 done, but some rows were refused (each named by line); 2 a usage or
+file problem (nothing done); 3 Slack could not be reached (nothing done; try again).
+``export`` and ``forget <user id>`` need no Slack; e-mails and ``import`` do.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ import io
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
@@ -37,17 +43,31 @@ def unsafe_cell(value: str) -> str:
     return value
 
 
+EXIT_ROWS, EXIT_USAGE, EXIT_SLACK = 1, 2, 3
+
+
+class LinksFailure(Exception):
+    """The command could not run: one line for the operator, and its exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 @dataclass(frozen=True)
 class ImportReport:
     imported: int
     changed: int
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> ImportReport:
     """Check every row, then write the good ones in one transaction; bad rows by line number."""
-    rows: list[LinkRow] = []
+    rows: dict[tuple[str, str], tuple[int, LinkRow]] = {}  # (user, provider) → line, row
     problems: list[str] = []
+    warnings: list[str] = []
     by_lower = {name.lower(): name for name in deps.providers}
     for number, cells in enumerate(csv.reader(lines), start=1):
         cells = [unsafe_cell(c.strip()) for c in cells]
@@ -70,22 +90,31 @@ async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> Import
         if user_id is None:
             problems.append(f"line {number}: no Slack user {who!r}")
             continue
-        rows.append(LinkRow(user_id, provider, requester_id))
+        if (earlier := rows.get((user_id, provider))) is not None:
+            warnings.append(
+                f"line {number}: repeats line {earlier[0]} ({user_id}, {provider}); "
+                "the later row is used"
+            )
+        rows[(user_id, provider)] = (number, LinkRow(user_id, provider, requester_id))
+    stored = [row for _, row in rows.values()]
     changed = await deps.store.import_links(
-        team_id=team_id, rows=rows, source="import", actor=CLI_ACTOR
+        team_id=team_id, rows=stored, source="import", actor=CLI_ACTOR
     )
-    return ImportReport(imported=len(rows), changed=changed, problems=problems)
+    return ImportReport(len(stored), changed, problems, warnings)
 
 
 async def _user_id(deps: Deps, who: str) -> str | None:
+    """A Slack user id as given, or the user an e-mail belongs to (asks Slack)."""
     if USER_ID.match(who):
         return who
     if "@" not in who:
         return None
     try:
         response = await deps.slack.users_lookupByEmail(email=who)
-    except SlackApiError:
-        return None
+    except SlackApiError as exc:
+        if exc.response.get("error") == "users_not_found":
+            return None
+        raise
     return str(response["user"]["id"])
 
 
@@ -112,23 +141,42 @@ async def team_id(deps: Deps) -> str:
 
 
 async def run_links(deps: Deps, action: str, arg: str | None, out: TextIO = sys.stdout) -> int:
-    """The ``links`` subcommands; returns the process exit code."""
+    """The ``links`` subcommands; returns the process exit code (see the module), or raises
+    ``LinksFailure`` with one line to print."""
+    try:
+        return await _run_links(deps, action, arg, out)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        raise LinksFailure(
+            f"links {action}: Slack could not be reached ({error}); nothing was changed, try again",
+            EXIT_SLACK,
+        ) from None
+
+
+async def _run_links(deps: Deps, action: str, arg: str | None, out: TextIO) -> int:
     if action == "export":
         count = await export_links(deps, out)
         print(f"exported {count} links", file=sys.stderr)
         return 0
-    team = await team_id(deps)
+    assert arg is not None
     if action == "forget":
-        assert arg is not None
-        removed = await deps.store.delete_links(
-            team_id=team, user_id=arg, provider=None, actor=CLI_ACTOR
-        )
+        user_id = await _user_id(deps, arg)
+        if user_id is None:
+            raise LinksFailure(f"links forget: no Slack user {arg!r}", EXIT_USAGE)
+        removed = 0
+        for team in sorted({link.team_id for link in await deps.store.links(None, user_id)}):
+            removed += await deps.store.delete_links(
+                team_id=team, user_id=user_id, provider=None, actor=CLI_ACTOR
+            )
         print(f"removed {removed} links of {arg}", file=out)
         return 0
-    assert arg is not None
-    text = await asyncio.to_thread(Path(arg).read_text, encoding="utf-8")
-    report = await import_links(deps, team, io.StringIO(text, newline=""))
+    try:
+        text = await asyncio.to_thread(Path(arg).read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = "does not exist" if isinstance(exc, FileNotFoundError) else type(exc).__name__
+        raise LinksFailure(f"links import: {arg} {why}", EXIT_USAGE) from None
+    report = await import_links(deps, await team_id(deps), io.StringIO(text, newline=""))
     print(f"imported {report.imported} links ({report.changed} changed)", file=out)
-    for problem in report.problems:
-        print(problem, file=out)
-    return 1 if report.problems else 0
+    for line in (*report.warnings, *report.problems):
+        print(line, file=out)
+    return EXIT_ROWS if report.problems else 0

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -269,3 +270,59 @@ async def test_links_import_export_and_forget(
     await run_links(bot.deps, "forget", "UBOB", forget)
     assert "removed 1 links of UBOB" in forget.getvalue()
     assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
+
+
+def links_cli(tmp_path: Path, config: str, env_extra: dict[str, str], *args: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "ticketbot.toml").write_text(config, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "links", *args],
+        env={**os.environ, **env_extra, "TICKETBOT_CONFIG": str(tmp_path / "ticketbot.toml")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+async def test_forget_takes_an_email_and_import_counts_what_it_stored(
+    bot: RunningBot, tmp_path: Path
+) -> None:
+    csv_text = "UCAROL,billingserv,7\nbob@example.com,billingserv,42\nUBOB,billingserv,43\n"
+    report = await import_links(bot.deps, TEAM, io.StringIO(csv_text))
+    assert (report.imported, report.changed) == (2, 2)  # bob twice: one link stored
+    assert report.warnings == ["line 3: repeats line 2 (UBOB, billingserv); the later row is used"]
+    assert [link.requester_id for link in await bot.deps.store.links(TEAM, "UBOB")] == ["43"]
+    out = io.StringIO()
+    assert await run_links(bot.deps, "forget", "bob@example.com", out) == 0
+    assert "removed 1 links of bob@example.com" in out.getvalue()
+    assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
+
+
+async def test_links_fail_in_one_line_and_need_slack_only_when_they_must(
+    tmp_path: Path, billing: FakeBillingServ, slack: FakeSlack
+) -> None:
+    import asyncio
+
+    from tests.conftest import base_env
+    from tests.processes import free_port
+
+    env = {**base_env(tmp_path, slack), **BS.env}
+    config = provider_table(BS, billing.url)
+    done = await asyncio.to_thread(links_cli, tmp_path, config, env, "import", "nope.csv")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "ticketbot: links import: nope.csv does not exist"
+    down = {**env, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}
+    (tmp_path / "l.csv").write_text("UBOB,billingserv,42\n", encoding="utf-8")
+    done = await asyncio.to_thread(links_cli, tmp_path, config, down, "import", "l.csv")
+    assert done.returncode == 3
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Slack could not be reached" in lines[0], done.stderr
+    for args in (("export",), ("forget", "UBOB")):  # no Slack needed
+        done = await asyncio.to_thread(links_cli, tmp_path, config, down, *args)
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "removed 0 links of UBOB"

@@ -44,7 +44,7 @@ async def test_check_passes_when_all_is_well(
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "✓ config: 1 providers (hostup)"
-    assert "✓ Slack token works: workspace Fake, bot @ticketbot" in lines
+    assert "✓ SLACK_BOT_TOKEN works: workspace Fake, bot @ticketbot" in lines
     assert "✓ provider hostup (HostUp): 3 departments" in lines
     assert any(line.startswith("✓ database") for line in lines)
     assert "hostup-test-key" not in done.stdout + done.stderr
@@ -68,7 +68,12 @@ async def test_check_says_what_is_wrong(
     )
     assert "✗ provider hostup: The bot's HostUp credentials lack a permission" in out
     assert "read:account" in out
-    assert "✗ provider billingserv: BillingServ cannot be reached." in out
+    assert (
+        "✗ provider billingserv: BillingServ cannot be reached. (GET "
+        "http://127.0.0.1:9/api/v2/" in out
+    )
+    assert ": connection refused or host unreachable)" in out
+    assert "✓ mode: HTTP (SLACK_APP_TOKEN is not set)" in out
     for secret in ("hostup-test-key-3f9a", bs.env["BS_KEY"], "xoxb-test-bot-token"):
         assert secret not in out + done.stderr
 
@@ -82,7 +87,7 @@ async def test_check_refused_slack_token(
         run_check, tmp_path, slack, hostup_table(hostup), SLACK_BOT_TOKEN="xoxb-revoked"
     )
     assert done.returncode == 1
-    assert "✗ Slack token: Slack refused it (invalid_auth)" in done.stdout
+    assert "✗ SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in done.stdout
     assert "xoxb-revoked" not in done.stdout
 
 
@@ -155,3 +160,23 @@ async def test_user_facing_error_ref_is_the_request_id_in_the_log(
     ref = shown.split("(ref `")[1].split("`")[0]
     logged = [r for r in caplog.records if getattr(r, "ref", None) == ref]
     assert logged  # the ref the user sees finds the log line (it is the request's id)
+
+
+async def test_check_tests_the_app_token_and_says_the_mode(
+    tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp
+) -> None:
+    import asyncio
+
+    from tests.fakes.slack_api import APP_TOKEN
+
+    good = await asyncio.to_thread(
+        run_check, tmp_path, slack, hostup_table(hostup), SLACK_APP_TOKEN=APP_TOKEN
+    )
+    assert "✓ mode: Socket Mode (SLACK_APP_TOKEN is set; no public URL needed)" in good.stdout
+    assert "✓ SLACK_APP_TOKEN works: Socket Mode can connect" in good.stdout
+    bad = await asyncio.to_thread(
+        run_check, tmp_path, slack, hostup_table(hostup), SLACK_APP_TOKEN="xapp-1-revoked"
+    )
+    assert bad.returncode == 1
+    assert "✗ SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in bad.stdout
+    assert "xapp-1-revoked" not in bad.stdout

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,11 +24,13 @@ from bot.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    Transient,
 )
 
 log = logging.getLogger(__name__)
 
 DetailReader = Callable[[httpx.Response], str]
+TransientT = TypeVar("TransientT", bound=Transient)
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
@@ -95,6 +97,26 @@ def field_errors(errors: Any, api_fields: Mapping[str, str], fallback: str) -> F
     return FieldErrors(found, " ".join(general) or (None if found else fallback))
 
 
+def cause(exc: httpx.HTTPError) -> str:
+    """What went wrong under a transport error, in an operator's words."""
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+        return "DNS: the host name does not resolve"
+    if "connection refused" in low or "all connection attempts failed" in low:
+        return "connection refused or host unreachable"
+    if "certificate" in low or "ssl" in low or "tls" in low:
+        return f"TLS: {text[:120]}"
+    return text[:160]
+
+
+def _tried(error: TransientT, method: str, url: str, exc: httpx.HTTPError) -> TransientT:
+    error.detail = f"{method} {httpx.URL(url).copy_with(query=None)}: {cause(exc)}"
+    return error
+
+
 class ProviderHttp:
     """A provider's view of the shared ``httpx.AsyncClient``."""
 
@@ -143,23 +165,39 @@ class ProviderHttp:
                     params=params,
                     timeout=self._timeout,
                 )
-        except (httpx.ConnectTimeout, httpx.PoolTimeout):
-            raise ProviderTimeout(
-                f"{self._title} did not accept the connection in time.", maybe_created=False
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _tried(
+                ProviderTimeout(
+                    f"{self._title} did not accept the connection in time.", maybe_created=False
+                ),
+                method,
+                url,
+                exc,
             ) from None
-        except httpx.TimeoutException:
-            raise ProviderTimeout(
-                f"{self._title} did not answer in time.", maybe_created=method != "GET"
+        except httpx.TimeoutException as exc:
+            raise _tried(
+                ProviderTimeout(
+                    f"{self._title} did not answer in time.", maybe_created=method != "GET"
+                ),
+                method,
+                url,
+                exc,
             ) from None
-        except httpx.ConnectError:
-            raise ProviderUnavailable(f"{self._title} cannot be reached.") from None
-        except httpx.TransportError:
+        except httpx.ConnectError as exc:
+            raise _tried(
+                ProviderUnavailable(f"{self._title} cannot be reached."), method, url, exc
+            ) from None
+        except httpx.TransportError as exc:
             # NOTE: the connection dropped mid-request; for a POST the provider may have acted.
             if method == "GET":
-                raise ProviderUnavailable(f"{self._title} dropped the connection.") from None
-            raise ProviderTimeout(
-                f"{self._title} dropped the connection before answering.", maybe_created=True
-            ) from None
+                error: ProviderUnavailable | ProviderTimeout = ProviderUnavailable(
+                    f"{self._title} dropped the connection."
+                )
+            else:
+                error = ProviderTimeout(
+                    f"{self._title} dropped the connection before answering.", maybe_created=True
+                )
+            raise _tried(error, method, url, exc) from None
         finally:
             log.debug(
                 "provider call",
