@@ -21,19 +21,21 @@ order they came, so filing slows but never stops. A deferred job holds no slot w
 its turn, so it never blocks a modal job; one that has not begun (``defer``) is only a queue
 entry, not yet a task, so a burst of submits costs its acks nothing more.
 
-A modal's job cannot wait long (its trigger lasts 3 s): with ``patience`` it waits for a lull
-in Slack's requests before it starts, but never longer than that.
+A modal's job is what a person is staring at: it starts at once, with no wait for a lull, and
+goes ahead of every job queued for a slot (``slot(first=True)``). Filing and polls give way.
+
+Time comes from a ``Clock`` (the event loop's by default), so tests can drive it by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass
@@ -66,6 +68,28 @@ class _Resume:
 _turn: ContextVar[_Turn | None] = ContextVar("lane_turn", default=None)
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """What the lane needs of time: now, and a callback later."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
+
+
+class LoopClock:
+    """The running event loop's clock."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
 TRICKLE_SECONDS = 0.01
 MAX_WAIT_SECONDS = 1.0  # NOTE: a burst holds deferred work back this long at the most
 QUIET_SECONDS = 0.02  # NOTE: acks often leave together (group commit): a gap is not a lull
@@ -74,18 +98,22 @@ QUIET_BATCH = 16  # deferred jobs let through per tick once quiet: a new request
 
 class Lane:
     def __init__(
-        self, slots: int, trickle: float = TRICKLE_SECONDS, max_wait: float = MAX_WAIT_SECONDS
+        self,
+        slots: int,
+        trickle: float = TRICKLE_SECONDS,
+        max_wait: float = MAX_WAIT_SECONDS,
+        clock: Clock | None = None,
     ) -> None:
         self.slots = slots
         self.taken = 0
         self.answering_now = 0
+        self._clock = clock or LoopClock()
         self._answered_at = -QUIET_SECONDS
         self._queue: deque[asyncio.Future[None]] = deque()
         self._deferred: deque[_Resume | _Unstarted] = deque()
         self._trickle = trickle
         self._max_wait = max_wait
-        self._trickler: asyncio.TimerHandle | None = None
-        self._lull: asyncio.Future[None] | None = None
+        self._trickler: Timer | None = None
 
     def defer(self, start: Callable[[float], None], drop: Callable[[], None]) -> None:
         """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
@@ -102,10 +130,9 @@ class Lane:
         self._deferred.append(_Unstarted(self.now(), start, drop))
         self._keep_ticking()
 
-    @staticmethod
-    def now() -> float:
-        """The lane's clock (the event loop's)."""
-        return asyncio.get_running_loop().time()
+    def now(self) -> float:
+        """The lane's clock."""
+        return self._clock.time()
 
     def begin_all(self) -> None:
         """Begin every deferred job not begun yet, each in a slot when one is free (the
@@ -125,25 +152,18 @@ class Lane:
 
     @asynccontextmanager
     async def slot(
-        self,
-        *,
-        deferred: bool = False,
-        deferred_at: float | None = None,
-        patience: float | None = None,
+        self, *, deferred: bool = False, deferred_at: float | None = None, first: bool = False
     ) -> AsyncIterator[None]:
         """Hold a slot for the block; waits (first come, first served) while all are taken.
 
         ``deferred``: the job gives way to Slack requests being answered (see the module);
         ``deferred_at``: it was let through already (``defer``), and its age counts from then.
-        ``patience``: a job not deferred waits for a lull in Slack's requests before it
-        starts, but no longer than this (a modal's trigger lasts 3 s).
+        ``first``: a modal's job, ahead of every job waiting for a slot.
         """
         since = self.now() if deferred_at is None else deferred_at
         if deferred and deferred_at is None:
             await self._give_way(since)
-        elif patience:
-            await self._await_lull(patience)
-        await self._acquire()
+        await self._acquire(first=first)
         turn = _Turn(self, deferred=deferred, since=since)
         token = _turn.set(turn)
         try:
@@ -167,14 +187,11 @@ class Lane:
             yield
         finally:
             self.answering_now -= 1
-            self._answered_at = asyncio.get_running_loop().time()
+            self._answered_at = self.now()
 
     def _quiet(self, own: int = 0) -> bool:
         """No Slack request is being answered (``own``: but the caller's) nor was just now."""
-        return (
-            self.answering_now <= own
-            and asyncio.get_running_loop().time() - self._answered_at >= QUIET_SECONDS
-        )
+        return self.answering_now <= own and self.now() - self._answered_at >= QUIET_SECONDS
 
     async def _give_way(self, since: float) -> None:
         if self._quiet() and not self._deferred:
@@ -189,25 +206,13 @@ class Lane:
                 self._deferred.remove(waiting)
             raise
 
-    async def _await_lull(self, within: float) -> None:
-        if self._quiet():
-            return
-        if self._lull is None:
-            self._lull = asyncio.get_running_loop().create_future()
-        self._keep_ticking()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._lull), within)
-
     def _keep_ticking(self) -> None:
-        if self._trickler is None and (self._deferred or self._lull):
-            self._trickler = asyncio.get_running_loop().call_later(self._trickle, self._tick)
+        if self._trickler is None and self._deferred:
+            self._trickler = self._clock.call_later(self._trickle, self._tick)
 
     def _tick(self) -> None:
         self._trickler = None
         quiet = self._quiet()
-        if quiet and self._lull is not None:
-            self._lull.set_result(None)
-            self._lull = None
         if quiet:
             self._let_through(QUIET_BATCH)
         elif self._deferred and self.now() - self._deferred[0].since >= self._max_wait:
@@ -224,12 +229,15 @@ class Lane:
                 job.turn.set_result(None)
                 count -= 1
 
-    async def _acquire(self) -> None:
-        if self._free():
+    async def _acquire(self, *, first: bool = False) -> None:
+        if self._free() or (first and self.taken < self.slots):
             self.taken += 1
             return
         ticket = asyncio.get_running_loop().create_future()
-        self._queue.append(ticket)
+        if first:
+            self._queue.appendleft(ticket)
+        else:
+            self._queue.append(ticket)
         try:
             await ticket  # NOTE: whoever hands the slot over counts it as taken for us
         except asyncio.CancelledError:

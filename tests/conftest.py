@@ -52,12 +52,14 @@ async def hostup() -> AsyncIterator[FakeHostUp]:
     await fake.stop()
 
 
-def hostup_table(fake: FakeHostUp, name: str = "hostup", extra: str = "") -> str:
+def hostup_table(
+    fake: FakeHostUp, name: str = "hostup", extra: str = "", timeout: float = 1.0
+) -> str:
     return (
         f'[providers.{name}]\nkind = "hostup"\nbase_url = "{fake.url}/api/v2"\n'
         'api_key_env = "HOSTUP_API_KEY"\n'
         'ticket_url = "https://cloud.hostup.se/support/tickets/{id}"\n'
-        f"timeout_seconds = 1.0\n{extra}\n"
+        f"timeout_seconds = {timeout}\n{extra}\n"
     )
 
 

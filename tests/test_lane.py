@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-from bot.lane import Lane, waiting
+from bot.lane import MAX_WAIT_SECONDS, QUIET_SECONDS, Lane, waiting
+from tests.clock import ManualClock, settle
 from tests.conftest import BotFactory, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
@@ -24,7 +24,7 @@ async def test_at_most_slots_jobs_compute_at_once_first_come_first_served() -> N
             running += 1
             peak = max(peak, running)
             order.append(n)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)
             running -= 1
 
     await asyncio.gather(*(job(n) for n in range(6)))
@@ -58,7 +58,7 @@ async def test_back_from_io_a_job_never_queues_so_jobs_cannot_wait_on_each_other
     async def a() -> None:
         async with lane.slot():
             async with waiting():
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0)
             answer.set_result("form")
 
     async def b() -> str:
@@ -108,20 +108,22 @@ async def test_work_spawned_by_a_job_takes_no_slot_after_the_job_ends() -> None:
 async def test_a_slow_provider_does_not_hold_up_the_next_modal(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:
-    bot = await make_bot(hostup_table(hostup), options="background_slots = 1")
+    bot = await make_bot(hostup_table(hostup, timeout=30), options="background_slots = 1")
     view_id = await open_form(bot)
-    hostup.latency = 0.8
-    await bot.driver.submit(view_id, FILLED)  # the filing now waits on HostUp for 0.8 s
-    await asyncio.sleep(0.1)
-    started = time.monotonic()
+    answer = asyncio.Event()
+    hostup.fail(hold=answer, path_contains="/support/tickets")  # the filing waits on HostUp
+    await bot.driver.submit(view_id, FILLED)
+    await slack.until(lambda: hostup.requests[-1].method == "POST", "the filing's POST")
     await bot.driver.command("")
-    await slack.wait_for("views.open", count=2, within=2.0)
-    assert time.monotonic() - started < 0.5  # its turn came while the filing waited
+    await slack.wait_for("views.open", count=2)  # its turn came while the filing waited
+    assert not hostup.tickets
+    answer.set()
     await slack.wait_for_text(view_id, ":white_check_mark: Filed")
 
 
 async def test_deferred_jobs_wait_while_slack_is_answered_then_trickle_once_overdue() -> None:
-    lane, steps = Lane(4, trickle=0.01, max_wait=0.2), []
+    clock = ManualClock()
+    lane, steps = Lane(4, trickle=0.01, max_wait=0.2, clock=clock), []
 
     async def deferred(n: int) -> None:
         async with lane.slot(deferred=True):
@@ -131,24 +133,26 @@ async def test_deferred_jobs_wait_while_slack_is_answered_then_trickle_once_over
             steps.append(f"{n} goes on")
 
     with lane.answering():
-        started = time.monotonic()
         jobs = [asyncio.ensure_future(deferred(n)) for n in range(3)]
-        await asyncio.sleep(0.1)
+        await clock.advance(0.1)
         assert steps == [] and lane.queued == 3  # a short burst: Slack's requests alone
-        async with lane.slot():  # a modal's job does not wait behind them
+        async with lane.slot(first=True):  # a modal's job does not wait behind them
             pass
-        await asyncio.wait_for(asyncio.gather(*jobs[:2]), 1.0)  # overdue: one step a tick
-        took = time.monotonic() - started
-    # NOTE: a job's age counts from when it was deferred: back from I/O it does not wait again
-    assert took < 2 * 0.2
-    await asyncio.wait_for(asyncio.gather(*jobs), 1.0)
+        await clock.advance(0.115)  # overdue now (0.2 s since deferred): one step a tick
+        assert steps == ["0 starts"]
+        # NOTE: a job's age counts from when it was deferred: back from I/O it does not wait
+        # again for max_wait; five more ticks finish all three while Slack is still answered
+        await clock.advance(0.05)
+        assert len(steps) == 6 and lane.answering_now == 1
+    await asyncio.gather(*jobs)
     # in the order they came: a job back from I/O queues behind the steps already waiting
     assert steps == [f"{n} {what}" for what in ("starts", "goes on") for n in range(3)]
     assert lane.taken == 0
 
 
 async def test_a_deferred_job_back_from_io_gives_way_holding_no_slot() -> None:
-    lane, steps = Lane(1, trickle=0.05), []
+    clock = ManualClock()
+    lane, steps = Lane(1, trickle=0.05, clock=clock), []
 
     async def deferred() -> None:
         async with lane.slot(deferred=True):
@@ -157,37 +161,48 @@ async def test_a_deferred_job_back_from_io_gives_way_holding_no_slot() -> None:
                     await asyncio.sleep(0)
                 steps.append("back")
 
-    with lane.answering():
-        pass
-    await asyncio.sleep(0.03)  # quiet
+    await clock.advance(QUIET_SECONDS)  # quiet
     job = asyncio.ensure_future(deferred())
-    await asyncio.sleep(0.01)
+    await settle()
     assert steps == [] and lane.taken == 0  # parked after its I/O, its slot free
     async with lane.slot():
         pass
+    await clock.advance(MAX_WAIT_SECONDS + 0.1)  # still answering: it goes once overdue
     await asyncio.wait_for(job, 1.0)
     assert steps == ["back"]
 
 
-async def test_a_modal_job_waits_for_a_lull_but_no_longer_than_its_patience() -> None:
-    lane, started = Lane(4, trickle=0.01), []
+async def test_a_modal_job_starts_at_once_while_slack_is_answered_ahead_of_queued_jobs() -> None:
+    clock = ManualClock()
+    lane, started = Lane(1, trickle=0.01, clock=clock), []
+    release = asyncio.Event()
 
-    async def modal(n: int, patience: float) -> None:
-        async with lane.slot(patience=patience):
-            started.append(n)
+    async def job(name: str, *, first: bool = False) -> None:
+        async with lane.slot(first=first):
+            started.append(name)
+            if name == "holder":
+                await release.wait()
+
+    with lane.answering():  # a burst: no lull to wait for
+        holder = asyncio.ensure_future(job("holder"))
+        await settle()
+        queued = asyncio.ensure_future(job("queued"))
+        await settle()
+        modal = asyncio.ensure_future(job("modal", first=True))
+        await settle()
+        assert started == ["holder"] and lane.queued == 2
+        release.set()
+        await asyncio.gather(holder, queued, modal)
+    assert started == ["holder", "modal", "queued"] and lane.taken == 0
 
     with lane.answering():
-        patient = asyncio.ensure_future(modal(1, 5.0))
-        hurried = asyncio.ensure_future(modal(2, 0.05))
-        await asyncio.sleep(0.1)
-        assert started == [2]  # its patience ran out while Slack was still being answered
-    await asyncio.wait_for(patient, 1.0)  # the lull came: well before its 5 s
-    await hurried
-    assert started == [2, 1] and lane.taken == 0
+        await asyncio.wait_for(job("alone", first=True), 1.0)  # a free slot: at once
+    assert started[-1] == "alone"
 
 
 async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_rest() -> None:
-    lane, begun, dropped = Lane(4, trickle=0.01, max_wait=0), [], []
+    clock = ManualClock()
+    lane, begun, dropped = Lane(4, trickle=0.01, max_wait=0, clock=clock), [], []
     tasks: list[asyncio.Future[None]] = []
     tasks_before = len(asyncio.all_tasks())
 
@@ -207,7 +222,7 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
             defer(n)
         assert len(asyncio.all_tasks()) == tasks_before  # queued callables, not tasks
         assert lane.queued == 5
-        await asyncio.sleep(0.025)  # two ticks: one job each, in order
+        await clock.advance(0.02)  # two ticks: one job each, in order
         assert begun == [1, 2] and lane.queued == 3
         lane.begin_all()  # draining: the rest begin now, Slack or not
         assert begun == [1, 2, 3, 4, 5] and lane.queued == 0
@@ -219,12 +234,14 @@ async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_r
 
 
 async def test_the_job_a_lone_request_defers_starts_at_once_one_in_a_burst_waits() -> None:
-    lane, begun, burst_begun = Lane(4, trickle=0.01), [], asyncio.Event()
+    clock = ManualClock()
+    lane, begun, burst_begun = Lane(4, trickle=0.01, clock=clock), [], asyncio.Event()
     with lane.answering():  # the request that defers it, and no other
         lane.defer(lambda _: begun.append("lone"), drop=lambda: None)
     assert begun == ["lone"]
-    await asyncio.sleep(0.03)  # quiet again
+    await clock.advance(QUIET_SECONDS)  # quiet again
     with lane.answering(), lane.answering():  # another request is being answered too
         lane.defer(lambda _: burst_begun.set(), drop=lambda: None)
         assert not burst_begun.is_set() and lane.queued == 1
-    await asyncio.wait_for(burst_begun.wait(), 1.0)  # the burst is over
+    await clock.advance(QUIET_SECONDS + 0.01)  # the burst is over
+    assert burst_begun.is_set()

@@ -39,9 +39,6 @@ from bot.views.metadata import ModalContext
 from bot.views.ticket_modal import message_modal, ticket_modal
 
 log = logging.getLogger(__name__)
-# NOTE: a job not deferred opens or updates a modal; the trigger lasts 3 s, of which it may
-# spend this long waiting for a lull in a burst of Slack requests, so their acks go first.
-MODAL_PATIENCE = 0.5
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -75,9 +72,9 @@ def after_ack(
 
     async def run(deferred_at: float | None = None) -> None:
         try:
-            patience = None if deferred else MODAL_PATIENCE  # deferred: it waits longer
+            # NOTE: a job not deferred opens or updates a modal: it goes first, at once.
             async with deps.lane.slot(
-                deferred=deferred, deferred_at=deferred_at, patience=patience
+                deferred=deferred, deferred_at=deferred_at, first=not deferred
             ):
                 await work
         except Exception as exc:

@@ -23,6 +23,7 @@ class Failure:
     delay: float = 0.0  # seconds to wait before handling
     delay_after: float = 0.0  # seconds to wait after handling (the work is done, the answer late)
     status_after: int | None = None  # handled (the work is done), then this status instead
+    hold: asyncio.Event | None = None  # not handled until the test sets it
     times: int = 1
     path_contains: str = ""
 
@@ -73,6 +74,9 @@ class FakeServer:
             await asyncio.sleep(self.latency)
         failure = self._take_failure(request.path)
         if failure is not None:
+            if failure.hold is not None:
+                await self.record(request)
+                await failure.hold.wait()
             if failure.delay:
                 await asyncio.sleep(failure.delay)
             if failure.drop or failure.status is not None:
