@@ -16,7 +16,6 @@ from bot.background.retry_worker import RetryWorker
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 10.0
 
 
 @dataclass
@@ -26,7 +25,9 @@ class Runtime:
 
 
 @asynccontextmanager
-async def running(deps: Deps, *, drain_seconds: float = DRAIN_SECONDS) -> AsyncIterator[Runtime]:
+async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
+    """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
+    ``[ticketbot] drain_seconds`` setting) to finish."""
     resumed = await deps.store.resume_interrupted()
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
@@ -45,7 +46,9 @@ async def running(deps: Deps, *, drain_seconds: float = DRAIN_SECONDS) -> AsyncI
         for task in loops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await drain(deps, drain_seconds)
+        await drain(
+            deps, deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
+        )
 
 
 async def drain(deps: Deps, seconds: float) -> None:

@@ -197,6 +197,13 @@ class Options(BaseModel):
     thread_sync_off: tuple[str, ...] = Field(
         default=(), description="Channels whose ticket threads are not copied to the ticket."
     )
+    drain_seconds: float = Field(
+        default=8,
+        ge=0,
+        le=300,
+        description="On SIGTERM, how long in-flight provider calls may finish before the rest "
+        "is parked for the next start; keep it below the stop timeout (Docker's is 10 s).",
+    )
 
 
 class Settings(BaseModel):

@@ -25,14 +25,14 @@ async def test_sigterm_mid_burst_then_restart_files_each_acked_submission_once_o
     fake = FakeVpsbg()
     await fake.start()
     try:
-        table = provider_table(case, fake.url, extra="timeout_seconds = 5\nmax_connections = 20\n")
-        (tmp_path / "ticketbot.toml").write_text(table, encoding="utf-8")
+        table = provider_table(case, fake.url, extra="timeout_seconds = 5\nmax_connections = 50\n")
+        (tmp_path / "ticketbot.toml").write_text(f"[ticketbot]\ndrain_seconds = 2\n{table}")
         first = await start_bot(tmp_path, slack, case.env)
         views = await open_modals(first, slack, 150)
         fake.fail(delay_after=2.0, times=10_000, path_contains="/support/tickets")
         values = {"department": "Tech support", "description": "Disk at 97%"}
         acked = await submit_all(first, slack, views, values)
-        await asyncio.sleep(0.5)  # mid-burst: 20 calls in flight, most not sent yet
+        await asyncio.sleep(0.5)  # mid-burst: 50 calls in flight, 100 not sent yet
         code, log = await first.stop(signal.SIGTERM)
         assert code == 0, log
         assert acked == 150
@@ -48,7 +48,7 @@ async def test_sigterm_mid_burst_then_restart_files_each_acked_submission_once_o
         assert all(at_provider[s] == 1 for s in filed)  # each filed once
         assert all(at_provider[s] <= 1 for s in unsure)  # never twice
         assert sum(at_provider.values()) == len(fake.tickets)  # nothing else was created
-        assert len(unsure) <= 20  # only the calls in flight at the stop can be unknowable
+        assert len(unsure) <= 50  # only the calls in flight at the stop can be unknowable
         texts = [str(m["text"]) for m in slack.channels["C0GENERAL"].messages]
         assert not [t for t in texts if t.startswith(":x:")]  # no error card
         assert len([t for t in texts if "Unsure" in t]) == len(unsure)

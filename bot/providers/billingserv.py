@@ -194,7 +194,11 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
         if self.config.assignee_by is not None:
             body["assignee_by"] = self.config.assignee_by
         response = await self._http.send(
-            "POST", f"{self.config.url}/ticket/create", headers=self._headers(), json=body
+            "POST",
+            f"{self.config.url}/ticket/create",
+            headers=self._headers(),
+            json=body,
+            creates=True,
         )
         data = self._read(response)
         ticket_data = data.get("ticket")

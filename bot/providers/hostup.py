@@ -174,7 +174,11 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             key = "serviceName" if service_type == "other" else "serviceId"
             body["context"] = {"serviceType": service_type, key: ticket.text("service_id")}
         response = await self._http.send(
-            "POST", f"{self.config.url}/support/tickets", headers=self._headers(), json=body
+            "POST",
+            f"{self.config.url}/support/tickets",
+            headers=self._headers(),
+            json=body,
+            creates=True,
         )
         if response.status_code == 400:
             raise self._field_errors(response)

@@ -10,8 +10,9 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import httpx
@@ -30,6 +31,9 @@ from bot.errors import (
 log = logging.getLogger(__name__)
 
 DetailReader = Callable[[httpx.Response], str]
+# NOTE: the seam through which the filing service learns that a create is leaving (it marks
+# the submission "sent"); set around ``Provider.create``, read here, nothing else known.
+ON_CREATE: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("on_create", default=None)
 TransientT = TypeVar("TransientT", bound=Transient)
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 
@@ -150,11 +154,18 @@ class ProviderHttp:
         files: Any = None,
         params: Mapping[str, Any] | None = None,
         auth_errors: bool = True,
+        creates: bool = False,
     ) -> httpx.Response:
-        """Send one request; map what every provider shares onto the error family."""
+        """Send one request; map what every provider shares onto the error family.
+
+        ``creates``: this request files the ticket; ``ON_CREATE``'s hook (the filing
+        service's) is awaited just before it leaves, once it has a connection to leave on.
+        """
         started = time.perf_counter()
         try:
             async with self._turn():
+                if creates and (hook := ON_CREATE.get()) is not None:
+                    await hook()
                 response = await self._client.request(
                     method,
                     url,

@@ -218,7 +218,7 @@ class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
             "group_id": self._id(self.config.groups, ticket, "group"),
             "message": message,
         }
-        response = await self._call("POST", "/subscriber/CreateTicket", json=body)
+        response = await self._call("POST", "/subscriber/CreateTicket", json=body, creates=True)
         data = self._data(response)
         ticket_id = data.get("ticket_id") if isinstance(data, dict) else None
         if ticket_id is None:

@@ -205,7 +205,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
             body |= {"requesterName": ticket.filer.name, "requesterEmail": ticket.filer.email}
         if self.config.ticket_type_id:
             body["ticketTypeId"] = self.config.ticket_type_id
-        response = await self._call("POST", "/tickets", json=body)
+        response = await self._call("POST", "/tickets", json=body, creates=True)
         data = self._read(response, (200, 201))
         number, ticket_id = data.get("ticketNumber"), data.get("id")
         if not number or ticket_id is None:

@@ -130,6 +130,7 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
             f"{self.config.url}/support/tickets",
             headers=self._headers(),
             files=[*multipart(parts), *files],
+            creates=True,
         )
         data = self._read(response)
         if data.get("id") is None:

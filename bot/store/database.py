@@ -192,10 +192,14 @@ class Database:
     async def healthy(self) -> bool:
         """Whether the database can be written now (waiting at most ``HEALTH_WAIT`` for a
         lock another process holds)."""
+        if self._db._connection is None:  # closed
+            return False
         try:
-            if await self._row("SELECT 1") is None:
-                return False
-            return self._path is None or await asyncio.to_thread(_can_write, self._path)
+            if self._path is None:
+                return await self._row("SELECT 1") is not None
+            # NOTE: on a connection of its own, in a thread: the shared one may be waiting out
+            # the very lock this is asked about.
+            return await asyncio.to_thread(_can_write, self._path)
         except (sqlite3.Error, ValueError):
             return False
 

@@ -43,6 +43,7 @@ from bot.providers.base import (
     SupportsRecentLookup,
     TicketRef,
 )
+from bot.providers.http import ON_CREATE
 from bot.store import Store, Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.requesters import admin_pick, resolve_requester
@@ -167,8 +168,7 @@ class FilingService:
             if submission.check_twin:
                 ref = await self._find_twin(provider, ticket, requester, submission)
             if ref is None:
-                await self._store.mark_sent(submission.id)
-                ref = await provider.create(ticket, requester)
+                ref = await self._create(provider, ticket, requester, submission)
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
         except CannotTell as exc:
             return await self._unsure(provider, submission, draft, exc.message)
@@ -198,6 +198,21 @@ class FilingService:
             extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
         )
         return Filed(record=record, ref=ref, draft=draft, submission=submission)
+
+    async def _create(
+        self, provider: Provider, ticket: NewTicket, requester: Requester, submission: Submission
+    ) -> TicketRef:
+        """``provider.create``, the submission marked sent just before the create request
+        leaves (``ON_CREATE``), not while it waits for a connection."""
+
+        async def sending() -> None:
+            await self._store.mark_sent(submission.id)
+
+        token = ON_CREATE.set(sending)
+        try:
+            return await provider.create(ticket, requester)
+        finally:
+            ON_CREATE.reset(token)
 
     async def _ticket(
         self, provider: Provider, draft: Draft, submission: Submission

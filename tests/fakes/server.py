@@ -111,7 +111,8 @@ class FakeServer:
     async def start(self) -> str:
         app = web.Application(middlewares=[self._switches])
         self.routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
+        # NOTE: a request a test left hanging (a held answer) must not hold up the teardown
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
