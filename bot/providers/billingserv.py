@@ -236,8 +236,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
             title=self.title,
             subject=ticket.text("subject"),
             since=since,
-            created_of=lambda item: item.get("created_at"),
-            subject_of=lambda item: item.get("subject"),
+            created_key="created_at",
             ref_of=self._ref,
         )
 

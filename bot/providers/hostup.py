@@ -256,8 +256,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             title=self.title,
             subject=ticket.text("subject"),
             since=since,
-            created_of=lambda item: item.get("createdAt"),
-            subject_of=lambda item: item.get("subject"),
+            created_key="createdAt",
             ref_of=self._ref,
         )
 

@@ -238,8 +238,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
             title=self.title,
             subject=ticket.text("subject"),
             since=since,
-            created_of=lambda item: item.get("createdAt"),
-            subject_of=lambda item: item.get("subject"),
+            created_key="createdAt",
             ref_of=self._ref,
         )
 

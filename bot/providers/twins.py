@@ -53,13 +53,13 @@ async def find_twin(
     title: str,
     subject: str,
     since: float,
-    created_of: Callable[[dict[str, Any]], object],
-    subject_of: Callable[[dict[str, Any]], object],
+    created_key: str,
     ref_of: Callable[[dict[str, Any]], TicketRef | None],
     clock: Callable[[], float] = time.monotonic,
 ) -> list[TicketRef]:
-    """The candidates from ``pages`` (each a list of the provider's ticket items) filed since
-    ``since``, oldest first; ``CannotTell`` when the list cannot say."""
+    """The candidates from ``pages`` (each a list of the provider's ticket items, with their
+    ``subject`` and filing time under ``created_key``) filed since ``since``, oldest first;
+    ``CannotTell`` when the list cannot say."""
     deadline = clock() + SEARCH_SECONDS
     found: list[TicketRef] = []
     async for items in pages:
@@ -67,11 +67,11 @@ async def find_twin(
         for item in items:
             if not isinstance(item, dict):
                 continue
-            when = parse_time(created_of(item))
+            when = parse_time(item.get(created_key))
             if when is not None and when < since - SKEW_SECONDS:
                 older += 1
                 continue
-            if subject_of(item) != subject:
+            if item.get("subject") != subject:
                 continue
             if when is None:
                 raise CannotTell(
