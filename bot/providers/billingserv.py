@@ -238,6 +238,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
             since=since,
             created_key="created_at",
             ref_of=self._ref,
+            reference=ticket.reference,
         )
 
     async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:

@@ -258,6 +258,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             since=since,
             created_key="createdAt",
             ref_of=self._ref,
+            reference=ticket.reference,
         )
 
     async def _ticket_pages(self) -> AsyncIterator[list[Any]]:

@@ -240,6 +240,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
             since=since,
             created_key="createdAt",
             ref_of=self._ref,
+            reference=ticket.reference,
         )
 
     async def _ticket_pages(self) -> AsyncIterator[list[Any]]:

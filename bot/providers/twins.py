@@ -9,6 +9,8 @@ cannot read, it says it cannot tell (``CannotTell``) instead of guessing.
 
 Every match is returned, oldest first: a burst of alerts with one subject files many tickets
 that all match, and the filing service takes the first one no other submission has recorded.
+Where a list shows a ticket's text, the reference every attempt writes into it (``ticketbot
+ref S12``) decides instead: that ticket is the one, and one with another reference is not.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from bot.providers.base import TicketRef
 SEARCH_SECONDS = 20.0
 SKEW_SECONDS = 120.0
 MISSING = frozenset({404, 405})
+TEXT_KEYS = ("body", "message", "description", "content")  # where a list may show the text
+REF_MARK = "ticketbot ref "
+
+
+def _text(item: dict[str, Any]) -> str:
+    return " ".join(str(item[key]) for key in TEXT_KEYS if isinstance(item.get(key), str))
 
 
 def parse_time(value: object) -> float | None:
@@ -55,6 +63,7 @@ async def find_twin(
     since: float,
     created_key: str,
     ref_of: Callable[[dict[str, Any]], TicketRef | None],
+    reference: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[TicketRef]:
     """The candidates from ``pages`` (each a list of the provider's ticket items, with their
@@ -71,8 +80,11 @@ async def find_twin(
             if when is not None and when < since - SKEW_SECONDS:
                 older += 1
                 continue
-            if item.get("subject") != subject:
-                continue
+            text = _text(item)
+            if reference and f"{REF_MARK}{reference})" in text and (ref := ref_of(item)):
+                return [ref]  # NOTE: its own reference: this is the one, whatever else matches
+            if item.get("subject") != subject or REF_MARK in text:
+                continue  # NOTE: another subject, or another submission's ticket
             if when is None:
                 raise CannotTell(
                     f"{title} lists a ticket with this subject but not when it was filed"
