@@ -1,6 +1,9 @@
 """The adapter contract, run against every provider's fake: the same errors mean the same thing.
 
-Each test drives the real adapter over loopback HTTP and asserts on what the fake received.
+Each test drives the real adapter over loopback HTTP and asserts on what the fake received. It
+runs twice per provider: against the full fake, and against a strict stand-in with only the
+endpoints the create call's doc names, where each other feature reports itself off and filing
+still works.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import httpx
 import pytest
 
 from bot.errors import (
+    FeatureMissing,
     FieldErrors,
     ProviderAuthError,
     ProviderProtocolError,
@@ -24,6 +28,7 @@ from bot.errors import (
     TicketbotError,
 )
 from bot.providers import build_provider, provider_config_model
+from bot.providers.adapter import REPLIES, STATUS
 from bot.providers.base import (
     FieldValue,
     Filer,
@@ -48,6 +53,7 @@ class Rig:
     fake: FakeServer
     provider: Provider
     requester: Requester
+    documented_only: bool
 
 
 def make_provider(
@@ -64,10 +70,14 @@ def make_provider(
     return build_provider(config, client)
 
 
-@pytest.fixture(params=CASES, ids=[c.kind for c in CASES])
+MODES = [(case, strict) for case in CASES for strict in (False, True)]
+
+
+@pytest.fixture(params=MODES, ids=[f"{c.kind}{'-documented-only' if s else ''}" for c, s in MODES])
 async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    case: Case = request.param
+    case, strict = request.param
     fake = case.fake()
+    fake.documented_only = strict
     await fake.start()
     async with httpx.AsyncClient() as client:
         provider = make_provider(case, fake.url, client, case.env)
@@ -77,7 +87,7 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
             else provider.default_requester(FILER)
         )
         assert requester is not None
-        yield Rig(case, fake, provider, requester)
+        yield Rig(case, fake, provider, requester, strict)
     await fake.stop()
 
 
@@ -233,11 +243,21 @@ async def test_secrets_never_reach_logs_or_errors(
 async def test_status_and_replies_where_documented(rig: Rig) -> None:
     ref = await rig.provider.create(ticket(rig.case.minimal), rig.requester)
     if isinstance(rig.provider, SupportsStatus):
-        status = await rig.provider.get(ref)
-        assert status.status.lower() in ("open", "opened") and not status.closed
+        try:
+            status = await rig.provider.get(ref)
+        except FeatureMissing:
+            assert rig.documented_only and STATUS in rig.provider.features_off
+        else:
+            assert status.status.lower() in ("open", "opened") and not status.closed
     if isinstance(rig.provider, SupportsReply):
-        await rig.provider.reply(ref, "Ana Admin: rebooted, still failing")
-        assert "rebooted, still failing" in str(rig.fake.requests[-1].body)
+        try:
+            await rig.provider.reply(ref, "Ana Admin: rebooted, still failing")
+        except FeatureMissing:
+            assert rig.documented_only and REPLIES in rig.provider.features_off
+        else:
+            assert "rebooted, still failing" in str(rig.fake.requests[-1].body)
+    if not rig.documented_only:
+        assert not rig.provider.features_off
     assert rig.case.kind not in ("hostup", "billingserv", "pulse", "vpsbg") or isinstance(
         rig.provider, SupportsReply
     )
@@ -248,3 +268,5 @@ async def test_unknown_ticket_reference_is_not_a_crash(rig: Rig) -> None:
         pytest.skip("no documented status endpoint")
     with pytest.raises(TicketbotError):
         await rig.provider.get(TicketRef(provider=rig.case.kind, id="999999", number="999999"))
+    if not rig.documented_only:  # an unknown ticket is not a missing endpoint
+        assert STATUS not in rig.provider.features_off

@@ -1,18 +1,34 @@
-"""What every HTTP adapter shares, so an adapter module is only its provider's API."""
+"""What every HTTP adapter shares, so an adapter module is only its provider's API.
+
+Endpoints beyond the documented create call are optional: a 404/405 from one turns the
+feature it serves off for that provider (``missing``), logged once and reported once through
+``on_feature_off``; filing never depends on them (docs/providers.md has the table).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from typing import ClassVar, Generic, TypeVar
 
 import httpx
 
+from bot.errors import FeatureMissing
 from bot.providers.base import Filer, Form, Requester, RequesterSource
 from bot.providers.http import DetailReader, ProviderHttp
 from bot.settings import ProviderConfigBase
 
 C = TypeVar("C", bound=ProviderConfigBase)
 K = TypeVar("K")
+log = logging.getLogger(__name__)
+ABSENT = frozenset({404, 405})
+
+# The features endpoints beyond the create call serve (docs/providers.md).
+TWIN_CHECK = "ticket list (twin check)"
+STATUS = "status and staff replies"
+REPLIES = "thread replies to the ticket"
+ATTACHMENTS = "attachments"
+CUSTOMER_SEARCH = "customer search by e-mail"
 
 
 class HttpAdapter(Generic[C]):
@@ -31,6 +47,41 @@ class HttpAdapter(Generic[C]):
             detail=detail,
             scope_hint=self.scope_hint,
         )
+        self.features_off: dict[str, str] = {}  # feature → what said it is not there
+        self.on_feature_off: Callable[[str, str], None] = lambda feature, why: None
+
+    def missing(
+        self,
+        response: httpx.Response,
+        feature: str,
+        also: Iterable[int] = (),
+        per_item: bool = False,
+    ) -> None:
+        """``FeatureMissing`` (and ``feature`` off from now on) when ``response`` says the
+        endpoint is not there: 404/405, or ``also`` (a 403 for a key limited to one part).
+
+        ``per_item``: the path names one ticket, so a 404 the provider wrote (JSON) is about
+        that ticket; only a server's bare 404 (no JSON) says the endpoint is missing.
+        """
+        status = response.status_code
+        if status not in ABSENT and status not in also:
+            return
+        if per_item and status == 404 and _is_json(response):
+            return
+        request = response.request
+        why = f"{request.method} {request.url.path} answered HTTP {response.status_code}"
+        if feature not in self.features_off:
+            self.features_off[feature] = why
+            log.warning(
+                "a feature is off: its endpoint is not there",
+                extra={"provider": self.name, "feature": feature, "why": why},
+            )
+            self.on_feature_off(feature, why)
+        raise FeatureMissing(f"{self.title} has no {feature} ({why})")
+
+    def has(self, feature: str) -> bool:
+        """Whether ``feature`` is on (its endpoint has not answered that it is missing)."""
+        return feature not in self.features_off
 
     @property
     def name(self) -> str:
@@ -39,6 +90,14 @@ class HttpAdapter(Generic[C]):
     @property
     def title(self) -> str:
         return self.config.title or self.default_title
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 class CredentialIsRequester:

@@ -6,7 +6,7 @@ Block Kit and one generic parser reads the submission back, so no adapter touche
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -170,7 +170,14 @@ class TicketStatus(BaseModel):
 
 
 class Provider(Protocol):
-    """What every adapter offers. Adapters raise from ``bot.errors``; they never return None."""
+    """What every adapter offers. Adapters raise from ``bot.errors``; they never return None.
+
+    ``features_off``: optional features whose endpoint answered 404/405 (feature → why);
+    ``on_feature_off`` is called once for each, as it goes off.
+    """
+
+    features_off: dict[str, str]
+    on_feature_off: Callable[[str, str], None]
 
     @property
     def name(self) -> str: ...

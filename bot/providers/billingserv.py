@@ -17,9 +17,16 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import FieldErrors
+from bot.errors import FeatureMissing, FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import HttpAdapter, StaticForm
+from bot.providers.adapter import (
+    CUSTOMER_SEARCH,
+    REPLIES,
+    STATUS,
+    TWIN_CHECK,
+    HttpAdapter,
+    StaticForm,
+)
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -34,7 +41,7 @@ from bot.providers.base import (
     Values,
 )
 from bot.providers.http import field_errors, json_body
-from bot.providers.twins import check_list_answer, find_twin
+from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
@@ -42,7 +49,40 @@ CLOSED = "close"  # NOTE: BillingServ's status enum says "close", not "closed"
 # NOTE: "letters, numbers, spaces and basic punctuation" is not defined further in the docs;
 # we allow Unicode letters/digits and . , : ; ! ? ' " ( ) [ ] - _ / & # @ + % (README).
 SUBJECT_OK = re.compile(r"^[\w .,:;!?'\"()\[\]\-/&#@+%]+$")
-SHORTCODE = re.compile(r":([a-z0-9_+\-]+):")
+SHORTCODE = re.compile(r":([a-z][a-z0-9_+\-]*):")
+# NOTE: Slack's names that are not Unicode's (unicodedata knows "fire", "warning sign", …).
+SLACK_EMOJI = {
+    "white_check_mark": "white heavy check mark",
+    "heavy_check_mark": "heavy check mark",
+    "x": "cross mark",
+    "warning": "warning sign",
+    "rotating_light": "police cars revolving light",
+    "red_circle": "large red circle",
+    "large_green_circle": "large green circle",
+    "large_yellow_circle": "large yellow circle",
+    "tada": "party popper",
+    "+1": "thumbs up sign",
+    "thumbsup": "thumbs up sign",
+    "-1": "thumbs down sign",
+    "thumbsdown": "thumbs down sign",
+    "boom": "collision symbol",
+    "bell": "bell",
+    "eyes": "eyes",
+    "sos": "squared sos",
+}
+# NOTE: what autocorrect types, as the ASCII the subject rule allows.
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
 API_FIELDS = {
     "subject": "subject",
     "message": "description",
@@ -80,6 +120,23 @@ def is_emoji(char: str) -> bool:
     return unicodedata.category(char) == "So" or 0x1F000 <= ord(char) <= 0x1FAFF
 
 
+def normalise_subject(text: str) -> str:
+    """Curly quotes, dashes and ellipses as the plain punctuation the subject rule allows."""
+    return text.translate(TYPOGRAPHY)
+
+
+def emoji_shortcode(match: re.Match[str]) -> str:
+    """``:fire:`` → ``(fire)`` where it names an emoji; any other ``:text:`` stays as it is
+    (``10:30:45``, ``ERROR:root:disk`` and ``fe80::1:2:3`` are not emoji)."""
+    code = match.group(1)
+    name = SLACK_EMOJI.get(code, code.replace("_", " "))
+    try:
+        char = unicodedata.lookup(name)
+    except KeyError:
+        return match.group(0)
+    return f"({code.replace('_', ' ')})" if is_emoji(char) else match.group(0)
+
+
 def clean_message(text: str) -> str:
     """Plain text → the HTML BillingServ accepts: emoji as words, tags as text, <br> lines."""
 
@@ -90,7 +147,7 @@ def clean_message(text: str) -> str:
             return f"({unicodedata.name(char, 'emoji').lower()})"
         return char
 
-    text = SHORTCODE.sub(lambda m: f"({m.group(1).replace('_', ' ')})", text)
+    text = SHORTCODE.sub(emoji_shortcode, text)
     text = "".join(word(char) for char in text)
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     return "".join(
@@ -120,14 +177,25 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
         return None
 
     async def find_customer(self, email: str) -> str | None:
-        # NOTE: GET /customer/lists?search= is documented only by name; we read a list of
-        # {id, email} under `data` (or `customers`) and accept exactly one exact match.
+        # NOTE: GET /customer/lists?search= is not in the create call's doc; we read a list of
+        # {id, email} under `data` (or `customers`) and accept exactly one exact match. Where
+        # it is not there (404/405), or the key may not read customers (403: limited to
+        # Support), the search is off and unlinked users file as the default customer.
+        if not self.has(CUSTOMER_SEARCH):
+            return None
         response = await self._http.send(
             "GET",
             f"{self.config.url}/customer/lists",
             headers=self._headers(),
             params={"search": email, "per_page": 50},
+            auth_errors=False,
         )
+        try:
+            self.missing(response, CUSTOMER_SEARCH, also=(403,))
+        except FeatureMissing:
+            return None
+        if response.status_code == 401:
+            raise self._http.auth_error(response)
         data = self._read(response)
         items = data.get("data", data.get("customers"))
         matches = {
@@ -173,6 +241,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
 
     def check_values(self, values: Values) -> dict[str, str]:
         subject = values.get("subject")
+        subject = normalise_subject(subject) if isinstance(subject, str) else subject
         if isinstance(subject, str) and subject and not SUBJECT_OK.match(subject):
             bad = sorted({c for c in subject if not SUBJECT_OK.match(c)})
             return {
@@ -185,7 +254,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
         if requester.id is None or not requester.id.isdigit():
             raise FieldErrors({}, f"{self.title} needs a numeric customer id to file as.")
         body: dict[str, Any] = {
-            "subject": ticket.text("subject"),
+            "subject": normalise_subject(ticket.text("subject")),
             "user_id": int(requester.id),
             "message": clean_message(ticket.text("description") + ticket.footer()),
             "support_department": ticket.text("department"),
@@ -220,7 +289,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
             raise self._field_errors(data)
         if response.status_code != 200 or not isinstance(data, dict):
             raise self._http.unexpected(response, error_detail(response))
-        if data.get("success") is not True:
+        if data.get("success") is False:  # NOTE: `success` is not a required field
             raise self._field_errors(data)
         return data
 
@@ -255,7 +324,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
                 headers=self._headers(),
                 params={"user_id": requester.id or "", "page": page, "per_page": PAGE_SIZE},
             )
-            check_list_answer(response, self.title)
+            self.missing(response, TWIN_CHECK)
             data = self._read(response)
             items = data.get("data", data.get("tickets"))
             found = items if isinstance(items, list) else []
@@ -283,6 +352,7 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
             headers=self._headers(),
             params={"id": ref.id},
         )
+        self.missing(response, STATUS)  # NOTE: the id is a parameter: a 404 is the endpoint
         data = self._read(response)
         ticket = data.get("ticket")
         if not isinstance(ticket, dict):
@@ -306,14 +376,25 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
             headers=self._headers(),
             json={"id": int(ref.id), "message": clean_message(text)},
         )
+        self.missing(response, REPLIES)
         self._read(response)
 
     async def probe(self) -> str:
-        response = await self._http.send(
-            "GET",
-            f"{self.config.url}/customer/lists",
-            headers=self._headers(),
-            params={"per_page": 1},
-        )
-        self._read(response)
-        return "customer list readable"
+        """The key, on the first read endpoint that is there (none is documented)."""
+        for feature, path in ((CUSTOMER_SEARCH, "/customer/lists"), (TWIN_CHECK, "/ticket/lists")):
+            response = await self._http.send(
+                "GET",
+                f"{self.config.url}{path}",
+                headers=self._headers(),
+                params={"per_page": 1},
+                auth_errors=False,
+            )
+            try:
+                self.missing(response, feature, also=(403,) if feature == CUSTOMER_SEARCH else ())
+            except FeatureMissing:
+                continue
+            if response.status_code in (401, 403):
+                raise self._http.auth_error(response)
+            self._read(response)
+            return f"API key works ({path} readable)"
+        return "no read endpoint to try the API key on; it is tried on the first ticket"

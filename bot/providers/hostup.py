@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import FieldErrors, TicketbotError
+from bot.errors import ConfigError, FeatureMissing, FieldErrors, TicketbotError
 from bot.providers import fields
-from bot.providers.adapter import CredentialIsRequester, FormMemo, HttpAdapter
+from bot.providers.adapter import (
+    ATTACHMENTS,
+    REPLIES,
+    STATUS,
+    TWIN_CHECK,
+    CredentialIsRequester,
+    FormMemo,
+    HttpAdapter,
+)
 from bot.providers.base import (
     Attachment,
     Choice,
@@ -26,7 +35,7 @@ from bot.providers.base import (
 )
 from bot.providers.cache import Cached
 from bot.providers.http import json_body
-from bot.providers.twins import check_list_answer, find_twin
+from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
@@ -88,6 +97,12 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             "GET", f"{self.config.url}/support/departments", headers=self._headers()
         )
         body = json_body(response)
+        if response.status_code == 404 and not self.config.url.endswith("/api/v2"):
+            raise ConfigError(
+                f"providers.{self.name}.base_url",
+                f"{self.title} answered 404 for the departments; the base URL must end in "
+                "/api/v2, like https://cloud.hostup.se/api/v2",
+            )
         if response.status_code != 200 or not isinstance(body, dict):
             raise self._http.unexpected(response, "departments list")
         items = body.get("departments")
@@ -179,17 +194,26 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             headers=self._headers(),
             json=body,
             creates=True,
+            auth_errors=False,
         )
         if response.status_code == 400:
             raise self._field_errors(response)
+        if response.status_code == 403 and "context" in body and _not_owner(response):
+            # NOTE: the doc's 403 covers "does not own the resource": the linked service.
+            raise FieldErrors(
+                {"service_id": f"{self.title} says this account does not own that service."}
+            )
+        if response.status_code in (401, 403):
+            raise self._http.auth_error(response)
         data = json_body(response)
-        if response.status_code != 201 or not isinstance(data, dict):
+        if not 200 <= response.status_code < 300 or not isinstance(data, dict):
             raise self._http.unexpected(response, problem_detail(response) or "create failed")
-        ticket_id, number = data.get("id"), data.get("number")
-        if not ticket_id or not number:
-            raise self._http.unexpected(response, "create answer lacks 'id' or 'number'")
+        ticket_id = data.get("id")
+        if not ticket_id:
+            raise self._http.unexpected(response, "create answer lacks 'id'")
+        # NOTE: the customer-facing number is `number` (optional in the doc); else the tkt_… id.
+        number = data.get("number") or ticket_id
         attached, not_attached = await self._upload(str(ticket_id), ticket.attachments)
-        # NOTE: the customer-facing number is `number`; `id` is the tkt_… public id.
         return TicketRef(
             attached=attached,
             not_attached=not_attached,
@@ -207,6 +231,9 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
         attached: list[str] = []
         failed: list[str] = []
         for file in files:
+            if not self.has(ATTACHMENTS):
+                failed.append(f"{file.name}: {self.title} takes no files through its API")
+                continue
             # NOTE: files cannot go in the create body; POST /support/attachments with ticketId.
             try:
                 response = await self._http.send(
@@ -221,8 +248,12 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             except TicketbotError as exc:
                 failed.append(f"{file.name}: {exc.message}")
                 continue
-            if response.status_code == 201:
+            with contextlib.suppress(FeatureMissing):  # NOTE: reported on the next turn
+                self.missing(response, ATTACHMENTS)
+            if 200 <= response.status_code < 300:
                 attached.append(file.name)
+            elif not self.has(ATTACHMENTS):
+                failed.append(f"{file.name}: {self.title} takes no files through its API")
             else:
                 failed.append(f"{file.name}: {problem_detail(response) or response.status_code}")
         return tuple(attached), tuple(failed)
@@ -271,7 +302,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             response = await self._http.send(
                 "GET", f"{self.config.url}/support/tickets", headers=self._headers(), params=params
             )
-            check_list_answer(response, self.title)
+            self.missing(response, TWIN_CHECK)
             data = json_body(response)
             if response.status_code != 200 or not isinstance(data, dict):
                 raise self._http.unexpected(response, problem_detail(response) or "list failed")
@@ -303,6 +334,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
         response = await self._http.send(
             "GET", f"{self.config.url}/support/tickets/{ref.id}", headers=self._headers()
         )
+        self.missing(response, STATUS, per_item=True)
         data = json_body(response)
         if response.status_code != 200 or not isinstance(data, dict):
             raise self._http.unexpected(response, problem_detail(response) or "get failed")
@@ -325,6 +357,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             headers=self._headers(),
             json={"message": text},
         )
+        self.missing(response, REPLIES, per_item=True)
         if response.status_code == 400:
             raise self._field_errors(response)
         if response.status_code != 201:
@@ -333,3 +366,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
     async def probe(self) -> str:
         departments = await self._departments.get()
         return f"{len(departments)} departments"
+
+
+def _not_owner(response: httpx.Response) -> bool:
+    return "own" in (problem_detail(response) or "").lower()

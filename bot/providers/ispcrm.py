@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from bot.errors import FieldErrors, ProviderAuthError
 from bot.providers import fields
-from bot.providers.adapter import CredentialIsRequester, FormMemo, HttpAdapter
+from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, HttpAdapter
 from bot.providers.base import (
     Choice,
     FieldKind,
@@ -234,6 +234,7 @@ class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._call("GET", "/subscriber/getCustomerTickets")
+        self.missing(response, STATUS)
         data = self._data(response)
         for item in data if isinstance(data, list) else []:
             if isinstance(item, dict) and str(item.get("ticket_id")) == ref.id:

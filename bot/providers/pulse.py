@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot.errors import FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import HttpAdapter, StaticForm
+from bot.providers.adapter import REPLIES, STATUS, TWIN_CHECK, HttpAdapter, StaticForm
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -30,7 +30,7 @@ from bot.providers.base import (
     Values,
 )
 from bot.providers.http import field_errors, json_body, token_from
-from bot.providers.twins import check_list_answer, find_twin
+from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
@@ -250,7 +250,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
             response = await self._call(
                 "GET", "/tickets", params={"page": page, "pageSize": PAGE_SIZE}
             )
-            check_list_answer(response, self.title)
+            self.missing(response, TWIN_CHECK)
             data = self._read(response, (200,))
             items: list[Any] = next(
                 (data[k] for k in ("data", "tickets", "items") if isinstance(data.get(k), list)),
@@ -273,7 +273,9 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
         )
 
     async def get(self, ref: TicketRef) -> TicketStatus:
-        data = self._read(await self._call("GET", f"/tickets/{ref.id}"), (200,))
+        response = await self._call("GET", f"/tickets/{ref.id}")
+        self.missing(response, STATUS, per_item=True)
+        data = self._read(response, (200,))
         status = str(data.get("status") or "open")
         return TicketStatus(status=status, closed=status in CLOSED)
 
@@ -281,6 +283,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
         response = await self._call(
             "POST", f"/tickets/{ref.id}/comments", json={"content": text, "isInternal": False}
         )
+        self.missing(response, REPLIES, per_item=True)
         self._read(response, (200, 201))
 
     async def probe(self) -> str:

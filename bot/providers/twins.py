@@ -20,14 +20,11 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from bot.errors import CannotTell, FeatureMissing
+from bot.errors import CannotTell
 from bot.providers.base import TicketRef
 
 SEARCH_SECONDS = 20.0
 SKEW_SECONDS = 120.0
-MISSING = frozenset({404, 405})
 TEXT_KEYS = ("body", "message", "description", "content")  # where a list may show the text
 REF_MARK = "ticketbot ref "
 
@@ -47,12 +44,6 @@ def parse_time(value: object) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp()
-
-
-def check_list_answer(response: httpx.Response, title: str) -> None:
-    """404/405 from a list endpoint: the look-up is not there (``FeatureMissing``)."""
-    if response.status_code in MISSING:
-        raise FeatureMissing(f"{title} has no ticket list (HTTP {response.status_code})")
 
 
 async def find_twin(

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr
 
 from bot.errors import AdminFixable, FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import CredentialIsRequester, HttpAdapter, StaticForm
+from bot.providers.adapter import REPLIES, CredentialIsRequester, HttpAdapter, StaticForm
 from bot.providers.base import (
     FieldKind,
     Form,
@@ -171,6 +171,7 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
             headers=self._headers(),
             files=multipart({"message": text.ljust(5, ".")}),
         )
+        self.missing(response, REPLIES, per_item=True)
         self._read(response)
 
     async def probe(self) -> str:

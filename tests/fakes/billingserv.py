@@ -2,7 +2,7 @@
 
 Rules: bearer key (401 "Invalid API Key", 403 without permission); create requires subject
 (letters, numbers, spaces, basic punctuation), integer user_id of a known customer, message
-(no emoji, no :shortcodes:, only standard rich-text tags), a configured support_department;
+(no emoji, only standard rich-text tags), a configured support_department;
 priority low/medium/high/emergency; status open/pending/close/awaiting_reply; 200 with
 {success, ticket}; 422 {success:false, errors:{field:[…]}}. Also get, reply, customer lists.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,13 +39,23 @@ ALLOWED_TAGS = {
     "blockquote",
 }
 TAG = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
-SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
+# NOTE: emoji as Unicode places them: the pictograph and symbol blocks, and the emoji
+# presentation selector. Text such as ":fire:" or "10:30:45" is just text.
+EMOJI_BLOCKS = (
+    (0x1F000, 0x1F2FF),  # mahjong, domino, cards; enclosed alphanumerics (regional flags)
+    (0x1F300, 0x1F5FF),  # miscellaneous symbols and pictographs
+    (0x1F600, 0x1F64F),  # emoticons
+    (0x1F680, 0x1F6FF),  # transport and map symbols
+    (0x1F780, 0x1F7FF),  # geometric shapes extended (coloured circles and squares)
+    (0x1F900, 0x1F9FF),  # supplemental symbols and pictographs
+    (0x1FA70, 0x1FAFF),  # symbols and pictographs extended-A
+    (0x2600, 0x27BF),  # miscellaneous symbols, dingbats
+    (0xFE0F, 0xFE0F),  # emoji presentation selector
+)
 
 
 def has_emoji(text: str) -> bool:
-    return bool(SHORTCODE.search(text)) or any(
-        unicodedata.category(c) == "So" or 0x1F000 <= ord(c) <= 0x1FAFF for c in text
-    )
+    return any(low <= ord(c) <= high for c in text for low, high in EMOJI_BLOCKS)
 
 
 @dataclass
@@ -69,6 +78,8 @@ class FakeBillingServ(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v2/ticket/create", self._create)
+        if self.documented_only:  # NOTE: billingserv.txt documents the create call alone
+            return
         app.router.add_get("/api/v2/ticket/get", self._get)
         app.router.add_get("/api/v2/ticket/lists", self._lists)
         app.router.add_post("/api/v2/ticket/reply", self._reply)

@@ -21,6 +21,7 @@ API_KEY = "hostup-test-key-3f9a"
 ALL_SCOPES = frozenset({"write:support", "read:support", "read:account"})
 PRIORITIES = {"low", "medium", "high", "urgent", "critical"}
 SERVICE_TYPES = {"domain", "hosting", "vps", "other"}
+ID_PREFIXES = {"hosting": "acct_", "vps": "vps_", "domain": "dom_"}
 FIELDS = {
     "departmentSlug",
     "subject",
@@ -73,6 +74,7 @@ def problem(
 class FakeHostUp(FakeServer):
     keys: dict[str, frozenset[str]] = field(default_factory=lambda: {API_KEY: ALL_SCOPES})
     echo_keys: bool = False  # 401 bodies quote the key that was sent
+    numberless: bool = False  # create answers without `number` (the doc marks it optional)
     departments: list[dict[str, str]] = field(
         default_factory=lambda: [
             {
@@ -107,9 +109,12 @@ class FakeHostUp(FakeServer):
         app.router.add_get("/api/v2/support/tickets", self._list)
         app.router.add_get("/api/v2/support/tickets/{id}", self._get)
         app.router.add_post("/api/v2/support/tickets/{id}/messages", self._reply)
-        app.router.add_post("/api/v2/support/attachments", self._attach)
+        if not self.documented_only:  # NOTE: hostup.txt only says "when available"
+            app.router.add_post("/api/v2/support/attachments", self._attach)
 
     def _auth(self, request: web.Request, scope: str) -> web.Response | None:
+        if request.headers.get("Accept") != "application/json":  # hostup.txt: Headers
+            return web.json_response(problem(406, "Send Accept: application/json."), status=406)
         header = request.headers.get("Authorization", "")
         scopes = (
             self.keys.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
@@ -164,12 +169,31 @@ class FakeHostUp(FakeServer):
                 ]
         context = body.get("context")
         if context is not None:
-            if not isinstance(context, dict):
-                errors.append(bad("/context", "Must be an object."))
-            elif context.get("serviceType") not in SERVICE_TYPES:
-                errors.append(bad("/context/serviceType", "Unknown service type."))
-            elif "accountId" in context:
-                errors.append(bad("/context/accountId", "`accountId` is not accepted."))
+            errors += self._check_context(context, bad)
+        return errors
+
+    @staticmethod
+    def _check_context(context: Any, bad: Any) -> list[dict[str, str]]:
+        """hostup.txt: serviceType one of domain, hosting, vps, other; serviceId the public id
+        (acct_… for hosting, vps_… for VPS, a domain's public id, dom_…); serviceName a label
+        when the type is other; nothing else."""
+        if not isinstance(context, dict):
+            return [bad("/context", "Must be an object.")]
+        errors = [
+            bad(f"/context/{key}", f"`{key}` is not accepted.")
+            for key in context
+            if key not in ("serviceType", "serviceId", "serviceName")
+        ]
+        kind, service_id = context.get("serviceType"), context.get("serviceId")
+        if kind not in SERVICE_TYPES:
+            return [*errors, bad("/context/serviceType", "Unknown service type.")]
+        if kind == "other":
+            if service_id is not None:
+                errors.append(bad("/context/serviceId", "Not used with serviceType other."))
+        elif not isinstance(service_id, str) or not service_id.startswith(ID_PREFIXES[kind]):
+            errors.append(bad("/context/serviceId", f"A {kind} public id is required."))
+        if "serviceName" in context and kind != "other":
+            errors.append(bad("/context/serviceName", "Only with serviceType other."))
         return errors
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -206,6 +230,8 @@ class FakeHostUp(FakeServer):
             "x-new-field": "unknown fields must be tolerated",
         }
         self.tickets[ticket_id] = ticket
+        if self.numberless:
+            return web.json_response({k: v for k, v in ticket.items() if k != "number"}, status=201)
         return web.json_response(ticket, status=201)
 
     def seed(self, subject: str, created_at: str) -> dict[str, Any]:

@@ -45,6 +45,8 @@ class FakeServer:
     latency: float = 0.0
     # rewrites successful JSON answers (e.g. drop a required field) to test tolerance
     mangle: Callable[[Any], Any] | None = None
+    # a strict stand-in: only the endpoints the provider's create-call doc names (the rest 404)
+    documented_only: bool = False
     _runner: web.AppRunner | None = None
     url: str = ""
 

@@ -35,7 +35,8 @@ class FakeVpsbg(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/support/tickets", self._create)
-        app.router.add_post("/v1/support/tickets/{id}/messages", self._reply)
+        if not self.documented_only:  # NOTE: vpsbg.txt documents the create call alone
+            app.router.add_post("/v1/support/tickets/{id}/messages", self._reply)
 
     def _guard(self, request: web.Request, body: Any) -> web.Response | None:
         if request.headers.get("Accept") != "application/json":
