@@ -23,6 +23,7 @@ from bot.store import Submission, TicketRecord
 from bot.tickets.drafts import Draft
 from bot.tickets.filing import Filed, GaveUp, Outcome, Queued, Unsure, reference
 from bot.views.errors import error_text
+from bot.views.text import escape
 from bot.views.text import link as text_link
 from bot.views.ticket_card import (
     filed_text,
@@ -308,6 +309,19 @@ class Announcer:
         )
         if isinstance(error, AdminFixable):
             await self.alert_admins(error, ref)
+
+    async def feature_off(self, title: str, feature: str, why: str) -> None:
+        """Tell the admin channel (if configured) that a provider lacks an optional endpoint:
+        once per feature, when it is found out (the adapter remembers it)."""
+        channel = self._deps.settings.options.admin_channel
+        if channel is None:
+            return
+        await self._slack.chat_postMessage(
+            channel=channel,
+            text=f":information_source: {escape(title)} has no {escape(feature)} endpoint "
+            f"({escape(why)}), so the bot goes on without it. Filing is not affected. See "
+            "docs/providers.md for what each endpoint serves.",
+        )
 
     async def alert_admins(self, error: AdminFixable, ref: str) -> None:
         """Tell the admin channel (if configured) about a configuration problem, once an hour

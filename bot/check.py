@@ -43,9 +43,10 @@ THREAD_SCOPES = {
 class Item:
     ok: bool
     text: str
+    warn: bool = False  # works, with something off (an optional endpoint missing)
 
     def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.text}"
+        return f"{'⚠' if self.warn else '✓' if self.ok else '✗'} {self.text}"
 
 
 def needed_scopes(settings: Settings, providers: Mapping[str, Provider]) -> dict[str, str]:
@@ -115,7 +116,16 @@ async def check_app_token(slack: AsyncWebClient, token: str) -> Item:
     return Item(True, "SLACK_APP_TOKEN works: Socket Mode can connect")
 
 
-async def check_provider(name: str, provider: Provider) -> Item:
+async def check_provider(name: str, provider: Provider) -> list[Item]:
+    """The provider's credentials (its probe), and any optional feature found off (⚠)."""
+    found = await _probe(name, provider)
+    return [found] + [
+        Item(True, f"provider {name}: {feature} is off ({why}); filing does not need it", True)
+        for feature, why in provider.features_off.items()
+    ]
+
+
+async def _probe(name: str, provider: Provider) -> Item:
     try:
         seen = await provider.probe()
     except AdminFixable as exc:
@@ -168,6 +178,6 @@ async def run_checks(
     if settings.env.slack_app_token is not None:
         items.append(await check_app_token(slack, settings.env.slack_app_token.get_secret_value()))
     for name, provider in providers.items():
-        items.append(await check_provider(name, provider))
+        items += await check_provider(name, provider)
     items.append(await check_database(settings.env.ticketbot_db))
     return items

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from bot.announce import Announcer
 from bot.background.poller import StatusPoller
@@ -32,6 +33,9 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
     announcer = Announcer(deps)
+    for provider in deps.providers.values():
+        # NOTE: admins hear once of each optional feature a provider turns out not to have
+        provider.on_feature_off = partial(_feature_off, deps, announcer, provider.title)
     runtime = Runtime(RetryWorker(deps, announcer), StatusPoller(deps, announcer))
     deps.filing.on_scheduled = runtime.worker.wake.set
     loops = [
@@ -49,6 +53,10 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         await drain(
             deps, deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
         )
+
+
+def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:
+    deps.spawn(announcer.feature_off(title, feature, why))
 
 
 async def drain(deps: Deps, seconds: float) -> None:

@@ -14,7 +14,8 @@ import time
 
 from bot.announce import Announcer
 from bot.deps import Deps
-from bot.errors import RateLimited, TicketbotError
+from bot.errors import FeatureMissing, RateLimited, TicketbotError
+from bot.providers.adapter import STATUS
 from bot.providers.base import SupportsStatus, TicketRef
 from bot.store import TicketRecord
 
@@ -60,8 +61,12 @@ class StatusPoller:
         """Read one ticket; post what changed in its thread; schedule its next read."""
         store = self._deps.store
         provider = self._deps.providers.get(ticket.provider)
-        if provider is None or not isinstance(provider, SupportsStatus):
-            # NOTE: no documented status endpoint (VPSBG): nothing to follow.
+        if (
+            provider is None
+            or not isinstance(provider, SupportsStatus)
+            or STATUS in provider.features_off
+        ):
+            # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
             await store.update_polled(
                 ticket.id,
                 status=ticket.status or "open",
@@ -81,6 +86,9 @@ class StatusPoller:
         except RateLimited as exc:
             wait = exc.retry_after or 2 * self._interval(ticket.provider)
             await store.delay_polls(ticket.provider, time.time() + wait)
+            return
+        except FeatureMissing:
+            await store.stop_following(ticket.id)  # the provider's feature is off; said once
             return
         except TicketbotError as exc:
             log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})

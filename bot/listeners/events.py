@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.errors import TicketbotError
 from bot.listeners.errors import after_ack
+from bot.providers.adapter import REPLIES
 from bot.providers.base import SupportsReply, TicketRef
 from bot.store import TicketRecord
 from bot.tickets.prefill import plain
@@ -53,6 +54,8 @@ async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
     provider = deps.providers.get(ticket.provider)
     if provider is None or not isinstance(provider, SupportsReply):
         return
+    if REPLIES in provider.features_off:
+        return  # NOTE: the thread was told once, when the reply endpoint answered 404/405
     author = await deps.users.filer(ticket.team_id, str(event["user"]), str(event["user"]))
     text = f"{author.name} (via Slack): {plain(str(event.get('text') or ''))}"
     try:

@@ -201,7 +201,10 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
         if response.status_code == 403 and "context" in body and _not_owner(response):
             # NOTE: the doc's 403 covers "does not own the resource": the linked service.
             raise FieldErrors(
-                {"service_id": f"{self.title} says this account does not own that service."}
+                {
+                    "service_id": f"{self.title} refused the linked service: the account does "
+                    "not own it (check the service id), or the API key lacks write:support."
+                }
             )
         if response.status_code in (401, 403):
             raise self._http.auth_error(response)
@@ -369,4 +372,4 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
 
 
 def _not_owner(response: httpx.Response) -> bool:
-    return "own" in (problem_detail(response) or "").lower()
+    return "does not own" in (problem_detail(response) or "").lower()

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr, model_validator
 
-from bot.errors import FieldErrors, ProviderAuthError
+from bot.errors import ConfigError, FieldErrors, ProviderAuthError
 from bot.providers import fields
 from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, HttpAdapter
 from bot.providers.base import (
@@ -101,6 +101,8 @@ class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
                     "password": self.config.password.get_secret_value(),
                 },
             )
+            if response.status_code == 404 and not isinstance(json_body(response), dict):
+                raise self._wrong_base_url(response)
             if response.status_code in (400, 401, 404):
                 raise ProviderAuthError(
                     f"The bot's {self.title} login was refused. An admin needs to fix it.",
@@ -131,17 +133,27 @@ class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
             return response
         raise AssertionError("unreachable")
 
+    def _wrong_base_url(self, response: httpx.Response) -> ConfigError:
+        return ConfigError(
+            f"providers.{self.name}.base_url",
+            f"{self.title} answered 404 at {response.request.url.path} with no ISPCRM error; "
+            "the base URL must be the install's API root, like https://isp.example.com/api/v1",
+        )
+
     def _data(self, response: httpx.Response) -> Any:
         body = json_body(response)
         if response.status_code == 400 or (
             isinstance(body, dict) and body.get("success") is False and response.status_code == 200
         ):
             raise FieldErrors({}, error_detail(response))
-        if response.status_code == 404:
+        if response.status_code == 404 and isinstance(body, dict):
+            # NOTE: the docs' 404 is {success: false, message}: about the subscriber.
             raise ProviderAuthError(
                 f"{self.title} does not know the bot's subscriber. An admin needs to fix it.",
                 admin_detail=f"{self.title} answered 404: {error_detail(response)}",
             )
+        if response.status_code == 404:  # not ISPCRM's own answer: no such path here
+            raise self._wrong_base_url(response)
         if response.status_code != 200 or not isinstance(body, dict) or "data" not in body:
             raise self._http.unexpected(response, error_detail(response))
         return body["data"]

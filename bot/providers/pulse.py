@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.errors import FieldErrors
 from bot.providers import fields
@@ -83,6 +83,15 @@ class PulseConfig(ProviderConfigBase):
         if unknown or not value:
             raise ValueError(f"must be some of {', '.join(CATEGORIES)}")
         return value
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> PulseConfig:
+        if self.default_category not in self.categories:
+            raise ValueError(
+                f"default_category: must be one of the categories the form offers "
+                f"({', '.join(self.categories)})"
+            )
+        return self
 
 
 def error_detail(response: httpx.Response) -> str:

@@ -75,6 +75,7 @@ class FakeHostUp(FakeServer):
     keys: dict[str, frozenset[str]] = field(default_factory=lambda: {API_KEY: ALL_SCOPES})
     echo_keys: bool = False  # 401 bodies quote the key that was sent
     numberless: bool = False  # create answers without `number` (the doc marks it optional)
+    owned_services: set[str] | None = None  # linked services the key's account owns (None: all)
     departments: list[dict[str, str]] = field(
         default_factory=lambda: [
             {
@@ -206,6 +207,13 @@ class FakeHostUp(FakeServer):
         if errors := self._check(body):
             return web.json_response(
                 problem(400, "The request body failed validation.", errors), status=400
+            )
+        service = (body.get("context") or {}).get("serviceId")
+        if service and self.owned_services is not None and service not in self.owned_services:
+            # NOTE: hostup.txt: "The server validates that the linked service belongs to the caller"
+            return web.json_response(
+                problem(403, "The caller lacks a required scope or does not own the resource."),
+                status=403,
             )
         number = next(self._numbers)
         ticket_id = f"tkt_{number:026d}"
