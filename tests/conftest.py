@@ -17,6 +17,7 @@ from bot.server import build_web_app
 from bot.settings import load_settings
 from bot.tickets.filing import RetryPolicy
 from tests.fakes import hostup as hostup_fake
+from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.slack_driver import SIGNING_SECRET, SlackDriver
@@ -39,6 +40,14 @@ BotFactory = Callable[..., Awaitable[RunningBot]]
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def billing() -> AsyncIterator[FakeBillingServ]:
+    fake = FakeBillingServ()
     await fake.start()
     yield fake
     await fake.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ from tests.provider_cases import BY_KIND, provider_table
 
 BS = BY_KIND["billingserv"]
 FORM = {"department": "Technical", "subject": "Invoice wrong", "description": "Charged twice"}
-
-
-@pytest.fixture
-async def billing() -> AsyncIterator[FakeBillingServ]:
-    fake = FakeBillingServ()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,6 @@ from tests.test_contract import make_provider
 FILER = Filer(team_id="T0001", user_id="UANA", name="Ana", email="nobody@example.com")
 BS = BY_KIND["billingserv"]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def billing() -> AsyncIterator[FakeBillingServ]:
-    fake = FakeBillingServ()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def new(values: dict[str, Any], **extra: Any) -> NewTicket:

@@ -8,14 +8,15 @@ feature it serves off for that provider (``missing``), logged once and reported 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
 from bot.errors import FeatureMissing
-from bot.providers.base import Filer, Form, Requester, RequesterSource
+from bot.providers.base import Filer, Form, NewTicket, Requester, RequesterSource, TicketRef
 from bot.providers.http import DetailReader, ProviderHttp
+from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 C = TypeVar("C", bound=ProviderConfigBase)
@@ -98,6 +99,30 @@ def _is_json(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return True
+
+
+class ListsTickets:
+    """For providers with a ticket list: the twin check (``bot.providers.twins``) over the pages
+    ``_ticket_pages`` yields, newest first."""
+
+    created_key: ClassVar[str]
+    title: str
+    # NOTE: each adapter that lists tickets has these: its pages, and a ticket ref per item
+    _ticket_pages: Callable[[Requester], AsyncIterator[list[Any]]]
+    _ref: Callable[[dict[str, Any]], TicketRef | None]
+
+    async def find_recent(
+        self, ticket: NewTicket, requester: Requester, since: float
+    ) -> list[TicketRef]:
+        return await find_twin(
+            self._ticket_pages(requester),
+            title=self.title,
+            subject=ticket.text("subject"),
+            since=since,
+            created_key=self.created_key,
+            ref_of=self._ref,
+            reference=ticket.reference,
+        )
 
 
 class CredentialIsRequester:

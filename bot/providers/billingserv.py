@@ -25,6 +25,7 @@ from bot.providers.adapter import (
     STATUS,
     TWIN_CHECK,
     HttpAdapter,
+    ListsTickets,
     StaticForm,
 )
 from bot.providers.base import (
@@ -41,7 +42,6 @@ from bot.providers.base import (
     Values,
 )
 from bot.providers.http import field_errors, json_body
-from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
@@ -155,9 +155,10 @@ def clean_message(text: str) -> str:
     )
 
 
-class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
+class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfig]):
     """Files tickets as a customer (``user_id``) found through a requester link or the default."""
 
+    created_key = "created_at"  # where the ticket list says when each was filed
     default_title = "BillingServ"
     scope_hint = " The API key needs permission for the Support endpoints."
 
@@ -296,19 +297,6 @@ class BillingServProvider(StaticForm, HttpAdapter[BillingServConfig]):
     def _field_errors(self, data: Any) -> FieldErrors:
         errors = data.get("errors") if isinstance(data, dict) else None
         return field_errors(errors, API_FIELDS, "Rejected.")
-
-    async def find_recent(
-        self, ticket: NewTicket, requester: Requester, since: float
-    ) -> list[TicketRef]:
-        return await find_twin(
-            self._ticket_pages(requester),
-            title=self.title,
-            subject=ticket.text("subject"),
-            since=since,
-            created_key="created_at",
-            ref_of=self._ref,
-            reference=ticket.reference,
-        )
 
     async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
         """``GET /ticket/lists`` for the requester, page after page.

@@ -19,6 +19,7 @@ from bot.providers.adapter import (
     CredentialIsRequester,
     FormMemo,
     HttpAdapter,
+    ListsTickets,
 )
 from bot.providers.base import (
     Attachment,
@@ -35,7 +36,6 @@ from bot.providers.base import (
 )
 from bot.providers.cache import Cached
 from bot.providers.http import json_body
-from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
@@ -71,9 +71,10 @@ def problem_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
+class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConfig]):
     """Files tickets at HostUp; the API key is the customer, so no requester id is sent."""
 
+    created_key = "createdAt"  # where the ticket list says when each was filed
     default_title = "HostUp"
     owner = "account of the bot's API key"
     scope_hint = " The key needs the scopes write:support, read:support and read:account."
@@ -282,20 +283,7 @@ class HostUpProvider(CredentialIsRequester, HttpAdapter[HostUpConfig]):
             general.append(problem_detail(response) or "The ticket was rejected.")
         return FieldErrors(found, " ".join(general) or None)
 
-    async def find_recent(
-        self, ticket: NewTicket, requester: Requester, since: float
-    ) -> list[TicketRef]:
-        return await find_twin(
-            self._ticket_pages(),
-            title=self.title,
-            subject=ticket.text("subject"),
-            since=since,
-            created_key="createdAt",
-            ref_of=self._ref,
-            reference=ticket.reference,
-        )
-
-    async def _ticket_pages(self) -> AsyncIterator[list[Any]]:
+    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
         """``GET /support/tickets``, page after page (cursor paging, limit 1-100)."""
         cursor: str | None = None
         while True:

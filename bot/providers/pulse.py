@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.errors import FieldErrors
 from bot.providers import fields
-from bot.providers.adapter import REPLIES, STATUS, TWIN_CHECK, HttpAdapter, StaticForm
+from bot.providers.adapter import REPLIES, STATUS, TWIN_CHECK, HttpAdapter, ListsTickets, StaticForm
 from bot.providers.base import (
     FieldKind,
     Filer,
@@ -30,7 +30,6 @@ from bot.providers.base import (
     Values,
 )
 from bot.providers.http import field_errors, json_body, token_from
-from bot.providers.twins import find_twin
 from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
@@ -104,7 +103,8 @@ def error_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
+class PulseProvider(StaticForm, ListsTickets, HttpAdapter[PulseConfig]):
+    created_key = "createdAt"  # where the ticket list says when each was filed
     default_title = "Pulse CRM"
     scope_hint = " The API user needs permission to create tickets."
 
@@ -239,20 +239,7 @@ class PulseProvider(StaticForm, HttpAdapter[PulseConfig]):
         errors = data.get("errors") if isinstance(data, dict) else None
         return field_errors(errors, API_FIELDS, error_detail(response))
 
-    async def find_recent(
-        self, ticket: NewTicket, requester: Requester, since: float
-    ) -> list[TicketRef]:
-        return await find_twin(
-            self._ticket_pages(),
-            title=self.title,
-            subject=ticket.text("subject"),
-            since=since,
-            created_key="createdAt",
-            ref_of=self._ref,
-            reference=ticket.reference,
-        )
-
-    async def _ticket_pages(self) -> AsyncIterator[list[Any]]:
+    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
         """``GET /tickets``, page after page (page, pageSize)."""
         page = 1
         while True:
