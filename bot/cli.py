@@ -46,7 +46,9 @@ async def serve(settings: Settings) -> None:
     async with open_deps(settings, exclusive=True) as deps, running(deps):
         app = build_app(deps)
         socket = (
-            SocketMode(app, env.slack_app_token.get_secret_value()) if env.slack_app_token else None
+            SocketMode(app, env.slack_app_token.get_secret_value(), deps.redactor.text)
+            if env.slack_app_token
+            else None
         )
         health = socket.health if socket else SlackProbe(deps.slack)
         runner = web.AppRunner(build_web_app(app, deps, health), access_log=None)

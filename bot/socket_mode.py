@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.errors import ConfigError
 
@@ -61,12 +66,32 @@ def refused(variable: str, exc: SlackApiError) -> TokenRefused | None:
     return TokenRefused(variable, error) if error in REFUSED else None
 
 
+class Handler(AsyncSocketModeHandler):
+    """bolt's handler, with the HTTP path's rules: a payload that is not a JSON object is not
+    handled (one log line), and the ack's body is redacted like an HTTP ack's."""
+
+    def __init__(self, app: AsyncApp, app_token: str, redact: Callable[[str], str]) -> None:
+        super().__init__(app, app_token)
+        self._redact = redact
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        if not isinstance(req.payload, dict) or not req.payload:
+            log.warning(
+                "Socket Mode envelope whose payload is not an object", extra={"type": req.type}
+            )
+            return
+        started = time.time()
+        response: BoltResponse = await run_async_bolt_app(self.app, req)
+        response.body = self._redact(response.body)
+        await send_async_response(client, req, response, started)
+
+
 class SocketMode:
     """One Socket Mode connection for ``app``; ``health()`` says whether it is up, and why not."""
 
-    def __init__(self, app: AsyncApp, app_token: str) -> None:
-        self.handler = AsyncSocketModeHandler(app, app_token)
-        self.handler.client.logger.addFilter(OneLineConnectErrors())
+    def __init__(self, app: AsyncApp, app_token: str, redact: Callable[[str], str]) -> None:
+        self.handler = Handler(app, app_token, redact)
+        self.handler.client.logger.addFilter(OneLineSdkErrors())
         self._token = app_token
         self.reason: str | None = "connecting to Slack (Socket Mode)"
 
@@ -116,13 +141,15 @@ async def checked(variable: str, call: Awaitable[T]) -> T:
         raise
 
 
-class OneLineConnectErrors(logging.Filter):
-    """On the SDK's logger: "Failed to connect … Retrying…" without its 50-line traceback
-    (the retry is ours to report, in one line)."""
+class OneLineSdkErrors(logging.Filter):
+    """On the SDK's logger: its "Failed to connect … Retrying…" and "Failed to run message
+    listeners: …" (an envelope it cannot read) as one line, without the traceback (the
+    message names the error; a retry is ours to report)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and "connect" in str(record.msg).lower():
+        if record.exc_info and str(record.msg).startswith("Failed to"):
             record.exc_info = None
             record.exc_text = None
-            record.levelno, record.levelname = logging.INFO, "INFO"
+            if "connect" in str(record.msg).lower():
+                record.levelno, record.levelname = logging.INFO, "INFO"
         return True
