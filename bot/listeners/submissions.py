@@ -36,11 +36,6 @@ STORE_WAIT_SECONDS = 1.0
 BUSY = "The bot's database is busy. Submit again in a moment: what you typed is kept."
 
 
-def errors_target(form: Form) -> list[str]:
-    """The input blocks an inline error can be shown on, first field first."""
-    return [field_block_id(field.key) for field in form.fields]
-
-
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(CallbackId.TICKET_MODAL)
     async def handle_ticket_submission(
@@ -109,14 +104,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
         # after an error reuses the same submission, so it cannot file twice.
         try:
-            submission, _ = await asyncio.wait_for(
-                deps.filing.submit(submission_key(view["id"], ctx), draft), STORE_WAIT_SECONDS
-            )
+            async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
+                submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
         except (TimeoutError, sqlite3.Error):
             # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
             # modal keeps what was typed. If the write lands later, the same key finds it.
-            field = next(iter(errors_target(form)), BlockId.PROVIDER)
-            await ack(response_action="errors", errors={field: BUSY})
+            first = field_block_id(form.fields[0].key) if form.fields else BlockId.PROVIDER
+            await ack(response_action="errors", errors={first: BUSY})
             return
         if submission.state is SubmissionState.FILED:
             await ack(

@@ -107,7 +107,7 @@ class SubmissionQueries(Database):
     async def mark_sent(self, submission_id: int) -> None:
         """Written just before the create request goes out: if the process dies before the
         answer is read, the next start knows the request may have left."""
-        await self._write1("UPDATE submissions SET sent = 1 WHERE id = ?", (submission_id,))
+        await self._write1_here("UPDATE submissions SET sent = 1 WHERE id = ?", (submission_id,))
 
     async def mark_unsure(self, submission_id: int, reason: str) -> None:
         """Sent, unanswered, and not knowable: it waits for the filer (``file_now`` or a
