@@ -100,6 +100,12 @@ async def check_bot_token(deps: Deps) -> None:
         await checked("SLACK_BOT_TOKEN", deps.slack.auth_test())
 
 
+def say(message: str) -> None:
+    """One line per problem on stderr, each marked as ticketbot's."""
+    for line in message.splitlines():
+        print(f"ticketbot: {line}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ticketbot", description=__doc__)
     parser.add_argument("--version", action="version", version=f"ticketbot {__version__}")
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"ticketbot: {exc.message}", file=sys.stderr)
+        say(exc.message)
         return 2
     setup_logging(
         getattr(args, "log_format", None) or settings.env.log_format,
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     except ConfigError as exc:  # the database, found wrong at start
-        print(f"ticketbot: {exc.message}", file=sys.stderr)
+        say(exc.message)
         return 2
 
 
@@ -166,5 +172,5 @@ async def links_command(settings: Settings, action: str, arg: str | None) -> int
         try:
             return await run_links(deps, action, arg)
         except LinksFailure as exc:
-            print(f"ticketbot: {exc.message}", file=sys.stderr)
+            say(exc.message)
             return exc.code

@@ -238,7 +238,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             {k.lower(): v for k, v in environ.items() if k.lower() in EnvSettings.model_fields}
         )
     except ValidationError as exc:
-        problems += describe(exc, "", env=True)
+        problems += [
+            ConfigError(p.key, f"not set; {TOKEN_HINTS[p.key]} (in .env or the environment)")
+            if p.key in TOKEN_HINTS and p.problem.startswith("required")
+            else p
+            for p in describe(exc, "", env=True)
+        ]
     path = (
         env.ticketbot_config if env else Path(environ.get("TICKETBOT_CONFIG") or "ticketbot.toml")
     )

@@ -198,3 +198,20 @@ def test_tokens_and_variables_are_checked_by_kind(
 
 def test_an_empty_app_token_means_http_mode(tmp_path: Path) -> None:
     assert load_settings(env(tmp_path, GOOD, SLACK_APP_TOKEN="")).env.slack_app_token is None
+
+
+def test_cli_prints_every_problem_on_its_own_line(tmp_path: Path) -> None:
+    run_env = {"PATH": os.environ["PATH"], "TICKETBOT_CONFIG": str(tmp_path / "none.toml")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=run_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("ticketbot: config error: ") for line in lines)
+    assert lines[0].startswith("ticketbot: config error: SLACK_BOT_TOKEN: not set; copy the Bot")
