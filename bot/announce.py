@@ -140,7 +140,9 @@ class Announcer:
             await self._modal(view_id, filed.draft, f"{headline}\n{later}")
             return
         where = posted.note
-        if posted.ts is not None:
+        if posted.ts is None:  # only the filer saw it, privately: no card is owed any more
+            await self._deps.store.owe_card(record.id, None)
+        else:
             await self._deps.store.set_card(
                 record.id,
                 channel_id=posted.channel_id,

@@ -45,30 +45,28 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     try:
         yield runtime
     finally:
-        for task in loops:
-            task.cancel()
-        for task in loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await drain(
-            deps, deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
-        )
+        runtime.worker.stop()
+        runtime.poller.stop()
+        seconds = deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
+        await drain(deps, seconds, loops)
 
 
 def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:
     deps.spawn(announcer.feature_off(title, feature, why))
 
 
-async def drain(deps: Deps, seconds: float) -> None:
-    """Wait for in-flight provider calls; what is still running then is cancelled and its
-    submission stays unfinished in the database, to be resumed at the next start."""
+async def drain(deps: Deps, seconds: float, loops: list[asyncio.Task[None]]) -> None:
+    """Wait for in-flight work (the jobs after acks, and the worker's and poller's passes under
+    way, told to stop); what is still running then is cancelled, and its submission stays
+    unfinished in the database, to be resumed at the next start (an owed card is posted then)."""
     deps.lane.begin_all()  # NOTE: a thread reply waiting its turn is in no database
-    pending = list(deps.background)
-    if not pending:
-        return
-    log.info("finishing in-flight work", extra={"tasks": len(pending)})
+    pending = [*loops, *deps.background]
+    log.info("finishing in-flight work", extra={"tasks": len(pending) - len(loops)})
     _done, still = await asyncio.wait(pending, timeout=seconds)
     for task in still:
         task.cancel()
-    if still:
-        log.warning("parked unfinished work for the next start", extra={"tasks": len(still)})
+    for task in still:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if parked := [task for task in still if task not in loops]:
+        log.warning("parked unfinished work for the next start", extra={"tasks": len(parked)})

@@ -309,3 +309,41 @@ async def test_a_locked_database_keeps_the_ack_fast_and_healthz_says_so(
     await hostup_bot.driver.submit(view_id, FILLED)  # the same modal, again: filed once
     await card_saying(slack, "HostUp ticket #10001")
     assert len(hostup.tickets) == 1
+
+
+async def test_a_card_is_owed_from_the_moment_the_ticket_is_recorded(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """A process that dies between recording the ticket and posting its card (kill -9) leaves
+    the card owed: the next process's retry worker posts it once the grace is over."""
+    from bot.providers.base import Filer, TicketRef
+    from bot.tickets.drafts import Draft
+    from bot.views.metadata import ModalContext
+
+    draft = Draft(
+        provider="hostup",
+        values=FILLED,
+        context=ModalContext(provider="hostup", channel_id="C0GENERAL"),
+        filer=Filer(team_id=TEAM, user_id="UANA", name="ana"),
+    )
+    store = hostup_bot.deps.store
+    submission, _ = await hostup_bot.deps.filing.submit("V-died-before-the-card", draft)
+    record = await store.record_ticket(
+        submission=submission,
+        ref=TicketRef(provider="hostup", id="tkt_1", number="4711"),
+        subject="db1 unreachable",
+        priority=None,
+    )
+    assert record.card_due_at is not None and record.card_due_at > time.time()
+    await store.owe_card(record.id, time.time())  # the grace is over (the process died)
+    hostup_bot.deps.filing.on_scheduled()
+    await card_saying(slack, "HostUp ticket #4711")
+    view_id = await open_form(hostup_bot)  # and a normal filing owes nothing once posted
+    await hostup_bot.driver.submit(view_id, FILLED)
+    await card_saying(slack, "HostUp ticket #10001")
+    for _ in range(500):
+        filed = await store.ticket(2)
+        if filed is not None and filed.card_ts:
+            break
+        await asyncio.sleep(0.01)
+    assert filed is not None and filed.card_due_at is None

@@ -60,8 +60,8 @@ async def test_kill_9_mid_call_then_restart_finds_the_ticket_instead_of_failing(
     tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp
 ) -> None:
     """Finding 1: after kill -9 mid-call the ticket existed but the card said ✗."""
-    (tmp_path / "ticketbot.toml").write_text(
-        hostup_table(hostup, extra="poll_seconds = 3600"), encoding="utf-8"
+    (tmp_path / "ticketbot.toml").write_text(  # NOTE: held answers outlast no timeout
+        hostup_table(hostup, extra="poll_seconds = 3600", timeout=60), encoding="utf-8"
     )
     first = await start_bot(tmp_path, slack)
     views = await open_modals(first, slack, 5)
@@ -71,14 +71,20 @@ async def test_kill_9_mid_call_then_restart_finds_the_ticket_instead_of_failing(
     await slack.until(lambda: len(hostup.tickets) == 5, "five creates")
     await first.stop(signal.SIGKILL)
     second = await start_bot(tmp_path, slack)
+
+    def cards() -> list[str]:
+        texts = [str(m["text"]) for m in slack.channels["C0GENERAL"].messages]
+        return [t for t in texts if "HostUp ticket #" in t]
+
     try:
         final = await settled(tmp_path / "ticketbot.db", 5)
+        await slack.until(lambda: len(cards()) == 5, "five ticket cards")
     finally:
         await second.stop()
     assert set(final.values()) == {"filed"} and len(hostup.tickets) == 5
-    cards = [str(m["text"]) for m in slack.channels["C0GENERAL"].messages]
-    assert len([t for t in cards if "HostUp ticket #" in t]) == 5
-    assert not [t for t in cards if t.startswith(":x:")]
+    cards_text = [str(m["text"]) for m in slack.channels["C0GENERAL"].messages]
+    assert len(cards()) == 5
+    assert not [t for t in cards_text if t.startswith(":x:")]
 
 
 def test_a_database_that_cannot_be_used_is_one_line_and_exit_2(

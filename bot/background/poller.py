@@ -7,6 +7,7 @@ time; a 429 pushes that provider's next polls back; a closed ticket is no longer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
@@ -31,13 +32,18 @@ class StatusPoller:
         self._announcer = announcer
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self.lag = 0.0  # seconds the most overdue ticket waited past its poll time
+        self._stopping = asyncio.Event()
 
     def _interval(self, provider: str) -> float:
         seconds = self._deps.settings.providers[provider].poll_seconds
         return seconds * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not crypto)
 
+    def stop(self) -> None:
+        """Finish the pass under way (its thread posts), then end."""
+        self._stopping.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             wait = IDLE_SECONDS
             try:
                 now = time.time()
@@ -51,7 +57,8 @@ class StatusPoller:
             except Exception:
                 # NOTE: no user is waiting on a pass; the next one tries again
                 log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=wait)
 
     async def _poll(self, ticket: TicketRecord) -> None:
         async with self._slots, self._deps.lane.slot(deferred=True):

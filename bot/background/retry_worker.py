@@ -26,10 +26,16 @@ class RetryWorker:
         self._deps = deps
         self._announcer = announcer
         self.wake = asyncio.Event()  # set when a retry is scheduled sooner than we sleep
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the pass under way (its attempts and cards), then end."""
+        self._stopping = True
+        self.wake.set()
 
     async def run(self) -> None:
-        """Forever: retry what is due, then sleep until the next is due (at most 5 s)."""
-        while True:
+        """Until stopped: retry what is due, then sleep until the next is due (at most 5 s)."""
+        while not self._stopping:
             wait = IDLE_SECONDS
             try:
                 # NOTE: side by side: after an outage hundreds fall due, each waiting on the
@@ -45,6 +51,8 @@ class RetryWorker:
             except Exception:
                 # NOTE: no user is waiting on a pass; the next one tries again
                 log.exception("retry worker pass failed", extra={"ref": secrets.token_hex(4)})
+            if self._stopping:
+                return
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait)

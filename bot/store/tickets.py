@@ -12,6 +12,8 @@ from bot.providers.base import TicketRef
 from bot.store.database import Database
 from bot.store.records import Submission, TicketRecord
 
+CARD_GRACE = 60.0  # seconds the filing has to post its card before the retry worker does
+
 
 class TicketQueries(Database):
     async def record_ticket(
@@ -24,14 +26,19 @@ class TicketQueries(Database):
         source_ts: str | None = None,
         fingerprint: str | None = None,
     ) -> TicketRecord:
-        """Store the filed ticket; a trigger marks its submission filed in the same statement."""
+        """Store the filed ticket; a trigger marks its submission filed in the same statement.
+
+        Its card is owed from this moment (``card_due_at``, ``CARD_GRACE`` on): posting it
+        clears that, so a process that dies between the two leaves the card to the retry
+        worker of the next one, and the ticket's number still reaches the channel.
+        """
         now = time.time()
         try:
             rows = await self._write1(
                 "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
                 " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-                " submission_id, source_channel, source_ts, fingerprint, filed_from)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " submission_id, source_channel, source_ts, fingerprint, filed_from, card_due_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     ref.provider,
                     ref.id,
@@ -51,6 +58,7 @@ class TicketQueries(Database):
                     source_ts,
                     fingerprint,
                     submission.channel_id,
+                    now + CARD_GRACE,
                 ),
             )
         except sqlite3.IntegrityError as exc:
