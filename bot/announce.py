@@ -349,15 +349,7 @@ class Announcer:
             thread_ts=ticket.thread_ts,
             text=status_reply(title=title, number=ticket.number, old=old, new=new),
         )
-        text, blocks = ticket_card(
-            title=title,
-            number=ticket.number,
-            url=ticket.url,
-            subject=ticket.subject,
-            priority=ticket.priority,
-            status=new,
-            filer_id=ticket.filed_by,
-        )
+        text, blocks = self._ticket_card(ticket, title, status=new)
         await self._slack.chat_update(
             channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
         )
