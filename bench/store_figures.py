@@ -6,8 +6,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.providers.base import TicketRef
-from bot.store import Store, Submission, SubmissionState
+from bot.domain.records import Submission, SubmissionState
+from bot.domain.tickets import TicketRef
+from bot.store import Store
 
 
 def p(values: list[float], q: float) -> float:

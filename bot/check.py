@@ -16,7 +16,7 @@ import aiosqlite
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import AdminFixable, TicketbotError, Transient
+from bot.domain.errors import AdminFixable, TicketbotError, Transient
 from bot.providers.base import Provider, SupportsReply
 from bot.settings import Settings
 from bot.store.migrations import MIGRATIONS

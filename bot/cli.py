@@ -17,18 +17,18 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from bot import __version__
-from bot.app import build_app
 from bot.check import run_checks
 from bot.deps import Deps, open_deps, slack_client
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
 from bot.providers import build_provider
 from bot.redact import Redactor
 from bot.runtime import running
-from bot.server import SlackProbe, build_web_app
 from bot.settings import Settings, load_settings
-from bot.socket_mode import SocketMode, checked
+from bot.slack.app import build_app
+from bot.slack.server import SlackProbe, build_web_app
+from bot.slack.socket_mode import SocketMode, checked
 
 log = logging.getLogger("bot")
 

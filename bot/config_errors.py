@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -16,17 +16,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.lane import Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
-from bot.modals import Modals
-from bot.outbound import ResponseUrls, redacting
 from bot.providers import build_provider
 from bot.providers.base import Provider
 from bot.redact import Redactor
-from bot.seal import Seal
 from bot.settings import Settings
-from bot.slack_files import SlackFiles
-from bot.slack_users import UserDirectory
+from bot.slack.access import Access
+from bot.slack.files import SlackFiles
+from bot.slack.modals import Modals
+from bot.slack.outbound import ResponseUrls, redacting
+from bot.slack.seal import Seal
+from bot.slack.users import UserDirectory
 from bot.store import Store
-from bot.tickets.access import Access
 from bot.tickets.filing import FilingService, RetryPolicy
 
 SLACK_API_URL = "https://slack.com/api/"

@@ -21,7 +21,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.store import LinkRow
+from bot.domain.records import LinkRow
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CLI_ACTOR = "ticketbot links (CLI)"

@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
-from bot.announce import Announcer
 from bot.background.poller import StatusPoller
 from bot.background.retry_worker import RetryWorker
 from bot.deps import Deps
+from bot.slack.announce import Announcer
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-from urllib.parse import quote
+from typing import Any, Literal
 
 from pydantic import (
-    AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,12 +22,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config_errors import describe, did_you_mean, unknown
-from bot.errors import ConfigError, ConfigErrors
+from bot.domain.errors import ConfigError, ConfigErrors
+from bot.providers.config import ProviderConfigBase
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
@@ -55,70 +53,6 @@ SLACK_IDS = {
     "admin_channel": _CHANNEL,
     "thread_sync_off": _CHANNEL,
 }
-
-
-class ProviderConfigBase(BaseModel):
-    """Keys every ``[providers.<name>]`` table may have; each adapter extends it.
-
-    Subclasses list their secret fields in ``secret_fields``; the file gives ``<field>_env``,
-    the name of the environment variable holding the secret.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    secret_fields: ClassVar[tuple[str, ...]] = ()
-
-    name: str = Field(description="The table's key, e.g. 'hostup'.")
-    kind: str
-    base_url: AnyHttpUrl
-    title: str | None = Field(default=None, max_length=40)
-    ticket_url: str | None = Field(
-        default=None, description="Link template with {id} and/or {number}."
-    )
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    max_connections: int = Field(
-        default=50, ge=1, le=500, description="Requests to this provider in flight at once."
-    )
-    poll_seconds: float = Field(default=120, ge=1, description="How often to read status.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _resolve_secrets(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict):
-            return data
-        env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
-        data = dict(data)
-        for field in cls.secret_fields:
-            if field in data:
-                raise ValueError(
-                    f"{field}: put the secret in an environment variable and name it in {field}_env"
-                )
-            var = data.pop(f"{field}_env", None)
-            if var is None:
-                continue
-            if not isinstance(var, str) or not ENV_NAME.match(var):
-                # NOTE: never echoed: it may be the secret itself, pasted in the wrong place.
-                raise ValueError(
-                    f"{field}_env: must be the name of an environment variable (like "
-                    "HOSTUP_API_KEY) that holds the secret, not the secret itself"
-                )
-            value = env.get(var)
-            if value is None:
-                raise ValueError(f"{field}_env: environment variable {var} is not set")
-            if not value.strip():
-                raise ValueError(f"{field}_env: environment variable {var} is empty")
-            data[field] = SecretStr(value)
-        return data
-
-    @property
-    def url(self) -> str:
-        """The base URL without a trailing slash, ready for ``f"{url}/path"``."""
-        return str(self.base_url).rstrip("/")
-
-    def link_for(self, ticket_id: str, number: str) -> str | None:
-        """The ticket's link; the provider's id and number are URL-encoded into it."""
-        if not self.ticket_url:
-            return None
-        return self.ticket_url.format(id=quote(ticket_id, safe=""), number=quote(number, safe=""))
 
 
 class EnvSettings(BaseSettings):

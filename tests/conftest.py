@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.app import build_app
 from bot.deps import Deps, open_deps
 from bot.runtime import Runtime, running
-from bot.server import build_web_app
 from bot.settings import load_settings
+from bot.slack.app import build_app
+from bot.slack.server import build_web_app
 from bot.tickets.filing import RetryPolicy
 from tests.fakes import hostup as hostup_fake
 from tests.fakes.billingserv import FakeBillingServ

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.providers.base import FieldValue
+from bot.domain.forms import FieldValue
 from tests.fakes import billingserv, hostup, ispcrm, pulse, vpsbg
 from tests.fakes.server import FakeServer
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.errors import (
+from bot.domain.errors import (
     FeatureMissing,
     FieldErrors,
     ProviderAuthError,
@@ -27,19 +27,11 @@ from bot.errors import (
     RateLimited,
     TicketbotError,
 )
+from bot.domain.forms import FieldValue
+from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
 from bot.providers import build_provider, provider_config_model
 from bot.providers.adapter import REPLIES, STATUS
-from bot.providers.base import (
-    FieldValue,
-    Filer,
-    NewTicket,
-    Provider,
-    Requester,
-    RequesterSource,
-    SupportsReply,
-    SupportsStatus,
-    TicketRef,
-)
+from bot.providers.base import Provider, SupportsReply, SupportsStatus
 from bot.tickets.forms import check_form
 from tests.fakes.server import FakeServer
 from tests.provider_cases import CASES, Case, provider_table

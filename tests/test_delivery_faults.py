@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.store import SubmissionState
+from bot.domain.records import SubmissionState
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.server import FakeServer
@@ -316,9 +316,8 @@ async def test_a_card_is_owed_from_the_moment_the_ticket_is_recorded(
 ) -> None:
     """A process that dies between recording the ticket and posting its card (kill -9) leaves
     the card owed: the next process's retry worker posts it once the grace is over."""
-    from bot.providers.base import Filer, TicketRef
-    from bot.tickets.drafts import Draft
-    from bot.views.metadata import ModalContext
+    from bot.domain.drafts import Draft, ModalContext
+    from bot.domain.tickets import Filer, TicketRef
 
     draft = Draft(
         provider="hostup",

@@ -8,12 +8,11 @@ import json
 import time
 from typing import Any
 
-from bot.providers.base import Filer
+from bot.domain.drafts import Draft, ModalContext
+from bot.domain.records import SubmissionState
+from bot.domain.tickets import Filer
 from bot.runtime import running
-from bot.store import SubmissionState
-from bot.tickets.drafts import Draft
 from bot.tickets.filing import RetryPolicy
-from bot.views.metadata import ModalContext
 from tests.conftest import FAST_RETRIES, BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack

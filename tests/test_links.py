@@ -12,7 +12,7 @@ import pytest
 
 from bot.links_cli import import_links, run_links
 from bot.settings import Options
-from bot.tickets.access import Access
+from bot.slack.access import Access
 from tests.conftest import BotFactory, RunningBot
 from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.slack_api import TEAM, FakeSlack

@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.ids import CallbackId
-from bot.listeners.commands import COMMAND
+from bot.slack.listeners.commands import COMMAND
+from bot.slack.views.ids import CallbackId
 
 ROOT = Path(__file__).resolve().parent.parent
 # Slack's manifest JSON Schema (slackapi/manifest-schema v0.5.0, MIT; see the LICENSE beside it).

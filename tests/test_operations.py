@@ -126,7 +126,7 @@ async def test_healthz_fails_when_the_database_is_gone(
 async def test_slack_probe_notices_slack_is_gone(slack: FakeSlack) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.server import SlackProbe
+    from bot.slack.server import SlackProbe
 
     client = AsyncWebClient(token="xoxb-test-bot-token", base_url=f"{slack.url}/api/")
     probe = SlackProbe(client, every=0)

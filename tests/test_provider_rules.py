@@ -7,8 +7,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from bot.errors import FieldErrors, ProviderAuthError
-from bot.providers.base import NewTicket, Provider, Requester, RequesterSource
+from bot.domain.errors import FieldErrors, ProviderAuthError
+from bot.domain.tickets import NewTicket, Requester, RequesterSource
+from bot.providers.base import Provider
 from bot.providers.billingserv import clean_message
 from tests.fakes.billingserv import FakeBillingServ, has_emoji
 from tests.fakes.ispcrm import PASSWORD, USERNAME, FakeIspCrm

@@ -18,13 +18,13 @@ import pytest
 from aiohttp import web
 
 from bot.cli import check_command
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
+from bot.domain.records import LinkRow
 from bot.links_cli import run_links, safe_cell, unsafe_cell
 from bot.logs import setup_logging
 from bot.settings import load_settings
-from bot.slack_files import safe_file_name
-from bot.store import LinkRow
-from bot.views.text import escape, link
+from bot.slack.files import safe_file_name
+from bot.slack.views.text import escape, link
 from tests.conftest import BotFactory, RunningBot, base_env, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.server import FakeServer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError, ConfigErrors
+from bot.domain.errors import ConfigError, ConfigErrors
 from bot.settings import load_settings
 
 GOOD = """

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.providers.base import Filer, TicketRef
-from bot.store import Store, Submission, SubmissionState
+from bot.domain.drafts import Draft, ModalContext
+from bot.domain.records import Submission, SubmissionState
+from bot.domain.tickets import Filer, TicketRef
+from bot.store import Store
 from bot.store.coalesce import Coalescer
 from bot.store.database import WriteGate
 from bot.store.migrations import MIGRATIONS
-from bot.tickets.drafts import Draft
-from bot.views.metadata import ModalContext
 
 
 async def begin(store: Store, key: str, draft: str = "{}") -> tuple[Submission, bool]:

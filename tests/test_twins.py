@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.errors import CannotTell
-from bot.providers.base import TicketRef
+from bot.domain.errors import CannotTell
+from bot.domain.tickets import TicketRef
 from bot.providers.twins import find_twin
 
 SINCE = 1_800_000_000.0  # 2027-01-15T08:00:00Z

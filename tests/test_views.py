@@ -12,11 +12,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.listeners.modal_flow import NEUTRAL_FORM
-from bot.providers.base import Choice, FieldKind, Form, FormField
-from bot.views.metadata import ModalContext
-from bot.views.ticket_card import gave_up_card, queued_card, staff_reply, ticket_card
-from bot.views.ticket_modal import loading_modal, message_modal, ticket_modal
+from bot.domain.drafts import ModalContext
+from bot.domain.forms import Choice, FieldKind, Form, FormField
+from bot.slack.listeners.modal_flow import NEUTRAL_FORM
+from bot.slack.views.ticket_card import gave_up_card, queued_card, staff_reply, ticket_card
+from bot.slack.views.ticket_modal import loading_modal, message_modal, ticket_modal
 from tests.fakes.slack_limits import check_blocks, check_message, check_view
 
 LONG = "x" * 5000

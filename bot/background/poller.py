@@ -13,12 +13,13 @@ import random
 import secrets
 import time
 
-from bot.announce import Announcer
 from bot.deps import Deps
-from bot.errors import FeatureMissing, RateLimited, TicketbotError
+from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
+from bot.domain.records import TicketRecord
+from bot.domain.tickets import TicketRef
 from bot.providers.adapter import STATUS
-from bot.providers.base import SupportsStatus, TicketRef
-from bot.store import TicketRecord
+from bot.providers.base import SupportsStatus
+from bot.slack.announce import Announcer
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0

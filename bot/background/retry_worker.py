@@ -10,12 +10,12 @@ import logging
 import secrets
 import time
 
-from bot.announce import Announcer
 from bot.deps import Deps
-from bot.errors import TicketbotError
-from bot.slack_details import with_slack_details
-from bot.store import Submission, SubmissionState
-from bot.tickets.drafts import Draft, view_id_of
+from bot.domain.drafts import Draft, view_id_of
+from bot.domain.errors import TicketbotError
+from bot.domain.records import Submission, SubmissionState
+from bot.slack.announce import Announcer
+from bot.slack.details import with_slack_details
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0

@@ -13,11 +13,11 @@ import httpx
 
 from bot.providers.base import Provider
 from bot.providers.billingserv import BillingServConfig, BillingServProvider
+from bot.providers.config import ProviderConfigBase
 from bot.providers.hostup import HostUpConfig, HostUpProvider
 from bot.providers.ispcrm import IspCrmConfig, IspCrmProvider
 from bot.providers.pulse import PulseConfig, PulseProvider
 from bot.providers.vpsbg import VpsbgConfig, VpsbgProvider
-from bot.settings import ProviderConfigBase
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
-from bot.errors import FeatureMissing
-from bot.providers.base import Filer, Form, NewTicket, Requester, RequesterSource, TicketRef
+from bot.domain.errors import FeatureMissing
+from bot.domain.forms import Form
+from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import DetailReader, ProviderHttp
 from bot.providers.twins import find_twin
-from bot.settings import ProviderConfigBase
 
 C = TypeVar("C", bound=ProviderConfigBase)
 K = TypeVar("K")

@@ -6,171 +6,22 @@ Block Kit and one generic parser reads the submission back, so no adapter touche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from enum import StrEnum
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class FieldKind(StrEnum):
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    SELECT = "select"
-    EMAILS = "emails"
-    INTEGER = "integer"
-    EMAIL = "email"
-    CHECKBOXES = "checkboxes"
-
-
-class CommonField(StrEnum):
-    """Keys every adapter uses for the fields every ticket has, so prefill can find them."""
-
-    SUBJECT = "subject"
-    DESCRIPTION = "description"
-    PRIORITY = "priority"
-
-
-class Choice(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    value: str
-    label: str
-
-
-class FormField(BaseModel):
-    """One input of a provider's form, described as data."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    required: bool = True
-    choices: tuple[Choice, ...] = ()
-    min_length: int | None = None
-    max_length: int | None = None
-    hint: str | None = None
-    placeholder: str | None = None
-    default: str | None = None
-
-
-class Form(BaseModel):
-    """A provider's whole form; ``notes`` (rules the user should know) show above the fields."""
-
-    model_config = ConfigDict(frozen=True)
-
-    fields: tuple[FormField, ...]
-    notes: tuple[str, ...] = ()
-
-    def field(self, key: str) -> FormField | None:
-        return next((f for f in self.fields if f.key == key), None)
-
-    def has_field(self, key: str) -> bool:
-        return self.field(key) is not None
-
-
-FieldValue = str | tuple[str, ...]
-Values = Mapping[str, FieldValue]
-
-
-class Filer(BaseModel):
-    """The Slack user filing the ticket."""
-
-    model_config = ConfigDict(frozen=True)
-
-    team_id: str
-    user_id: str
-    name: str
-    email: str | None = None
-
-
-class Attachment(BaseModel):
-    """A file to send with the ticket (downloaded from Slack)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    content: bytes
-    mime: str = "application/octet-stream"
-
-
-class NewTicket(BaseModel):
-    """What the user asked for, in the form's own keys, plus who and where from."""
-
-    model_config = ConfigDict(frozen=True)
-
-    values: dict[str, FieldValue]
-    filer: Filer
-    permalink: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    reference: str | None = None  # the submission's stable reference, the same every attempt
-
-    def text(self, key: str) -> str:
-        value = self.values.get(key, "")
-        return value if isinstance(value, str) else ", ".join(value)
-
-    def items(self, key: str) -> tuple[str, ...]:
-        value = self.values.get(key, ())
-        return (value,) if isinstance(value, str) and value else tuple(value)
-
-    def footer(self) -> str:
-        """The line every adapter appends to the message body: who filed it, and from where."""
-        where = f" from {self.permalink}" if self.permalink else ""
-        ref = f" (ticketbot ref {self.reference})" if self.reference else ""
-        return f"\n\n--\nFiled via Slack by {self.filer.name}{where}{ref}"
-
-
-class RequesterSource(StrEnum):
-    LINK = "link"
-    ADMIN_PICK = "admin_pick"
-    EMAIL_MATCH = "email_match"
-    DEFAULT = "default"
-    TOKEN_OWNER = "token_owner"  # noqa: S105 (a label, not a secret)
-
-
-class Requester(BaseModel):
-    """Whom the ticket is filed as at the provider."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str | None
-    label: str
-    source: RequesterSource
-
-
-class TicketRef(BaseModel):
-    """A filed ticket: the provider's own id, the number customers see, and a link if known."""
-
-    model_config = ConfigDict(frozen=True)
-
-    provider: str
-    id: str
-    number: str
-    url: str | None = None
-    status: str | None = None
-    attached: tuple[str, ...] = ()  # file names the provider took
-    not_attached: tuple[str, ...] = ()  # "name: why" for files it did not
-
-
-class StaffMessage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    author: str
-    body: str
-
-
-class TicketStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: str
-    closed: bool
-    messages: tuple[StaffMessage, ...] = ()
+from bot.domain.forms import Form, Values
+from bot.domain.tickets import (
+    Filer,
+    NewTicket,
+    Requester,
+    TicketRef,
+    TicketStatus,
+)
 
 
 class Provider(Protocol):
-    """What every adapter offers. Adapters raise from ``bot.errors``; they never return None.
+    """What every adapter offers. Adapters raise from ``bot.domain.errors``;
+    they never return None.
 
     ``features_off``: optional features whose endpoint answered 404/405 (feature → why);
     ``on_feature_off`` is called once for each, as it goes off.

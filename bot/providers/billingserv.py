@@ -17,7 +17,17 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import FeatureMissing, FieldErrors
+from bot.domain.errors import FeatureMissing, FieldErrors
+from bot.domain.forms import FieldKind, Form, FormField, Values
+from bot.domain.tickets import (
+    Filer,
+    NewTicket,
+    Requester,
+    RequesterSource,
+    StaffMessage,
+    TicketRef,
+    TicketStatus,
+)
 from bot.providers import fields
 from bot.providers.adapter import (
     CUSTOMER_SEARCH,
@@ -28,21 +38,8 @@ from bot.providers.adapter import (
     ListsTickets,
     StaticForm,
 )
-from bot.providers.base import (
-    FieldKind,
-    Filer,
-    Form,
-    FormField,
-    NewTicket,
-    Requester,
-    RequesterSource,
-    StaffMessage,
-    TicketRef,
-    TicketStatus,
-    Values,
-)
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
-from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "emergency")
 CLOSED = "close"  # NOTE: BillingServ's status enum says "close", not "closed"

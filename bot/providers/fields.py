@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bot.providers.base import Choice, CommonField, FieldKind, FormField
+from bot.domain.forms import Choice, CommonField, FieldKind, FormField
 
 
 def choices(values: Iterable[str] | Mapping[str, str]) -> tuple[Choice, ...]:

@@ -9,7 +9,16 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import ConfigError, FeatureMissing, FieldErrors, TicketbotError
+from bot.domain.errors import ConfigError, FeatureMissing, FieldErrors, TicketbotError
+from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
+from bot.domain.tickets import (
+    Attachment,
+    NewTicket,
+    Requester,
+    StaffMessage,
+    TicketRef,
+    TicketStatus,
+)
 from bot.providers import fields
 from bot.providers.adapter import (
     ATTACHMENTS,
@@ -21,22 +30,9 @@ from bot.providers.adapter import (
     HttpAdapter,
     ListsTickets,
 )
-from bot.providers.base import (
-    Attachment,
-    Choice,
-    FieldKind,
-    Form,
-    FormField,
-    NewTicket,
-    Requester,
-    StaffMessage,
-    TicketRef,
-    TicketStatus,
-    Values,
-)
 from bot.providers.cache import Cached
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body
-from bot.settings import ProviderConfigBase
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
 SERVICE_TYPES = ("domain", "hosting", "vps", "other")

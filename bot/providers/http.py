@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot import lane
-from bot.errors import (
+from bot.domain.errors import (
     FieldErrors,
     ProviderAuthError,
     ProviderProtocolError,

@@ -13,23 +13,14 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr, model_validator
 
-from bot.errors import ConfigError, FieldErrors, ProviderAuthError
+from bot.domain.errors import ConfigError, FieldErrors, ProviderAuthError
+from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
+from bot.domain.tickets import NewTicket, Requester, TicketRef, TicketStatus
 from bot.providers import fields
 from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, HttpAdapter
-from bot.providers.base import (
-    Choice,
-    FieldKind,
-    Form,
-    FormField,
-    NewTicket,
-    Requester,
-    TicketRef,
-    TicketStatus,
-    Values,
-)
 from bot.providers.cache import Cached
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body, token_from
-from bot.settings import ProviderConfigBase
 
 CLOSED = {"closed", "resolved", "completed"}
 

@@ -14,23 +14,13 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.errors import FieldErrors
+from bot.domain.errors import FieldErrors
+from bot.domain.forms import FieldKind, Form, FormField, Values
+from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef, TicketStatus
 from bot.providers import fields
 from bot.providers.adapter import REPLIES, STATUS, TWIN_CHECK, HttpAdapter, ListsTickets, StaticForm
-from bot.providers.base import (
-    FieldKind,
-    Filer,
-    Form,
-    FormField,
-    NewTicket,
-    Requester,
-    RequesterSource,
-    TicketRef,
-    TicketStatus,
-    Values,
-)
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body, token_from
-from bot.settings import ProviderConfigBase
 
 CATEGORIES = (
     "technical",

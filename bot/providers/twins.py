@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.errors import CannotTell
-from bot.providers.base import TicketRef
+from bot.domain.errors import CannotTell
+from bot.domain.tickets import TicketRef
 
 SEARCH_SECONDS = 20.0
 SKEW_SECONDS = 120.0

@@ -14,20 +14,13 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.errors import AdminFixable, FieldErrors
+from bot.domain.errors import AdminFixable, FieldErrors
+from bot.domain.forms import FieldKind, Form, FormField, Values
+from bot.domain.tickets import NewTicket, Requester, TicketRef
 from bot.providers import fields
 from bot.providers.adapter import REPLIES, CredentialIsRequester, HttpAdapter, StaticForm
-from bot.providers.base import (
-    FieldKind,
-    Form,
-    FormField,
-    NewTicket,
-    Requester,
-    TicketRef,
-    Values,
-)
+from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
-from bot.settings import ProviderConfigBase
 
 SERVICE_TYPES = ("hosting", "server")  # NOTE: request vocabulary; responses may differ
 API_FIELDS = {

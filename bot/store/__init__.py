@@ -1,13 +1,6 @@
 """SQLite persistence."""
 
-from bot.store.records import (
-    Link,
-    LinkChange,
-    LinkRow,
-    Submission,
-    SubmissionState,
-    TicketRecord,
-)
+from bot.domain.records import Link, LinkChange, LinkRow, Submission, SubmissionState, TicketRecord
 from bot.store.store import Store
 
 __all__ = [

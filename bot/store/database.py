@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.errors import DatabaseUnusable
+from bot.domain.errors import DatabaseUnusable
 from bot.store.migrations import MIGRATIONS
 
 

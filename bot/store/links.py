@@ -6,8 +6,8 @@ import time
 
 import aiosqlite
 
+from bot.domain.records import Link, LinkChange, LinkRow
 from bot.store.database import Database
-from bot.store.records import Link, LinkChange, LinkRow
 
 
 class LinkQueries(Database):

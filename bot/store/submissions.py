@@ -9,9 +9,9 @@ import time
 from functools import cached_property
 from typing import Any
 
+from bot.domain.records import Submission, SubmissionState
 from bot.store.coalesce import Coalescer
 from bot.store.database import Database
-from bot.store.records import Submission, SubmissionState
 
 S = SubmissionState
 

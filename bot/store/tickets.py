@@ -7,10 +7,10 @@ import sqlite3
 import time
 from typing import Any
 
-from bot.errors import AlreadyRecorded
-from bot.providers.base import TicketRef
+from bot.domain.errors import AlreadyRecorded
+from bot.domain.records import Submission, TicketRecord
+from bot.domain.tickets import TicketRef
 from bot.store.database import Database
-from bot.store.records import Submission, TicketRecord
 
 CARD_GRACE = 60.0  # seconds the filing has to post its card before the retry worker does
 

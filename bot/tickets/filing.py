@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import (
+from bot.domain.drafts import Draft
+from bot.domain.errors import (
     AdminFixable,
     AlreadyRecorded,
     CannotTell,
@@ -33,19 +34,12 @@ from bot.errors import (
     Transient,
     UnknownProvider,
 )
-from bot.providers.base import (
-    Attachment,
-    CommonField,
-    NewTicket,
-    Provider,
-    Requester,
-    SupportsAttachments,
-    SupportsRecentLookup,
-    TicketRef,
-)
+from bot.domain.forms import CommonField
+from bot.domain.records import Submission, TicketRecord
+from bot.domain.tickets import Attachment, NewTicket, Requester, TicketRef
+from bot.providers.base import Provider, SupportsAttachments, SupportsRecentLookup
 from bot.providers.http import ON_CREATE
-from bot.store import Store, Submission, TicketRecord
-from bot.tickets.drafts import Draft
+from bot.store import Store
 from bot.tickets.requesters import admin_pick, resolve_requester
 
 log = logging.getLogger(__name__)

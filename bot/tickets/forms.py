@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.providers.base import FieldKind, Form, FormField, Values
+from bot.domain.forms import FieldKind, Form, FormField, Values
 
 # NOTE: deliberately simple: one @, no spaces, a dot in the domain. Providers validate further.
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")

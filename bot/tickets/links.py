@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.errors import UserFixable
-from bot.providers.base import Filer, Provider
+from bot.domain.errors import UserFixable
+from bot.domain.tickets import Filer
+from bot.providers.base import Provider
+from bot.slack.access import Access
+from bot.slack.views.links import links_text, whoami_text
 from bot.store import Store
-from bot.tickets.access import Access
 from bot.tickets.requesters import NotLinked, resolve_requester
-from bot.views.links import links_text, whoami_text
 
 
 class LinkService:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.providers.base import CommonField, FieldKind, FieldValue, Form
+from bot.domain.forms import CommonField, FieldKind, FieldValue, Form
+from bot.domain.text import truncate
 from bot.tickets.alerts import Alert, Severity, plain, read_alert
-from bot.views.text import truncate
 
 __all__ = ["fit_to_form", "plain", "prefill_values"]
 

@@ -10,14 +10,9 @@
 
 from __future__ import annotations
 
-from bot.errors import UserFixable
-from bot.providers.base import (
-    Filer,
-    Provider,
-    Requester,
-    RequesterSource,
-    SupportsCustomerSearch,
-)
+from bot.domain.errors import UserFixable
+from bot.domain.tickets import Filer, Requester, RequesterSource
+from bot.providers.base import Provider, SupportsCustomerSearch
 from bot.store import Store
 
 MATCHED_BY = "ticketbot (e-mail match)"

@@ -1,0 +1,1 @@
+"""The shared models: they import nothing of ours, and every layer may import them."""

@@ -1,0 +1,1 @@
+"""Everything that speaks Slack: the app, the server, listeners, views, announcing."""

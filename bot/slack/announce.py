@@ -1,0 +1,370 @@
+"""Telling Slack how a submission went: the card in the channel or thread, and the modal.
+
+Used by the submit listener for the first attempt and by the retry worker for the rest, so a
+ticket's card moves from "Queued…" to the ticket card in place (``chat.update``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import Draft
+from bot.domain.errors import AdminFixable
+from bot.domain.records import Submission, TicketRecord
+from bot.domain.tickets import StaffMessage
+from bot.slack.delivery import Posted, post_where_seen
+from bot.slack.views.errors import error_text
+from bot.slack.views.text import escape
+from bot.slack.views.text import link as text_link
+from bot.slack.views.ticket_card import (
+    filed_text,
+    files_note,
+    gave_up_card,
+    queued_card,
+    staff_reply,
+    status_reply,
+    ticket_card,
+)
+from bot.slack.views.ticket_modal import message_modal
+from bot.slack.views.unsure import unsure_card, unsure_text
+from bot.tickets.filing import Filed, GaveUp, Outcome, Queued, Unsure, reference
+
+log = logging.getLogger(__name__)
+ADMIN_ALERT_EVERY = 3600.0
+RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
+UNSURE_PURPOSE = "unsure"  # …and of the unsure card's two buttons
+CARD_RETRY_MAX = 600.0  # an owed card is tried at least this often…
+CARD_RETRY_FOR = 86_400.0  # …for a day after filing
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
+
+
+class Announcer:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    @property
+    def _slack(self) -> AsyncWebClient:
+        return self._deps.slack
+
+    async def outcome(self, outcome: Outcome, *, view_id: str | None) -> None:
+        kind = type(outcome).__name__.lower().replace("gaveup", "gave_up")
+        self._deps.metrics.tickets.labels(outcome.draft.provider, kind).inc()
+        if isinstance(outcome, Filed):
+            await self.filed(outcome, view_id=view_id)
+        elif isinstance(outcome, Queued):
+            await self.queued(outcome, view_id=view_id)
+        elif isinstance(outcome, Unsure):
+            await self.unsure(outcome, view_id=view_id)
+        else:
+            await self.gave_up(outcome, view_id=view_id)
+
+    async def _card(
+        self, submission: Submission, draft: Draft, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        """Post the submission's card, or update it in place if it has one already."""
+        if submission.card_channel and submission.card_ts:
+            try:
+                await self._slack.chat_update(
+                    channel=submission.card_channel, ts=submission.card_ts, text=text, blocks=blocks
+                )
+                ctx = draft.context
+                return Posted(
+                    channel_id=submission.card_channel,
+                    ts=submission.card_ts,
+                    thread_ts=ctx.thread_ts or submission.card_ts,
+                )
+            except SlackApiError as exc:
+                log.info(
+                    "could not update the card; posting anew",
+                    extra={"error": exc.response.get("error")},
+                )
+        ctx = draft.context
+        return await post_where_seen(
+            self._slack,
+            self._deps.responses,
+            channel_id=ctx.channel_id,
+            thread_ts=ctx.thread_ts,
+            user_id=draft.filer.user_id,
+            response_url=ctx.response_url,
+            text=text,
+            blocks=blocks,
+        )
+
+    async def _modal(self, view_id: str | None, draft: Draft, text: str) -> None:
+        if not view_id:
+            return
+        # NOTE: the user may have closed the modal; the card says the same thing.
+        with contextlib.suppress(SlackApiError):
+            await self._deps.modals.update(
+                self._slack,
+                view_id=view_id,
+                view=message_modal(draft.context, text),
+                opener=draft.filer.user_id,
+            )
+
+    async def filed(self, filed: Filed, *, view_id: str | None) -> None:
+        """The ticket card, then the modal. The ticket exists: if Slack will not take the card
+        now, the modal and a private message still give the filer its number, and the card
+        is owed (``post_owed_card``); never "submit again"."""
+        provider = self._deps.filing.provider(filed.draft.provider)
+        record = filed.record
+        text, blocks = self._ticket_card(record, provider.title)
+        headline = filed_text(
+            title=provider.title, number=record.number, url=record.url, where=None
+        )
+        try:
+            posted = await self._card(filed.submission, filed.draft, text, blocks)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            first = self._deps.filing.policy.base_delay
+            await self._deps.store.owe_card(record.id, time.time() + first)
+            self._deps.filing.on_scheduled()  # the retry worker posts owed cards too
+            log.warning(
+                "filed, but the card could not be posted; it will be tried again",
+                extra={"ticket": record.number, "error": _slack_error(exc)},
+            )
+            later = "The card could not be posted in the channel yet; the bot keeps trying."
+            await self._tell_privately(filed.draft, f"{headline}\n{later}")
+            await self._modal(view_id, filed.draft, f"{headline}\n{later}")
+            return
+        where = posted.note
+        if posted.ts is None:  # only the filer saw it, privately: no card is owed any more
+            await self._deps.store.owe_card(record.id, None)
+        else:
+            await self._deps.store.set_card(
+                record.id,
+                channel_id=posted.channel_id,
+                card_ts=posted.ts,
+                thread_ts=posted.thread_ts or posted.ts,
+            )
+            where = f"Posted in <#{posted.channel_id}>; follow-ups go to its thread."
+            with contextlib.suppress(SlackApiError):
+                link = await self._slack.chat_getPermalink(
+                    channel=posted.channel_id, message_ts=posted.ts
+                )
+                where = (
+                    f"Posted in <#{posted.channel_id}>; follow-ups go to "
+                    f"{text_link(str(link['permalink']), 'its thread')} (see the thread)."
+                )
+        if posted.ts is not None and (filed.ref.attached or filed.ref.not_attached):
+            await self._slack.chat_postMessage(
+                channel=posted.channel_id,
+                thread_ts=posted.thread_ts or posted.ts,
+                text=files_note(filed.ref.attached, filed.ref.not_attached),
+            )
+        await self._modal(
+            view_id,
+            filed.draft,
+            filed_text(title=provider.title, number=record.number, url=record.url, where=where),
+        )
+
+    def _ticket_card(
+        self, record: TicketRecord, title: str, status: str | None = None
+    ) -> tuple[str, list[dict[str, Any]]]:
+        return ticket_card(
+            title=title,
+            number=record.number,
+            url=record.url,
+            subject=record.subject,
+            priority=record.priority,
+            status=status or record.status,
+            filer_id=record.filed_by,
+        )
+
+    async def _tell_privately(self, draft: Draft, text: str) -> None:
+        """An ephemeral message where the filer filed from, else a DM; best effort."""
+        ctx = draft.context
+        try:
+            if await self._deps.responses.send(
+                ctx.response_url, text=text, response_type="ephemeral"
+            ):
+                return
+            await self._slack.chat_postMessage(channel=draft.filer.user_id, text=text)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not tell the filer privately", extra={"error": _slack_error(exc)})
+
+    async def post_owed_card(self, record: TicketRecord) -> None:
+        """Post a card Slack would not take at filing time; later again if it still will not
+        (backing off to every 10 minutes, for a day)."""
+        title = (
+            self._deps.providers[record.provider].title
+            if record.provider in self._deps.providers
+            else record.provider
+        )
+        text, blocks = self._ticket_card(record, title)
+        try:
+            posted = await post_where_seen(
+                self._slack,
+                self._deps.responses,
+                channel_id=record.channel_id,
+                thread_ts=record.thread_ts,
+                user_id=record.filed_by,
+                response_url=None,
+                text=text,
+                blocks=blocks,
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            age = time.time() - record.created_at
+            retry = (
+                None
+                if age > CARD_RETRY_FOR
+                else time.time()
+                + min(CARD_RETRY_MAX, max(self._deps.filing.policy.base_delay, age / 2))
+            )
+            await self._deps.store.owe_card(record.id, retry)
+            log.warning(
+                "card still not posted",
+                extra={
+                    "ticket": record.number,
+                    "error": _slack_error(exc),
+                    "again": retry is not None,
+                },
+            )
+            return
+        if posted.ts is None:  # only the filer saw it: nothing to follow in a thread
+            await self._deps.store.owe_card(record.id, None)
+            return
+        await self._deps.store.set_card(
+            record.id,
+            channel_id=posted.channel_id,
+            card_ts=posted.ts,
+            thread_ts=posted.thread_ts or posted.ts,
+        )
+
+    async def unsure(self, unsure: Unsure, *, view_id: str | None) -> None:
+        """The card with the filer's two choices, in place of the queued card if there was
+        one; the modal says the same, and that submitting again files nothing."""
+        provider = self._deps.filing.provider(unsure.draft.provider)
+        ref = reference(unsure.submission)
+        text, blocks = unsure_card(
+            title=provider.title,
+            subject=str(unsure.draft.values.get("subject", "")),
+            reason=unsure.reason,
+            reference=ref,
+            filer_id=unsure.draft.filer.user_id,
+            value=self._deps.seal.seal(str(unsure.submission.id), UNSURE_PURPOSE),
+        )
+        posted = await self._card(unsure.submission, unsure.draft, text, blocks)
+        if posted.ts is not None and not unsure.submission.card_ts:
+            await self._deps.store.set_submission_card(
+                unsure.submission.id, channel_id=posted.channel_id, card_ts=posted.ts
+            )
+        await self._modal(view_id, unsure.draft, unsure_text(title=provider.title, reference=ref))
+
+    async def queued(self, queued: Queued, *, view_id: str | None) -> None:
+        provider = self._deps.filing.provider(queued.draft.provider)
+        text, blocks = queued_card(
+            title=provider.title,
+            subject=str(queued.draft.values.get("subject", "")),
+            reason=queued.reason,
+            attempt=queued.attempt,
+            filer_id=queued.draft.filer.user_id,
+        )
+        posted = await self._card(queued.submission, queued.draft, text, blocks)
+        if posted.ts is not None and not queued.submission.card_ts:
+            await self._deps.store.set_submission_card(
+                queued.submission.id, channel_id=posted.channel_id, card_ts=posted.ts
+            )
+        await self._modal(
+            view_id,
+            queued.draft,
+            f"{text}\nYou can close this: the card in the channel follows it.",
+        )
+
+    async def gave_up(self, gave_up: GaveUp, *, view_id: str | None) -> None:
+        provider = self._deps.filing.provider(gave_up.draft.provider)
+        text, blocks = gave_up_card(
+            title=provider.title,
+            subject=str(gave_up.draft.values.get("subject", "")),
+            reason=gave_up.reason,
+            filer_id=gave_up.draft.filer.user_id,
+            retry_value=self._deps.seal.seal(str(gave_up.submission.id), RETRY_PURPOSE),
+        )
+        await self._card(gave_up.submission, gave_up.draft, text, blocks)
+        await self._modal(view_id, gave_up.draft, text)
+
+    async def failed(
+        self, submission: Submission, draft: Draft, error: Exception, ref: str
+    ) -> None:
+        """A retry the user or an admin must fix: tell the filer (thread or DM), and the
+        admin channel once for configuration problems."""
+        self._deps.metrics.tickets.labels(draft.provider, "failed").inc()
+        is_admin = await self._deps.access.is_admin(draft.filer.user_id)
+        text = error_text(error, ref=ref, is_admin=is_admin, draft_kept=False)
+        await self._card(
+            submission,
+            draft,
+            f":x: {text}",
+            [{"type": "section", "text": {"type": "mrkdwn", "text": f":x: {text}"}}],
+        )
+        if isinstance(error, AdminFixable):
+            await self.alert_admins(error, ref)
+
+    async def feature_off(self, title: str, feature: str, why: str) -> None:
+        """Tell the admin channel (if configured) that a provider lacks an optional endpoint:
+        once per feature, when it is found out (the adapter remembers it)."""
+        channel = self._deps.settings.options.admin_channel
+        if channel is None:
+            return
+        await self._slack.chat_postMessage(
+            channel=channel,
+            text=f":information_source: {escape(title)} has no {escape(feature)} endpoint "
+            f"({escape(why)}), so the bot goes on without it. Filing is not affected. See "
+            "docs/providers.md for what each endpoint serves.",
+        )
+
+    async def alert_admins(self, error: AdminFixable, ref: str) -> None:
+        """Tell the admin channel (if configured) about a configuration problem, once an hour
+        per kind of problem, however many users hit it."""
+        channel = self._deps.settings.options.admin_channel
+        key = f"{type(error).__name__}:{error.message}"
+        last = self._deps.admin_alerts.get(key)
+        if channel is None or (last is not None and time.monotonic() - last < ADMIN_ALERT_EVERY):
+            return
+        self._deps.admin_alerts[key] = time.monotonic()
+        await self._slack.chat_postMessage(
+            channel=channel,
+            text=":rotating_light: ticketbot needs an admin: "
+            + error_text(error, ref=ref, is_admin=True, draft_kept=False),
+        )
+
+    async def status_changed(
+        self, ticket: TicketRecord, title: str, old: str | None, new: str
+    ) -> None:
+        assert ticket.channel_id and ticket.thread_ts and ticket.card_ts
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            text=status_reply(title=title, number=ticket.number, old=old, new=new),
+        )
+        text, blocks = self._ticket_card(ticket, title, status=new)
+        await self._slack.chat_update(
+            channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
+        )
+
+    async def staff_message(self, ticket: TicketRecord, title: str, message: StaffMessage) -> None:
+        assert ticket.channel_id and ticket.thread_ts
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            unfurl_links=False,
+            text=staff_reply(
+                title=title,
+                number=ticket.number,
+                url=ticket.url,
+                author=message.author,
+                body=message.body,
+            ),
+        )

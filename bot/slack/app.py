@@ -1,0 +1,35 @@
+"""``build_app``: the bolt AsyncApp with every listener and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from bot.slack.listeners import actions, commands, errors, events, shortcuts, submissions, unsure
+
+
+def build_app(deps: Deps) -> AsyncApp:
+    """A new app for ``deps``; nothing is global, so tests can build as many as they like."""
+    app = AsyncApp(
+        client=deps.slack,
+        signing_secret=deps.settings.env.slack_signing_secret.get_secret_value(),
+        # NOTE: the server verifies every request before bolt sees it (bot.verify); Socket
+        # Mode envelopes are authenticated by the connection.
+        request_verification_enabled=False,
+        # NOTE: every listener acks, hands its work to a task (``after_ack``) and returns, so
+        # bolt answers the moment it returns instead of polling for the ack every 10 ms.
+        process_before_response=True,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    # NOTE: bolt tries listeners in this order, each match costing as much as a small ack:
+    # the busiest (submits, then /ticket and the shortcut) go first.
+    submissions.register(app, deps)
+    commands.register(app, deps)
+    shortcuts.register(app, deps)
+    actions.register(app, deps)
+    unsure.register(app, deps)
+    events.register(app, deps)
+    errors.register(app, deps)
+    return app

@@ -1,0 +1,137 @@
+"""``/ticket``: ack at once, then open the modal within the trigger_id's 3 seconds, or answer a
+link command ephemerally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import ModalContext
+from bot.domain.errors import UserFixable
+from bot.domain.forms import CommonField
+from bot.domain.tickets import Filer, TicketRef
+from bot.providers.base import SupportsStatus
+from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
+from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.modal_flow import show_form
+from bot.slack.views.text import escape
+from bot.slack.views.ticket_card import ticket_card
+from bot.tickets.links import LinkService
+
+COMMAND = "/ticket"
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    links = LinkService(deps.store, deps.providers, deps.access)
+
+    @app.command(COMMAND)
+    async def handle_ticket_command(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: dict[str, Any],
+    ) -> None:
+        await ack()
+        command = parse_ticket_command(body.get("text", ""), deps.providers)
+        filer = Filer(
+            team_id=body["team_id"],
+            user_id=body["user_id"],
+            name=body.get("user_name") or body["user_id"],
+        )
+        if command.verb is Verb.FILE:
+            provider = command.provider
+            if provider is None and len(deps.providers) == 1:
+                provider = next(iter(deps.providers))
+            ctx = ModalContext(
+                provider=provider,
+                channel_id=body.get("channel_id"),
+                response_url=body.get("response_url"),
+            )
+            values = {str(CommonField.SUBJECT): command.subject} if command.subject else None
+            work = show_form(
+                deps,
+                client,
+                context,
+                ctx=ctx,
+                filer=filer,
+                values=values,
+                trigger_id=body["trigger_id"],
+            )
+        else:
+            work = answer(deps, links, body.get("response_url"), command, filer)
+        after_ack(deps, client, body, context, work)
+
+
+async def answer(
+    deps: Deps, links: LinkService, response_url: str | None, command: TicketCommand, filer: Filer
+) -> None:
+    """Every command that is not a modal answers ephemerally, refusals included."""
+    if command.problem:
+        raise UserFixable(command.problem)
+    team, actor = filer.team_id, filer.user_id
+    if command.verb is Verb.HELP:
+        text = usage(deps.providers)
+    elif command.verb is Verb.STATUS:
+        assert command.subject is not None
+        text = await ticket_status(deps, team, actor, command.subject)
+    elif command.verb is Verb.WHOAMI:
+        text = await links.whoami(await deps.users.filer(team, actor, filer.name))
+    elif command.verb is Verb.LINK:
+        assert command.user_id is not None
+        assert command.provider is not None
+        assert command.requester_id is not None
+        text = await links.link(
+            actor=actor,
+            team_id=team,
+            user_id=command.user_id,
+            provider=command.provider,
+            requester_id=command.requester_id,
+        )
+    elif command.verb is Verb.UNLINK:
+        assert command.user_id is not None
+        text = await links.unlink(
+            actor=actor, team_id=team, user_id=command.user_id, provider=command.provider
+        )
+    else:
+        text = await links.list(actor=actor, team_id=team, user_id=command.user_id)
+    if not await deps.responses.send(response_url, text=text, response_type="ephemeral"):
+        await deps.slack.chat_postMessage(channel=actor, text=text)
+
+
+async def ticket_status(deps: Deps, team_id: str, actor: str, number: str) -> str:
+    """The current state of every ticket with this number that ``actor`` may read (see
+    ``Access.may_read``), read live where possible."""
+    records = [
+        record
+        for record in await deps.store.tickets_by_number(team_id, number)
+        if await deps.access.may_read(actor, filed_by=record.filed_by, filed_from=record.filed_from)
+    ]
+    if not records:
+        # NOTE: the same answer whether it exists or not: numbers are sequential.
+        raise UserFixable(f"No ticket #{escape(number)} that you can see.")
+    lines = []
+    for record in records[:5]:
+        provider = deps.providers.get(record.provider)
+        status = record.status or "unknown"
+        if isinstance(provider, SupportsStatus):
+            ref = TicketRef(
+                provider=record.provider,
+                id=record.provider_ticket_id,
+                number=record.number,
+                url=record.url,
+            )
+            status = (await provider.get(ref)).status
+        text, _ = ticket_card(
+            title=provider.title if provider else record.provider,
+            number=record.number,
+            url=record.url,
+            subject=record.subject,
+            priority=record.priority,
+            status=None,
+            filer_id=record.filed_by,
+        )
+        lines.append(f"{text} · status *{escape(status)}*")
+    return "\n".join(lines)

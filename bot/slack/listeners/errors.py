@@ -1,0 +1,205 @@
+"""The one error handler: decides where the user reads what went wrong.
+
+In order: the ticket modal the user just submitted (re-rendered with their draft and the error
+on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
+and finally a DM. Unknown errors get a short reference id that is also in the log.
+
+It only ever sees verified requests (``bot.server`` refuses the rest before bolt), and still
+updates only views the bot opened for this user, and posts only to Slack's response URLs.
+
+Work after ``ack()`` runs through ``after_ack``: a job in the background lane (``bot.lane``),
+whose failure comes here too. The listener itself returns at once, so bolt (which runs it with
+``process_before_response``) answers Slack the moment it does.
+NOTE: we never let a listener raise after acking: bolt's async runner (1.30) then replaces the
+ack it has not yet sent with an error answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import ModalContext
+from bot.domain.errors import AdminFixable, FieldErrors, TicketbotError, Transient, UserFixable
+from bot.logs import request_id
+from bot.slack.announce import Announcer
+from bot.slack.listeners.modal_flow import form_for
+from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.modals import ForeignModal
+from bot.slack.views.errors import error_text
+from bot.slack.views.form_state import read_values
+from bot.slack.views.ids import CallbackId
+from bot.slack.views.ticket_modal import message_modal, ticket_modal
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.error
+    async def handle_error(
+        error: Exception, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await report_error(deps, client, error, body, context)
+
+
+def after_ack(
+    deps: Deps,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    work: Coroutine[Any, Any, None],
+    *,
+    deferred: bool = False,
+) -> None:
+    """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
+    its failure reaches the user. ``deferred``: nobody watches it in real time (unlike a modal
+    that must open within the trigger's 3 s), so it gives way to Slack requests."""
+    if deferred:
+        # NOTE: it may wait its turn through a burst, alive all the while: it keeps only what an
+        # error report reads (the collector walks whatever thousands of waiting jobs hold).
+        body, context, client = (
+            _for_error_report(body),
+            {"view_id": context.get("view_id")},
+            deps.slack,
+        )
+
+    async def run(deferred_at: float | None = None) -> None:
+        try:
+            # NOTE: a job not deferred opens or updates a modal: it goes first, at once.
+            async with deps.lane.slot(
+                deferred=deferred, deferred_at=deferred_at, first=not deferred
+            ):
+                await work
+        except Exception as exc:
+            await report_error(deps, client, exc, body, context)
+
+    if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
+        deps.lane.defer(lambda deferred_at: deps.spawn(run(deferred_at)), drop=work.close)
+    else:
+        deps.spawn(run())
+
+
+# What ``report_error`` reads of a payload, and of its view.
+REPORTED_KEYS = (
+    "type",
+    "command",
+    "user",
+    "user_id",
+    "user_name",
+    "team",
+    "team_id",
+    "response_url",
+)
+REPORTED_VIEW_KEYS = ("id", "callback_id", "private_metadata", "state")
+
+
+def _for_error_report(body: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: body[key] for key in REPORTED_KEYS if key in body}
+    if isinstance(view := body.get("view"), dict):
+        kept["view"] = {key: view[key] for key in REPORTED_VIEW_KEYS if key in view}
+    return kept
+
+
+async def report_error(
+    deps: Deps,
+    client: AsyncWebClient,
+    error: Exception,
+    body: dict[str, Any],
+    context: dict[str, Any],
+) -> None:
+    """Tell the user what went wrong, where they are looking; log it with a reference id."""
+    ref = request_id.get() or secrets.token_hex(4)
+    _log(error, ref, body)
+    user_id = payload_filer(body).user_id
+    submitted = body.get("type") == "view_submission" and (
+        (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
+    )
+    text = error_text(
+        error, ref=ref, is_admin=await deps.access.is_admin(user_id), draft_kept=submitted
+    )
+    try:
+        if isinstance(error, AdminFixable):
+            await Announcer(deps).alert_admins(error, ref)
+        if submitted and await _restore_draft(deps, client, body, error, text):
+            return
+        view_id = context.get("view_id") or (body.get("view") or {}).get("id")
+        if view_id and user_id and await deps.modals.opener(view_id) == user_id:
+            await deps.modals.update(
+                client, view_id=view_id, view=message_modal(ModalContext(), text), opener=user_id
+            )
+            return
+        if await deps.responses.send(
+            body.get("response_url"), text=text, response_type="ephemeral"
+        ):
+            return
+        if user_id:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except Exception:
+        # NOTE: the last resort failed too (Slack down, view closed); the log has the ref.
+        log.exception("could not tell the user about an error", extra={"ref": ref})
+
+
+async def _restore_draft(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], error: Exception, text: str
+) -> bool:
+    """Re-render the submitted ticket form with the user's values and the error on its field."""
+    view = body["view"]
+    filer = payload_filer(body)
+    try:
+        ctx = await deps.modals.context(view, filer.user_id)
+    except ForeignModal:
+        return False
+    provider = deps.providers.get(ctx.provider or "")
+    form = provider.cached_form() if provider else None
+    if provider is None or form is None:
+        return False
+    is_admin = await deps.access.is_admin(filer.user_id)
+    form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    values = read_values(form, view_state(body))
+    errors: dict[str, str] = {}
+    banner = text
+    if isinstance(error, FieldErrors):
+        errors = {key: msg for key, msg in error.fields.items() if form.has_field(key)}
+        if len(errors) == len(error.fields) and not error.general:
+            banner = f"{provider.title} rejected some fields; "
+            banner += "fix them below and submit again."
+    try:
+        await deps.modals.update(
+            client,
+            view_id=view["id"],
+            view=ticket_modal(
+                ctx,
+                form,
+                providers=deps.provider_titles,
+                values=values,
+                errors=errors,
+                banner=banner,
+            ),
+            opener=filer.user_id,
+        )
+    except SlackApiError:
+        return False
+    return True
+
+
+def _log(error: Exception, ref: str, body: dict[str, Any]) -> None:
+    extra = {
+        "ref": ref,
+        "kind": body.get("type") or ("command" if "command" in body else None),
+        "error": type(error).__name__,
+    }
+    if isinstance(error, UserFixable):
+        log.info("user-fixable error: %s", error, extra=extra)
+    elif isinstance(error, AdminFixable):
+        log.warning("admin-fixable error: %s", error.admin_detail or error, extra=extra)
+    elif isinstance(error, Transient | TicketbotError):
+        log.warning("provider unavailable: %s", error, extra=extra)
+    else:
+        log.error("unexpected error", exc_info=error, extra=extra)

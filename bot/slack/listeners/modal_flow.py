@@ -1,0 +1,164 @@
+"""Showing the ticket form: open at once, and show "Loading…" while look-ups run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import FileRef, ModalContext
+from bot.domain.forms import Choice, FieldKind, FieldValue, Form, FormField
+from bot.domain.tickets import Filer, RequesterSource
+from bot.providers import fields
+from bot.providers.base import Provider, SupportsAttachments
+from bot.slack.files import size_text
+from bot.slack.views.ticket_modal import loading_modal, ticket_modal
+from bot.tickets.filing import FILES_KEY
+from bot.tickets.prefill import fit_to_form
+from bot.tickets.requesters import NotLinked, resolve_requester
+
+# Before a provider is picked: the fields every provider has, so typing can start at once.
+NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description()))
+FILE_AS = "file_as"
+
+
+def form_for(
+    provider: Provider, form: Form, *, is_admin: bool, filer: Filer, files: tuple[FileRef, ...] = ()
+) -> Form:
+    """The provider's form, plus the message's files (a checkbox each, on by default) and, for
+    admins where requesters exist, a "File as" field.
+
+    NOTE: the submit parser uses this too, so a non-admin's forged "File as" is never read.
+    """
+    if files:
+        takes = isinstance(provider, SupportsAttachments)
+        choices = tuple(
+            Choice(value=f.id, label=f"{f.name} ({size_text(f.size)})") for f in files[:10]
+        )
+        form = form.model_copy(
+            update={
+                "fields": (
+                    *form.fields,
+                    FormField(
+                        key=FILES_KEY,
+                        label="Attach the message's files",
+                        kind=FieldKind.CHECKBOXES,
+                        required=False,
+                        choices=choices,
+                        default=",".join(c.value for c in choices),
+                        hint=None
+                        if takes
+                        else f"{provider.title} does not take files; they will be "
+                        "listed in the ticket's thread instead.",
+                    ),
+                )
+            }
+        )
+    if not is_admin:
+        return form
+    default = provider.default_requester(filer)
+    if default is not None and default.source is RequesterSource.TOKEN_OWNER:
+        return form
+    file_as = FormField(
+        key=FILE_AS,
+        label="File as (requester id)",
+        required=False,
+        max_length=100,
+        hint="Admins only: file on someone's behalf. Leave empty to file as yourself.",
+    )
+    return form.model_copy(update={"fields": (*form.fields, file_as)})
+
+
+async def show_form(
+    deps: Deps,
+    client: AsyncWebClient,
+    bolt_context: dict[str, Any],
+    *,
+    ctx: ModalContext,
+    filer: Filer,
+    values: Mapping[str, FieldValue] | None = None,
+    trigger_id: str | None = None,
+    view_id: str | None = None,
+    notice: str | None = None,
+    submit: str = "File ticket",
+) -> None:
+    """Open (``trigger_id``) or replace (``view_id``) the modal with ``ctx.provider``'s form.
+
+    ``notice`` is shown above the form (e.g. "already filed as …"), ``submit`` on its button.
+    """
+    await deps.access.require_may_file(filer.user_id, ctx.channel_id)
+    titles = deps.provider_titles
+    if ctx.provider is None:
+        view = ticket_modal(
+            ctx, NEUTRAL_FORM, providers=titles, values=values, banner=notice, submit=submit
+        )
+        await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
+        return
+    provider = deps.filing.provider(ctx.provider)
+    is_admin = await deps.access.is_admin(filer.user_id)
+    form = provider.cached_form()
+    filed_as, banner = None, None
+    try:
+        requester = await resolve_requester(deps.store, provider, filer, lookup=False)
+    except NotLinked as exc:
+        requester, banner = None, _not_linked(deps, exc, is_admin)
+    if form is None or (requester is None and banner is None):
+        # NOTE: a trigger_id dies after 3 s; open a loading view first, then views.update.
+        view_id = await _show(
+            deps,
+            client,
+            loading_modal(ctx, provider.title),
+            filer=filer,
+            trigger_id=trigger_id,
+            view_id=view_id,
+        )
+        bolt_context["view_id"] = view_id
+        trigger_id = None
+        form = await provider.form()
+        if requester is None and banner is None:
+            filer = await deps.users.filer(filer.team_id, filer.user_id, filer.name)
+            try:
+                requester = await resolve_requester(deps.store, provider, filer)
+            except NotLinked as exc:
+                banner = _not_linked(deps, exc, is_admin)
+    else:
+        deps.spawn(provider.form())  # refresh stale look-ups for the next opener
+    if requester is not None:
+        filed_as = requester.label
+    if notice:
+        banner = f"{notice}\n{banner}" if banner else notice
+    view = ticket_modal(
+        ctx,
+        form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files),
+        providers=titles,
+        values=fit_to_form(form, values or {}, ctx.severity),
+        filed_as=filed_as,
+        banner=banner,
+        submit=submit,
+    )
+    await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
+
+
+def _not_linked(deps: Deps, exc: NotLinked, is_admin: bool) -> str:
+    if is_admin:
+        return exc.message + " As an admin you can also fill in *File as* below."
+    return f"{exc.message} Admins: {deps.access.admins_text()}."
+
+
+async def _show(
+    deps: Deps,
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    *,
+    filer: Filer,
+    trigger_id: str | None,
+    view_id: str | None,
+) -> str:
+    if trigger_id:
+        return await deps.modals.open(
+            client, trigger_id=trigger_id, view=view, team_id=filer.team_id, opener=filer.user_id
+        )
+    assert view_id is not None
+    return await deps.modals.update(client, view_id=view_id, view=view, opener=filer.user_id)

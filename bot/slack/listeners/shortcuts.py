@@ -1,0 +1,155 @@
+"""The "File a ticket" message shortcut: the modal prefilled from the message (alerts above
+all), answered in the message's thread, and "already filed" when it was."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import FileRef, ModalContext
+from bot.domain.records import TicketRecord
+from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.modal_flow import show_form
+from bot.slack.listeners.payload import payload_filer
+from bot.slack.views.ids import CallbackId
+from bot.slack.views.text import link as text_link
+from bot.slack.views.ticket_card import ticket_headline
+from bot.tickets.alerts import mentioned_users
+from bot.tickets.prefill import prefill_values
+
+LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.shortcut(CallbackId.FILE_SHORTCUT)
+    async def handle_file_ticket_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        after_ack(deps, client, body, context, open_prefilled(deps, client, body, context))
+
+
+async def open_prefilled(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+) -> None:
+    message = body.get("message") or {}
+    channel = body.get("channel") or {}
+    filer = payload_filer(body)
+    domain = (body.get("team") or {}).get("domain")
+    names, permalink = await _lookups(
+        deps, client, filer.team_id, message, str(channel.get("id") or ""), domain
+    )
+    values, alert = prefill_values(message, names, permalink=permalink, channel=channel.get("name"))
+    ctx = ModalContext(
+        provider=next(iter(deps.providers)) if len(deps.providers) == 1 else None,
+        channel_id=channel.get("id"),
+        # NOTE: reply in the message's own thread: its root if it is a reply already.
+        thread_ts=message.get("thread_ts") or message.get("ts"),
+        message_ts=str(message.get("ts")),
+        response_url=body.get("response_url"),
+        severity=alert.severity,
+        fingerprint=alert.fingerprint,
+        permalink=permalink,
+        files=tuple(
+            FileRef(
+                id=str(f["id"]),
+                name=str(f.get("name") or f.get("title") or f["id"])[:60],
+                size=int(f.get("size") or 0),
+            )
+            for f in (message.get("files") or [])[:10]
+            if isinstance(f, dict) and f.get("id")
+        ),
+    )
+    earlier = await deps.store.find_duplicate(
+        filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
+    )
+    notice, submit = None, "File ticket"
+    if earlier is not None and await deps.access.may_read(
+        filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
+    ):
+        notice, submit = await already_filed(deps, client, earlier), "File another anyway"
+    await show_form(
+        deps,
+        client,
+        context,
+        ctx=ctx,
+        filer=filer,
+        values=values,
+        trigger_id=body["trigger_id"],
+        notice=notice,
+        submit=submit,
+    )
+
+
+def local_permalink(domain: str | None, channel_id: str, message: dict[str, Any]) -> str | None:
+    """Slack's permalink format (archives/<channel>/p<ts without the dot>), built locally."""
+    if not domain or not channel_id or not message.get("ts"):
+        return None
+    ts = str(message["ts"])
+    link = f"https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+    if message.get("thread_ts") and message["thread_ts"] != ts:
+        link += f"?thread_ts={message['thread_ts']}&cid={channel_id}"
+    return link
+
+
+async def _lookups(
+    deps: Deps,
+    client: AsyncWebClient,
+    team_id: str,
+    message: dict[str, Any],
+    channel_id: str,
+    domain: str | None,
+) -> tuple[dict[str, str], str | None]:
+    """Display names of the people the message mentions, and its permalink, within 1 s."""
+    users = sorted(
+        mentioned_users(message) | ({str(message["user"])} if message.get("user") else set())
+    )
+
+    async def name(user_id: str) -> tuple[str, str]:
+        return user_id, (await deps.users.filer(team_id, user_id, user_id)).name
+
+    async def link() -> str | None:
+        if known := local_permalink(domain, channel_id, message):
+            return known  # NOTE: saves a chat.getPermalink call per shortcut
+        try:
+            response = await client.chat_getPermalink(
+                channel=channel_id, message_ts=str(message.get("ts"))
+            )
+        except SlackApiError:
+            return None
+        return str(response["permalink"])
+
+    async def names() -> list[tuple[str, str]]:
+        return list(await asyncio.gather(*(name(u) for u in users[:20])))
+
+    try:
+        pairs, permalink = await asyncio.wait_for(asyncio.gather(names(), link()), LOOKUP_SECONDS)
+    except TimeoutError:
+        return {}, None
+    return dict(pairs), permalink
+
+
+async def already_filed(deps: Deps, client: AsyncWebClient, ticket: TicketRecord) -> str:
+    """ "Already filed as HostUp #123 by @ana 10 min ago", with a link to its thread."""
+    provider = deps.providers.get(ticket.provider)
+    headline = ticket_headline(
+        title=provider.title if provider else ticket.provider, number=ticket.number, url=ticket.url
+    )
+    minutes = max(1, int((time.time() - ticket.created_at) // 60))
+    ago = f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
+    text = f"Already filed as {headline} by <@{ticket.filed_by}> {ago}"
+    if ticket.channel_id and ticket.card_ts:
+        try:
+            link = await client.chat_getPermalink(
+                channel=ticket.channel_id, message_ts=ticket.card_ts
+            )
+            text += f" ({text_link(str(link['permalink']), 'see its thread')})"
+        except SlackApiError:
+            pass
+    return text + ". Submitting files another ticket anyway."

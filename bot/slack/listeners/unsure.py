@@ -1,0 +1,134 @@
+"""The filer's two choices when the bot cannot tell whether a ticket was filed: *It was filed*
+(the number they found; the bot records it) and *File it now* (the bot sends it, once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import Draft, ModalContext
+from bot.domain.errors import NotAllowed, UserFixable
+from bot.domain.forms import CommonField
+from bot.domain.records import Submission, SubmissionState
+from bot.domain.tickets import TicketRef
+from bot.slack.announce import UNSURE_PURPOSE, Announcer
+from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.modals import ForeignModal
+from bot.slack.views.form_state import read_text
+from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from bot.slack.views.ticket_modal import message_modal
+from bot.slack.views.unsure import number_modal
+from bot.tickets.filing import Filed
+
+NUMBER_LIMIT = 60
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ActionId.UNSURE_WAS_FILED)
+    async def handle_unsure_was_filed_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        after_ack(deps, client, body, context, ask_for_number(deps, client, body))
+
+    @app.action(ActionId.UNSURE_FILE_NOW)
+    async def handle_unsure_file_now_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        after_ack(deps, client, body, context, file_now(deps, body))
+
+    @app.view(CallbackId.FILED_NUMBER)
+    async def handle_filed_number_submission(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        user = payload_filer(body)
+        try:
+            submission_id = await deps.modals.metadata(body["view"], user.user_id)
+        except ForeignModal as exc:
+            view = message_modal(ModalContext(), exc.message)
+            await ack(response_action="update", view=deps.modals.sealed(view, user.user_id))
+            return
+        number = read_text(view_state(body), BlockId.NUMBER).strip()
+        if not number or len(number) > NUMBER_LIMIT or any(c.isspace() for c in number):
+            error = "Type the ticket's number as the provider shows it, like 10001."
+            await ack(response_action="errors", errors={BlockId.NUMBER: error})
+            return
+        await ack()
+        work = record_number(deps, int(submission_id), number.lstrip("#"), user.user_id)
+        after_ack(deps, client, body, context, work)
+
+
+async def _unsure_submission(deps: Deps, body: dict[str, Any]) -> Submission:
+    """The submission a button names, if it is still unsure and the clicker may decide."""
+    action = (body.get("actions") or [{}])[0]
+    submission_id = deps.seal.open(str(action.get("value") or ""), UNSURE_PURPOSE)
+    if submission_id is None or not submission_id.isdigit():
+        raise UserFixable("That button could not be verified; run /ticket to file again.")
+    submission = await deps.store.submission(int(submission_id))
+    if submission is None or submission.state is not SubmissionState.UNSURE:
+        raise UserFixable("That was decided already: the message above says how.")
+    await _may_decide(deps, submission, payload_filer(body).user_id)
+    return submission
+
+
+async def _may_decide(deps: Deps, submission: Submission, user_id: str) -> None:
+    if submission.user_id != user_id and not await deps.access.is_admin(user_id):
+        raise NotAllowed("Only the person who filed it (or an admin) can decide this.")
+
+
+async def ask_for_number(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    submission = await _unsure_submission(deps, body)
+    user = payload_filer(body)
+    title = deps.filing.provider(submission.provider).title
+    await deps.modals.open(
+        client,
+        trigger_id=body["trigger_id"],
+        view=number_modal(title=title, metadata=str(submission.id)),
+        team_id=user.team_id,
+        opener=user.user_id,
+    )
+
+
+async def file_now(deps: Deps, body: dict[str, Any]) -> None:
+    submission = await _unsure_submission(deps, body)
+    if await deps.store.file_now(submission.id):
+        deps.filing.on_scheduled()  # the retry worker sends it; its card follows it
+
+
+async def record_number(deps: Deps, submission_id: int, number: str, user_id: str) -> None:
+    """Record the ticket the filer found, under the number they typed; its card replaces the
+    unsure one. The bot cannot read a ticket it knows only by its number, so it does not
+    follow this one (status, replies)."""
+    submission = await deps.store.submission(submission_id)
+    if submission is None:
+        raise UserFixable("That submission is gone.")
+    await _may_decide(deps, submission, user_id)
+    if not await deps.store.claim_unsure(submission_id):
+        raise UserFixable("That was decided already: the message in the channel says how.")
+    draft = Draft.model_validate_json(submission.draft)
+    provider = deps.filing.provider(submission.provider)
+    ref = TicketRef(
+        provider=provider.name,
+        id=number,
+        number=number,
+        url=deps.settings.providers[provider.name].link_for(number, number),
+        status="entered by hand",
+    )
+    subject = draft.values.get(CommonField.SUBJECT, "")
+    priority = draft.values.get(CommonField.PRIORITY)
+    record = await deps.store.record_ticket(
+        submission=submission,
+        ref=ref,
+        subject=subject if isinstance(subject, str) else ", ".join(subject),
+        priority=priority if isinstance(priority, str) and priority else None,
+        source_ts=draft.context.message_ts,
+        fingerprint=draft.context.fingerprint,
+    )
+    await deps.store.stop_following(record.id)
+    filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
+    await Announcer(deps).filed(filed, view_id=None)
