@@ -28,6 +28,8 @@ from bot.slack.seal import Seal
 from bot.slack.users import UserDirectory
 from bot.store import Store
 from bot.tickets.filing import FilingService, RetryPolicy
+from bot.tickets.following import Following
+from bot.tickets.links import LinkService
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -43,6 +45,8 @@ class Deps:
     providers: Mapping[str, Provider]
     users: UserDirectory
     filing: FilingService
+    following: Following
+    links: LinkService
     access: Access
     metrics: Metrics
     lane: Lane
@@ -122,6 +126,18 @@ async def open_deps(
     )
     slack = slack_client(settings, slack_session)
     seal = Seal(settings.env.slack_signing_secret.get_secret_value())
+    access = Access(settings.options, slack)
+    filing = FilingService(
+        store,
+        providers,
+        policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
+        SlackFiles(
+            slack,
+            http,
+            settings.env.slack_bot_token,
+            int(settings.options.max_attachment_mb * 1_048_576),
+        ),
+    )
     deps = Deps(
         settings=settings,
         store=store,
@@ -129,18 +145,15 @@ async def open_deps(
         slack=slack,
         providers=providers,
         users=UserDirectory(slack),
-        filing=FilingService(
+        filing=filing,
+        following=Following(
             store,
             providers,
-            policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
-            SlackFiles(
-                slack,
-                http,
-                settings.env.slack_bot_token,
-                int(settings.options.max_attachment_mb * 1_048_576),
-            ),
+            {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
+            announce=lambda: filing.announce,
         ),
-        access=Access(settings.options, slack),
+        links=LinkService(store, providers, access),
+        access=access,
         metrics=metrics,
         lane=Lane(settings.options.background_slots),
         redactor=redactor,

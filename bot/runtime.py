@@ -14,7 +14,7 @@ from functools import partial
 from bot.background.poller import StatusPoller
 from bot.background.retry_worker import RetryWorker
 from bot.deps import Deps
-from bot.slack.announce import Announcer
+from bot.slack.announce import Announcer, connect
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,14 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     resumed = await deps.store.resume_interrupted()
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
-    announcer = Announcer(deps)
+    announcer = connect(deps)
     for provider in deps.providers.values():
         # NOTE: admins hear once of each optional feature a provider turns out not to have
         provider.on_feature_off = partial(_feature_off, deps, announcer, provider.title)
-    runtime = Runtime(RetryWorker(deps, announcer), StatusPoller(deps, announcer))
+    runtime = Runtime(
+        RetryWorker(deps.filing, deps.lane),
+        StatusPoller(deps.following, deps.lane, deps.metrics),
+    )
     deps.filing.on_scheduled = runtime.worker.wake.set
     loops = [
         asyncio.create_task(runtime.worker.run(), name="retry-worker"),

@@ -1,9 +1,11 @@
-"""Rows as typed records."""
+"""What the store keeps, as typed records: submissions, tickets and requester links."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.domain.tickets import TicketRef
 
 
 class SubmissionState(StrEnum):
@@ -60,6 +62,13 @@ class TicketRecord:
     filed_from: str | None = None  # the channel the ticket was filed from (None: a DM)
     card_due_at: float | None = None  # the card could not be posted yet: try again then
     submission_id: int | None = None
+
+    @property
+    def ref(self) -> TicketRef:
+        """The ticket as its provider knows it, for reading or replying."""
+        return TicketRef(
+            provider=self.provider, id=self.provider_ticket_id, number=self.number, url=self.url
+        )
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,26 @@ class HttpAdapter(Generic[C]):
             self.on_feature_off(feature, why)
         raise FeatureMissing(f"{self.title} has no {feature} ({why})")
 
+    def ticket_ref(
+        self,
+        ticket_id: str,
+        number: str,
+        *,
+        status: str,
+        attached: tuple[str, ...] = (),
+        not_attached: tuple[str, ...] = (),
+    ) -> TicketRef:
+        """A ticket this provider answered with, linked through ``ticket_url`` if configured."""
+        return TicketRef(
+            provider=self.name,
+            id=ticket_id,
+            number=number,
+            url=self.config.link_for(ticket_id, number),
+            status=status,
+            attached=attached,
+            not_attached=not_attached,
+        )
+
     def has(self, feature: str) -> bool:
         """Whether ``feature`` is on (its endpoint has not answered that it is missing)."""
         return feature not in self.features_off

@@ -59,6 +59,10 @@ class Provider(Protocol):
 
     async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef: ...
 
+    def ticket_ref(self, ticket_id: str, number: str, *, status: str) -> TicketRef:
+        """A reference to one of this provider's tickets, with its link if one is configured."""
+        ...
+
     async def probe(self) -> str:
         """A harmless authenticated read; returns what it saw, for ``ticketbot check``."""
         ...

@@ -272,13 +272,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
         if not isinstance(ticket_data, dict) or ticket_data.get("id") is None:
             raise self._http.unexpected(response, "create answer lacks 'ticket.id'")
         ref_id = str(ticket_data["id"])
-        return TicketRef(
-            provider=self.name,
-            id=ref_id,
-            number=ref_id,
-            url=self.config.link_for(ref_id, ref_id),
-            status=str(ticket_data.get("status") or "open"),
-        )
+        return self.ticket_ref(ref_id, ref_id, status=str(ticket_data.get("status") or "open"))
 
     def _read(self, response: httpx.Response) -> dict[str, Any]:
         """The body of a successful answer; field errors and refusals raised as such."""
@@ -322,13 +316,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
         if item.get("id") is None:
             return None
         ref_id = str(item["id"])
-        return TicketRef(
-            provider=self.name,
-            id=ref_id,
-            number=ref_id,
-            url=self.config.link_for(ref_id, ref_id),
-            status=str(item.get("status") or "open"),
-        )
+        return self.ticket_ref(ref_id, ref_id, status=str(item.get("status") or "open"))
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

@@ -214,13 +214,11 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
         # NOTE: the customer-facing number is `number` (optional in the doc); else the tkt_… id.
         number = data.get("number") or ticket_id
         attached, not_attached = await self._upload(str(ticket_id), ticket.attachments)
-        return TicketRef(
+        return self.ticket_ref(
+            str(ticket_id),
+            str(number),
             attached=attached,
             not_attached=not_attached,
-            provider=self.name,
-            id=str(ticket_id),
-            number=str(number),
-            url=self.config.link_for(str(ticket_id), str(number)),
             status=str(data.get("status") or "open"),
         )
 
@@ -309,13 +307,7 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
         if not ticket_id:
             return None
         number = str(item.get("number") or ticket_id)
-        return TicketRef(
-            provider=self.name,
-            id=str(ticket_id),
-            number=number,
-            url=self.config.link_for(str(ticket_id), number),
-            status=str(item.get("status") or "open"),
-        )
+        return self.ticket_ref(str(ticket_id), number, status=str(item.get("status") or "open"))
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(

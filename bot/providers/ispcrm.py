@@ -227,13 +227,7 @@ class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
         if ticket_id is None:
             raise self._http.unexpected(response, "create answer lacks 'data.ticket_id'")
         number = str(ticket_id)
-        return TicketRef(
-            provider=self.name,
-            id=number,
-            number=number,
-            url=self.config.link_for(number, number),
-            status=str(data.get("status") or "Open"),
-        )
+        return self.ticket_ref(number, number, status=str(data.get("status") or "Open"))
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._call("GET", "/subscriber/getCustomerTickets")

@@ -209,12 +209,8 @@ class PulseProvider(StaticForm, ListsTickets, HttpAdapter[PulseConfig]):
         number, ticket_id = data.get("ticketNumber"), data.get("id")
         if not number or ticket_id is None:
             raise self._http.unexpected(response, "create answer lacks 'id' or 'ticketNumber'")
-        return TicketRef(
-            provider=self.name,
-            id=str(ticket_id),
-            number=str(number),
-            url=self.config.link_for(str(ticket_id), str(number)),
-            status=str(data.get("status") or "open"),
+        return self.ticket_ref(
+            str(ticket_id), str(number), status=str(data.get("status") or "open")
         )
 
     def _read(self, response: httpx.Response, ok: tuple[int, ...]) -> dict[str, Any]:
@@ -250,12 +246,8 @@ class PulseProvider(StaticForm, ListsTickets, HttpAdapter[PulseConfig]):
     def _ref(self, item: dict[str, Any]) -> TicketRef | None:
         if item.get("id") is None or not item.get("ticketNumber"):
             return None
-        return TicketRef(
-            provider=self.name,
-            id=str(item["id"]),
-            number=str(item["ticketNumber"]),
-            url=self.config.link_for(str(item["id"]), str(item["ticketNumber"])),
-            status=str(item.get("status") or "open"),
+        return self.ticket_ref(
+            str(item["id"]), str(item["ticketNumber"]), status=str(item.get("status") or "open")
         )
 
     async def get(self, ref: TicketRef) -> TicketStatus:

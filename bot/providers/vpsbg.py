@@ -129,12 +129,10 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
         if data.get("id") is None:
             raise self._http.unexpected(response, "create answer lacks 'id'")
         number = str(data["id"])
-        return TicketRef(
+        return self.ticket_ref(
+            number,
+            number,
             attached=tuple(f.name for f in ticket.attachments),
-            provider=self.name,
-            id=number,
-            number=number,
-            url=self.config.link_for(number, number),
             status=str(data.get("status") or "opened"),
         )
 

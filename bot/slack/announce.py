@@ -21,6 +21,7 @@ from bot.domain.errors import AdminFixable
 from bot.domain.records import Submission, TicketRecord
 from bot.domain.tickets import StaffMessage
 from bot.slack.delivery import Posted, post_where_seen
+from bot.slack.details import SlackDetails
 from bot.slack.views.errors import error_text
 from bot.slack.views.text import escape
 from bot.slack.views.text import link as text_link
@@ -31,11 +32,11 @@ from bot.slack.views.ticket_card import (
     queued_card,
     staff_reply,
     status_reply,
-    ticket_card,
+    ticket_card_of,
 )
 from bot.slack.views.ticket_modal import message_modal
 from bot.slack.views.unsure import unsure_card, unsure_text
-from bot.tickets.filing import Filed, GaveUp, Outcome, Queued, Unsure, reference
+from bot.tickets.outcomes import Filed, GaveUp, Outcome, Queued, Unsure, reference
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_EVERY = 3600.0
@@ -51,7 +52,18 @@ def _slack_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def connect(deps: Deps) -> Announcer:
+    """The services' way to tell people: one Announcer (and the Slack details a draft gets
+    before filing), handed to the filing service once per process."""
+    if not isinstance(announcer := deps.filing.told, Announcer):
+        announcer = Announcer(deps)
+        deps.filing.tell_with(announcer, SlackDetails(deps.users, deps.slack))
+    return announcer
+
+
 class Announcer:
+    """``Announces`` in Slack: the card, the modal, the thread, the admin channel."""
+
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
@@ -121,7 +133,7 @@ class Announcer:
         is owed (``post_owed_card``); never "submit again"."""
         provider = self._deps.filing.provider(filed.draft.provider)
         record = filed.record
-        text, blocks = self._ticket_card(record, provider.title)
+        text, blocks = ticket_card_of(record, provider.title, status=record.status)
         headline = filed_text(
             title=provider.title, number=record.number, url=record.url, where=None
         )
@@ -170,19 +182,6 @@ class Announcer:
             filed_text(title=provider.title, number=record.number, url=record.url, where=where),
         )
 
-    def _ticket_card(
-        self, record: TicketRecord, title: str, status: str | None = None
-    ) -> tuple[str, list[dict[str, Any]]]:
-        return ticket_card(
-            title=title,
-            number=record.number,
-            url=record.url,
-            subject=record.subject,
-            priority=record.priority,
-            status=status or record.status,
-            filer_id=record.filed_by,
-        )
-
     async def _tell_privately(self, draft: Draft, text: str) -> None:
         """An ephemeral message where the filer filed from, else a DM; best effort."""
         ctx = draft.context
@@ -203,7 +202,7 @@ class Announcer:
             if record.provider in self._deps.providers
             else record.provider
         )
-        text, blocks = self._ticket_card(record, title)
+        text, blocks = ticket_card_of(record, title, status=record.status)
         try:
             posted = await post_where_seen(
                 self._slack,
@@ -349,7 +348,7 @@ class Announcer:
             thread_ts=ticket.thread_ts,
             text=status_reply(title=title, number=ticket.number, old=old, new=new),
         )
-        text, blocks = self._ticket_card(ticket, title, status=new)
+        text, blocks = ticket_card_of(ticket, title, status=new)
         await self._slack.chat_update(
             channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
         )

@@ -7,15 +7,17 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from bot.slack.announce import connect
 from bot.slack.listeners import actions, commands, errors, events, shortcuts, submissions, unsure
 
 
 def build_app(deps: Deps) -> AsyncApp:
     """A new app for ``deps``; nothing is global, so tests can build as many as they like."""
+    connect(deps)
     app = AsyncApp(
         client=deps.slack,
         signing_secret=deps.settings.env.slack_signing_secret.get_secret_value(),
-        # NOTE: the server verifies every request before bolt sees it (bot.verify); Socket
+        # NOTE: the server verifies every request before bolt sees it (bot.slack.verify); Socket
         # Mode envelopes are authenticated by the connection.
         request_verification_enabled=False,
         # NOTE: every listener acks, hands its work to a task (``after_ack``) and returns, so

@@ -10,6 +10,17 @@ from bot.domain.drafts import Draft, ModalContext
 from bot.slack.users import UserDirectory
 
 
+class SlackDetails:
+    """``Enriches`` for the filing service: what Slack adds to a draft before it is filed."""
+
+    def __init__(self, users: UserDirectory, client: AsyncWebClient) -> None:
+        self._users = users
+        self._client = client
+
+    async def __call__(self, draft: Draft) -> Draft:
+        return await with_slack_details(self._users, self._client, draft)
+
+
 async def with_slack_details(users: UserDirectory, client: AsyncWebClient, draft: Draft) -> Draft:
     """``draft`` as its first attempt files it (the submit's ack stores it without them)."""
     filer = await users.filer(draft.filer.team_id, draft.filer.user_id, draft.filer.name)

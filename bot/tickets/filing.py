@@ -1,4 +1,9 @@
-"""``file_ticket``: persist the submission, resolve the requester, call the adapter, record.
+"""Filing a ticket: one entry (``file``) for every trigger, after the submission is persisted.
+
+``submit`` persists the draft (in the submit's ack, before any provider call); ``file`` then
+enriches it (its first attempt), resolves the requester, calls the adapter, records the ticket
+and announces the outcome: the submit listener, the retry worker and every trigger to come go
+through it, so there is no second way to file.
 
 The submission is written before any provider call and keyed so that Slack's retries and
 double clicks file once. What time can fix (timeouts, connection errors, 5xx, 429) is parked
@@ -17,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain.drafts import Draft
+from bot.domain.drafts import Draft, view_id_of
 from bot.domain.errors import (
     AdminFixable,
     AlreadyRecorded,
@@ -35,11 +41,21 @@ from bot.domain.errors import (
     UnknownProvider,
 )
 from bot.domain.forms import CommonField
-from bot.domain.records import Submission, TicketRecord
+from bot.domain.records import Submission, SubmissionState, TicketRecord
 from bot.domain.tickets import Attachment, NewTicket, Requester, TicketRef
 from bot.providers.base import Provider, SupportsAttachments, SupportsRecentLookup
 from bot.providers.http import ON_CREATE
 from bot.store import Store
+from bot.tickets.outcomes import (
+    Announces,
+    Enriches,
+    Filed,
+    GaveUp,
+    Outcome,
+    Queued,
+    Unsure,
+    reference,
+)
 from bot.tickets.requesters import admin_pick, resolve_requester
 
 log = logging.getLogger(__name__)
@@ -59,51 +75,7 @@ class RetryPolicy:
     first_attempt_within: float = 60.0
 
 
-@dataclass(frozen=True)
-class Filed:
-    record: TicketRecord
-    ref: TicketRef
-    draft: Draft
-    submission: Submission
-
-
-@dataclass(frozen=True)
-class Queued:
-    """Not filed yet; the worker tries again at ``next_at``."""
-
-    submission: Submission
-    draft: Draft
-    reason: str
-    attempt: int
-    next_at: float
-
-
-@dataclass(frozen=True)
-class GaveUp:
-    """The retry window ran out; the draft is kept."""
-
-    submission: Submission
-    draft: Draft
-    reason: str
-
-
-@dataclass(frozen=True)
-class Unsure:
-    """Sent, unanswered, and not knowable: the filer checks and chooses."""
-
-    submission: Submission
-    draft: Draft
-    reason: str
-
-
-Outcome = Filed | Queued | GaveUp | Unsure
 FILES_KEY = "files"
-
-
-def reference(submission: Submission) -> str:
-    """The submission's reference in the ticket's text, the same on every attempt, so the
-    filer (or staff) can find the ticket by it."""
-    return f"S{submission.id}"
 
 
 class FileFetcher(Protocol):
@@ -125,6 +97,23 @@ class FilingService:
         self._providers = providers
         self.policy = policy or RetryPolicy()
         self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
+        self._announce: Announces | None = None
+        self._enrich: Enriches | None = None
+
+    def tell_with(self, announce: Announces, enrich: Enriches) -> None:
+        """Who tells people how filing went, and who adds what a draft still needs (the Slack
+        layer's, given once at start: they need the services built first)."""
+        self._announce, self._enrich = announce, enrich
+
+    @property
+    def told(self) -> Announces | None:
+        """Who tells people, if ``tell_with`` was called."""
+        return self._announce
+
+    @property
+    def announce(self) -> Announces:
+        assert self._announce is not None, "tell_with() was not called"
+        return self._announce
 
     def provider(self, name: str | None) -> Provider:
         provider = self._providers.get(name or "")
@@ -145,6 +134,88 @@ class FilingService:
             draft=draft.model_dump_json(),
             first_attempt_by=time.time() + self.policy.first_attempt_within,
         )
+
+    async def file(self, submission: Submission, draft: Draft, *, view_id: str | None) -> None:
+        """The one way to file a persisted submission, whatever triggered it: enrich (its first
+        attempt), attempt, announce the outcome (``view_id``: the modal that shows it, if any).
+
+        Raises what the user or an admin must fix, the submission marked failed.
+        """
+        if submission.state is SubmissionState.PENDING and self._enrich is not None:
+            draft = await self._enrich(draft)
+        outcome = await self.attempt(submission, draft)
+        if outcome is not None:  # None: another delivery, or the worker, files it and tells
+            await self.announce.outcome(outcome, view_id=view_id)
+
+    async def retry(self, submission: Submission) -> None:
+        """``file`` for the retry worker; what needs a person is told to the filer."""
+        draft = Draft.model_validate_json(submission.draft)
+        try:
+            # NOTE: the modal may still be open (view id = key); updating a closed one is a no-op
+            await self.file(submission, draft, view_id=view_id_of(submission.key))
+        except Exception as exc:
+            ref = secrets.token_hex(4)
+            if isinstance(exc, TicketbotError):
+                log.warning("retry needs a person: %s", exc, extra={"ref": ref})
+            else:
+                log.error("retry failed unexpectedly", exc_info=exc, extra={"ref": ref})
+            await self.announce.failed(submission, draft, exc, ref)
+
+    async def due(self, now: float) -> list[Submission]:
+        """Submissions whose next attempt is due (or whose first never started)."""
+        return await self._store.due_submissions(now)
+
+    async def post_owed_cards(self, now: float) -> None:
+        """Post the cards Slack would not take when their tickets were filed, as they fall due."""
+        for record in await self._store.cards_due(now):
+            await self.announce.post_owed_card(record)
+
+    async def next_due_at(self) -> float | None:
+        """When the next retry or owed card falls due, if any does."""
+        known = [
+            at
+            for at in (await self._store.next_due_at(), await self._store.next_card_due_at())
+            if at is not None
+        ]
+        return min(known, default=None)
+
+    async def submission(self, submission_id: int) -> Submission | None:
+        return await self._store.submission(submission_id)
+
+    async def earlier_ticket(
+        self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
+    ) -> TicketRecord | None:
+        """The ticket already filed from this message, or for this alert, if any."""
+        return await self._store.find_duplicate(team_id, channel_id, message_ts, fingerprint)
+
+    async def file_now(self, submission: Submission) -> None:
+        """The filer checked an unsure submission and found no ticket: file it again."""
+        if await self._store.file_now(submission.id):
+            self.on_scheduled()  # the retry worker sends it; its card follows it
+
+    async def record_found(self, submission: Submission, number: str) -> bool:
+        """The filer found the ticket an unsure submission filed: record it under ``number``
+        and announce it. The bot cannot read a ticket it knows only by its number, so it does
+        not follow this one. False if it was decided already."""
+        if not await self._store.claim_unsure(submission.id):
+            return False
+        draft = Draft.model_validate_json(submission.draft)
+        provider = self.provider(submission.provider)
+        ref = provider.ticket_ref(number, number, status="entered by hand")
+        subject = draft.values.get(CommonField.SUBJECT, "")
+        priority = draft.values.get(CommonField.PRIORITY)
+        record = await self._store.record_ticket(
+            submission=submission,
+            ref=ref,
+            subject=subject if isinstance(subject, str) else ", ".join(subject),
+            priority=priority if isinstance(priority, str) and priority else None,
+            source_ts=draft.context.message_ts,
+            fingerprint=draft.context.fingerprint,
+        )
+        await self._store.stop_following(record.id)
+        filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
+        await self.announce.outcome(filed, view_id=None)
+        return True
 
     async def attempt(self, submission: Submission, draft: Draft) -> Outcome | None:
         """One attempt at a persisted submission; None when another worker has it.

@@ -63,7 +63,7 @@ async def reopen_draft(
     submission_id = deps.seal.open(str(action.get("value") or ""), RETRY_PURPOSE)
     if submission_id is None or not submission_id.isdigit():
         raise UserFixable("That button could not be verified; run /ticket to file again.")
-    submission = await deps.store.submission(int(submission_id))
+    submission = await deps.filing.submission(int(submission_id))
     user = payload_filer(body)
     if submission is None or submission.state is not SubmissionState.GAVE_UP:
         raise UserFixable("That draft was filed or retried already.")

@@ -12,21 +12,19 @@ from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import UserFixable
 from bot.domain.forms import CommonField
-from bot.domain.tickets import Filer, TicketRef
-from bot.providers.base import SupportsStatus
+from bot.domain.records import TicketRecord
+from bot.domain.tickets import Filer
 from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
 from bot.slack.listeners.errors import after_ack
 from bot.slack.listeners.modal_flow import show_form
+from bot.slack.views.links import linked_text, links_text, unlinked_text, whoami_text
 from bot.slack.views.text import escape
-from bot.slack.views.ticket_card import ticket_card
-from bot.tickets.links import LinkService
+from bot.slack.views.ticket_card import ticket_card_of
 
 COMMAND = "/ticket"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    links = LinkService(deps.store, deps.providers, deps.access)
-
     @app.command(COMMAND)
     async def handle_ticket_command(
         ack: AsyncAck,
@@ -61,42 +59,49 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 trigger_id=body["trigger_id"],
             )
         else:
-            work = answer(deps, links, body.get("response_url"), command, filer)
+            work = answer(deps, body.get("response_url"), command, filer)
         after_ack(deps, client, body, context, work)
 
 
 async def answer(
-    deps: Deps, links: LinkService, response_url: str | None, command: TicketCommand, filer: Filer
+    deps: Deps, response_url: str | None, command: TicketCommand, filer: Filer
 ) -> None:
     """Every command that is not a modal answers ephemerally, refusals included."""
     if command.problem:
         raise UserFixable(command.problem)
     team, actor = filer.team_id, filer.user_id
+    links = deps.links
     if command.verb is Verb.HELP:
         text = usage(deps.providers)
     elif command.verb is Verb.STATUS:
         assert command.subject is not None
         text = await ticket_status(deps, team, actor, command.subject)
     elif command.verb is Verb.WHOAMI:
-        text = await links.whoami(await deps.users.filer(team, actor, filer.name))
+        rows = await links.whoami(await deps.users.filer(team, actor, filer.name))
+        text = whoami_text(rows, deps.access.admins_text())
     elif command.verb is Verb.LINK:
         assert command.user_id is not None
         assert command.provider is not None
         assert command.requester_id is not None
-        text = await links.link(
+        linked = await links.link(
             actor=actor,
             team_id=team,
             user_id=command.user_id,
             provider=command.provider,
             requester_id=command.requester_id,
         )
+        text = linked_text(command.user_id, linked.title, linked.requester_id, linked.old)
     elif command.verb is Verb.UNLINK:
         assert command.user_id is not None
-        text = await links.unlink(
+        count = await links.unlink(
             actor=actor, team_id=team, user_id=command.user_id, provider=command.provider
         )
+        where = deps.provider_titles[command.provider] if command.provider else "every provider"
+        text = unlinked_text(command.user_id, count, where)
     else:
-        text = await links.list(actor=actor, team_id=team, user_id=command.user_id)
+        found = await links.listing(actor=actor, team_id=team, user_id=command.user_id)
+        whose = f"<@{command.user_id}>" if command.user_id else None
+        text = links_text(found.links, found.latest, deps.provider_titles, whose=whose)
     if not await deps.responses.send(response_url, text=text, response_type="ephemeral"):
         await deps.slack.chat_postMessage(channel=actor, text=text)
 
@@ -104,34 +109,19 @@ async def answer(
 async def ticket_status(deps: Deps, team_id: str, actor: str, number: str) -> str:
     """The current state of every ticket with this number that ``actor`` may read (see
     ``Access.may_read``), read live where possible."""
-    records = [
-        record
-        for record in await deps.store.tickets_by_number(team_id, number)
-        if await deps.access.may_read(actor, filed_by=record.filed_by, filed_from=record.filed_from)
-    ]
+
+    async def may_read(record: TicketRecord) -> bool:
+        return await deps.access.may_read(
+            actor, filed_by=record.filed_by, filed_from=record.filed_from
+        )
+
+    records = await deps.following.readable(team_id, number, may_read)
     if not records:
         # NOTE: the same answer whether it exists or not: numbers are sequential.
         raise UserFixable(f"No ticket #{escape(number)} that you can see.")
     lines = []
     for record in records[:5]:
-        provider = deps.providers.get(record.provider)
-        status = record.status or "unknown"
-        if isinstance(provider, SupportsStatus):
-            ref = TicketRef(
-                provider=record.provider,
-                id=record.provider_ticket_id,
-                number=record.number,
-                url=record.url,
-            )
-            status = (await provider.get(ref)).status
-        text, _ = ticket_card(
-            title=provider.title if provider else record.provider,
-            number=record.number,
-            url=record.url,
-            subject=record.subject,
-            priority=record.priority,
-            status=None,
-            filer_id=record.filed_by,
-        )
+        status = await deps.following.live_status(record)
+        text, _ = ticket_card_of(record, deps.following.title(record.provider), status=None)
         lines.append(f"{text} · status *{escape(status)}*")
     return "\n".join(lines)

@@ -13,10 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import TicketbotError
-from bot.domain.records import TicketRecord
-from bot.domain.tickets import TicketRef
-from bot.providers.adapter import REPLIES
-from bot.providers.base import SupportsReply
 from bot.slack.listeners.errors import after_ack
 from bot.slack.views.text import escape
 from bot.tickets.prefill import plain
@@ -49,18 +45,16 @@ async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
     """Add a person's thread reply to the ticket, and tick it (or say why not) in Slack."""
     client = deps.slack
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
-    ticket = await deps.store.ticket_by_thread(str(event["channel"]), str(event["thread_ts"]))
-    if ticket is None or not await deps.store.remember_event(event_id):
+    found = await deps.following.thread_ticket(
+        str(event["channel"]), str(event["thread_ts"]), event_id
+    )
+    if found is None:
         return
-    provider = deps.providers.get(ticket.provider)
-    if provider is None or not isinstance(provider, SupportsReply):
-        return
-    if REPLIES in provider.features_off:
-        return  # NOTE: the thread was told once, when the reply endpoint answered 404/405
+    ticket, provider = found
     author = await deps.users.filer(ticket.team_id, str(event["user"]), str(event["user"]))
     text = f"{author.name} (via Slack): {plain(str(event.get('text') or ''))}"
     try:
-        await provider.reply(_ref(ticket), text)
+        await deps.following.reply(ticket, provider, text)
     except TicketbotError as exc:
         await client.chat_postMessage(
             channel=event["channel"],
@@ -71,10 +65,4 @@ async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
         return
     await client.reactions_add(
         channel=event["channel"], timestamp=event["ts"], name="white_check_mark"
-    )
-
-
-def _ref(ticket: TicketRecord) -> TicketRef:
-    return TicketRef(
-        provider=ticket.provider, id=ticket.provider_ticket_id, number=ticket.number, url=ticket.url
     )

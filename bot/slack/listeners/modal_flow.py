@@ -17,7 +17,7 @@ from bot.slack.files import size_text
 from bot.slack.views.ticket_modal import loading_modal, ticket_modal
 from bot.tickets.filing import FILES_KEY
 from bot.tickets.prefill import fit_to_form
-from bot.tickets.requesters import NotLinked, resolve_requester
+from bot.tickets.requesters import NotLinked
 
 # Before a provider is picked: the fields every provider has, so typing can start at once.
 NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description()))
@@ -101,7 +101,7 @@ async def show_form(
     form = provider.cached_form()
     filed_as, banner = None, None
     try:
-        requester = await resolve_requester(deps.store, provider, filer, lookup=False)
+        requester = await deps.links.requester(provider, filer, lookup=False)
     except NotLinked as exc:
         requester, banner = None, _not_linked(deps, exc, is_admin)
     if form is None or (requester is None and banner is None):
@@ -120,7 +120,7 @@ async def show_form(
         if requester is None and banner is None:
             filer = await deps.users.filer(filer.team_id, filer.user_id, filer.name)
             try:
-                requester = await resolve_requester(deps.store, provider, filer)
+                requester = await deps.links.requester(provider, filer)
             except NotLinked as exc:
                 banner = _not_linked(deps, exc, is_admin)
     else:

@@ -66,7 +66,7 @@ async def open_prefilled(
             if isinstance(f, dict) and f.get("id")
         ),
     )
-    earlier = await deps.store.find_duplicate(
+    earlier = await deps.filing.earlier_ticket(
         filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
     )
     notice, submit = None, "File ticket"

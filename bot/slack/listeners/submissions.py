@@ -10,13 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import Draft, ModalContext, submission_key, view_id_of
+from bot.domain.drafts import Draft, ModalContext, submission_key
 from bot.domain.errors import NotAllowed, TicketbotError
 from bot.domain.forms import Form
-from bot.domain.records import Submission, SubmissionState
+from bot.domain.records import SubmissionState
 from bot.providers.base import Provider
-from bot.slack.announce import Announcer
-from bot.slack.details import with_slack_details
 from bot.slack.listeners.errors import after_ack
 from bot.slack.listeners.modal_flow import FILE_AS, form_for
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -26,8 +24,8 @@ from bot.slack.views.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.slack.views.text import escape
 from bot.slack.views.ticket_modal import message_modal
 from bot.slack.views.unsure import unsure_text
-from bot.tickets.filing import reference
 from bot.tickets.forms import check_form
+from bot.tickets.outcomes import reference
 
 # NOTE: Slack gives the ack 3 s; a form looked up again after a restart may take this long,
 # and saving the submission at most this long (a locked database).
@@ -131,7 +129,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             ),
         )
         context["view_id"] = view["id"]
-        work = file_and_announce(deps, submission, draft)
+        work = deps.filing.file(submission, draft, view_id=view["id"])
         after_ack(deps, client, body, context, work, deferred=True)
 
 
@@ -142,13 +140,3 @@ async def _form_after_restart(provider: Provider) -> Form | None:
         return await asyncio.wait_for(provider.form(), FORM_WAIT_SECONDS)
     except (TimeoutError, TicketbotError):
         return None
-
-
-async def file_and_announce(deps: Deps, submission: Submission, draft: Draft) -> None:
-    """First attempt at the persisted submission; the outcome goes to the card and modal."""
-    outcome = await deps.filing.attempt(
-        submission, await with_slack_details(deps.users, deps.slack, draft)
-    )
-    if outcome is None:
-        return  # another delivery of this submit, or the retry worker, files it and tells
-    await Announcer(deps).outcome(outcome, view_id=view_id_of(submission.key))

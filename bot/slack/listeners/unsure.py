@@ -9,12 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import Draft, ModalContext
+from bot.domain.drafts import ModalContext
 from bot.domain.errors import NotAllowed, UserFixable
-from bot.domain.forms import CommonField
 from bot.domain.records import Submission, SubmissionState
-from bot.domain.tickets import TicketRef
-from bot.slack.announce import UNSURE_PURPOSE, Announcer
+from bot.slack.announce import UNSURE_PURPOSE
 from bot.slack.listeners.errors import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
@@ -22,7 +20,6 @@ from bot.slack.views.form_state import read_text
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
 from bot.slack.views.ticket_modal import message_modal
 from bot.slack.views.unsure import number_modal
-from bot.tickets.filing import Filed
 
 NUMBER_LIMIT = 60
 
@@ -69,7 +66,7 @@ async def _unsure_submission(deps: Deps, body: dict[str, Any]) -> Submission:
     submission_id = deps.seal.open(str(action.get("value") or ""), UNSURE_PURPOSE)
     if submission_id is None or not submission_id.isdigit():
         raise UserFixable("That button could not be verified; run /ticket to file again.")
-    submission = await deps.store.submission(int(submission_id))
+    submission = await deps.filing.submission(int(submission_id))
     if submission is None or submission.state is not SubmissionState.UNSURE:
         raise UserFixable("That was decided already: the message above says how.")
     await _may_decide(deps, submission, payload_filer(body).user_id)
@@ -95,40 +92,15 @@ async def ask_for_number(deps: Deps, client: AsyncWebClient, body: dict[str, Any
 
 
 async def file_now(deps: Deps, body: dict[str, Any]) -> None:
-    submission = await _unsure_submission(deps, body)
-    if await deps.store.file_now(submission.id):
-        deps.filing.on_scheduled()  # the retry worker sends it; its card follows it
+    await deps.filing.file_now(await _unsure_submission(deps, body))
 
 
 async def record_number(deps: Deps, submission_id: int, number: str, user_id: str) -> None:
     """Record the ticket the filer found, under the number they typed; its card replaces the
-    unsure one. The bot cannot read a ticket it knows only by its number, so it does not
-    follow this one (status, replies)."""
-    submission = await deps.store.submission(submission_id)
+    unsure one."""
+    submission = await deps.filing.submission(submission_id)
     if submission is None:
         raise UserFixable("That submission is gone.")
     await _may_decide(deps, submission, user_id)
-    if not await deps.store.claim_unsure(submission_id):
+    if not await deps.filing.record_found(submission, number):
         raise UserFixable("That was decided already: the message in the channel says how.")
-    draft = Draft.model_validate_json(submission.draft)
-    provider = deps.filing.provider(submission.provider)
-    ref = TicketRef(
-        provider=provider.name,
-        id=number,
-        number=number,
-        url=deps.settings.providers[provider.name].link_for(number, number),
-        status="entered by hand",
-    )
-    subject = draft.values.get(CommonField.SUBJECT, "")
-    priority = draft.values.get(CommonField.PRIORITY)
-    record = await deps.store.record_ticket(
-        submission=submission,
-        ref=ref,
-        subject=subject if isinstance(subject, str) else ", ".join(subject),
-        priority=priority if isinstance(priority, str) and priority else None,
-        source_ts=draft.context.message_ts,
-        fingerprint=draft.context.fingerprint,
-    )
-    await deps.store.stop_following(record.id)
-    filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
-    await Announcer(deps).filed(filed, view_id=None)

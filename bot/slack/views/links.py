@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from bot.domain.records import Link, LinkChange
+from bot.domain.tickets import Requester
 from bot.slack.views.text import escape
 
 SOURCES = {
@@ -52,8 +53,31 @@ def links_text(
     return "\n".join(lines)
 
 
-def whoami_text(rows: Sequence[tuple[str, str]]) -> str:
-    """``rows``: (provider title, whom you file as)."""
+def whoami_text(rows: Sequence[tuple[str, Requester | None, bool]], admins: str) -> str:
+    """``rows``: (provider title, whom you file as, whether an admin must link you first);
+    ``admins``: who the admins are, as mentions."""
+
+    def label(requester: Requester | None, not_linked: bool) -> str:
+        if not_linked:
+            return f"not linked: ask an admin ({admins})"
+        return escape(requester.label) if requester else "unknown"
+
     return "You file tickets as:\n" + "\n".join(
-        f"• {escape(title)}: {escape(label)}" for title, label in rows
+        f"• {escape(title)}: {label(requester, not_linked)}"
+        for title, requester, not_linked in rows
     )
+
+
+def linked_text(user_id: str, title: str, requester_id: str, old: str | None) -> str:
+    was = f" (was `{escape(old)}`)" if old and old != requester_id else ""
+    title = escape(title)
+    return (
+        f"Linked <@{user_id}> to {title} requester `{escape(requester_id)}`{was}. "
+        f"Their tickets at {title} are now filed as that requester."
+    )
+
+
+def unlinked_text(user_id: str, count: int, where: str) -> str:
+    if not count:
+        return f"<@{user_id}> had no link at {escape(where)}."
+    return f"Removed {count} link{'s' * (count != 1)} of <@{user_id}> ({escape(where)})."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.records import TicketRecord
 from bot.domain.text import truncate
 from bot.slack.views.blocks import Block, actions, button, context, section
 from bot.slack.views.ids import ActionId, BlockId
@@ -33,6 +34,21 @@ def ticket_card(
     if status:
         blocks.append(context(f"Status: *{escape(status)}* · updates follow in this thread"))
     return text, blocks
+
+
+def ticket_card_of(
+    record: TicketRecord, title: str, *, status: str | None
+) -> tuple[str, list[Block]]:
+    """``ticket_card`` for a recorded ticket (``status``: the line under it, if any)."""
+    return ticket_card(
+        title=title,
+        number=record.number,
+        url=record.url,
+        subject=record.subject,
+        priority=record.priority,
+        status=status,
+        filer_id=record.filed_by,
+    )
 
 
 def filed_text(*, title: str, number: str, url: str | None, where: str | None) -> str:

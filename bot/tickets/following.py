@@ -1,0 +1,146 @@
+"""Following a filed ticket: its status and staff replies come back to its thread, and
+people's replies in the thread go to the ticket.
+
+``poll`` reads one ticket and announces what changed; the status poller decides when.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
+from bot.domain.records import TicketRecord
+from bot.providers.adapter import REPLIES, STATUS
+from bot.providers.base import Provider, SupportsReply, SupportsStatus
+from bot.store import Store
+from bot.tickets.outcomes import Announces
+
+log = logging.getLogger(__name__)
+SEEN_KEPT = 200  # staff message ids remembered per ticket
+
+MayRead = Callable[[TicketRecord], Awaitable[bool]]
+
+
+class ReplyingProvider(Provider, SupportsReply, Protocol):
+    """A provider that takes replies on its tickets."""
+
+
+class Following:
+    """Knows the store and the providers; tells people through an ``Announces``."""
+
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[str, Provider],
+        poll_seconds: Mapping[str, float],
+        announce: Callable[[], Announces],
+    ) -> None:
+        self._store = store
+        self._providers = providers
+        self._poll_seconds = poll_seconds
+        self._announce = announce
+
+    def interval(self, provider: str) -> float:
+        """The provider's poll interval, jittered so polls do not bunch up."""
+        return self._poll_seconds.get(provider, 120.0) * random.uniform(0.8, 1.2)  # noqa: S311
+
+    async def due(self, now: float, limit: int) -> list[TicketRecord]:
+        return await self._store.tickets_to_poll(now, limit)
+
+    async def oldest_due(self) -> float | None:
+        return await self._store.oldest_poll_due()
+
+    async def poll(self, ticket: TicketRecord) -> None:
+        """Read one ticket; post what changed in its thread; schedule its next read."""
+        store = self._store
+        provider = self._providers.get(ticket.provider)
+        if (
+            provider is None
+            or not isinstance(provider, SupportsStatus)
+            or STATUS in provider.features_off
+        ):
+            # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
+            await store.update_polled(
+                ticket.id,
+                status=ticket.status or "open",
+                closed=True,
+                seen_messages=ticket.seen_messages,
+                next_poll_at=0,
+            )
+            return
+        try:
+            status = await provider.get(ticket.ref)
+        except RateLimited as exc:
+            wait = exc.retry_after or 2 * self.interval(ticket.provider)
+            await store.delay_polls(ticket.provider, time.time() + wait)
+            return
+        except FeatureMissing:
+            await store.stop_following(ticket.id)  # the provider's feature is off; said once
+            return
+        except TicketbotError as exc:
+            log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})
+            await store.update_polled(
+                ticket.id,
+                status=ticket.status or "open",
+                closed=False,
+                seen_messages=ticket.seen_messages,
+                next_poll_at=time.time() + 2 * self.interval(ticket.provider),
+            )
+            return
+        announce = self._announce()
+        seen = list(ticket.seen_messages)
+        for message in status.messages:
+            if message.id not in seen:
+                await announce.staff_message(ticket, provider.title, message)
+                seen.append(message.id)
+        if status.status != ticket.status:
+            await announce.status_changed(ticket, provider.title, ticket.status, status.status)
+        await store.update_polled(
+            ticket.id,
+            status=status.status,
+            closed=status.closed,
+            seen_messages=tuple(seen[-SEEN_KEPT:]),
+            next_poll_at=time.time() + self.interval(ticket.provider),
+        )
+
+    async def thread_ticket(
+        self, channel_id: str, thread_ts: str, event_id: str
+    ) -> tuple[TicketRecord, ReplyingProvider] | None:
+        """The ticket whose thread this is, and its provider, if a reply in it should go to the
+        ticket: once per event (Slack re-delivers), and only where the provider takes replies."""
+        ticket = await self._store.ticket_by_thread(channel_id, thread_ts)
+        if ticket is None or not await self._store.remember_event(event_id):
+            return None
+        provider = self._providers.get(ticket.provider)
+        if provider is None or not isinstance(provider, SupportsReply):
+            return None
+        if REPLIES in provider.features_off:
+            return None  # NOTE: the thread was told once, when the reply endpoint answered 404/405
+        return ticket, provider
+
+    async def reply(self, ticket: TicketRecord, provider: ReplyingProvider, text: str) -> None:
+        """Add ``text`` to the ticket (``thread_ticket`` found both)."""
+        await provider.reply(ticket.ref, text)
+
+    async def readable(self, team_id: str, number: str, may_read: MayRead) -> list[TicketRecord]:
+        """The tickets with this number that ``may_read`` lets the asker see."""
+        return [
+            record
+            for record in await self._store.tickets_by_number(team_id, number)
+            if await may_read(record)
+        ]
+
+    async def live_status(self, record: TicketRecord) -> str:
+        """The ticket's status, read from the provider where it can say, else the last known."""
+        provider = self._providers.get(record.provider)
+        if isinstance(provider, SupportsStatus):
+            return (await provider.get(record.ref)).status
+        return record.status or "unknown"
+
+    def title(self, provider: str) -> str:
+        found = self._providers.get(provider)
+        return found.title if found else provider

@@ -1,0 +1,87 @@
+"""How an attempt at a submission ended, and what the services need of whoever tells people.
+
+The services know nothing of Slack: they hand outcomes to an ``Announces`` (the Slack layer's
+``Announcer``) and ask an ``Enriches`` for what a draft still needs before it is filed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.domain.drafts import Draft
+from bot.domain.records import Submission, TicketRecord
+from bot.domain.tickets import StaffMessage, TicketRef
+
+
+@dataclass(frozen=True)
+class Filed:
+    record: TicketRecord
+    ref: TicketRef
+    draft: Draft
+    submission: Submission
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Not filed yet; the worker tries again at ``next_at``."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+    attempt: int
+    next_at: float
+
+
+@dataclass(frozen=True)
+class GaveUp:
+    """The retry window ran out; the draft is kept."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """Sent, unanswered, and not knowable: the filer checks and chooses."""
+
+    submission: Submission
+    draft: Draft
+    reason: str
+
+
+Outcome = Filed | Queued | GaveUp | Unsure
+
+
+def reference(submission: Submission) -> str:
+    """The submission's reference in the ticket's text, the same on every attempt, so the
+    filer (or staff) can find the ticket by it."""
+    return f"S{submission.id}"
+
+
+class Announces(Protocol):
+    """Tells people how their tickets go (the card, the modal, the thread)."""
+
+    async def outcome(self, outcome: Outcome, *, view_id: str | None) -> None: ...
+
+    async def failed(
+        self, submission: Submission, draft: Draft, error: Exception, ref: str
+    ) -> None: ...
+
+    async def post_owed_card(self, record: TicketRecord) -> None: ...
+
+    async def status_changed(
+        self, ticket: TicketRecord, title: str, old: str | None, new: str
+    ) -> None: ...
+
+    async def staff_message(
+        self, ticket: TicketRecord, title: str, message: StaffMessage
+    ) -> None: ...
+
+
+class Enriches(Protocol):
+    """What a saved draft still needs before its first attempt (the filer's profile, the
+    message's permalink): the submit's ack stores it without them."""
+
+    async def __call__(self, draft: Draft) -> Draft: ...

@@ -1,0 +1,117 @@
+"""The layering, as a test: which package may import which (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT = ROOT / "bot"
+SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp")
+
+# package → the packages of ours it must never import (a prefix matches its submodules)
+NEVER = {
+    "bot.domain": ("bot.",),  # but itself: see ``_ours``
+    "bot.providers": ("bot.slack", "bot.store", "bot.tickets", "bot.lane", "bot.settings",
+                      "bot.background", "bot.deps"),
+    "bot.store": ("bot.slack", "bot.providers", "bot.tickets", "bot.lane", "bot.settings",
+                  "bot.background", "bot.deps"),
+    "bot.slack.views": ("bot.",),  # but the domain and the views themselves
+    "bot.tickets": ("bot.slack", "bot.background", "bot.deps", "bot.lane", "bot.settings"),
+    "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.deps"),
+}
+ALLOWED_WITHIN = {
+    "bot.domain": ("bot.domain",),
+    "bot.slack.views": ("bot.domain", "bot.slack.views"),
+}
+NO_SLACK_LIBRARIES = ("bot.domain", "bot.providers", "bot.store", "bot.tickets", "bot.background")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            if node.module == "bot":  # ``from bot import lane``
+                yield from (f"bot.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def _graph() -> dict[str, set[str]]:
+    return {_module(path): set(_imports(path)) for path in BOT.rglob("*.py")}
+
+
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_each_layer_imports_only_what_it_may() -> None:
+    broken = []
+    for module, imports in sorted(_graph().items()):
+        for package, never in NEVER.items():
+            if not _in(module, package):
+                continue
+            allowed = ALLOWED_WITHIN.get(package, ())
+            for name in imports:
+                if any(_in(name, a) for a in allowed) or name == "bot":
+                    continue
+                if any(name == n or name.startswith(n) for n in never):
+                    broken.append(f"{module} imports {name}")
+        if any(_in(module, p) for p in NO_SLACK_LIBRARIES):
+            broken += [
+                f"{module} imports {name}"
+                for name in imports
+                if name.split(".")[0] in SLACK_LIBRARIES
+            ]
+    assert broken == []
+
+
+def test_listeners_reach_the_store_and_providers_only_through_services() -> None:
+    """A listener acks, parses, calls one service and renders: ``deps.store`` and a provider's
+    own calls are the services' business."""
+    found = []
+    for path in (BOT / "slack" / "listeners").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "store":
+                found.append(f"{path.name}:{node.lineno} .store")
+            if isinstance(node, ast.Attribute) and node.attr in {"create", "get", "reply"} and (
+                isinstance(node.value, ast.Name) and node.value.id == "provider"
+            ):
+                found.append(f"{path.name}:{node.lineno} provider.{node.attr}")
+    assert found == []
+
+
+def test_no_import_cycles() -> None:
+    graph = {
+        module: {name for name in imports if name in _graph_modules()}
+        for module, imports in _graph().items()
+    }
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        stack.append(module)
+        for name in sorted(graph[module]):
+            if state.get(name) == 1:
+                cycles.append([*stack[stack.index(name):], name])
+            elif name not in state:
+                visit(name)
+        stack.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert cycles == []
+
+
+def _graph_modules() -> set[str]:
+    return {_module(path) for path in BOT.rglob("*.py")}
