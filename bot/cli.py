@@ -22,7 +22,7 @@ from bot.deps import Deps, open_deps, slack_client
 from bot.domain.errors import ConfigError
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
-from bot.providers import build_provider
+from bot.providers.registry import build_provider
 from bot.redact import Redactor
 from bot.runtime import running
 from bot.settings import Settings, load_settings

@@ -14,10 +14,10 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.lane import Lane, waiting
+from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
-from bot.providers import build_provider
 from bot.providers.base import Provider
+from bot.providers.registry import build_provider
 from bot.redact import Redactor
 from bot.settings import Settings
 from bot.slack.access import Access
@@ -111,10 +111,12 @@ async def open_deps(
     connections = sum(cfg.max_connections for cfg in settings.providers.values()) + 10
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     http = httpx.AsyncClient(
-        transport=MeteredTransport(
-            httpx.AsyncHTTPTransport(limits=limits),
-            metrics,
-            {name: cfg.url for name, cfg in settings.providers.items()},
+        transport=GivingWayTransport(
+            MeteredTransport(
+                httpx.AsyncHTTPTransport(limits=limits),
+                metrics,
+                {name: cfg.url for name, cfg in settings.providers.items()},
+            )
         ),
         headers={"User-Agent": "ticketbot/0.1"},
         follow_redirects=False,

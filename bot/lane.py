@@ -5,7 +5,8 @@ Every listener acks first and hands the rest (opening a modal, filing a ticket, 
 reply) to a job. The event loop runs whatever is ready in turn, so a thousand jobs computing at
 once would make each new request wait behind all of them. A job therefore computes only while
 it holds one of the lane's few slots, and gives its slot back while it waits on a provider
-(``waiting``): seconds of I/O cost no CPU, and a slow provider must not stall the lane.
+(``waiting``; ``GivingWayTransport`` does it for every provider request): seconds of I/O
+cost no CPU, and a slow provider must not stall the lane.
 
 A job back from such a wait carries on at once, taking a free slot if there is one and running
 over the limit if not: it never queues again, so a job can never wait for a slot that another
@@ -21,8 +22,9 @@ order they came, so filing slows but never stops. A deferred job holds no slot w
 its turn, so it never blocks a modal job; one that has not begun (``defer``) is only a queue
 entry, not yet a task, so a burst of submits costs its acks nothing more.
 
-A modal's job is what a person is staring at: it starts at once, with no wait for a lull, and
-goes ahead of every job queued for a slot (``slot(first=True)``). Filing and polls give way.
+A modal's job is what a person is staring at: it starts at once, with no wait for a lull and
+no wait for a slot, even when every slot is taken (``slot(first=True)``): it counts as taken,
+so the jobs queued for a slot wait until the modal jobs are done. Filing and polls give way.
 
 Time comes from a ``Clock`` (the event loop's by default), so tests can drive it by hand.
 """
@@ -36,6 +38,8 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
+
+import httpx
 
 
 @dataclass
@@ -158,7 +162,7 @@ class Lane:
 
         ``deferred``: the job gives way to Slack requests being answered (see the module);
         ``deferred_at``: it was let through already (``defer``), and its age counts from then.
-        ``first``: a modal's job, ahead of every job waiting for a slot.
+        ``first``: a modal's job: it takes a slot at once, over the limit if need be.
         """
         since = self.now() if deferred_at is None else deferred_at
         if deferred and deferred_at is None:
@@ -230,14 +234,13 @@ class Lane:
                 count -= 1
 
     async def _acquire(self, *, first: bool = False) -> None:
-        if self._free() or (first and self.taken < self.slots):
+        if self._free() or first:
+            # NOTE: a modal's job never queues, even with every slot taken: the person is
+            # staring at the screen; the jobs it overtakes are ones nobody watches.
             self.taken += 1
             return
         ticket = asyncio.get_running_loop().create_future()
-        if first:
-            self._queue.appendleft(ticket)
-        else:
-            self._queue.append(ticket)
+        self._queue.append(ticket)
         try:
             await ticket  # NOTE: whoever hands the slot over counts it as taken for us
         except asyncio.CancelledError:
@@ -287,3 +290,26 @@ async def waiting(*, deferred_only: bool = False) -> AsyncIterator[None]:
             await turn.lane._give_way(turn.since)  # NOTE: holding no slot: modal jobs go first
     finally:
         turn.lane._take_if_free(turn)
+
+
+class GivingWayTransport(httpx.AsyncBaseTransport):
+    """Wraps the provider HTTP transport: a job gives its lane slot back while its request is
+    out, and a deferred job gives way to Slack requests when it comes back (``waiting``), so
+    a provider's seconds hold up no other job. The scheduling policy lives here, where work
+    meets the network, not in the provider layer. The body is read inside the wait."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with waiting():
+            response = await self._inner.handle_async_request(request)
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -28,8 +28,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.config_errors import describe, did_you_mean, unknown
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.providers.config import ProviderConfigBase
+from bot.providers.registry import REGISTRY
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
 TOKEN_HINTS = {
@@ -156,8 +156,6 @@ TOP_LEVEL = ("ticketbot", "providers")
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (default: os.environ over ./.env) and the providers file; raise
     ``ConfigErrors`` with every problem found, each naming its key and what to do."""
-    from bot.providers import REGISTRY
-
     if environ is None:
         # NOTE: a .env file in the working directory fills in what the environment lacks.
         from dotenv import dotenv_values

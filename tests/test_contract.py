@@ -29,9 +29,9 @@ from bot.domain.errors import (
 )
 from bot.domain.forms import FieldValue
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
-from bot.providers import build_provider, provider_config_model
 from bot.providers.adapter import REPLIES, STATUS
 from bot.providers.base import Provider, SupportsReply, SupportsStatus
+from bot.providers.registry import build_provider, provider_config_model
 from bot.tickets.forms import check_form
 from tests.fakes.server import FakeServer
 from tests.provider_cases import CASES, Case, provider_table

@@ -13,10 +13,24 @@ SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp")
 # package → the packages of ours it must never import (a prefix matches its submodules)
 NEVER = {
     "bot.domain": ("bot.",),  # but itself: see ``_ours``
-    "bot.providers": ("bot.slack", "bot.store", "bot.tickets", "bot.lane", "bot.settings",
-                      "bot.background", "bot.deps"),
-    "bot.store": ("bot.slack", "bot.providers", "bot.tickets", "bot.lane", "bot.settings",
-                  "bot.background", "bot.deps"),
+    "bot.providers": (
+        "bot.slack",
+        "bot.store",
+        "bot.tickets",
+        "bot.lane",
+        "bot.settings",
+        "bot.background",
+        "bot.deps",
+    ),
+    "bot.store": (
+        "bot.slack",
+        "bot.providers",
+        "bot.tickets",
+        "bot.lane",
+        "bot.settings",
+        "bot.background",
+        "bot.deps",
+    ),
     "bot.slack.views": ("bot.",),  # but the domain and the views themselves
     "bot.tickets": ("bot.slack", "bot.background", "bot.deps", "bot.lane", "bot.settings"),
     "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.deps"),
@@ -80,8 +94,10 @@ def test_listeners_reach_the_store_and_providers_only_through_services() -> None
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr == "store":
                 found.append(f"{path.name}:{node.lineno} .store")
-            if isinstance(node, ast.Attribute) and node.attr in {"create", "get", "reply"} and (
-                isinstance(node.value, ast.Name) and node.value.id == "provider"
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"create", "get", "reply"}
+                and (isinstance(node.value, ast.Name) and node.value.id == "provider")
             ):
                 found.append(f"{path.name}:{node.lineno} provider.{node.attr}")
     assert found == []
@@ -101,7 +117,7 @@ def test_no_import_cycles() -> None:
         stack.append(module)
         for name in sorted(graph[module]):
             if state.get(name) == 1:
-                cycles.append([*stack[stack.index(name):], name])
+                cycles.append([*stack[stack.index(name) :], name])
             elif name not in state:
                 visit(name)
         stack.pop()

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bot import lane
 from bot.domain.errors import (
     FieldErrors,
     ProviderAuthError,
@@ -241,21 +240,19 @@ class ProviderHttp:
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
-        """One of this provider's requests in flight; the job's lane slot is given back for it
-        (a provider's seconds must not hold up other jobs)."""
-        async with lane.waiting():
-            try:
-                async with asyncio.timeout(self._timeout.pool):
-                    await self._in_flight.acquire()
-            except TimeoutError:
-                raise ProviderTimeout(
-                    f"{self._title} has too many requests in flight already.",
-                    maybe_created=False,
-                ) from None
-            try:
-                yield
-            finally:
-                self._in_flight.release()
+        """One of this provider's requests in flight (at most ``max_connections``)."""
+        try:
+            async with asyncio.timeout(self._timeout.pool):
+                await self._in_flight.acquire()
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"{self._title} has too many requests in flight already.",
+                maybe_created=False,
+            ) from None
+        try:
+            yield
+        finally:
+            self._in_flight.release()
 
     def auth_error(self, response: httpx.Response) -> ProviderAuthError:
         """401: the credential is wrong; 403: it lacks a permission or scope."""

@@ -1,0 +1,45 @@
+"""The explicit provider registry: ``kind`` in the providers file → config model and adapter.
+
+Adding a provider means its adapter module and config model, one line here, its fake and
+its contract case (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.providers.base import Provider
+from bot.providers.billingserv import BillingServConfig, BillingServProvider
+from bot.providers.config import ProviderConfigBase
+from bot.providers.hostup import HostUpConfig, HostUpProvider
+from bot.providers.ispcrm import IspCrmConfig, IspCrmProvider
+from bot.providers.pulse import PulseConfig, PulseProvider
+from bot.providers.vpsbg import VpsbgConfig, VpsbgProvider
+
+
+@dataclass(frozen=True)
+class Kind:
+    config: type[ProviderConfigBase]
+    build: Callable[[Any, httpx.AsyncClient], Provider]
+
+
+REGISTRY: dict[str, Kind] = {
+    "hostup": Kind(HostUpConfig, HostUpProvider),
+    "billingserv": Kind(BillingServConfig, BillingServProvider),
+    "pulse": Kind(PulseConfig, PulseProvider),
+    "ispcrm": Kind(IspCrmConfig, IspCrmProvider),
+    "vpsbg": Kind(VpsbgConfig, VpsbgProvider),
+}
+
+
+def provider_config_model(kind: str) -> type[ProviderConfigBase] | None:
+    entry = REGISTRY.get(kind)
+    return entry.config if entry else None
+
+
+def build_provider(config: ProviderConfigBase, client: httpx.AsyncClient) -> Provider:
+    return REGISTRY[config.kind].build(config, client)
