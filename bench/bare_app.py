@@ -1,4 +1,6 @@
-"""The framework's floor: a bolt AsyncApp that only acks, served exactly as ticketbot is.
+"""The framework's floor: a bolt AsyncApp served exactly as ticketbot is, doing the least
+each request needs: ``/ticket`` and the shortcut ack and open a one-field modal (bolt's own
+example: ``await ack()`` then ``views_open``), a submit only acks.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -8,11 +10,30 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+
+BARE_CALLBACK_ID = "bare_modal"  # NOTE: the bench submits only the modals the bot opened
+
+
+MODAL = {
+    "type": "modal",
+    "callback_id": BARE_CALLBACK_ID,
+    "title": {"type": "plain_text", "text": "File a ticket"},
+    "submit": {"type": "plain_text", "text": "File ticket"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "subject",
+            "label": {"type": "plain_text", "text": "Subject"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        }
+    ],
+}
 
 
 def build() -> web.Application:
@@ -26,8 +47,12 @@ def build() -> web.Application:
     async def just_ack(ack: AsyncAck) -> None:
         await ack()
 
-    app.command("/ticket")(just_ack)
-    app.shortcut("file_ticket")(just_ack)
+    async def ack_and_open(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=MODAL)
+
+    app.command("/ticket")(ack_and_open)
+    app.shortcut("file_ticket")(ack_and_open)
     app.view("ticket_modal")(just_ack)
 
     async def events(request: web.Request) -> web.Response:

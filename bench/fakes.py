@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.bare_app import BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 
@@ -34,7 +35,8 @@ class BenchSlack(FakeSlack):
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         result = super()._views_open(args)
         view = result["view"]
-        self.opened_views.append((str(view["id"]), str(view.get("private_metadata") or "")))
+        if view.get("callback_id") != BARE_CALLBACK_ID:  # the bare app's are not submitted
+            self.opened_views.append((str(view["id"]), str(view.get("private_metadata") or "")))
         return result
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The benchmark: ``python -m bench.run`` prints every figure and whether it meets its target.
 
 On loopback it starts the fakes (Slack, and HostUp answering after ``--latency`` seconds), the
-bot as a real process in HTTP mode, and a bare bolt app that only acks, served the same way;
+bot as a real process in HTTP mode, and a bare bolt app (it acks, and opens a one-field modal
+for ``/ticket`` and the shortcut), served the same way;
 then it sends signed traffic and measures.
 """
 
@@ -355,7 +356,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # NOTE: bot and bare take turns in rounds, so a slower or faster spell of this shared
         # machine falls on both and not on one app's whole figure.
         chunk = args.requests // args.rounds
-        triggers: dict[str, float] = {}  # the bot's modal requests: trigger id → sent at
+        # each app's modal requests: trigger id → sent at
+        triggers: dict[str, dict[str, float]] = {name: {} for name in APPS}
         views: list[View] = []  # the modals the bot opened, to submit
         for kind in KINDS:
             if kind == "view_submission":
@@ -366,7 +368,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.rounds):
                 apps = (("bot", rig.bot, rig.bot_proc.pid), ("bare", rig.bare, rig.bare_proc.pid))
                 for name, url, pid in apps:
-                    sent = triggers if name == "bot" and kind != "view_submission" else None
+                    sent = triggers[name] if kind != "view_submission" else None
                     cpu = cpu_seconds(pid)
                     mine = views if name == "bot" else None
                     latencies = await load(url, kind, chunk, args.concurrency, n, sent, mine)
@@ -374,12 +376,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     results[cpu_key] = results.get(cpu_key, 0.0) + cpu_seconds(pid) - cpu
                     results.setdefault(f"{name}_{kind}", []).extend(latencies)
                     n += chunk
-                    await idle(rig.bot_proc.pid)  # the bot's backlog must not slow the bare
+                    await idle(pid)  # one app's backlog must not slow the other
         opened = await rig.json("/_bench/opened")
-        ages = [opened[t] - at for t, at in triggers.items() if t in opened]
-        results["trigger_ages"] = ages
-        results["modals"] = len(triggers)
-        results["modals_late"] = len(triggers) - sum(age <= TRIGGER_TTL for age in ages)
+        for name in APPS:
+            ages = [opened[t] - at for t, at in triggers[name].items() if t in opened]
+            results[f"{name}_trigger_ages"] = ages
+            results[f"{name}_modals"] = len(triggers[name])
+            late = len(triggers[name]) - sum(age <= TRIGGER_TTL for age in ages)
+            results[f"{name}_modals_late"] = late
         await drained(
             rig, chunk * args.rounds
         )  # the burst's backlog must not sit in the paced phase
@@ -437,16 +441,20 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             f"  CPU per ack µs ticketbot / bare ({kind})",
             f"{per_ack[0]:.0f} / {per_ack[1]:.0f} ({per_ack[0] / per_ack[1]:.2f}×)",
         )
-    ages, late = r["trigger_ages"], r["modals_late"]
+    ages, late, bare_ages = r["bot_trigger_ages"], r["bot_modals_late"], r["bare_trigger_ages"]
     row(
         "request → views.open p50/p99/max ms",
         f"{p(ages, 0.5) * ms:.0f} / {p(ages, 0.99) * ms:.0f} / {max(ages) * ms:.0f}",
-        f"max ≤ {TRIGGER_TTL * ms:.0f}",
-        max(ages) <= TRIGGER_TTL,
+        "p99 ≤ 300",
+        p(ages, 0.99) <= 0.3,
+    )
+    row(
+        "  bare bolt request → views.open p50/p99/max ms",
+        f"{p(bare_ages, 0.5) * ms:.0f} / {p(bare_ages, 0.99) * ms:.0f} / {max(bare_ages) * ms:.0f}",
     )
     row(
         "modals opened late or never (of commands + shortcuts)",
-        f"{late} of {r['modals']}",
+        f"{late} of {r['bot_modals']}",
         "0",
         late == 0,
     )

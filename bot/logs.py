@@ -100,6 +100,18 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+# NOTE: these loggers test their own ``.level`` (``logger.level <= logging.DEBUG``), not the
+# effective level: left NOTSET (0), they format a debug line of every Web API call's request
+# and response (the whole view of a views.open) and of every bolt middleware, then drop it.
+LEVEL_CHECKED = (
+    "bot.bolt",
+    "slack_sdk.web.async_internal_utils",
+    "slack_sdk.web.internal_utils",
+    "slack_sdk.webhook.async_client",
+    "slack_sdk.socket_mode.aiohttp",
+)
+
+
 def setup_logging(
     fmt: str,
     level: int = logging.INFO,
@@ -118,3 +130,5 @@ def setup_logging(
     root.setLevel(level)
     # httpx logs every request URL at INFO; ours carry no secrets but are noise at info level.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in LEVEL_CHECKED:
+        logging.getLogger(name).setLevel(level)

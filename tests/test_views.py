@@ -1,6 +1,6 @@
 """Every view builder's output passes Slack's limits: slack_sdk.models and the fake's checker.
 
-The builders make plain dicts for speed (see bot/views/blocks.py); this is where a block
+The builders make plain dicts for speed (see bot/slack/views/blocks.py); this is where a block
 Slack would refuse is caught, with the longest texts users and providers can supply.
 """
 

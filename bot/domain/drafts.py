@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bot.domain.forms import FieldValue
 from bot.domain.tickets import Filer
 
-# NOTE: Slack allows 3,000 characters; the seal (bot.seal.OVERHEAD) takes 23 of them.
+# NOTE: Slack allows 3,000 characters; the seal (bot.slack.seal.OVERHEAD) takes 23 of them.
 PRIVATE_METADATA_LIMIT = 3000 - 23
 
 

@@ -7,6 +7,7 @@ feature it serves off for that provider (``missing``), logged once and reported 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
@@ -112,6 +113,55 @@ class HttpAdapter(Generic[C]):
     @property
     def title(self) -> str:
         return self.config.title or self.default_title
+
+
+class TokenLogin(HttpAdapter[C]):
+    """A bearer token got by logging in: one login at a time, renewed once when a call is
+    refused with 401 (tokens expire). Adapters give the login request (``_fetch_token``)."""
+
+    def __init__(
+        self, config: C, client: httpx.AsyncClient, detail: DetailReader, token: str | None
+    ) -> None:
+        super().__init__(config, client, detail)
+        self._token = token
+        self._login_lock = asyncio.Lock()
+
+    async def _fetch_token(self) -> str:
+        """Log in; the new token."""
+        raise NotImplementedError
+
+    def _can_renew(self) -> bool:
+        return True
+
+    def _headers(self) -> dict[str, str]:
+        """Headers every call carries besides the token."""
+        return {"Accept": "application/json"}
+
+    async def _login(self, stale: str | None) -> str:
+        async with self._login_lock:
+            if self._token is not None and self._token != stale:
+                return self._token  # another request logged in meanwhile
+            self._token = await self._fetch_token()
+            return self._token
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """An authenticated call; logs in first, and once more if the token was refused."""
+        token = self._token or await self._login(None)
+        for attempt in (1, 2):
+            response = await self._http.send(
+                method,
+                f"{self.config.url}{path}",
+                headers={"Authorization": f"Bearer {token}", **self._headers()},
+                auth_errors=False,
+                **kwargs,
+            )
+            if response.status_code == 401 and attempt == 1 and self._can_renew():
+                token = await self._login(token)
+                continue
+            if response.status_code in (401, 403):
+                raise self._http.auth_error(response)
+            return response
+        raise AssertionError("unreachable")
 
 
 def _is_json(response: httpx.Response) -> bool:

@@ -7,7 +7,6 @@ path casing differs between endpoints; errors are ``{success:false, message}``.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar
 
 import httpx
@@ -17,7 +16,7 @@ from bot.domain.errors import ConfigError, FieldErrors, ProviderAuthError
 from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
 from bot.domain.tickets import NewTicket, Requester, TicketRef, TicketStatus
 from bot.providers import fields
-from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, HttpAdapter
+from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, TokenLogin
 from bot.providers.cache import Cached
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body, token_from
@@ -59,70 +58,51 @@ def _named(mapping: dict[str, int]) -> tuple[Choice, ...]:
     return tuple(Choice(value=name, label=name) for name in mapping)
 
 
-class IspCrmProvider(CredentialIsRequester, HttpAdapter[IspCrmConfig]):
+class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
     """The token is a subscriber's: tickets are filed as that subscriber."""
 
     default_title = "ISPCRM"
     owner = "subscriber of the bot's token"
 
     def __init__(self, config: IspCrmConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, error_detail)
-        self._token = config.token.get_secret_value() if config.token else None
-        self._login_lock = asyncio.Lock()
+        token = config.token.get_secret_value() if config.token else None
+        super().__init__(config, client, error_detail, token=token)
         self._subjects: Cached[tuple[Choice, ...]] = Cached(
             self._load_subjects, config.subjects_cache_seconds
         )
         self._form = FormMemo(self._build_form)
 
-    async def _login(self, stale: str | None) -> str:
+    def _can_renew(self) -> bool:
+        # NOTE: subscriber JWTs expire and are renewed by logging in; a static token is not
+        return self.config.username is not None
+
+    async def _fetch_token(self) -> str:
         if self.config.username is None or self.config.password is None:
             raise ProviderAuthError(
                 f"The bot's {self.title} token was refused. An admin needs to fix it.",
                 admin_detail=f"{self.title} answered 401 to the static token in token_env.",
             )
-        async with self._login_lock:
-            if self._token is not None and self._token != stale:
-                return self._token
-            response = await self._http.send(
-                "POST",
-                f"{self.config.url}/subscriber/Login",
-                auth_errors=False,
-                json={
-                    "username": self.config.username.get_secret_value(),
-                    "password": self.config.password.get_secret_value(),
-                },
+        response = await self._http.send(
+            "POST",
+            f"{self.config.url}/subscriber/Login",
+            auth_errors=False,
+            json={
+                "username": self.config.username.get_secret_value(),
+                "password": self.config.password.get_secret_value(),
+            },
+        )
+        if response.status_code == 404 and not isinstance(json_body(response), dict):
+            raise self._wrong_base_url(response)
+        if response.status_code in (400, 401, 404):
+            raise ProviderAuthError(
+                f"The bot's {self.title} login was refused. An admin needs to fix it.",
+                admin_detail=f"{self.title} login answered {response.status_code}: "
+                f"{error_detail(response)}",
             )
-            if response.status_code == 404 and not isinstance(json_body(response), dict):
-                raise self._wrong_base_url(response)
-            if response.status_code in (400, 401, 404):
-                raise ProviderAuthError(
-                    f"The bot's {self.title} login was refused. An admin needs to fix it.",
-                    admin_detail=f"{self.title} login answered {response.status_code}: "
-                    f"{error_detail(response)}",
-                )
-            token = token_from(json_body(response))
-            if response.status_code != 200 or not token:
-                raise self._http.unexpected(response, "login answer has no token")
-            self._token = token
-            return token
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        token = self._token or await self._login(None)
-        for attempt in (1, 2):
-            response = await self._http.send(
-                method,
-                f"{self.config.url}{path}",
-                auth_errors=False,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                **kwargs,
-            )
-            if response.status_code == 401 and attempt == 1 and self.config.username:
-                token = await self._login(token)  # NOTE: subscriber JWTs expire; renew once
-                continue
-            if response.status_code in (401, 403):
-                raise self._http.auth_error(response)
-            return response
-        raise AssertionError("unreachable")
+        token = token_from(json_body(response))
+        if response.status_code != 200 or not token:
+            raise self._http.unexpected(response, "login answer has no token")
+        return token
 
     def _wrong_base_url(self, response: httpx.Response) -> ConfigError:
         return ConfigError(

@@ -7,7 +7,6 @@ number is ``ticketNumber``; error bodies are not documented.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
@@ -18,7 +17,14 @@ from bot.domain.errors import FieldErrors
 from bot.domain.forms import FieldKind, Form, FormField, Values
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef, TicketStatus
 from bot.providers import fields
-from bot.providers.adapter import REPLIES, STATUS, TWIN_CHECK, HttpAdapter, ListsTickets, StaticForm
+from bot.providers.adapter import (
+    REPLIES,
+    STATUS,
+    TWIN_CHECK,
+    ListsTickets,
+    StaticForm,
+    TokenLogin,
+)
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body, token_from
 
@@ -93,54 +99,31 @@ def error_detail(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
-class PulseProvider(StaticForm, ListsTickets, HttpAdapter[PulseConfig]):
+class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
     created_key = "createdAt"  # where the ticket list says when each was filed
     default_title = "Pulse CRM"
     scope_hint = " The API user needs permission to create tickets."
 
     def __init__(self, config: PulseConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, error_detail)
-        self._token: str | None = None
-        self._login_lock = asyncio.Lock()
+        super().__init__(config, client, error_detail, token=None)
         self._form = self._build_form()  # NOTE: static: built once
 
-    async def _login(self, stale: str | None) -> str:
-        async with self._login_lock:
-            if self._token is not None and self._token != stale:
-                return self._token  # another request logged in meanwhile
-            response = await self._http.send(
-                "POST",
-                f"{self.config.url}/auth/login",
-                json={
-                    "apiKey": self.config.api_key.get_secret_value(),
-                    "apiSecret": self.config.api_secret.get_secret_value(),
-                },
-            )
-            token = token_from(json_body(response))
-            if response.status_code not in (200, 201) or not token:
-                raise self._http.unexpected(response, "login answer has no token")
-            self._token = token
-            return token
+    def _headers(self) -> dict[str, str]:
+        return {"x-account-id": self.config.account_id, "Accept": "application/json"}
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """An authenticated call; logs in first, and once more if the token was refused."""
-        token = self._token or await self._login(None)
-        for attempt in (1, 2):
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "x-account-id": self.config.account_id,
-                "Accept": "application/json",
-            }
-            response = await self._http.send(
-                method, f"{self.config.url}{path}", headers=headers, auth_errors=False, **kwargs
-            )
-            if response.status_code == 401 and attempt == 1:
-                token = await self._login(token)  # NOTE: tokens expire; log in again once
-                continue
-            if response.status_code in (401, 403):
-                raise self._http.auth_error(response)
-            return response
-        raise AssertionError("unreachable")
+    async def _fetch_token(self) -> str:
+        response = await self._http.send(
+            "POST",
+            f"{self.config.url}/auth/login",
+            json={
+                "apiKey": self.config.api_key.get_secret_value(),
+                "apiSecret": self.config.api_secret.get_secret_value(),
+            },
+        )
+        token = token_from(json_body(response))
+        if response.status_code not in (200, 201) or not token:
+            raise self._http.unexpected(response, "login answer has no token")
+        return token
 
     def requester_id_problem(self, requester_id: str) -> str | None:
         if self.config.requester_type in ("user", "external") and "@" not in requester_id:

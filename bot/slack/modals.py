@@ -1,6 +1,6 @@
 """Every modal the bot shows goes through here: sealed for its opener, and remembered.
 
-A modal's ``private_metadata`` is sealed (``bot.seal``) for the user who opened it, and the
+A modal's ``private_metadata`` is sealed (``bot.slack.seal``) for the user who opened it, and the
 view id is recorded with that user (per process, and in the store for other replicas and
 restarts). A submit or an action is trusted only for a view the bot opened, from the user who
 opened it, with metadata the bot sealed; the error handler updates only such views.

@@ -158,8 +158,9 @@ class Database:
     async def _write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """``_write1`` on the event loop's thread, when the write lock is free.
 
-        NOTE: a one-row statement takes ~50 µs; the trip to aiosqlite's thread and back costs
-        the loop ~250 µs, and far more when a busy loop and that thread contend for the GIL.
+        NOTE: the trip to aiosqlite's thread and back costs the loop several times what a
+        one-row statement does, and more when a busy loop and that thread contend for the GIL
+        (docs/benchmark.md has the figures).
         It never blocks: if another writer holds the lock, it takes the trip after all.
         """
         if self._here is not None:

@@ -43,7 +43,7 @@ from bot.domain.errors import (
 from bot.domain.forms import CommonField
 from bot.domain.records import Submission, SubmissionState, TicketRecord
 from bot.domain.tickets import Attachment, NewTicket, Requester, TicketRef
-from bot.providers.base import Provider, SupportsAttachments, SupportsRecentLookup
+from bot.providers.base import Provider, SupportsRecentLookup, takes_attachments
 from bot.providers.http import ON_CREATE
 from bot.store import Store
 from bot.tickets.outcomes import (
@@ -290,7 +290,7 @@ class FilingService:
         attachments: list[Attachment] = []
         skipped: list[str] = []
         if isinstance(chosen, tuple) and chosen:
-            if isinstance(provider, SupportsAttachments) and self._files is not None:
+            if takes_attachments(provider) and self._files is not None:
                 attachments, skipped = await self._files.fetch(chosen)
             else:
                 skipped = [

@@ -15,7 +15,7 @@ from bot.domain.forms import CommonField
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
 from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.views.links import linked_text, links_text, unlinked_text, whoami_text
 from bot.slack.views.text import escape

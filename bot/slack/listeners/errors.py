@@ -4,21 +4,16 @@ In order: the ticket modal the user just submitted (re-rendered with their draft
 on the field), any other modal the request opened, the request's ``response_url`` (ephemeral),
 and finally a DM. Unknown errors get a short reference id that is also in the log.
 
-It only ever sees verified requests (``bot.server`` refuses the rest before bolt), and still
+It only ever sees verified requests (``bot.slack.server`` refuses the rest before bolt), and still
 updates only views the bot opened for this user, and posts only to Slack's response URLs.
 
-Work after ``ack()`` runs through ``after_ack``: a job in the background lane (``bot.lane``),
-whose failure comes here too. The listener itself returns at once, so bolt (which runs it with
-``process_before_response``) answers Slack the moment it does.
-NOTE: we never let a listener raise after acking: bolt's async runner (1.30) then replaces the
-ack it has not yet sent with an error answer.
+Work after ``ack()`` (``bot.slack.listeners.jobs``) reports its failures here too.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -47,64 +42,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         error: Exception, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await report_error(deps, client, error, body, context)
-
-
-def after_ack(
-    deps: Deps,
-    client: AsyncWebClient,
-    body: dict[str, Any],
-    context: dict[str, Any],
-    work: Coroutine[Any, Any, None],
-    *,
-    deferred: bool = False,
-) -> None:
-    """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
-    its failure reaches the user. ``deferred``: nobody watches it in real time (unlike a modal
-    that must open within the trigger's 3 s), so it gives way to Slack requests."""
-    if deferred:
-        # NOTE: it may wait its turn through a burst, alive all the while: it keeps only what an
-        # error report reads (the collector walks whatever thousands of waiting jobs hold).
-        body, context, client = (
-            _for_error_report(body),
-            {"view_id": context.get("view_id")},
-            deps.slack,
-        )
-
-    async def run(deferred_at: float | None = None) -> None:
-        try:
-            # NOTE: a job not deferred opens or updates a modal: it goes first, at once.
-            async with deps.lane.slot(
-                deferred=deferred, deferred_at=deferred_at, first=not deferred
-            ):
-                await work
-        except Exception as exc:
-            await report_error(deps, client, exc, body, context)
-
-    if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
-        deps.lane.defer(lambda deferred_at: deps.spawn(run(deferred_at)), drop=work.close)
-    else:
-        deps.spawn(run())
-
-
-# What ``report_error`` reads of a payload, and of its view.
-REPORTED_KEYS = (
-    "type",
-    "command",
-    "user",
-    "user_id",
-    "user_name",
-    "team",
-    "team_id",
-    "response_url",
-)
-REPORTED_VIEW_KEYS = ("id", "callback_id", "private_metadata", "state")
-
-
-def _for_error_report(body: dict[str, Any]) -> dict[str, Any]:
-    kept = {key: body[key] for key in REPORTED_KEYS if key in body}
-    if isinstance(view := body.get("view"), dict):
-        kept["view"] = {key: view[key] for key in REPORTED_VIEW_KEYS if key in view}
-    return kept
 
 
 async def report_error(

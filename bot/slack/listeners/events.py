@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import TicketbotError
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.jobs import after_ack
 from bot.slack.views.text import escape
 from bot.tickets.prefill import plain
 

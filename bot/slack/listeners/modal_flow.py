@@ -12,7 +12,7 @@ from bot.domain.drafts import FileRef, ModalContext
 from bot.domain.forms import Choice, FieldKind, FieldValue, Form, FormField
 from bot.domain.tickets import Filer, RequesterSource
 from bot.providers import fields
-from bot.providers.base import Provider, SupportsAttachments
+from bot.providers.base import Provider, takes_attachments
 from bot.slack.files import size_text
 from bot.slack.views.ticket_modal import loading_modal, ticket_modal
 from bot.tickets.filing import FILES_KEY
@@ -33,7 +33,7 @@ def form_for(
     NOTE: the submit parser uses this too, so a non-admin's forged "File as" is never read.
     """
     if files:
-        takes = isinstance(provider, SupportsAttachments)
+        takes = takes_attachments(provider)
         choices = tuple(
             Choice(value=f.id, label=f"{f.name} ({size_text(f.size)})") for f in files[:10]
         )

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.drafts import FileRef, ModalContext
 from bot.domain.records import TicketRecord
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
 from bot.slack.views.ids import CallbackId

@@ -15,7 +15,7 @@ from bot.domain.errors import NotAllowed, TicketbotError
 from bot.domain.forms import Form
 from bot.domain.records import SubmissionState
 from bot.providers.base import Provider
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import FILE_AS, form_for
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal

@@ -13,7 +13,7 @@ from bot.domain.drafts import ModalContext
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import Submission, SubmissionState
 from bot.slack.announce import UNSURE_PURPOSE
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
 from bot.slack.views.form_state import read_text

@@ -1,0 +1,77 @@
+"""Work after the ack: each listener acks, hands the rest to ``after_ack`` and returns, so bolt
+(which runs it with ``process_before_response``) answers Slack the moment it does.
+
+The work runs as a job in the background lane (``bot.lane``): a modal's job at once, work
+nobody watches (``deferred``) in its turn. Its failure reaches the user through the one error
+handler (``report_error``).
+NOTE: we never let a listener raise after acking: bolt's async runner (1.30) then replaces the
+ack it has not yet sent with an error answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.slack.listeners.errors import report_error
+
+
+def after_ack(
+    deps: Deps,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    work: Coroutine[Any, Any, None],
+    *,
+    deferred: bool = False,
+) -> None:
+    """Run a listener's post-ack ``work`` as a background job, in its turn (see ``bot.lane``);
+    its failure reaches the user. ``deferred``: nobody watches it in real time (unlike a modal
+    that must open within the trigger's 3 s), so it gives way to Slack requests."""
+    if deferred:
+        # NOTE: it may wait its turn through a burst, alive all the while: it keeps only what an
+        # error report reads (the collector walks whatever thousands of waiting jobs hold).
+        body, context, client = (
+            _for_error_report(body),
+            {"view_id": context.get("view_id")},
+            deps.slack,
+        )
+
+    async def run(deferred_at: float | None = None) -> None:
+        try:
+            # NOTE: a job not deferred opens or updates a modal: it goes first, at once.
+            async with deps.lane.slot(
+                deferred=deferred, deferred_at=deferred_at, first=not deferred
+            ):
+                await work
+        except Exception as exc:
+            await report_error(deps, client, exc, body, context)
+
+    if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
+        deps.lane.defer(lambda deferred_at: deps.spawn(run(deferred_at)), drop=work.close)
+    else:
+        deps.spawn(run())
+
+
+# What ``report_error`` reads of a payload, and of its view.
+REPORTED_KEYS = (
+    "type",
+    "command",
+    "user",
+    "user_id",
+    "user_name",
+    "team",
+    "team_id",
+    "response_url",
+)
+REPORTED_VIEW_KEYS = ("id", "callback_id", "private_metadata", "state")
+
+
+def _for_error_report(body: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: body[key] for key in REPORTED_KEYS if key in body}
+    if isinstance(view := body.get("view"), dict):
+        kept["view"] = {key: view[key] for key in REPORTED_VIEW_KEYS if key in view}
+    return kept
