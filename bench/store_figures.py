@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.domain.records import Submission, SubmissionState
 from bot.domain.tickets import TicketRef
 from bot.store import Store
+from bot.store.store import SqliteStore
 
 
 def p(values: list[float], q: float) -> float:
@@ -21,6 +22,7 @@ async def store_figures(
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.db")
+        assert isinstance(store, SqliteStore)
         try:
             db = store._db  # bulk-load straight through SQL; the samples use the real methods
             now = time.time()

@@ -29,7 +29,9 @@ class Runtime:
 async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
     """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
     ``[ticketbot] drain_seconds`` setting) to finish."""
-    resumed = await deps.store.resume_interrupted()
+    dead_after = deps.settings.options.replica_timeout_seconds
+    await deps.store.heartbeat()  # NOTE: before any claim: the others must see this one alive
+    resumed = await deps.store.resume_interrupted(dead_after, at_start=True)
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
     announcer = connect(deps)
@@ -45,13 +47,30 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         asyncio.create_task(runtime.worker.run(), name="retry-worker"),
         asyncio.create_task(runtime.poller.run(), name="status-poller"),
     ]
+    heart = asyncio.create_task(keep_alive(deps, dead_after), name="heartbeat")
     try:
         yield runtime
     finally:
         runtime.worker.stop()
         runtime.poller.stop()
+        heart.cancel()
         seconds = deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
         await drain(deps, seconds, loops)
+
+
+async def keep_alive(deps: Deps, dead_after: float) -> None:
+    """This process's heartbeat, several times per ``dead_after``, on its own task (a long
+    retry pass must not make a live replica look dead); and what a dead one was filing is
+    taken over for the retry worker."""
+    while True:
+        await asyncio.sleep(dead_after / 5)
+        try:
+            await deps.store.heartbeat()
+            if taken := await deps.store.resume_interrupted(dead_after):
+                log.warning("took over what a stopped replica was filing", extra={"count": taken})
+                deps.filing.on_scheduled()
+        except deps.store.errors as exc:
+            log.warning("heartbeat failed: %s", type(exc).__name__)
 
 
 def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:

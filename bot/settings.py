@@ -138,6 +138,13 @@ class Options(BaseModel):
         description="On SIGTERM, how long in-flight provider calls may finish before the rest "
         "is parked for the next start; keep it below the stop timeout (Docker's is 10 s).",
     )
+    replica_timeout_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description="PostgreSQL with replicas: a replica whose heartbeat is this old is taken "
+        "for dead, and the submissions it was filing are taken over by the others.",
+    )
 
 
 class Settings(BaseModel):

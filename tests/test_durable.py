@@ -121,7 +121,7 @@ async def test_restart_mid_retry_files_once(
     submission = await bot.deps.store.submission(1)
     assert submission is not None and submission.state is SubmissionState.RETRYING
     # "restart": a new runtime over the same database resumes the parked submission now
-    await bot.deps.store.resume_interrupted()
+    await bot.deps.store.resume_interrupted(dead_after=30, at_start=True)
     await bot.deps.store.schedule_retry(1, at=0, reason="restart", check_twin=True)
     async with running(bot.deps, drain_seconds=1):
         await card_text(slack, "HostUp ticket #10001")

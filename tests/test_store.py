@@ -15,8 +15,9 @@ from bot.domain.records import Submission, SubmissionState
 from bot.domain.tickets import Filer, TicketRef
 from bot.store import Store
 from bot.store.coalesce import Coalescer
-from bot.store.database import WriteGate
 from bot.store.migrations import MIGRATIONS
+from bot.store.sqlite import WriteGate
+from bot.store.store import SqliteStore
 
 
 async def begin(store: Store, key: str, draft: str = "{}") -> tuple[Submission, bool]:
@@ -93,7 +94,7 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
 
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
+        db.executescript(MIGRATIONS[0].sqlite)
         db.execute("PRAGMA user_version = 1")
         db.execute("INSERT INTO requester_links VALUES ('T', 'U', 'p', '42', 'admin', 'A', 1.0)")
     store = await Store.open(path)
@@ -200,6 +201,7 @@ async def test_a_submit_is_written_on_the_loop_while_the_database_thread_is_busy
     tmp_path: Path,
 ) -> None:
     store = await Store.open(tmp_path / "t.db")
+    assert isinstance(store, SqliteStore)
     try:
         slow = asyncio.ensure_future(store._db.execute_fetchall(SLOW_READ))
         await asyncio.sleep(0.01)

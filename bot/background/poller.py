@@ -39,9 +39,10 @@ class StatusPoller:
             wait = IDLE_SECONDS
             try:
                 now = time.time()
-                due = await self._following.due(now, BATCH)
-                self.lag = max((now - t.next_poll_at for t in due if t.next_poll_at), default=0.0)
+                oldest = await self._following.oldest_due()
+                self.lag = max(0.0, now - oldest) if oldest else 0.0
                 self._metrics.poller_lag.set(self.lag)
+                due = await self._following.due(now, BATCH)
                 await asyncio.gather(*(self._poll(ticket) for ticket in due))
                 oldest = await self._following.oldest_due()
                 if oldest is not None:

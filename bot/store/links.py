@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 
-import aiosqlite
-
 from bot.domain.records import Link, LinkChange, LinkRow
-from bot.store.database import Database
+from bot.store.database import Database, Tx
 
 
 class LinkQueries(Database):
@@ -47,9 +45,9 @@ class LinkQueries(Database):
         return changed
 
     async def _set_link(
-        self, db: aiosqlite.Connection, team_id: str, row: LinkRow, source: str, actor: str
+        self, db: Tx, team_id: str, row: LinkRow, source: str, actor: str
     ) -> str | None:
-        found = await db.execute_fetchall(
+        found = await db.rows(
             "SELECT requester_id FROM requester_links"
             " WHERE team_id = ? AND slack_user_id = ? AND provider = ?",
             (team_id, row.user_id, row.provider),
@@ -85,8 +83,7 @@ class LinkQueries(Database):
             if provider is not None:
                 query += " AND provider = ?"
                 args += (provider,)
-            async with db.execute(query, args) as cur:
-                rows = list(await cur.fetchall())
+            rows = await db.rows(query, args)
             for name, old in rows:
                 await db.execute(
                     "DELETE FROM requester_links"
@@ -98,7 +95,7 @@ class LinkQueries(Database):
 
     @staticmethod
     async def _audit(
-        db: aiosqlite.Connection,
+        db: Tx,
         team_id: str,
         user_id: str,
         provider: str,

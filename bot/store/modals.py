@@ -15,8 +15,9 @@ class ModalQueries(Database):
         # NOTE: on the loop's own connection: one per modal, and the trip to aiosqlite's
         # thread would cost the loop several times the statement (see ``_write1_here``).
         await self._write1_here(
-            "INSERT OR REPLACE INTO modals (view_id, team_id, user_id, opened_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO modals (view_id, team_id, user_id, opened_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (view_id) DO UPDATE SET team_id = excluded.team_id,"
+            " user_id = excluded.user_id, opened_at = excluded.opened_at",
             (view_id, team_id, user_id, now),
         )
         if hash(view_id) % 200 == 0:  # now and then, not on every modal

@@ -1,15 +1,44 @@
-"""The SQLite store: parameterised queries only, over one connection (see ``database``)."""
+"""The store: parameterised queries only, written once for both backends (``database``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.store.database import Database
 from bot.store.links import LinkQueries
 from bot.store.modals import ModalQueries
+from bot.store.postgres import PostgresDatabase
+from bot.store.replicas import ReplicaQueries
+from bot.store.sqlite import SqliteDatabase
 from bot.store.submissions import SubmissionQueries
 from bot.store.tickets import TicketQueries
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-class Store(SubmissionQueries, TicketQueries, LinkQueries, ModalQueries):
-    """Links, submissions, tickets and the modals the bot opened.
 
-    Create with ``Store.open``; close with ``close``.
+class Store(SubmissionQueries, TicketQueries, LinkQueries, ModalQueries, ReplicaQueries, Database):
+    """Links, submissions, tickets, the modals the bot opened, and the replicas sharing it.
+
+    ``Store.open(where)``: a ``postgresql://`` URL opens PostgreSQL (replicas may share it);
+    anything else is a SQLite file. Close with ``close``.
     """
+
+    @classmethod
+    async def open(cls, where: Path | str, *, exclusive: bool = False) -> Store:
+        """Open and migrate. ``exclusive``: this process runs the bot (SQLite: the only one
+        on the file; PostgreSQL: one replica of many)."""
+        if is_postgres(where):
+            return await PostgresStore.connect(str(where))
+        return await SqliteStore.connect(where, exclusive=exclusive)
+
+
+class SqliteStore(Store, SqliteDatabase):
+    pass
+
+
+class PostgresStore(Store, PostgresDatabase):
+    pass
+
+
+def is_postgres(where: Path | str) -> bool:
+    return str(where).startswith(POSTGRES_SCHEMES)

@@ -58,14 +58,17 @@ class SubmissionQueries(Database):
         """Submits that arrive together are inserted by one statement (the ack waits on it)."""
 
         async def insert(rows: list[tuple[Any, ...]]) -> list[Any]:
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))  # placeholders
+            # NOTE: one row per key: PostgreSQL refuses a statement that upserts a row twice (a
+            # double click whose two submits arrived together); the repeat gets the same row.
+            unique = list({row[0]: (*row, self.replica_id) for row in rows}.values())
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(unique))
             # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
             found = await self._write1_here(
                 "INSERT INTO submissions (idempotency_key, team_id, user_id, provider,"  # noqa: S608
-                " channel_id, thread_ts, draft, state, next_attempt_at, created_at, updated_at)"
-                f" VALUES {values} ON CONFLICT (idempotency_key)"
-                " DO UPDATE SET updated_at = updated_at RETURNING *",
-                [value for row in rows for value in row],
+                " channel_id, thread_ts, draft, state, next_attempt_at, created_at, updated_at,"
+                f" claimed_by) VALUES {values} ON CONFLICT (idempotency_key)"
+                " DO UPDATE SET updated_at = submissions.updated_at RETURNING *",
+                [value for row in unique for value in row],
             )
             by_key = {row["idempotency_key"]: row for row in found}
             return [by_key[row[0]] for row in rows]
@@ -85,8 +88,17 @@ class SubmissionQueries(Database):
         it (or it is filed)."""
         rows = await self._write1(
             "UPDATE submissions SET state = ?, draft = ?, attempts = attempts + 1,"
-            " updated_at = ? WHERE id = ? AND state IN (?, ?, ?) RETURNING id",
-            (S.FILING, draft, time.time(), submission_id, S.PENDING, S.FAILED, S.RETRYING),
+            " claimed_by = ?, updated_at = ? WHERE id = ? AND state IN (?, ?, ?) RETURNING id",
+            (
+                S.FILING,
+                draft,
+                self.replica_id,
+                time.time(),
+                submission_id,
+                S.PENDING,
+                S.FAILED,
+                S.RETRYING,
+            ),
         )
         return bool(rows)
 
@@ -162,17 +174,22 @@ class SubmissionQueries(Database):
         )
         return float(row[0]) if row and row[0] is not None else None
 
-    async def resume_interrupted(self) -> int:
-        """On start: submissions left unfinished by a stopped process are tried again at once;
-        one whose create request may have left first looks for a twin (the provider may have
-        filed it before the process died); one that never sent anything is simply sent."""
+    async def resume_interrupted(self, dead_after: float, *, at_start: bool = False) -> int:
+        """Submissions a stopped process left unfinished are tried again at once: at start,
+        and every few seconds after (another replica may have died). A process counts as
+        stopped when its heartbeat is ``dead_after`` seconds old, or at once where this one is
+        the database's only user (SQLite's lock); ``at_start``, nothing of this process is
+        under way yet. One whose create request may have left first looks for a twin (the
+        provider may have filed it before the process died); one that never sent anything is
+        simply sent."""
         now = time.time()
+        alive, params = _alive(self.replica_id, self.sole, at_start, now - dead_after)
         rows = await self._write1(
-            "UPDATE submissions SET state = ?, next_attempt_at = ?,"
-            " check_twin = MAX(check_twin, sent), sent = 0,"
-            " last_error = 'interrupted by a restart', updated_at = ? WHERE state IN (?, ?)"
-            " RETURNING id",
-            (S.RETRYING, now, now, S.FILING, S.PENDING),
+            "UPDATE submissions SET state = ?, next_attempt_at = ?, claimed_by = NULL,"  # noqa: S608
+            " check_twin = CASE WHEN sent > check_twin THEN sent ELSE check_twin END, sent = 0,"
+            " last_error = 'interrupted by a restart', updated_at = ?"
+            f" WHERE state IN (?, ?) AND (claimed_by IS NULL OR NOT ({alive})) RETURNING id",
+            (S.RETRYING, now, now, S.FILING, S.PENDING, *params),
         )
         return len(rows)
 
@@ -210,3 +227,13 @@ def _submission(row: Any) -> Submission:
         check_twin=bool(row["check_twin"]),
         sent=bool(row["sent"]),
     )
+
+
+def _alive(me: str, sole: bool, at_start: bool, seen_since: float) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (and its parameters) for "claimed by a process still at work"."""
+    if sole:
+        return ("1 = 0", ()) if at_start else ("claimed_by = ?", (me,))
+    others = "claimed_by IN (SELECT id FROM replicas WHERE seen_at >= ? AND id <> ?)"
+    if at_start:
+        return others, (seen_since, me)
+    return f"claimed_by = ? OR {others}", (me, seen_since, me)

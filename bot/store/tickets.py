@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ from bot.domain.tickets import TicketRef
 from bot.store.database import Database
 
 CARD_GRACE = 60.0  # seconds the filing has to post its card before the retry worker does
+CLAIM_SECONDS = 120.0  # a claimed poll or owed card goes back to the pool if not done by then
 
 
 class TicketQueries(Database):
@@ -61,7 +61,7 @@ class TicketQueries(Database):
                     now + CARD_GRACE,
                 ),
             )
-        except sqlite3.IntegrityError as exc:
+        except self.integrity_errors as exc:
             raise AlreadyRecorded(f"{ref.provider} ticket {ref.id} is recorded already") from exc
         return _ticket(rows[0])
 
@@ -112,25 +112,31 @@ class TicketQueries(Database):
         await self._write1("UPDATE tickets SET card_due_at = ? WHERE id = ?", (at, ticket_id))
 
     async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
-        rows = await self._rows(
-            "SELECT * FROM tickets WHERE card_due_at IS NOT NULL AND card_due_at <= ?"
-            " ORDER BY card_due_at LIMIT ?",
-            (now, limit),
+        """Owed cards due now, claimed for ``CLAIM_SECONDS`` (posting one clears it, failing
+        sets its next time), so each is posted by one process however many run."""
+        rows = await self._write1(
+            "UPDATE tickets SET card_due_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
+            " WHERE card_due_at IS NOT NULL AND card_due_at <= ? ORDER BY card_due_at LIMIT ?"
+            f"{self.skip_locked}) RETURNING *",
+            (now + CLAIM_SECONDS, now, limit),
         )
-        return [_ticket(row) for row in rows]
+        return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
 
     async def next_card_due_at(self) -> float | None:
         row = await self._row("SELECT MIN(card_due_at) FROM tickets WHERE card_due_at IS NOT NULL")
         return float(row[0]) if row and row[0] is not None else None
 
     async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
-        """Open tickets with a card whose next poll is due, the most overdue first."""
-        rows = await self._rows(
-            "SELECT * FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL AND next_poll_at <= ?"
-            " ORDER BY next_poll_at LIMIT ?",
-            (now, limit),
+        """Open tickets with a card whose next poll is due, the most overdue first, claimed
+        for ``CLAIM_SECONDS`` (``update_polled`` sets the real next time), so each ticket is
+        read by one process per interval however many run."""
+        rows = await self._write1(
+            "UPDATE tickets SET next_poll_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
+            " WHERE closed = 0 AND card_ts IS NOT NULL AND next_poll_at <= ?"
+            f" ORDER BY next_poll_at LIMIT ?{self.skip_locked}) RETURNING *",
+            (now + CLAIM_SECONDS, now, limit),
         )
-        return [_ticket(row) for row in rows]
+        return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
 
     async def oldest_poll_due(self) -> float | None:
         row = await self._row(
@@ -163,9 +169,9 @@ class TicketQueries(Database):
     async def delay_polls(self, provider: str, until: float) -> None:
         """Back off every ticket of a provider (it answered 429)."""
         await self._write1(
-            "UPDATE tickets SET next_poll_at = MAX(next_poll_at, ?) WHERE provider = ?"
-            " AND closed = 0",
-            (until, provider),
+            "UPDATE tickets SET next_poll_at = CASE WHEN next_poll_at > ? THEN next_poll_at"
+            " ELSE ? END WHERE provider = ? AND closed = 0",
+            (until, until, provider),
         )
 
     async def ticket_by_thread(self, channel_id: str, thread_ts: str) -> TicketRecord | None:
@@ -189,7 +195,8 @@ class TicketQueries(Database):
         Entries older than a day are dropped as new ones arrive (Slack retries within minutes).
         """
         rows = await self._write1(
-            "INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?) RETURNING event_id",
+            "INSERT INTO seen_events (event_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING event_id",
             (event_id, time.time()),
         )
         if rows and hash(event_id) % 100 == 0:  # now and then, not on every event
