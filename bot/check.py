@@ -16,10 +16,12 @@ import aiosqlite
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import AdminFixable, TicketbotError, Transient
+from bot.domain.errors import AdminFixable, DatabaseUnusable, TicketbotError, Transient
 from bot.providers.base import Provider, SupportsReply
 from bot.settings import Settings
 from bot.store.migrations import MIGRATIONS
+from bot.store.postgres import safe_url
+from bot.store.store import Store, is_postgres
 
 BASE_SCOPES = {
     "commands": "/ticket and the message shortcut",
@@ -148,7 +150,10 @@ def _missing_database(path: Path) -> Item | None:
     return Item(False, f"database {path}: does not exist and {parent} is not writable")
 
 
-async def check_database(path: Path) -> Item:
+async def check_database(where: str) -> Item:
+    if is_postgres(where):
+        return await check_postgres(where)
+    path = Path(where)
     if missing := await asyncio.to_thread(_missing_database, path):
         return missing
     try:
@@ -167,6 +172,23 @@ async def check_database(path: Path) -> Item:
             "`ticketbot run` migrates it",
         )
     return Item(True, f"database {path}: writable, schema version {version}")
+
+
+async def check_postgres(url: str) -> Item:
+    """Connects, migrates if need be (as ``run`` would), and proves it can write."""
+    try:
+        store = await Store.open(url)
+    except DatabaseUnusable as exc:
+        return Item(False, f"database {exc.message}")
+    try:
+        writable = await store.healthy()
+        version = await store.schema_version()
+    finally:
+        await store.close()
+    where = safe_url(url)
+    if not writable:
+        return Item(False, f"database {where}: connected, but a write did not go through")
+    return Item(True, f"database {where}: writable, schema version {version}")
 
 
 async def run_checks(

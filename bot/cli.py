@@ -29,6 +29,7 @@ from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.server import SlackProbe, build_web_app
 from bot.slack.socket_mode import SocketMode, checked
+from bot.store.postgres import safe_url
 
 log = logging.getLogger("bot")
 
@@ -74,7 +75,7 @@ async def serve(settings: Settings) -> None:
                 "version": __version__,
                 "listen": f"{env.host}:{env.port}",
                 "providers": sorted(settings.providers),
-                "database": str(env.ticketbot_db),
+                "database": safe_url(env.ticketbot_db),
             },
         )
         slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(deps))

@@ -55,7 +55,6 @@ class Deps:
     modals: Modals
     responses: ResponseUrls
     background: set[asyncio.Task[Any]] = field(default_factory=set)
-    admin_alerts: dict[str, float] = field(default_factory=dict)  # problem → last alerted
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` in the background, holding a reference and logging its failure."""

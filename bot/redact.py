@@ -1,9 +1,10 @@
 """Every secret the bot knows, replaced by ``[redacted]`` wherever text leaves the process.
 
-The secrets are the Slack tokens, the signing secret and every provider secret from the
-settings. They are replaced, whatever path they came by (a provider echoing its API key in an
-error body, say), at the exits: log lines, everything sent to Slack, CLI output. Each secret
-is also looked for URL-encoded and JSON-escaped, the two forms an echo usually takes.
+The secrets are the Slack tokens, the signing secret, every provider secret from the settings
+and the password of a URL setting (the PostgreSQL URL's). They are replaced, whatever path
+they came by (a provider echoing its API key in an error body, say), at the exits: log lines,
+everything sent to Slack, CLI output. Each secret is also looked for URL-encoded and
+JSON-escaped, the two forms an echo usually takes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
@@ -62,6 +63,10 @@ def _secrets(values: Iterable[Any]) -> Iterable[str]:
     for value in values:
         if isinstance(value, SecretStr):
             yield value.get_secret_value()
+        elif isinstance(value, str) and "://" in value and "@" in value:
+            # NOTE: a URL setting with a password in it (TICKETBOT_DB=postgresql://u:pw@h/db)
+            if password := urlsplit(value).password:
+                yield from (password, unquote(password))
         elif isinstance(value, BaseModel):
             yield from _secrets(getattr(value, name) for name in type(value).model_fields)
         elif isinstance(value, dict):

@@ -67,7 +67,7 @@ class EnvSettings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"  # noqa: S104  (a server in a container listens on all interfaces)
     ticketbot_config: Path = Path("ticketbot.toml")
-    ticketbot_db: Path = Path("ticketbot.db")
+    ticketbot_db: str = "ticketbot.db"  # a SQLite file, or a postgresql:// URL
     log_format: Literal["json", "text"] = "json"
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")

@@ -88,6 +88,10 @@ class DatabaseUnusable(ConfigError):
         super().__init__("TICKETBOT_DB", problem)
 
 
+class StoreUnavailable(TicketbotError):
+    """The database did not take a write (locked, unreachable); nothing was lost yet."""
+
+
 class ProviderAuthError(AdminFixable):
     """The provider refused our credentials (401) or their permissions (403)."""
 

@@ -40,6 +40,7 @@ from bot.tickets.outcomes import Filed, GaveUp, Outcome, Queued, Unsure, referen
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_EVERY = 3600.0
+FEATURE_NOTICE_EVERY = 86_400.0
 RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
 UNSURE_PURPOSE = "unsure"  # …and of the unsure card's two buttons
 CARD_RETRY_MAX = 600.0  # an owed card is tried at least this often…
@@ -315,8 +316,9 @@ class Announcer:
         """Tell the admin channel (if configured) that a provider lacks an optional endpoint:
         once per feature, when it is found out (the adapter remembers it)."""
         channel = self._deps.settings.options.admin_channel
-        if channel is None:
-            return
+        mark = f"feature-off:{title}:{feature}"
+        if channel is None or not await self._deps.store.once(mark, every=FEATURE_NOTICE_EVERY):
+            return  # NOTE: once per feature across replicas (and restarts, within a day)
         await self._slack.chat_postMessage(
             channel=channel,
             text=f":information_source: {escape(title)} has no {escape(feature)} endpoint "
@@ -326,13 +328,11 @@ class Announcer:
 
     async def alert_admins(self, error: AdminFixable, ref: str) -> None:
         """Tell the admin channel (if configured) about a configuration problem, once an hour
-        per kind of problem, however many users hit it."""
+        per kind of problem, however many users (and replicas) hit it."""
         channel = self._deps.settings.options.admin_channel
-        key = f"{type(error).__name__}:{error.message}"
-        last = self._deps.admin_alerts.get(key)
-        if channel is None or (last is not None and time.monotonic() - last < ADMIN_ALERT_EVERY):
+        mark = f"admin-alert:{type(error).__name__}:{error.message}"
+        if channel is None or not await self._deps.store.once(mark, every=ADMIN_ALERT_EVERY):
             return
-        self._deps.admin_alerts[key] = time.monotonic()
         await self._slack.chat_postMessage(
             channel=channel,
             text=":rotating_light: ticketbot needs an admin: "

@@ -36,6 +36,7 @@ from bot.domain.errors import (
     FeatureMissing,
     ProviderUnavailable,
     RateLimited,
+    StoreUnavailable,
     TicketbotError,
     Transient,
     UnknownProvider,
@@ -123,7 +124,14 @@ class FilingService:
         return provider
 
     async def submit(self, key: str, draft: Draft) -> tuple[Submission, bool]:
-        """Persist the draft under ``key``; returns the stored submission and if it is new."""
+        """Persist the draft under ``key``; returns the stored submission and if it is new.
+        ``StoreUnavailable`` if the database would not take it."""
+        try:
+            return await self._begin(key, draft)
+        except self._store.errors as exc:
+            raise StoreUnavailable(f"the database did not take the submission: {exc}") from exc
+
+    async def _begin(self, key: str, draft: Draft) -> tuple[Submission, bool]:
         return await self._store.begin_submission(
             key=key,
             team_id=draft.filer.team_id,

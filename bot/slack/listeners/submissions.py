@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.drafts import Draft, ModalContext, submission_key
-from bot.domain.errors import NotAllowed, TicketbotError
+from bot.domain.errors import NotAllowed, StoreUnavailable, TicketbotError
 from bot.domain.forms import Form
 from bot.domain.records import SubmissionState
 from bot.providers.base import Provider
@@ -104,7 +103,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
                 submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
-        except (TimeoutError, sqlite3.Error):
+        except (TimeoutError, StoreUnavailable):
             # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
             # modal keeps what was typed. If the write lands later, the same key finds it.
             first = field_block_id(form.fields[0].key) if form.fields else BlockId.PROVIDER
