@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from bot.settings import load_settings
 from bot.slack.app import build_app
 from bot.slack.server import build_web_app
 from bot.tickets.filing import RetryPolicy
+from tests import postgres
 from tests.fakes import hostup as hostup_fake
 from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.hostup import FakeHostUp
@@ -23,6 +25,40 @@ from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.slack_driver import SIGNING_SECRET, SlackDriver
 
 FAST_RETRIES = RetryPolicy(window=5.0, base_delay=0.05, max_delay=0.5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _probe_postgres() -> None:
+    """Ask once, before any test's event loop runs, whether a PostgreSQL server answers."""
+    if not postgres._PROBED:
+        postgres._PROBED.append(asyncio.run(postgres._reachable()))
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this test (skipped where there is no server)."""
+    postgres.require_server()
+    async with postgres.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Where a store lives, once per backend: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "t.db")
+        return
+    postgres.require_server()
+    async with postgres.fresh_database() as url:
+        yield url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if postgres.SKIPPED:
+        terminalreporter.write_line(
+            f"PostgreSQL tests skipped: no server at {postgres.where()} "
+            f"({postgres.SKIPPED[0][:120]}); set TICKETBOT_TEST_DATABASE_URL to run them"
+        )
 
 
 @dataclass

@@ -44,8 +44,8 @@ async def test_migrates_an_empty_file_and_is_private(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_reopening_keeps_rows(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "t.db")
+async def test_reopening_keeps_rows(store_at: str) -> None:
+    store = await Store.open(store_at)
     await store.set_requester_link(
         team_id="T",
         user_id="U",
@@ -55,15 +55,15 @@ async def test_reopening_keeps_rows(tmp_path: Path) -> None:
         created_by="UADMIN",
     )
     await store.close()
-    store = await Store.open(tmp_path / "t.db")
+    store = await Store.open(store_at)
     try:
         assert await store.requester_link("T", "U", "p") == "42"
     finally:
         await store.close()
 
 
-async def test_a_submission_key_is_stored_once_and_claimed_once(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "t.db")
+async def test_a_submission_key_is_stored_once_and_claimed_once(store_at: str) -> None:
+    store = await Store.open(store_at)
     draft = Draft(
         provider="p",
         values={"subject": "s"},
@@ -115,8 +115,8 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
         await store.close()
 
 
-async def test_submits_that_arrive_together_each_get_their_row(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "t.db")
+async def test_submits_that_arrive_together_each_get_their_row(store_at: str) -> None:
+    store = await Store.open(store_at)
 
     async def submit(key: str) -> tuple[int, bool]:
         submission, created = await begin(store, key)
@@ -229,12 +229,12 @@ async def test_a_submit_waits_its_turn_when_another_writer_holds_the_lock(
 
 
 async def test_reads_racing_loop_thread_submits_never_leave_a_claim_locked_out(
-    tmp_path: Path,
+    store_at: str,
 ) -> None:
     """A read must not hold a snapshot open across awaits: an UPDATE that runs inside it on the
     shared connection, after a submit committed on the loop's thread, fails at once with
     SQLITE_BUSY_SNAPSHOT (no busy wait helps), and the ticket's first attempt died with it."""
-    store = await Store.open(tmp_path / "t.db")
+    store = await Store.open(store_at)
     try:
         await store.set_requester_link(
             team_id="T", user_id="U", provider="p", requester_id="1", source="a", created_by="A"

@@ -182,10 +182,10 @@ class SqliteDatabase(Database):
         version = await self.schema_version()
         if version > len(MIGRATIONS):
             raise DatabaseUnusable(newer_schema(version, len(MIGRATIONS)))
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             async with self._writes.transaction():  # one script and its version, atomically
                 await self._db.executescript(
-                    f"BEGIN IMMEDIATE;\n{script.sqlite}\n"
+                    f"BEGIN IMMEDIATE;\n{migration.sqlite}\n"
                     f"PRAGMA user_version = {int(number)};\nCOMMIT;"
                 )
         return len(MIGRATIONS)

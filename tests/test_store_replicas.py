@@ -1,0 +1,124 @@
+"""What must happen once when several processes share one database, on both backends: two
+``Store`` instances on one database stand for two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.domain.records import SubmissionState
+from bot.domain.tickets import TicketRef
+from bot.store import Store
+from bot.store.migrations import MIGRATIONS
+from bot.store.store import is_postgres
+
+
+async def _two(where: str) -> tuple[Store, Store]:
+    if not is_postgres(where):  # NOTE: one process per SQLite file: they start one by one
+        first = await Store.open(where)
+        return first, await Store.open(where)
+    # NOTE: opened together, as replicas starting at once: they migrate once between them
+    first, second = await asyncio.gather(Store.open(where), Store.open(where))
+    return first, second
+
+
+async def _filed_ticket(store: Store, key: str, number: str) -> int:
+    submission, _ = await store.begin_submission(
+        key=key,
+        team_id="T",
+        user_id="U",
+        provider="p",
+        channel_id="C",
+        thread_ts=None,
+        draft="{}",
+        first_attempt_by=time.time() + 60,
+    )
+    record = await store.record_ticket(
+        submission=submission,
+        ref=TicketRef(provider="p", id=f"id-{number}", number=number),
+        subject="s",
+        priority=None,
+    )
+    return record.id
+
+
+async def test_replicas_starting_together_migrate_once(store_at: str) -> None:
+    a, b = await _two(store_at)
+    try:
+        assert await a.schema_version() == await b.schema_version() == len(MIGRATIONS)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_due_poll_and_an_owed_card_go_to_one_replica_only(store_at: str) -> None:
+    a, b = await _two(store_at)
+    try:
+        ids = [await _filed_ticket(a, f"k{n}", str(n)) for n in range(30)]
+        for ticket_id in ids:
+            await a.set_card(ticket_id, channel_id="C", card_ts=f"1.{ticket_id}", thread_ts="1")
+            await a.owe_card(ticket_id, time.time() - 1)
+        now = time.time()
+        polls = await asyncio.gather(a.tickets_to_poll(now, 50), b.tickets_to_poll(now, 50))
+        cards = await asyncio.gather(a.cards_due(now), b.cards_due(now), a.cards_due(now))
+        polled = [t.id for batch in polls for t in batch]
+        carded = [t.id for batch in cards for t in batch]
+        assert sorted(polled) == ids  # each due ticket read by one of them, none twice
+        assert len(carded) == len(set(carded)) and len(carded) <= len(ids)
+        assert await b.tickets_to_poll(time.time(), 50) == []  # claimed for the interval
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_submission_is_claimed_by_one_and_taken_over_only_when_its_claimer_died(
+    store_at: str,
+) -> None:
+    a, b = await _two(store_at)
+    try:
+        await a.heartbeat()
+        await b.heartbeat()
+        submission, _ = await a.begin_submission(
+            key="k",
+            team_id="T",
+            user_id="U",
+            provider="p",
+            channel_id="C",
+            thread_ts=None,
+            draft="{}",
+            first_attempt_by=time.time() + 60,
+        )
+        claims = await asyncio.gather(
+            a.claim_submission(submission.id, "{}"), b.claim_submission(submission.id, "{}")
+        )
+        assert sorted(claims) == [False, True]
+        other = b if claims[0] else a  # the one that did not get it
+        assert await other.resume_interrupted(dead_after=30) == 0  # the claimer is alive
+        assert await other.resume_interrupted(dead_after=0) == 1  # its heartbeat is too old
+        again = await other.submission(submission.id)
+        assert again is not None and again.state is SubmissionState.RETRYING
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_mark_is_won_once_across_replicas_per_interval(store_at: str) -> None:
+    a, b = await _two(store_at)
+    try:
+        won = await asyncio.gather(*(s.once("alert:x", every=3600) for s in (a, b, a, b)))
+        assert won.count(True) == 1
+        assert await a.once("alert:x", every=0)  # the interval passed
+        assert await b.once("ever") and not await a.once("ever")
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_event_is_remembered_once_across_replicas(store_at: str) -> None:
+    a, b = await _two(store_at)
+    try:
+        seen = await asyncio.gather(*(s.remember_event("Ev1") for s in (a, b, a)))
+        assert seen.count(True) == 1
+    finally:
+        await a.close()
+        await b.close()
