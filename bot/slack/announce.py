@@ -33,6 +33,7 @@ from bot.slack.views.ticket_card import (
     staff_reply,
     status_reply,
     ticket_card_of,
+    ticket_headline,
 )
 from bot.slack.views.ticket_modal import message_modal
 from bot.slack.views.unsure import unsure_card, unsure_text
@@ -45,6 +46,7 @@ RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
 UNSURE_PURPOSE = "unsure"  # …and of the unsure card's two buttons
 CARD_RETRY_MAX = 600.0  # an owed card is tried at least this often…
 CARD_RETRY_FOR = 86_400.0  # …for a day after filing
+CARD_LOOKBACK = 5.0  # an owed card is looked for in messages from this long before its ticket
 
 
 def _slack_error(exc: BaseException) -> str:
@@ -204,6 +206,17 @@ class Announcer:
             else record.provider
         )
         text, blocks = ticket_card_of(record, title, status=record.status)
+        headline = ticket_headline(title=title, number=record.number, url=record.url)
+        if (ts := await self._card_in_channel(record, headline)) is not None:
+            # NOTE: a process that stopped between posting the card and saving where it went
+            assert record.channel_id is not None
+            await self._deps.store.set_card(
+                record.id,
+                channel_id=record.channel_id,
+                card_ts=ts,
+                thread_ts=record.thread_ts or ts,
+            )
+            return
         try:
             posted = await post_where_seen(
                 self._slack,
@@ -242,6 +255,29 @@ class Announcer:
             card_ts=posted.ts,
             thread_ts=posted.thread_ts or posted.ts,
         )
+
+    async def _card_in_channel(self, record: TicketRecord, headline: str) -> str | None:
+        """The ts of this ticket's card if Slack has it already (posted by a process that
+        stopped before it could save where), looked up in the channel or thread it was filed
+        in since the ticket was recorded; None if there is none, or Slack cannot say."""
+        if not record.channel_id:
+            return None
+        since = f"{record.created_at - CARD_LOOKBACK:.6f}"
+        try:
+            if record.thread_ts:
+                found = await self._slack.conversations_replies(
+                    channel=record.channel_id, ts=record.thread_ts, oldest=since, limit=200
+                )
+            else:
+                found = await self._slack.conversations_history(
+                    channel=record.channel_id, oldest=since, limit=200
+                )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            return None  # NOTE: a card twice is better than none
+        for message in found.get("messages") or []:
+            if headline in str(message.get("text") or ""):
+                return str(message["ts"])
+        return None
 
     async def unsure(self, unsure: Unsure, *, view_id: str | None) -> None:
         """The card with the filer's two choices, in place of the queued card if there was

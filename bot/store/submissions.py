@@ -139,9 +139,9 @@ class SubmissionQueries(Database):
     async def claim_unsure(self, submission_id: int) -> bool:
         """The filer says it was filed: take it out of the unsure state to record it."""
         rows = await self._write1(
-            "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ? AND state = ?"
-            " RETURNING id",
-            (S.FILING, time.time(), submission_id, S.UNSURE),
+            "UPDATE submissions SET state = ?, claimed_by = ?, updated_at = ? WHERE id = ?"
+            " AND state = ? RETURNING id",
+            (S.FILING, self.replica_id, time.time(), submission_id, S.UNSURE),
         )
         return bool(rows)
 
@@ -183,12 +183,12 @@ class SubmissionQueries(Database):
         provider may have filed it before the process died); one that never sent anything is
         simply sent."""
         now = time.time()
-        alive, params = _alive(self.replica_id, self.sole, at_start, now - dead_after)
+        working, params = alive(self.replica_id, self.sole, at_start, now - dead_after)
         rows = await self._write1(
             "UPDATE submissions SET state = ?, next_attempt_at = ?, claimed_by = NULL,"  # noqa: S608
             " check_twin = CASE WHEN sent > check_twin THEN sent ELSE check_twin END, sent = 0,"
             " last_error = 'interrupted by a restart', updated_at = ?"
-            f" WHERE state IN (?, ?) AND (claimed_by IS NULL OR NOT ({alive})) RETURNING id",
+            f" WHERE state IN (?, ?) AND (claimed_by IS NULL OR NOT ({working})) RETURNING id",
             (S.RETRYING, now, now, S.FILING, S.PENDING, *params),
         )
         return len(rows)
@@ -229,7 +229,7 @@ def _submission(row: Any) -> Submission:
     )
 
 
-def _alive(me: str, sole: bool, at_start: bool, seen_since: float) -> tuple[str, tuple[Any, ...]]:
+def alive(me: str, sole: bool, at_start: bool, seen_since: float) -> tuple[str, tuple[Any, ...]]:
     """The SQL (and its parameters) for "claimed by a process still at work"."""
     if sole:
         return ("1 = 0", ()) if at_start else ("claimed_by = ?", (me,))

@@ -10,6 +10,7 @@ from bot.domain.errors import AlreadyRecorded
 from bot.domain.records import Submission, TicketRecord
 from bot.domain.tickets import TicketRef
 from bot.store.database import Database
+from bot.store.submissions import alive
 
 CARD_GRACE = 60.0  # seconds the filing has to post its card before the retry worker does
 CLAIM_SECONDS = 120.0  # a claimed poll or owed card goes back to the pool if not done by then
@@ -112,13 +113,18 @@ class TicketQueries(Database):
         await self._write1("UPDATE tickets SET card_due_at = ? WHERE id = ?", (at, ticket_id))
 
     async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
-        """Owed cards due now, claimed for ``CLAIM_SECONDS`` (posting one clears it, failing
-        sets its next time), so each is posted by one process however many run."""
+        """Owed cards due now, or recorded by a process that stopped before posting them
+        (its heartbeat is ``dead_after`` old), claimed for ``CLAIM_SECONDS`` (posting one
+        clears it, failing sets its next time), so each is posted by one process however
+        many run."""
+        working, params = alive(self.replica_id, self.sole, False, now - self.dead_after)
         rows = await self._write1(
             "UPDATE tickets SET card_due_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
-            " WHERE card_due_at IS NOT NULL AND card_due_at <= ? ORDER BY card_due_at LIMIT ?"
-            f"{self.skip_locked}) RETURNING *",
-            (now + CLAIM_SECONDS, now, limit),
+            " WHERE card_due_at IS NOT NULL AND (card_due_at <= ? OR EXISTS (SELECT 1 FROM"
+            " submissions WHERE submissions.id = tickets.submission_id AND claimed_by IS NOT NULL"
+            f" AND NOT ({working}))) ORDER BY card_due_at LIMIT ?{self.skip_locked})"
+            " RETURNING *",
+            (now + CLAIM_SECONDS, now, *params, limit),
         )
         return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
 

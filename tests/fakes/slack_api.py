@@ -417,6 +417,47 @@ class FakeSlack(FakeServer):
         channel.members.add(BOT_USER)
         return {"channel": {"id": channel.id, "name": channel.name}}
 
+    def _history_channel(self, args: dict[str, Any]) -> Channel:
+        channel = self.channels.get(str(args.get("channel")))
+        needed = "groups:history" if channel is not None and channel.private else "channels:history"
+        if needed not in self.scopes:
+            raise SlackError("missing_scope")
+        if channel is None or (BOT_USER not in channel.members and channel.private):
+            raise SlackError("channel_not_found")
+        return channel
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after ``oldest``, ``limit`` at a time (at most 999), as Slack pages."""
+        oldest = float(args.get("oldest") or 0)
+        found = sorted(
+            (m for m in messages if float(m["ts"]) > oldest), key=lambda m: -float(m["ts"])
+        )
+        start = int(args.get("cursor") or 0)
+        limit = min(int(args.get("limit") or 100), 999)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "messages": [dict(m) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (a thread's replies are not in the channel's history)."""
+        channel = self._history_channel(args)
+        top = [m for m in channel.messages if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+        return self._page(top, args)
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent and its replies."""
+        channel = self._history_channel(args)
+        ts = str(args.get("ts") or "")
+        thread = [m for m in channel.messages if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not thread:
+            raise SlackError("thread_not_found")
+        return self._page(thread, args)
+
     def _reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))
         if channel is None or BOT_USER not in channel.members:

@@ -1,0 +1,164 @@
+"""Two real bot processes (HTTP mode, two ports) on one real PostgreSQL, signed requests sent to
+them in turn; one is killed with SIGKILL in the middle of a burst and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.conftest import hostup_table
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.slack_api import FakeSlack
+from tests.processes import BotProcess, open_modals, start_bot
+from tests.slack_driver import SlackDriver
+
+BURST = 200
+VALUES = {"department": "vps", "description": "Ping fails."}
+SETTLED = {"filed", "unsure"}
+
+
+async def _states(url: str) -> dict[int, str]:
+    connection = await asyncpg.connect(url)
+    try:
+        return {
+            r["id"]: r["state"] for r in await connection.fetch("SELECT id, state FROM submissions")
+        }
+    finally:
+        await connection.close()
+
+
+async def _until(check: Any, what: str, within: float = 60) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while not (found := await check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def _submit(bot: BotProcess, slack: FakeSlack, view_id: str, n: int) -> bool:
+    """Submit one modal; whether Slack saw it acknowledged ("Filing…")."""
+    driver = SlackDriver(bot.url, slack)
+    try:
+        answer = await driver.submit(
+            view_id, {**VALUES, "subject": f"burst {n}"}, view=dict(slack.view(view_id))
+        )
+    except httpx.TransportError:  # the replica was killed: Slack saw no ack
+        return False
+    finally:
+        await driver.close()
+    return answer.status_code == 200 and "Filing" in answer.text
+
+
+def _subjects(hostup: FakeHostUp) -> Counter[str]:
+    return Counter(str(t["subject"]) for t in hostup.tickets.values())
+
+
+def _cards(slack: FakeSlack, subject: str) -> int:
+    """Top-level messages in the channel that are this ticket's card."""
+    pattern = re.compile(rf"· {re.escape(subject)} ·")
+    return sum(
+        1
+        for m in slack.channels["C0GENERAL"].messages
+        if not m.get("thread_ts") and pattern.search(str(m.get("text")))
+    )
+
+
+async def test_two_replicas_one_killed_mid_burst_file_every_acked_ticket_once(
+    tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp, postgres_url: str
+) -> None:
+    (tmp_path / "ticketbot.toml").write_text(
+        "[ticketbot]\nreplica_timeout_seconds = 2\n\n"
+        + hostup_table(hostup, extra="poll_seconds = 1", timeout=10),
+        encoding="utf-8",
+    )
+    env = {"TICKETBOT_DB": postgres_url}
+    a, b = await asyncio.gather(start_bot(tmp_path, slack, env), start_bot(tmp_path, slack, env))
+    bots = [a, b]
+    try:
+        # modals opened through both; each submitted through the other one
+        await open_modals(a, slack, BURST // 2)
+        views = await open_modals(b, slack, BURST)
+        opened_by = {v: ("a" if i < BURST // 2 else "b") for i, v in enumerate(views)}
+        hostup.latency = 0.3
+        tasks = [
+            asyncio.ensure_future(_submit(b if opened_by[v] == "a" else a, slack, v, n))
+            for n, v in enumerate(views)
+        ]
+        await _until(lambda: _async(len(hostup.tickets) >= 20), "the burst under way")
+        await a.stop(signal.SIGKILL)
+        acked = [n for n, ok in enumerate(await asyncio.gather(*tasks)) if ok]
+        a = await start_bot(tmp_path, slack, env)
+        bots = [a, b]
+
+        async def all_settled() -> dict[int, str] | None:
+            now = await _states(postgres_url)
+            return now if set(now.values()) <= SETTLED else None
+
+        final = await _until(all_settled, "every submission settled")
+        subjects = _subjects(hostup)
+        assert len(acked) > BURST // 4  # the kill landed mid-burst, both replicas acked
+        assert all(subjects[f"burst {n}"] == 1 for n in acked), "acked, filed exactly once"
+        assert max(subjects.values()) == 1, "no ticket filed twice"
+        assert set(final.values()) == {"filed"}
+        await _until(
+            lambda: _async(all(_cards(slack, f"burst {n}") == 1 for n in acked)),
+            "one card per acked ticket",
+        )
+        cross = [n for n in acked if opened_by[views[n]] == "b"]
+        assert cross, "modals opened through one replica were filed through the other"
+
+        # a status change at the provider is posted once in its thread
+        ticket = next(iter(hostup.tickets.values()))
+        number = str(ticket["number"])
+        gets = len(_reads(hostup, str(ticket["id"])))
+        ticket["status"] = "answered"
+        said = f"HostUp #{number}: open → *answered*"
+
+        def posted() -> list[dict[str, Any]]:
+            return [m for m in slack.calls_to("chat.postMessage") if said in str(m.get("text"))]
+
+        await _until(lambda: _async(posted()), "the status change in the thread")
+        # NOTE: three more reads of that ticket, by whichever replica: still one message
+        await _until(
+            lambda: _async(len(_reads(hostup, str(ticket["id"]))) >= gets + 4), "more polls"
+        )
+        assert len(posted()) == 1
+
+        # a thread reply re-delivered to the other replica is copied once
+        thread_ts = str(posted()[0]["thread_ts"])
+        event = {
+            "type": "message",
+            "channel": "C0GENERAL",
+            "user": "UANA",
+            "text": "Still down here",
+            "ts": "1732400000.000900",
+            "thread_ts": thread_ts,
+        }
+        for bot, retry in ((a, None), (b, 1)):
+            driver = SlackDriver(bot.url, slack)
+            try:
+                assert (await driver.event(event, event_id="EvR", retry=retry)).status_code == 200
+            finally:
+                await driver.close()
+        await _until(lambda: _async(slack.calls_to("reactions.add")), "the reply's tick")
+        copies = [m for m in ticket["messages"] if "Still down here" in json.dumps(m)]
+        assert len(copies) == 1 and len(slack.calls_to("reactions.add")) == 1
+    finally:
+        await asyncio.gather(*(bot.stop() for bot in bots), return_exceptions=True)
+
+
+def _reads(hostup: FakeHostUp, ticket_id: str) -> list[Any]:
+    return [r for r in hostup.requests if r.method == "GET" and r.path.endswith(f"/{ticket_id}")]
+
+
+async def _async(value: Any) -> Any:
+    return value
