@@ -104,7 +104,6 @@ async def open_deps(
     ``exclusive``: this process runs the bot, which must be the only one on its SQLite file.
     """
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
-    store.dead_after = settings.options.replica_timeout_seconds
     metrics = Metrics()
     # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
     # them alive (closing and reopening connections under load cost more CPU than the calls).

@@ -32,6 +32,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     dead_after = deps.settings.options.replica_timeout_seconds
     await deps.store.heartbeat()  # NOTE: before any claim: the others must see this one alive
     resumed = await deps.store.resume_interrupted(dead_after, at_start=True)
+    await deps.store.release_owed_cards(dead_after, at_start=True)
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
     announcer = connect(deps)
@@ -66,8 +67,13 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
         await asyncio.sleep(dead_after / 5)
         try:
             await deps.store.heartbeat()
-            if taken := await deps.store.resume_interrupted(dead_after):
-                log.warning("took over what a stopped replica was filing", extra={"count": taken})
+            taken = await deps.store.resume_interrupted(dead_after)
+            cards = await deps.store.release_owed_cards(dead_after)
+            if taken or cards:
+                log.warning(
+                    "took over what a stopped replica left",
+                    extra={"submissions": taken, "cards": cards},
+                )
                 deps.filing.on_scheduled()
         except deps.store.errors as exc:
             log.warning("heartbeat failed: %s", type(exc).__name__)

@@ -117,6 +117,7 @@ async def test_two_replicas_one_killed_mid_burst_file_every_acked_ticket_once(
         assert cross, "modals opened through one replica were filed through the other"
 
         # a status change at the provider is posted once in its thread
+        hostup.latency = 0.0  # NOTE: the burst is over; 200 tickets are polled every second
         ticket = next(iter(hostup.tickets.values()))
         number = str(ticket["number"])
         gets = len(_reads(hostup, str(ticket["id"])))
@@ -127,9 +128,9 @@ async def test_two_replicas_one_killed_mid_burst_file_every_acked_ticket_once(
             return [m for m in slack.calls_to("chat.postMessage") if said in str(m.get("text"))]
 
         await _until(lambda: _async(posted()), "the status change in the thread")
-        # NOTE: three more reads of that ticket, by whichever replica: still one message
+        # NOTE: two more reads of that ticket, by whichever replica: still one message
         await _until(
-            lambda: _async(len(_reads(hostup, str(ticket["id"]))) >= gets + 4), "more polls"
+            lambda: _async(len(_reads(hostup, str(ticket["id"]))) >= gets + 3), "more polls"
         )
         assert len(posted()) == 1
 

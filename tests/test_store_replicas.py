@@ -54,6 +54,8 @@ async def test_replicas_starting_together_migrate_once(store_at: str) -> None:
 async def test_a_due_poll_and_an_owed_card_go_to_one_replica_only(store_at: str) -> None:
     a, b = await _two(store_at)
     try:
+        await a.heartbeat()
+        await b.heartbeat()
         ids = [await _filed_ticket(a, f"k{n}", str(n)) for n in range(30)]
         for ticket_id in ids:
             await a.set_card(ticket_id, channel_id="C", card_ts=f"1.{ticket_id}", thread_ts="1")

@@ -40,7 +40,6 @@ class Database:
         # others when its heartbeat stops (see ``bot.store.replicas``).
         self.replica_id = secrets.token_hex(8)
         self.sole = False  # no other process can be using this database (SQLite's lock)
-        self.dead_after = 30.0  # seconds without a heartbeat after which a process is stopped
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A read, in one round trip, run to its end."""

@@ -113,20 +113,35 @@ class TicketQueries(Database):
         await self._write1("UPDATE tickets SET card_due_at = ? WHERE id = ?", (at, ticket_id))
 
     async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
-        """Owed cards due now, or recorded by a process that stopped before posting them
-        (its heartbeat is ``dead_after`` old), claimed for ``CLAIM_SECONDS`` (posting one
-        clears it, failing sets its next time), so each is posted by one process however
-        many run."""
-        working, params = alive(self.replica_id, self.sole, False, now - self.dead_after)
+        """Owed cards due now, claimed for ``CLAIM_SECONDS`` (posting one clears it, failing
+        sets its next time), so each is posted by one process however many run."""
         rows = await self._write1(
             "UPDATE tickets SET card_due_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
-            " WHERE card_due_at IS NOT NULL AND (card_due_at <= ? OR EXISTS (SELECT 1 FROM"
-            " submissions WHERE submissions.id = tickets.submission_id AND claimed_by IS NOT NULL"
-            f" AND NOT ({working}))) ORDER BY card_due_at LIMIT ?{self.skip_locked})"
-            " RETURNING *",
-            (now + CLAIM_SECONDS, now, *params, limit),
+            " WHERE card_due_at IS NOT NULL AND card_due_at <= ? ORDER BY card_due_at LIMIT ?"
+            f"{self.skip_locked}) RETURNING *",
+            (now + CLAIM_SECONDS, now, limit),
         )
         return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
+
+    async def release_owed_cards(self, dead_after: float, *, at_start: bool = False) -> int:
+        """The cards a stopped process recorded tickets for but did not post are due now,
+        not at the end of their grace (see ``resume_interrupted`` for "stopped")."""
+        now = time.time()
+        working, params = alive(self.replica_id, self.sole, at_start, now - dead_after)
+        dead = (
+            "SELECT id FROM submissions WHERE state = 'filed' AND claimed_by IS NOT NULL"  # noqa: S608
+            f" AND NOT ({working})"
+        )
+        rows = await self._write1(
+            "UPDATE tickets SET card_due_at = ? WHERE card_due_at > ?"  # noqa: S608
+            f" AND submission_id IN ({dead}) RETURNING id",
+            (now, now, *params),
+        )
+        await self._write1(  # NOTE: released once; their claimer is gone
+            f"UPDATE submissions SET claimed_by = NULL WHERE id IN ({dead})",  # noqa: S608
+            params,
+        )
+        return len(rows)
 
     async def next_card_due_at(self) -> float | None:
         row = await self._row("SELECT MIN(card_due_at) FROM tickets WHERE card_due_at IS NOT NULL")
