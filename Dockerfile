@@ -1,11 +1,17 @@
-# Small runtime image: the wheel is built in a throwaway stage; no build tools ship.
+# Small runtime image: the dependencies (pinned in requirements.lock) in their own layer, then
+# the code; no build tools ship. A code or README change rebuilds only the last layers.
 FROM python:3.11-slim AS build
 WORKDIR /src
+RUN pip install --no-cache-dir hatchling==1.27.0
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --prefix=/install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir --prefix=/install .
+RUN pip install --no-cache-dir --prefix=/install --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
+# NOTE: uid 10001 owns /data; a host directory mounted there must be writable by it
+# (chown 10001 DIR), or the bot stops at start with one line saying so.
 RUN useradd --create-home --uid 10001 ticketbot \
  && mkdir -p /data /config && chown ticketbot /data
 COPY --from=build /install /usr/local
@@ -17,6 +23,9 @@ ENV PORT=3000 \
     PYTHONUNBUFFERED=1
 EXPOSE 3000
 VOLUME ["/data"]
+# NOTE: liveness (/livez: the process and its database), not readiness: a Slack outage must
+# not mark the container unhealthy. On `docker stop` the bot drains for drain_seconds (8 s),
+# inside Docker's default 10 s; give it `--stop-timeout 20` (compose: stop_grace_period).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"
+  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '3000'), timeout=4)"
 CMD ["ticketbot", "run"]

@@ -180,3 +180,27 @@ async def test_check_tests_the_app_token_and_says_the_mode(
     assert bad.returncode == 1
     assert "✗ SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in bad.stdout
     assert "xapp-1-revoked" not in bad.stdout
+
+
+async def test_livez_leaves_slack_out_and_healthz_does_not(
+    make_bot: BotFactory, hostup: FakeHostUp
+) -> None:
+    """A Slack outage makes the bot unready (/healthz 503), not dead (/livez 200): an
+    orchestrator must not restart every replica for it. A database that is gone is both."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.slack.app import build_app
+    from bot.slack.server import build_web_app
+
+    bot = await make_bot(hostup_table(hostup))
+
+    async def slack_down() -> tuple[bool, str | None]:
+        return False, "slack unreachable"
+
+    web_app = build_web_app(build_app(bot.deps), bot.deps, slack_ok=slack_down)
+    async with TestClient(TestServer(web_app)) as client:
+        assert (await client.get("/healthz")).status == 503
+        live = await client.get("/livez")
+        assert live.status == 200 and (await live.json())["database"] is True
+        await bot.deps.store.close()
+        assert (await client.get("/livez")).status == 503

@@ -1,5 +1,6 @@
-"""The HTTP server: ``POST /slack/events`` for every Slack request, ``GET /healthz`` and
-``GET /metrics``.
+"""The HTTP server: ``POST /slack/events`` for every Slack request, ``GET /healthz``
+(readiness: the database and Slack), ``GET /livez`` (liveness: the process and its database)
+and ``GET /metrics``.
 
 Verify first: a request's signature is checked on its raw bytes before anything parses the
 body, and a request that fails it is answered 401 with an empty body; no listener, middleware
@@ -127,6 +128,15 @@ def build_web_app(app: AsyncApp, deps: Deps, slack_ok: Health | None = None) -> 
             body["reason"] = why
         return web.json_response(body, status=status)
 
+    async def handle_livez(_: web.Request) -> web.Response:
+        """Liveness: the process answers and its database takes writes. Slack is left out: an
+        outage of Slack must not make an orchestrator restart every replica (``/healthz``,
+        readiness, includes it)."""
+        database = await deps.store.healthy()
+        return web.json_response(
+            {"ok": database, "database": database}, status=200 if database else 503
+        )
+
     async def handle_metrics(_: web.Request) -> web.Response:
         metrics.retries_pending.set(await deps.store.count_retrying())
         metrics.jobs_waiting.set(deps.lane.queued)
@@ -135,5 +145,6 @@ def build_web_app(app: AsyncApp, deps: Deps, slack_ok: Health | None = None) -> 
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, handle_slack_events)
     web_app.router.add_get("/healthz", handle_healthz)
+    web_app.router.add_get("/livez", handle_livez)
     web_app.router.add_get("/metrics", handle_metrics)
     return web_app
