@@ -1,14 +1,6 @@
-"""SQLite persistence."""
+"""Persistence: one ``Store`` interface, a SQLite backend (the embedded default) and a
+PostgreSQL one (for replicas). It knows the domain only."""
 
-from bot.domain.records import Link, LinkChange, LinkRow, Submission, SubmissionState, TicketRecord
 from bot.store.store import Store
 
-__all__ = [
-    "Link",
-    "LinkChange",
-    "LinkRow",
-    "Store",
-    "Submission",
-    "SubmissionState",
-    "TicketRecord",
-]
+__all__ = ["Store"]
