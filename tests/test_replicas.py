@@ -16,9 +16,9 @@ import httpx
 
 from tests.conftest import hostup_table
 from tests.fakes.hostup import FakeHostUp
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import APP_TOKEN, TEAM, FakeSlack
 from tests.processes import BotProcess, open_modals, start_bot
-from tests.slack_driver import SlackDriver
+from tests.slack_driver import SlackDriver, fill
 
 BURST = 200
 VALUES = {"department": "vps", "description": "Ping fails."}
@@ -163,3 +163,70 @@ def _reads(hostup: FakeHostUp, ticket_id: str) -> list[Any]:
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_socket_mode_replicas_each_hold_a_connection_and_share_the_work(
+    tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp, postgres_url: str
+) -> None:
+    """Two replicas in Socket Mode: each opens its own connection; a modal opened over one
+    is filed over the other, and an event Slack re-delivers over the other is handled once."""
+    (tmp_path / "ticketbot.toml").write_text(
+        hostup_table(hostup, extra="poll_seconds = 3600"), encoding="utf-8"
+    )
+    env = {"TICKETBOT_DB": postgres_url, "SLACK_APP_TOKEN": APP_TOKEN}
+    bots = [await start_bot(tmp_path, slack, env), await start_bot(tmp_path, slack, env)]
+    try:
+        assert len(slack.sockets) == 2
+        command = {
+            "command": "/ticket",
+            "text": "",
+            "team_id": TEAM,
+            "user_id": "UANA",
+            "user_name": "ana",
+            "channel_id": "C0GENERAL",
+            "trigger_id": slack.trigger(),
+            "response_url": slack.response_url(),
+        }
+        await slack.deliver("slash_commands", command, socket=0)
+        view_id = await slack.wait_for_view("field:subject")
+        view = dict(slack.view(view_id))
+        view["state"] = {"values": fill(view, {**VALUES, "subject": "over the other socket"})}
+        submission = {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "fake"},
+            "user": {"id": "UANA", "username": "ana", "name": "ana", "team_id": TEAM},
+            "api_app_id": "A0TICKET",
+            "trigger_id": slack.trigger(),
+            "view": view,
+        }
+        ack = await slack.deliver("interactive", submission, socket=1)
+        assert "Filing" in json.dumps(ack)
+        card = await _until(
+            lambda: _async(
+                [m for m in slack.channels["C0GENERAL"].messages if "HostUp ticket #" in str(m)]
+            ),
+            "the ticket card",
+            within=20,
+        )
+        event = {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvSock",
+            "event": {
+                "type": "message",
+                "channel": "C0GENERAL",
+                "user": "UANA",
+                "text": "Any news?",
+                "ts": "1732400000.000500",
+                "thread_ts": card[0]["ts"],
+            },
+        }
+        for socket in (0, 1):  # NOTE: Slack re-delivers a lost event, maybe over the other
+            await slack.deliver("events_api", event, socket=socket)
+        await _until(lambda: _async(slack.calls_to("reactions.add")), "the reply's tick")
+        assert [str(t["subject"]) for t in hostup.tickets.values()] == ["over the other socket"]
+        ticket = next(iter(hostup.tickets.values()))
+        assert [m["body"] for m in ticket["messages"]] == ["ana (via Slack): Any news?"]
+    finally:
+        codes = await asyncio.gather(*(bot.stop() for bot in bots))
+    assert [code for code, _ in codes] == [0, 0]

@@ -286,13 +286,14 @@ class FakeSlack(FakeServer):
         return socket
 
     async def deliver(
-        self, kind: str, payload: dict[str, Any], within: float = 5.0
+        self, kind: str, payload: dict[str, Any], within: float = 5.0, *, socket: int = 0
     ) -> dict[str, Any]:
-        """Send one envelope (``slash_commands``, ``interactive``, ``events_api``) over the
-        open connection, as Slack does, and return the app's ack once it arrives."""
+        """Send one envelope (``slash_commands``, ``interactive``, ``events_api``) over an
+        open connection (``socket``: which, in the order they connected; Slack sends each
+        envelope to one of an app's connections), and return the app's ack once it arrives."""
         envelope_id = f"env-{next(self._seq)}"
-        await self.until(lambda: self.sockets, "a Socket Mode connection", within)
-        await self.sockets[0].send_json(
+        await self.until(lambda: len(self.sockets) > socket, "a Socket Mode connection", within)
+        await self.sockets[socket].send_json(
             {
                 "envelope_id": envelope_id,
                 "type": kind,
