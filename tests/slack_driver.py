@@ -43,6 +43,20 @@ def _state_entry(element: dict[str, Any], value: str | None) -> dict[str, Any]:
     return {"type": etype, "value": value}
 
 
+def command_payload(slack: FakeSlack, text: str = "", user: str = "UANA") -> dict[str, Any]:
+    """A ``/ticket`` payload as Socket Mode carries it (HTTP sends the same as a form)."""
+    return {
+        "command": "/ticket",
+        "text": text,
+        "team_id": TEAM,
+        "user_id": user,
+        "user_name": slack.users.get(user, {}).get("name", user),
+        "channel_id": "C0GENERAL",
+        "trigger_id": slack.trigger(),
+        "response_url": slack.response_url(),
+    }
+
+
 def fill(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """``view.state.values`` as Slack builds it: typed values, else each input's initial value.
 

@@ -14,8 +14,9 @@ import httpx
 
 from tests.conftest import hostup_table
 from tests.fakes.hostup import FakeHostUp
-from tests.fakes.slack_api import APP_TOKEN, TEAM, FakeSlack
+from tests.fakes.slack_api import APP_TOKEN, FakeSlack
 from tests.processes import free_port, start_bot
+from tests.slack_driver import command_payload
 
 
 async def healthz(url: str, within: float = 5.0) -> httpx.Response:
@@ -96,16 +97,7 @@ async def test_socket_mode_connects_after_serving_and_answers_over_the_socket(
         )
         ack = await slack.deliver(
             "slash_commands",
-            {
-                "command": "/ticket",
-                "text": "",
-                "team_id": TEAM,
-                "user_id": "UANA",
-                "user_name": "ana",
-                "channel_id": "C0GENERAL",
-                "trigger_id": slack.trigger(),
-                "response_url": slack.response_url(),
-            },
+            command_payload(slack),
         )
         assert ack["envelope_id"]
         view_id = await slack.wait_for_view("field:subject")

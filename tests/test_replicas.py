@@ -18,7 +18,7 @@ from tests.conftest import hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import APP_TOKEN, TEAM, FakeSlack
 from tests.processes import BotProcess, open_modals, start_bot
-from tests.slack_driver import SlackDriver, fill
+from tests.slack_driver import SlackDriver, command_payload, fill
 
 BURST = 200
 VALUES = {"department": "vps", "description": "Ping fails."}
@@ -177,16 +177,7 @@ async def test_socket_mode_replicas_each_hold_a_connection_and_share_the_work(
     bots = [await start_bot(tmp_path, slack, env), await start_bot(tmp_path, slack, env)]
     try:
         assert len(slack.sockets) == 2
-        command = {
-            "command": "/ticket",
-            "text": "",
-            "team_id": TEAM,
-            "user_id": "UANA",
-            "user_name": "ana",
-            "channel_id": "C0GENERAL",
-            "trigger_id": slack.trigger(),
-            "response_url": slack.response_url(),
-        }
+        command = command_payload(slack)
         await slack.deliver("slash_commands", command, socket=0)
         view_id = await slack.wait_for_view("field:subject")
         view = dict(slack.view(view_id))

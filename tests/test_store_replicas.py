@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.domain.records import SubmissionState
+from bot.domain.records import Submission, SubmissionState
 from bot.domain.tickets import TicketRef
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS
@@ -22,7 +22,7 @@ async def _two(where: str) -> tuple[Store, Store]:
     return first, second
 
 
-async def _filed_ticket(store: Store, key: str, number: str) -> int:
+async def _begin(store: Store, key: str) -> Submission:
     submission, _ = await store.begin_submission(
         key=key,
         team_id="T",
@@ -33,6 +33,11 @@ async def _filed_ticket(store: Store, key: str, number: str) -> int:
         draft="{}",
         first_attempt_by=time.time() + 60,
     )
+    return submission
+
+
+async def _filed_ticket(store: Store, key: str, number: str) -> int:
+    submission = await _begin(store, key)
     record = await store.record_ticket(
         submission=submission,
         ref=TicketRef(provider="p", id=f"id-{number}", number=number),
@@ -80,16 +85,7 @@ async def test_a_submission_is_claimed_by_one_and_taken_over_only_when_its_claim
     try:
         await a.heartbeat()
         await b.heartbeat()
-        submission, _ = await a.begin_submission(
-            key="k",
-            team_id="T",
-            user_id="U",
-            provider="p",
-            channel_id="C",
-            thread_ts=None,
-            draft="{}",
-            first_attempt_by=time.time() + 60,
-        )
+        submission = await _begin(a, "k")
         claims = await asyncio.gather(
             a.claim_submission(submission.id, "{}"), b.claim_submission(submission.id, "{}")
         )
