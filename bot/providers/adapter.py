@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -115,7 +116,7 @@ class HttpAdapter(Generic[C]):
         return self.config.title or self.default_title
 
 
-class TokenLogin(HttpAdapter[C]):
+class TokenLogin(HttpAdapter[C], ABC):
     """A bearer token got by logging in: one login at a time, renewed once when a call is
     refused with 401 (tokens expire). Adapters give the login request (``_fetch_token``)."""
 
@@ -126,9 +127,9 @@ class TokenLogin(HttpAdapter[C]):
         self._token = token
         self._login_lock = asyncio.Lock()
 
+    @abstractmethod
     async def _fetch_token(self) -> str:
         """Log in; the new token."""
-        raise NotImplementedError
 
     def _can_renew(self) -> bool:
         return True

@@ -8,6 +8,7 @@ The queries are written once, in the SQL both engines speak, with ``?`` placehol
 from __future__ import annotations
 
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Protocol
@@ -23,7 +24,7 @@ class Tx(Protocol):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
 
-class Database:
+class Database(ABC):
     """The backend seam; query classes build on ``_rows``, ``_row``, ``_write1``,
     ``_write1_here`` and ``_transaction``."""
 
@@ -41,38 +42,38 @@ class Database:
         self.replica_id = secrets.token_hex(8)
         self.sole = False  # no other process can be using this database (SQLite's lock)
 
+    @abstractmethod
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A read, in one round trip, run to its end."""
-        raise NotImplementedError
 
     async def _row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a one-trip read (``_rows``), or None."""
         return next(iter(await self._rows(sql, params)), None)
 
+    @abstractmethod
     async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One write statement, atomic on its own; its RETURNING rows."""
-        raise NotImplementedError
 
     async def _write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """``_write1`` for the writes an ack waits on (SQLite runs them on the loop's thread)."""
         return await self._write1(sql, params)
 
-    def _transaction(self) -> AbstractAsyncContextManager[Tx]:
-        raise NotImplementedError
+    @abstractmethod
+    def _transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
-    async def schema_version(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    async def schema_version(self) -> int: ...
 
+    @abstractmethod
     async def migrate(self) -> int:
         """Apply pending migrations; returns the resulting schema version."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def healthy(self) -> bool:
         """Whether the database can be written now."""
-        raise NotImplementedError
 
-    async def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
 def newer_schema(version: int, known: int) -> str:

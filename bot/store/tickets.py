@@ -115,13 +115,7 @@ class TicketQueries(Database):
     async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
         """Owed cards due now, claimed for ``CLAIM_SECONDS`` (posting one clears it, failing
         sets its next time), so each is posted by one process however many run."""
-        rows = await self._write1(
-            "UPDATE tickets SET card_due_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
-            " WHERE card_due_at IS NOT NULL AND card_due_at <= ? ORDER BY card_due_at LIMIT ?"
-            f"{self.skip_locked}) RETURNING *",
-            (now + CLAIM_SECONDS, now, limit),
-        )
-        return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
+        return await self._claim("card_due_at", "card_due_at IS NOT NULL", now, limit)
 
     async def release_owed_cards(self, dead_after: float, *, at_start: bool = False) -> int:
         """The cards a stopped process recorded tickets for but did not post are due now,
@@ -151,10 +145,16 @@ class TicketQueries(Database):
         """Open tickets with a card whose next poll is due, the most overdue first, claimed
         for ``CLAIM_SECONDS`` (``update_polled`` sets the real next time), so each ticket is
         read by one process per interval however many run."""
+        return await self._claim("next_poll_at", "closed = 0 AND card_ts IS NOT NULL", now, limit)
+
+    async def _claim(self, due: str, where: str, now: float, limit: int) -> list[TicketRecord]:
+        """Tickets ``where`` whose ``due`` time has come, the most overdue first, claimed by
+        moving ``due`` ``CLAIM_SECONDS`` on (``SKIP LOCKED`` where several processes share the
+        database); ``due`` and ``where`` are this module's own SQL, never input."""
         rows = await self._write1(
-            "UPDATE tickets SET next_poll_at = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
-            " WHERE closed = 0 AND card_ts IS NOT NULL AND next_poll_at <= ?"
-            f" ORDER BY next_poll_at LIMIT ?{self.skip_locked}) RETURNING *",
+            f"UPDATE tickets SET {due} = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
+            f" WHERE {where} AND {due} <= ? ORDER BY {due} LIMIT ?{self.skip_locked})"
+            " RETURNING *",
             (now + CLAIM_SECONDS, now, limit),
         )
         return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
