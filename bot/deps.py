@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
 from bot.providers.base import Provider
@@ -27,9 +29,14 @@ from bot.slack.outbound import ResponseUrls, redacting
 from bot.slack.seal import Seal
 from bot.slack.users import UserDirectory
 from bot.store import Store
+from bot.tickets.comments import ProviderComments
 from bot.tickets.filing import FilingService, RetryPolicy
 from bot.tickets.following import Following
+from bot.tickets.home import HomeService
+from bot.tickets.lifecycle import AlertLifecycle
 from bot.tickets.links import LinkService
+from bot.tickets.outcomes import TellsAlerts
+from bot.tickets.response_times import ResponseTimes
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -54,6 +61,13 @@ class Deps:
     seal: Seal
     modals: Modals
     responses: ResponseUrls
+    routes: Routes
+    comments: ProviderComments
+    lifecycle: AlertLifecycle
+    response_times: ResponseTimes
+    home: HomeService
+    clock: Callable[[], float] = time.time
+    tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -97,11 +111,16 @@ async def slack_io(
 
 @asynccontextmanager
 async def open_deps(
-    settings: Settings, policy: RetryPolicy | None = None, *, exclusive: bool = False
+    settings: Settings,
+    policy: RetryPolicy | None = None,
+    *,
+    exclusive: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Deps]:
     """Open the store and the HTTP clients; close them (and stop background work) on exit.
 
     ``exclusive``: this process runs the bot, which must be the only one on its SQLite file.
+    ``clock``: the time the alert lifecycle and response times go by (tests move it).
     """
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
     metrics = Metrics()
@@ -139,6 +158,20 @@ async def open_deps(
             int(settings.options.max_attachment_mb * 1_048_576),
         ),
     )
+
+    def tells() -> TellsAlerts:
+        assert deps.tells_alerts is not None, "connect() was not called"
+        return deps.tells_alerts
+
+    comments = ProviderComments(store, providers, clock)
+    links = LinkService(store, providers, access)
+    response_times = ResponseTimes(
+        store,
+        providers,
+        {name: cfg.first_response_minutes for name, cfg in settings.providers.items()},
+        clock,
+        tells,
+    )
     deps = Deps(
         settings=settings,
         store=store,
@@ -152,8 +185,9 @@ async def open_deps(
             providers,
             {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
             announce=lambda: filing.announce,
+            clock=clock,
         ),
-        links=LinkService(store, providers, access),
+        links=links,
         access=access,
         metrics=metrics,
         lane=Lane(settings.options.background_slots),
@@ -161,6 +195,12 @@ async def open_deps(
         seal=seal,
         modals=Modals(seal, store),
         responses=ResponseUrls(slack_session, settings.env.slack_api_url),
+        routes=Routes(settings.routes),
+        comments=comments,
+        lifecycle=AlertLifecycle(store, providers, comments, clock, tells),
+        response_times=response_times,
+        home=HomeService(store, providers, links, response_times, clock),
+        clock=clock,
     )
     try:
         yield deps

@@ -41,7 +41,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         provider.on_feature_off = partial(_feature_off, deps, announcer, provider.title)
     runtime = Runtime(
         RetryWorker(deps.filing, deps.lane),
-        StatusPoller(deps.following, deps.lane, deps.metrics),
+        StatusPoller(deps.following, deps.lane, deps.metrics, deps.comments, deps.response_times),
     )
     deps.filing.on_scheduled = runtime.worker.wake.set
     loops = [

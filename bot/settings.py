@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config_errors import describe, did_you_mean, unknown
 from bot.domain.errors import ConfigError, ConfigErrors
+from bot.domain.routes import Route
 from bot.providers.config import ProviderConfigBase
 from bot.providers.registry import REGISTRY
 
@@ -99,6 +100,12 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("file_emoji", mode="before")
+    @classmethod
+    def _emoji_name(cls, value: Any) -> Any:
+        """``:ticket:`` and ``ticket`` name the same reaction."""
+        return value.strip().strip(":") if isinstance(value, str) else value
+
     @field_validator(*SLACK_IDS, mode="after")
     @classmethod
     def _slack_ids(cls, value: Any, info: ValidationInfo) -> Any:
@@ -138,6 +145,24 @@ class Options(BaseModel):
         description="On SIGTERM, how long in-flight provider calls may finish before the rest "
         "is parked for the next start; keep it below the stop timeout (Docker's is 10 s).",
     )
+    file_emoji: str = Field(
+        default="ticket",
+        pattern=r"^[a-z0-9_+'-]{0,100}$",
+        description='The reaction that files a message (its name, without colons); "" '
+        "turns filing by emoji off.",
+    )
+    follow_alerts: bool = Field(
+        default=True,
+        description="An alert's fired-again and resolved messages reach its ticket's thread.",
+    )
+    comment_on_resolve: bool = Field(
+        default=True, description="A resolved alert is commented on its provider ticket."
+    )
+    comment_on_refire: bool = Field(
+        default=True,
+        description="An alert that fired again is commented on its provider ticket (at most "
+        "once an hour per ticket).",
+    )
     replica_timeout_seconds: float = Field(
         default=30,
         ge=1,
@@ -155,9 +180,10 @@ class Settings(BaseModel):
     env: EnvSettings
     options: Options = Options()
     providers: dict[str, ProviderConfigBase]
+    routes: tuple[Route, ...] = ()
 
 
-TOP_LEVEL = ("ticketbot", "providers")
+TOP_LEVEL = ("ticketbot", "providers", "routes")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -213,9 +239,51 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         options = Options.model_validate(raw.get("ticketbot", {}))
     except ValidationError as exc:
         problems += describe(exc, "ticketbot", Options)
+    routes = _routes(raw.get("routes", []), raw.get("providers"), problems)
     if problems or env is None:
         raise ConfigErrors(problems)
-    return Settings(env=env, options=options, providers=providers)
+    return Settings(env=env, options=options, providers=providers, routes=routes)
+
+
+def _routes(tables: Any, providers: Any, problems: list[ConfigError]) -> tuple[Route, ...]:
+    """The ``[[routes]]``: each names a provider table and channel ids, no channel twice."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.append(ConfigError("routes", "must be [[routes]] tables (an array of tables)"))
+        return ()
+    known = sorted(providers) if isinstance(providers, dict) else []
+    routes: list[Route] = []
+    taken: dict[str, int] = {}
+    for n, table in enumerate(tables):
+        key = f"routes[{n}]"
+        try:
+            route = Route.model_validate(table)
+        except ValidationError as exc:
+            problems += describe(exc, key, Route)
+            continue
+        if route.provider not in known:
+            near = did_you_mean(route.provider, known)
+            problems.append(
+                ConfigError(
+                    f"{key}.provider",
+                    f"no [providers.{route.provider}] table{near}; one of: {', '.join(known)}",
+                )
+            )
+        for i, channel in enumerate(route.channels):
+            where = f"{key}.channels[{i}]"
+            if not CHANNEL_ID.match(channel):
+                problems.append(ConfigError(where, f"not a Slack {_CHANNEL[1]}"))
+            elif channel in taken:
+                problems.append(
+                    ConfigError(
+                        where,
+                        f"{channel} is in routes[{taken[channel]}] already; a channel belongs "
+                        "to one route",
+                    )
+                )
+            else:
+                taken[channel] = n
+        routes.append(route)
+    return tuple(routes)
 
 
 def _providers(

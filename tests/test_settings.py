@@ -69,7 +69,7 @@ def test_good_config_resolves_secrets_from_the_environment(tmp_path: Path) -> No
             GOOD + 'colour = "red"\n',
             {},
             "config error: providers.hostup.colour: unknown key; valid keys: api_key_env, "
-            "base_url, departments_cache_seconds, kind,",
+            "base_url, departments_cache_seconds, first_response_minutes, kind,",
         ),
         (
             GOOD + 'api_key = "literal"\n',
@@ -166,8 +166,8 @@ def test_every_problem_is_reported_at_once_in_plain_words(tmp_path: Path) -> Non
         "User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
         "SLACK_SIGNING_SECRET: is empty; copy the Signing Secret from the app's Basic "
         "Information page",
-        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, ticketbot",
-        "provider: unknown table (did you mean providers?); valid tables: providers, ticketbot",
+        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, routes, ticketbot",
+        "provider: unknown table (did you mean providers?); valid tables: providers, routes, ticketbot",
         "providers.other.kind: unknown kind (did you mean hostup?); one of: billingserv, hostup, "
         "ispcrm, pulse, vpsbg",
         "providers.third.kind: required; one of: billingserv, hostup, ispcrm, pulse, vpsbg",

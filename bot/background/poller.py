@@ -1,6 +1,9 @@
 """Follows open tickets: each provider is read at its own interval (``poll_seconds``,
 jittered), a few tickets at a time; a 429 pushes that provider's next polls back; a closed
-ticket is no longer read. What a read finds is ``Following.poll``'s business."""
+ticket is no longer read. What a read finds is ``Following.poll``'s business.
+
+Each pass also sends the provider comments whose retry is due, and the response-time
+reminders whose target has passed."""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ import time
 from bot.domain.records import TicketRecord
 from bot.lane import Lane
 from bot.metrics import Metrics
+from bot.tickets.comments import ProviderComments
 from bot.tickets.following import Following
+from bot.tickets.response_times import ResponseTimes
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
@@ -22,8 +27,17 @@ CONCURRENCY = 4
 
 
 class StatusPoller:
-    def __init__(self, following: Following, lane: Lane, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        following: Following,
+        lane: Lane,
+        metrics: Metrics,
+        comments: ProviderComments,
+        response_times: ResponseTimes,
+    ) -> None:
         self._following = following
+        self._comments = comments
+        self._response_times = response_times
         self._lane = lane
         self._metrics = metrics
         self._slots = asyncio.Semaphore(CONCURRENCY)
@@ -38,20 +52,31 @@ class StatusPoller:
         while not self._stopping.is_set():
             wait = IDLE_SECONDS
             try:
-                now = time.time()
-                oldest = await self._following.oldest_due()
-                self.lag = max(0.0, now - oldest) if oldest else 0.0
-                self._metrics.poller_lag.set(self.lag)
-                due = await self._following.due(now, BATCH)
-                await asyncio.gather(*(self._poll(ticket) for ticket in due))
-                oldest = await self._following.oldest_due()
-                if oldest is not None:
-                    wait = min(IDLE_SECONDS, max(0.05, oldest - time.time()))
+                wait = await self.pass_once()
             except Exception:
                 # NOTE: no user is waiting on a pass; the next one tries again
                 log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+
+    async def pass_once(self) -> float:
+        """One pass: the polls due, the comments due, the reminders due; returns how long
+        until the next poll or comment falls due (tests call this to skip the wait)."""
+        now = time.time()
+        oldest = await self._following.oldest_due()
+        self.lag = max(0.0, now - oldest) if oldest else 0.0
+        self._metrics.poller_lag.set(self.lag)
+        due = await self._following.due(now, BATCH)
+        await asyncio.gather(*(self._poll(ticket) for ticket in due))
+        async with self._lane.slot(deferred=True):
+            await self._comments.send_due()
+            await self._response_times.remind_overdue()
+        waits = [IDLE_SECONDS]
+        if (oldest := await self._following.oldest_due()) is not None:
+            waits.append(oldest - time.time())
+        if (comment := await self._comments.next_due_in()) is not None:
+            waits.append(comment)
+        return max(0.05, min(waits))
 
     async def _poll(self, ticket: TicketRecord) -> None:
         async with self._slots, self._lane.slot(deferred=True):

@@ -37,6 +37,7 @@ class ModalContext(BaseModel):
     fingerprint: str | None = None  # the alert's identity across messages, for duplicates
     files: tuple[FileRef, ...] = ()  # at most 10 (a checkbox group's limit)
     response_url: str | None = None
+    step: str | None = None  # the Workflow Builder step's function_execution_id, if it filed
 
     def dump(self) -> str:
         text = self.model_dump_json(exclude_none=True)
@@ -81,5 +82,18 @@ def submission_key(view_id: str, context: ModalContext) -> str:
     return view_id
 
 
-def view_id_of(key: str) -> str:
-    return key.split("|", 1)[0]
+def view_id_of(key: str) -> str | None:
+    """The modal a submission was filed from, if it was (a reaction or a workflow step files
+    without one: their keys start with their kind)."""
+    view_id = key.split("|", 1)[0]
+    return view_id if view_id.startswith("V") else None
+
+
+def reaction_key(channel_id: str, message_ts: str) -> str:
+    """One submission per message filed by reaction, however many people react."""
+    return f"reaction|{channel_id}:{message_ts}"
+
+
+def step_key(function_execution_id: str) -> str:
+    """One submission per workflow step run, however often Slack delivers it."""
+    return f"step|{function_execution_id}"

@@ -40,6 +40,24 @@ class Submission:
     sent: bool = False  # an attempt's create request may have left, and no answer was read
 
 
+class AlertPhase(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """The alert a ticket was filed for, as its later messages told: firing since
+    ``fired_at`` (``firings``: times it fired since filing, the first included), or resolved."""
+
+    phase: AlertPhase
+    fired_at: float
+    firings: int = 1
+    note_ts: str | None = None  # the thread's "Fired again" message, edited in place
+    comment_at: float | None = None  # the provider last heard of a refire then
+    resolved_at: float | None = None
+
+
 @dataclass(frozen=True)
 class TicketRecord:
     id: int
@@ -62,6 +80,12 @@ class TicketRecord:
     filed_from: str | None = None  # the channel the ticket was filed from (None: a DM)
     card_due_at: float | None = None  # the card could not be posted yet: try again then
     submission_id: int | None = None
+    fingerprint: str | None = None  # the alert it was filed for, if any
+    source_ts: str | None = None  # the message it was filed from, if any
+    first_reply_at: float | None = None  # staff first answered (as the poller saw it)
+    closed_at: float | None = None  # the provider first said closed
+    reminded_at: float | None = None  # the response-time reminder went to the thread
+    alert: AlertState | None = None
 
     @property
     def ref(self) -> TicketRef:
@@ -100,3 +124,25 @@ class LinkRow:
     user_id: str
     provider: str
     requester_id: str
+
+
+class CommentState(StrEnum):
+    PENDING = "pending"  # kept, not sent yet
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"  # time may fix it: sent again at next_attempt_at
+    GAVE_UP = "gave_up"  # failed for good, or the window ran out
+    UNSURE = "unsure"  # sent, unanswered: not sent again, so never twice
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment the bot adds to a provider ticket by itself (an alert fired again, resolved)."""
+
+    id: int
+    key: str
+    ticket_id: int
+    body: str
+    state: CommentState
+    attempts: int
+    created_at: float

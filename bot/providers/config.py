@@ -47,6 +47,12 @@ class ProviderConfigBase(BaseModel):
         default=50, ge=1, le=500, description="Requests to this provider in flight at once."
     )
     poll_seconds: float = Field(default=120, ge=1, description="How often to read status.")
+    first_response_minutes: float | None = Field(
+        default=None,
+        gt=0,
+        le=60 * 24 * 30,
+        description="Target for staff's first reply; the thread is reminded once when it passes.",
+    )
 
     @model_validator(mode="before")
     @classmethod

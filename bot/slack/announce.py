@@ -20,8 +20,11 @@ from bot.domain.drafts import Draft
 from bot.domain.errors import AdminFixable
 from bot.domain.records import Submission, TicketRecord
 from bot.domain.tickets import StaffMessage
+from bot.slack.alert_thread import AlertThread
 from bot.slack.delivery import Posted, post_where_seen
 from bot.slack.details import SlackDetails
+from bot.slack.home import refresh_home
+from bot.slack.seal import RETRY_PURPOSE, UNSURE_PURPOSE
 from bot.slack.views.errors import error_text
 from bot.slack.views.text import escape
 from bot.slack.views.text import link as text_link
@@ -37,13 +40,12 @@ from bot.slack.views.ticket_card import (
 )
 from bot.slack.views.ticket_modal import message_modal
 from bot.slack.views.unsure import unsure_card, unsure_text
+from bot.slack.workflow_step import step_failed, step_succeeded
 from bot.tickets.outcomes import Filed, GaveUp, Outcome, Queued, Unsure, reference
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_EVERY = 3600.0
 FEATURE_NOTICE_EVERY = 86_400.0
-RETRY_PURPOSE = "retry"  # the seal of an "Edit & retry" button's value
-UNSURE_PURPOSE = "unsure"  # …and of the unsure card's two buttons
 CARD_RETRY_MAX = 600.0  # an owed card is tried at least this often…
 CARD_RETRY_FOR = 86_400.0  # …for a day after filing
 CARD_LOOKBACK = 5.0  # an owed card is looked for in messages from this long before its ticket
@@ -61,6 +63,7 @@ def connect(deps: Deps) -> Announcer:
     if not isinstance(announcer := deps.filing.told, Announcer):
         announcer = Announcer(deps)
         deps.filing.tell_with(announcer, SlackDetails(deps.users, deps.slack))
+        deps.tells_alerts = AlertThread(deps.slack)
     return announcer
 
 
@@ -153,6 +156,7 @@ class Announcer:
             later = "The card could not be posted in the channel yet; the bot keeps trying."
             await self._tell_privately(filed.draft, f"{headline}\n{later}")
             await self._modal(view_id, filed.draft, f"{headline}\n{later}")
+            await step_succeeded(self._slack, filed.draft.context.step, record, None)
             return
         where = posted.note
         if posted.ts is None:  # only the filer saw it, privately: no card is owed any more
@@ -184,6 +188,9 @@ class Announcer:
             filed.draft,
             filed_text(title=provider.title, number=record.number, url=record.url, where=where),
         )
+        thread = (posted.thread_ts or posted.ts) if posted.ts else None
+        await step_succeeded(self._slack, filed.draft.context.step, record, thread)
+        await refresh_home(self._deps, record.team_id, record.filed_by)
 
     async def _tell_privately(self, draft: Draft, text: str) -> None:
         """An ephemeral message where the filer filed from, else a DM; best effort."""
@@ -298,6 +305,12 @@ class Announcer:
                 unsure.submission.id, channel_id=posted.channel_id, card_ts=posted.ts
             )
         await self._modal(view_id, unsure.draft, unsure_text(title=provider.title, reference=ref))
+        await step_failed(
+            self._slack,
+            unsure.draft.context.step,
+            f"{provider.title} did not answer whether ticket {ref} was filed; the card in the "
+            "channel lets the filer check and choose.",
+        )
 
     async def queued(self, queued: Queued, *, view_id: str | None) -> None:
         provider = self._deps.filing.provider(queued.draft.provider)
@@ -330,6 +343,12 @@ class Announcer:
         )
         await self._card(gave_up.submission, gave_up.draft, text, blocks)
         await self._modal(view_id, gave_up.draft, text)
+        await step_failed(
+            self._slack,
+            gave_up.draft.context.step,
+            f"{provider.title} kept failing ({gave_up.reason}); the draft is kept on the card "
+            "in the channel for Edit & retry.",
+        )
 
     async def failed(
         self, submission: Submission, draft: Draft, error: Exception, ref: str
@@ -345,6 +364,7 @@ class Announcer:
             f":x: {text}",
             [{"type": "section", "text": {"type": "mrkdwn", "text": f":x: {text}"}}],
         )
+        await step_failed(self._slack, draft.context.step, text)
         if isinstance(error, AdminFixable):
             await self.alert_admins(error, ref)
 
@@ -388,6 +408,7 @@ class Announcer:
         await self._slack.chat_update(
             channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
         )
+        await refresh_home(self._deps, ticket.team_id, ticket.filed_by)
 
     async def staff_message(self, ticket: TicketRecord, title: str, message: StaffMessage) -> None:
         assert ticket.channel_id and ticket.thread_ts

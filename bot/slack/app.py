@@ -8,7 +8,18 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.slack.announce import connect
-from bot.slack.listeners import actions, commands, errors, events, shortcuts, submissions, unsure
+from bot.slack.listeners import (
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    reactions,
+    shortcuts,
+    submissions,
+    unsure,
+    workflow,
+)
 
 
 def build_app(deps: Deps) -> AsyncApp:
@@ -32,6 +43,9 @@ def build_app(deps: Deps) -> AsyncApp:
     shortcuts.register(app, deps)
     actions.register(app, deps)
     unsure.register(app, deps)
+    reactions.register(app, deps)
+    home.register(app, deps)
+    workflow.register(app, deps)
     events.register(app, deps)
     errors.register(app, deps)
     return app

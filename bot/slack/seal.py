@@ -12,6 +12,11 @@ import base64
 import hashlib
 import hmac
 
+# What each sealed value is for: a seal made for one purpose does not open for another.
+RETRY_PURPOSE = "retry"  # an "Edit & retry" button's value (a submission id)
+UNSURE_PURPOSE = "unsure"  # …and the unsure card's two buttons
+REACTION_PURPOSE = "reaction"  # the reactor's "File a ticket" button (channel and message ts)
+
 MAC_CHARACTERS = 22  # 132 bits of the MAC, base64url
 OVERHEAD = MAC_CHARACTERS + 1
 

@@ -16,6 +16,12 @@ class UserDirectory:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self._cache: dict[tuple[str, str], tuple[float, Filer]] = {}
+        self._bots: set[str] = set()
+
+    async def is_bot(self, team_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is a bot (or the app's own user), as ``users.info`` says."""
+        await self.filer(team_id, user_id, user_id)
+        return user_id in self._bots
 
     async def filer(self, team_id: str, user_id: str, fallback_name: str) -> Filer:
         """The user's display name and e-mail; falls back to the payload's name on error."""
@@ -28,6 +34,8 @@ class UserDirectory:
         except SlackApiError:
             return Filer(team_id=team_id, user_id=user_id, name=fallback_name or user_id)
         user = response.get("user") or {}
+        if user.get("is_bot") or user_id == "USLACKBOT":
+            self._bots.add(user_id)
         profile = user.get("profile") or {}
         name = (
             profile.get("display_name")

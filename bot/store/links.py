@@ -137,19 +137,27 @@ class LinkQueries(Database):
     async def latest_link_change(
         self, team_id: str, user_id: str | None = None
     ) -> LinkChange | None:
+        changes = await self.link_changes(team_id, user_id, limit=1)
+        return changes[0] if changes else None
+
+    async def link_changes(
+        self, team_id: str, user_id: str | None = None, *, limit: int = 5
+    ) -> list[LinkChange]:
+        """The latest requester-link changes, newest first."""
         query, args = "SELECT * FROM link_audit WHERE team_id = ?", [team_id]
         if user_id is not None:
             query += " AND slack_user_id = ?"
             args.append(user_id)
-        row = await self._row(query + " ORDER BY at DESC, id DESC LIMIT 1", args)
-        if row is None:
-            return None
-        return LinkChange(
-            user_id=row["slack_user_id"],
-            provider=row["provider"],
-            old=row["old_requester"],
-            new=row["new_requester"],
-            source=row["source"],
-            actor=row["actor"],
-            at=row["at"],
-        )
+        rows = await self._rows(query + " ORDER BY at DESC, id DESC LIMIT ?", [*args, limit])
+        return [
+            LinkChange(
+                user_id=row["slack_user_id"],
+                provider=row["provider"],
+                old=row["old_requester"],
+                new=row["new_requester"],
+                source=row["source"],
+                actor=row["actor"],
+                at=row["at"],
+            )
+            for row in rows
+        ]

@@ -165,6 +165,39 @@ _SQLITE: tuple[str, ...] = (
         at    REAL NOT NULL
     );
     """,
+    # 9: the alert after its ticket (fired again, resolved), how fast the provider answered,
+    # provider comments kept until sent, and who has looked at the App Home
+    """
+    ALTER TABLE tickets ADD COLUMN first_reply_at REAL;
+    ALTER TABLE tickets ADD COLUMN closed_at REAL;
+    ALTER TABLE tickets ADD COLUMN reminded_at REAL;
+    ALTER TABLE tickets ADD COLUMN alert_state TEXT;
+    ALTER TABLE tickets ADD COLUMN fired_at REAL;
+    ALTER TABLE tickets ADD COLUMN firings INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE tickets ADD COLUMN firing_note_ts TEXT;
+    ALTER TABLE tickets ADD COLUMN refire_comment_at REAL;
+    ALTER TABLE tickets ADD COLUMN resolved_at REAL;
+    CREATE INDEX tickets_filer ON tickets(team_id, filed_by, closed_at);
+    CREATE INDEX tickets_created ON tickets(team_id, created_at);
+    CREATE TABLE comments (
+        id               INTEGER PRIMARY KEY,
+        comment_key      TEXT NOT NULL UNIQUE,
+        ticket_id        INTEGER NOT NULL REFERENCES tickets(id),
+        body             TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL,
+        last_error       TEXT,
+        created_at       REAL NOT NULL
+    );
+    CREATE INDEX comments_due ON comments(state, next_attempt_at);
+    CREATE TABLE home_views (
+        team_id    TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        opened_at  REAL NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+    );
+    """,
 )
 
 POSTGRES_1 = """

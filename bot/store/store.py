@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.alerts import AlertQueries
+from bot.store.comments import CommentQueries
 from bot.store.database import Database
+from bot.store.home import HomeQueries
 from bot.store.links import LinkQueries
 from bot.store.modals import ModalQueries
 from bot.store.postgres import PostgresDatabase
@@ -16,7 +19,17 @@ from bot.store.tickets import TicketQueries
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class Store(SubmissionQueries, TicketQueries, LinkQueries, ModalQueries, ReplicaQueries, Database):
+class Store(
+    SubmissionQueries,
+    TicketQueries,
+    AlertQueries,
+    CommentQueries,
+    HomeQueries,
+    LinkQueries,
+    ModalQueries,
+    ReplicaQueries,
+    Database,
+):
     """Links, submissions, tickets, the modals the bot opened, and the replicas sharing it.
 
     ``Store.open(where)``: a ``postgresql://`` URL opens PostgreSQL (replicas may share it);

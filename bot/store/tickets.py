@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bot.domain.errors import AlreadyRecorded
-from bot.domain.records import Submission, TicketRecord
+from bot.domain.records import AlertPhase, AlertState, Submission, TicketRecord
 from bot.domain.tickets import TicketRef
 from bot.store.database import Database
 from bot.store.submissions import alive
@@ -38,8 +38,10 @@ class TicketQueries(Database):
             rows = await self._write1(
                 "INSERT INTO tickets (provider, provider_ticket_id, number, url, subject, priority,"
                 " status, team_id, filed_by, channel_id, thread_ts, created_at, updated_at,"
-                " submission_id, source_channel, source_ts, fingerprint, filed_from, card_due_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " submission_id, source_channel, source_ts, fingerprint, filed_from, card_due_at,"
+                " alert_state, fired_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING *",
                 (
                     ref.provider,
                     ref.id,
@@ -60,6 +62,8 @@ class TicketQueries(Database):
                     fingerprint,
                     submission.channel_id,
                     now + CARD_GRACE,
+                    AlertPhase.FIRING.value if fingerprint else None,
+                    _ts_time(source_ts, now) if fingerprint else None,
                 ),
             )
         except self.integrity_errors as exc:
@@ -173,16 +177,23 @@ class TicketQueries(Database):
         closed: bool,
         seen_messages: tuple[str, ...],
         next_poll_at: float,
+        done_at: float | None = None,
+        replied_at: float | None = None,
     ) -> None:
+        """What a poll read. ``closed``: no more polls; ``done_at``: the provider said closed
+        (the first time counts); ``replied_at``: staff answered (the first time counts)."""
         await self._write1(
             "UPDATE tickets SET status = ?, closed = ?, seen_messages = ?, next_poll_at = ?,"
-            " updated_at = ? WHERE id = ?",
+            " updated_at = ?, closed_at = COALESCE(closed_at, ?),"
+            " first_reply_at = COALESCE(first_reply_at, ?) WHERE id = ?",
             (
                 status,
                 int(closed),
                 json.dumps(list(seen_messages)),
                 next_poll_at,
                 time.time(),
+                done_at,
+                replied_at,
                 ticket_id,
             ),
         )
@@ -225,6 +236,14 @@ class TicketQueries(Database):
         return bool(rows)
 
 
+def _ts_time(ts: str | None, default: float) -> float:
+    """A Slack message ts as epoch seconds (it is one), else ``default``."""
+    try:
+        return float(ts) if ts else default
+    except ValueError:
+        return default
+
+
 def _ticket(row: Any) -> TicketRecord:
     return TicketRecord(
         id=row["id"],
@@ -247,4 +266,23 @@ def _ticket(row: Any) -> TicketRecord:
         filed_from=row["filed_from"],
         card_due_at=row["card_due_at"],
         submission_id=row["submission_id"],
+        fingerprint=row["fingerprint"],
+        source_ts=row["source_ts"],
+        first_reply_at=row["first_reply_at"],
+        closed_at=row["closed_at"],
+        reminded_at=row["reminded_at"],
+        alert=_alert(row),
+    )
+
+
+def _alert(row: Any) -> AlertState | None:
+    if row["alert_state"] is None:
+        return None
+    return AlertState(
+        phase=AlertPhase(row["alert_state"]),
+        fired_at=row["fired_at"],
+        firings=row["firings"],
+        note_ts=row["firing_note_ts"],
+        comment_at=row["refire_comment_at"],
+        resolved_at=row["resolved_at"],
     )

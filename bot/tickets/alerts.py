@@ -224,6 +224,24 @@ def severity_of(message: Mapping[str, Any]) -> Severity | None:
     return Severity.INFO if _INFO.search(text) else None
 
 
+_RESOLVED_HEAD = re.compile(r"^\W*(resolved|recovered|incident resolved)\b|\[resolved\b", re.I)
+
+
+def is_resolved(message: Mapping[str, Any]) -> bool:
+    """Whether an alert message says its alert is over: Alertmanager's and Grafana's
+    ``[RESOLVED]`` title, Datadog's *Recovered:*, PagerDuty's *Resolved* / *Incident resolved*.
+    Only titles and first lines count: "not resolved" deep in a body must not end an alert."""
+    heads = [str(message.get("text") or "").split("\n", 1)[0]]
+    for attachment in message.get("attachments") or []:
+        heads += [str(attachment.get(k) or "") for k in ("title", "fallback", "pretext")]
+    for block in message.get("blocks") or []:
+        if block.get("type") == "header":
+            heads.append(str((block.get("text") or {}).get("text") or ""))
+    rich, _ = _rich_text(message, {})
+    heads.append(rich.split("\n", 1)[0])
+    return any(_RESOLVED_HEAD.search(plain(head)) for head in heads if head)
+
+
 def fingerprint_of(message: Mapping[str, Any]) -> str | None:
     """What identifies the alert across messages: Alertmanager's group key, Datadog's monitor,
     PagerDuty's incident, Grafana's rule."""

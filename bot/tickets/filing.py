@@ -190,6 +190,11 @@ class FilingService:
     async def submission(self, submission_id: int) -> Submission | None:
         return await self._store.submission(submission_id)
 
+    async def first_time(self, key: str) -> bool:
+        """True for the first caller with ``key``, across replicas (an event Slack delivers
+        twice, a reaction added again)."""
+        return await self._store.remember_event(key)
+
     async def earlier_ticket(
         self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
     ) -> TicketRecord | None:

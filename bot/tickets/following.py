@@ -38,7 +38,9 @@ class Following:
         providers: Mapping[str, Provider],
         poll_seconds: Mapping[str, float],
         announce: Callable[[], Announces],
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._store = store
         self._providers = providers
         self._poll_seconds = poll_seconds
@@ -93,18 +95,23 @@ class Following:
             return
         announce = self._announce()
         seen = list(ticket.seen_messages)
+        replied = False
         for message in status.messages:
             if message.id not in seen:
                 await announce.staff_message(ticket, provider.title, message)
                 seen.append(message.id)
+                replied = True
         if status.status != ticket.status:
             await announce.status_changed(ticket, provider.title, ticket.status, status.status)
+        now = self._clock()
         await store.update_polled(
             ticket.id,
             status=status.status,
             closed=status.closed,
             seen_messages=tuple(seen[-SEEN_KEPT:]),
             next_poll_at=time.time() + self.interval(ticket.provider),
+            done_at=now if status.closed else None,
+            replied_at=now if replied else None,
         )
 
     async def thread_ticket(

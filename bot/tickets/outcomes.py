@@ -85,3 +85,22 @@ class Enriches(Protocol):
     message's permalink): the submit's ack stores it without them."""
 
     async def __call__(self, draft: Draft) -> Draft: ...
+
+
+class TellsAlerts(Protocol):
+    """Tells a ticket's thread what its alert and its provider did after filing."""
+
+    async def alert_fired_again(
+        self, ticket: TicketRecord, title: str, at: float, firings: int
+    ) -> str | None:
+        """Say it fired again, in the one message kept for that (edited in place); returns
+        the ts of that message if it was posted now, None if an earlier one was edited."""
+        ...
+
+    async def alert_resolved(
+        self, ticket: TicketRecord, title: str, at: float, lasted: str
+    ) -> None: ...
+
+    async def no_reply_reminder(
+        self, ticket: TicketRecord, title: str, waited: float, target: float
+    ) -> None: ...

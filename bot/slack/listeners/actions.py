@@ -11,10 +11,10 @@ from bot.deps import Deps
 from bot.domain.drafts import Draft
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import SubmissionState
-from bot.slack.announce import RETRY_PURPOSE
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.seal import RETRY_PURPOSE
 from bot.slack.views.form_state import read_loose_values, read_provider
 from bot.slack.views.ids import ActionId
 

@@ -25,6 +25,7 @@ class Verb(StrEnum):
     LINKS = "links"
     WHOAMI = "whoami"
     STATUS = "status"
+    STATS = "stats"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TicketCommand:
     user_id: str | None = None  # the @user a link command names
     requester_id: str | None = None
     problem: str | None = None  # why the command's words do not parse
+    days: float = 30  # /ticket stats: the window
 
 
 def mention(word: str) -> str | None:
@@ -69,6 +71,23 @@ def _link_command(verb: Verb, args: list[str], by_lower: dict[str, str]) -> Tick
     return TicketCommand(verb, provider=by_lower[name], user_id=user, requester_id=requester)
 
 
+def _stats_command(args: list[str], by_lower: dict[str, str]) -> TicketCommand:
+    """``/ticket stats [provider] [days]``, in either order."""
+    provider, days = None, 30.0
+    for word in args:
+        if word.lower() in by_lower and provider is None:
+            provider = by_lower[word.lower()]
+        elif word.rstrip("d").isdigit() and 1 <= int(word.rstrip("d")) <= 365:
+            days = float(word.rstrip("d"))
+        else:
+            known = ", ".join(f"`{n}`" for n in by_lower.values())
+            return TicketCommand(
+                Verb.STATS,
+                problem=f"Use `/ticket stats [provider] [days]` (days 1–365; providers: {known}).",
+            )
+    return TicketCommand(Verb.STATS, provider=provider, days=days)
+
+
 def parse_ticket_command(text: str, providers: Iterable[str]) -> TicketCommand:
     """``/ticket [provider] [subject words]``, ``help``, ``whoami``, and the link commands."""
     words = text.split()
@@ -84,6 +103,8 @@ def parse_ticket_command(text: str, providers: Iterable[str]) -> TicketCommand:
         if len(words) != 2:
             return TicketCommand(Verb.STATUS, problem="Use `/ticket status <number>`.")
         return TicketCommand(Verb.STATUS, subject=words[1].lstrip("#"))
+    if first == Verb.STATS:
+        return _stats_command(words[1:], by_lower)
     if first in (Verb.LINK, Verb.UNLINK, Verb.LINKS):
         return _link_command(Verb(first), words[1:], by_lower)
     provider = by_lower.get(first)
@@ -100,6 +121,7 @@ def usage(providers: Iterable[str]) -> str:
         "• *File a ticket* in any message's ⋯ menu – file about that message\n"
         "• `/ticket status <number>` – a ticket's current state\n"
         "• `/ticket whoami` – whom you file as at each provider\n"
+        "• `/ticket stats [provider] [days]` – how fast each provider answers (30 days)\n"
         "• Admins: `/ticket link @user <provider> <requester id>`, "
         "`/ticket unlink @user <provider|all>`, `/ticket links [@user]`\n"
         f"Providers: {names}"

@@ -18,6 +18,7 @@ from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_c
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.views.links import linked_text, links_text, unlinked_text, whoami_text
+from bot.slack.views.stats import stats_text
 from bot.slack.views.text import escape
 from bot.slack.views.ticket_card import ticket_card_of
 
@@ -41,6 +42,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if command.verb is Verb.FILE:
             provider = command.provider
+            if provider is None and (route := deps.routes.of(body.get("channel_id"))):
+                provider = route.provider  # NOTE: still changeable in the form
             if provider is None and len(deps.providers) == 1:
                 provider = next(iter(deps.providers))
             ctx = ModalContext(
@@ -59,12 +62,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 trigger_id=body["trigger_id"],
             )
         else:
-            work = answer(deps, body.get("response_url"), command, filer)
+            work = answer(deps, body.get("response_url"), command, filer, body.get("channel_id"))
         after_ack(deps, client, body, context, work)
 
 
 async def answer(
-    deps: Deps, response_url: str | None, command: TicketCommand, filer: Filer
+    deps: Deps,
+    response_url: str | None,
+    command: TicketCommand,
+    filer: Filer,
+    channel_id: str | None = None,
 ) -> None:
     """Every command that is not a modal answers ephemerally, refusals included."""
     if command.problem:
@@ -72,7 +79,10 @@ async def answer(
     team, actor = filer.team_id, filer.user_id
     links = deps.links
     if command.verb is Verb.HELP:
-        text = usage(deps.providers)
+        text = usage(deps.providers) + route_help(deps, channel_id)
+    elif command.verb is Verb.STATS:
+        figures = await deps.response_times.figures(team, command.provider, command.days)
+        text = stats_text(figures, command.days)
     elif command.verb is Verb.STATUS:
         assert command.subject is not None
         text = await ticket_status(deps, team, actor, command.subject)
@@ -104,6 +114,31 @@ async def answer(
         text = links_text(found.links, found.latest, deps.provider_titles, whose=whose)
     if not await deps.responses.send(response_url, text=text, response_type="ephemeral"):
         await deps.slack.chat_postMessage(channel=actor, text=text)
+
+
+def route_help(deps: Deps, channel_id: str | None) -> str:
+    """Which route this channel is in, if any, and what its emoji does."""
+    route = deps.routes.of(channel_id)
+    emoji = deps.settings.options.file_emoji
+    if route is None:
+        where = "\nThis channel has no route: the form asks for a provider."
+        if emoji:
+            where += f" React with :{emoji}: to a message to get a *File a ticket* button."
+        return where
+    title = deps.provider_titles.get(route.provider, route.provider)
+    text = f"\nThis channel routes to *{escape(title)}*"
+    if route.defaults:
+        pairs = ", ".join(f"{escape(k)} = {escape(v)}" for k, v in route.defaults.items())
+        text += f", with {pairs} filled in"
+    text += "."
+    if emoji:
+        does = (
+            "files the message at once"
+            if route.on_emoji.value == "file"
+            else "offers a *File a ticket* button"
+        )
+        text += f" Reacting with :{emoji}: {does}."
+    return text
 
 
 async def ticket_status(deps: Deps, team_id: str, actor: str, number: str) -> str:

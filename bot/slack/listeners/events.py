@@ -6,6 +6,7 @@ when it thinks one was lost). Bot messages, edits and deletions are ignored.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,11 +16,54 @@ from bot.deps import Deps
 from bot.domain.errors import TicketbotError
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.views.text import escape
+from bot.tickets.alerts import fingerprint_of, is_resolved
+from bot.tickets.lifecycle import AlertMessage
 from bot.tickets.prefill import plain
+from bot.tickets.routing import AlertPolicy, alert_policy
+
+log = logging.getLogger(__name__)
 
 # NOTE: subtypes that carry a person's new words; everything else (bot_message,
 # message_changed, message_deleted, channel_join, …) is not a reply to the ticket.
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
+ALERT_SUBTYPES = {None, "bot_message"}  # an alert tool's new message (not an edit)
+
+
+def alert_message(
+    deps: Deps,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    """An alert tool posted: if it is an alert whose ticket is open, follow it up."""
+    fingerprint = fingerprint_of(event)
+    if fingerprint is None:
+        log.debug("a bot message without an alert identity; ignored")
+        return
+    channel = str(event.get("channel") or "")
+    route = deps.routes.of(channel)
+    options = deps.settings.options
+    policy = alert_policy(
+        route,
+        follow=options.follow_alerts,
+        comment_on_resolve=options.comment_on_resolve,
+        comment_on_refire=options.comment_on_refire,
+    )
+    if not policy.follow:
+        return
+    message = AlertMessage(
+        team_id=str(body.get("team_id") or ""),
+        channel_id=channel,
+        ts=str(event["ts"]),
+        fingerprint=fingerprint,
+        resolved=is_resolved(event),
+    )
+    after_ack(deps, client, body, context, _follow(deps, message, policy), deferred=True)
+
+
+async def _follow(deps: Deps, message: AlertMessage, policy: AlertPolicy) -> None:
+    await deps.lifecycle.seen(message, policy)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -28,6 +72,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         thread_ts, ts = event.get("thread_ts"), event.get("ts")
+        if event.get("bot_id") and not thread_ts:
+            if (
+                event.get("bot_id") != context.get("bot_id")
+                and event.get("subtype") in ALERT_SUBTYPES
+            ):
+                alert_message(deps, body, event, client, context)
+            return
         if (
             event.get("subtype") not in PERSON_SUBTYPES
             or event.get("bot_id")

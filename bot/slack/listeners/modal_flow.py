@@ -18,6 +18,7 @@ from bot.slack.views.ticket_modal import loading_modal, ticket_modal
 from bot.tickets.filing import FILES_KEY
 from bot.tickets.prefill import fit_to_form
 from bot.tickets.requesters import NotLinked
+from bot.tickets.routing import route_values
 
 # Before a provider is picked: the fields every provider has, so typing can start at once.
 NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description()))
@@ -129,11 +130,14 @@ async def show_form(
         filed_as = requester.label
     if notice:
         banner = f"{notice}\n{banner}" if banner else notice
+    # NOTE: the channel's route fills what nobody typed (and beats the alert's severity)
+    route = deps.routes.of(ctx.channel_id)
+    values = {**route_values(route, provider.name, form), **(values or {})}
     view = ticket_modal(
         ctx,
         form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files),
         providers=titles,
-        values=fit_to_form(form, values or {}, ctx.severity),
+        values=fit_to_form(form, values, ctx.severity),
         filed_as=filed_as,
         banner=banner,
         submit=submit,

@@ -13,7 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.drafts import FileRef, ModalContext
+from bot.domain.forms import FieldValue
 from bot.domain.records import TicketRecord
+from bot.domain.tickets import Filer
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
@@ -38,21 +40,86 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def open_prefilled(
     deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
+    """The form about ``body``'s message (a shortcut's payload, or one built like it)."""
     message = body.get("message") or {}
     channel = body.get("channel") or {}
     filer = payload_filer(body)
-    domain = (body.get("team") or {}).get("domain")
-    names, permalink = await _lookups(
-        deps, client, filer.team_id, message, str(channel.get("id") or ""), domain
+    ctx, values = await message_context(
+        deps,
+        client,
+        filer,
+        channel_id=str(channel.get("id") or ""),
+        channel_name=channel.get("name"),
+        message=message,
+        response_url=body.get("response_url"),
+        domain=(body.get("team") or {}).get("domain"),
     )
-    values, alert = prefill_values(message, names, permalink=permalink, channel=channel.get("name"))
+    earlier = await deps.filing.earlier_ticket(
+        filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
+    )
+    notice, submit = None, "File ticket"
+    if earlier is not None and await deps.access.may_read(
+        filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
+    ):
+        if is_open_duplicate(earlier, ctx.message_ts):
+            notice, submit = await already_filed(deps, client, earlier), "File another anyway"
+        else:
+            notice = previously_filed(deps, earlier)
+    await show_form(
+        deps,
+        client,
+        context,
+        ctx=ctx,
+        filer=filer,
+        values=values,
+        trigger_id=body["trigger_id"],
+        notice=notice,
+        submit=submit,
+    )
+
+
+def is_open_duplicate(earlier: TicketRecord, message_ts: str | None) -> bool:
+    """Filed from this very message, or for this alert while its ticket is open; an alert
+    that fires after its ticket was closed is a new alert."""
+    return earlier.source_ts == message_ts or earlier.closed_at is None
+
+
+def previously_filed(deps: Deps, earlier: TicketRecord) -> str:
+    provider = deps.providers.get(earlier.provider)
+    headline = ticket_headline(
+        title=provider.title if provider else earlier.provider,
+        number=earlier.number,
+        url=earlier.url,
+    )
+    return f"This alert was previously filed as {headline} (closed since)."
+
+
+async def message_context(
+    deps: Deps,
+    client: AsyncWebClient,
+    filer: Filer,
+    *,
+    channel_id: str,
+    channel_name: str | None,
+    message: dict[str, Any],
+    response_url: str | None,
+    domain: str | None,
+) -> tuple[ModalContext, dict[str, FieldValue]]:
+    """Where a ticket about ``message`` comes from, and the form values it prefills (the
+    channel's route picks the provider)."""
+    names, permalink = await _lookups(deps, client, filer.team_id, message, channel_id, domain)
+    values, alert = prefill_values(message, names, permalink=permalink, channel=channel_name)
+    route = deps.routes.of(channel_id)
+    provider = route.provider if route else None
+    if provider is None and len(deps.providers) == 1:
+        provider = next(iter(deps.providers))
     ctx = ModalContext(
-        provider=next(iter(deps.providers)) if len(deps.providers) == 1 else None,
-        channel_id=channel.get("id"),
+        provider=provider,
+        channel_id=channel_id or None,
         # NOTE: reply in the message's own thread: its root if it is a reply already.
         thread_ts=message.get("thread_ts") or message.get("ts"),
         message_ts=str(message.get("ts")),
-        response_url=body.get("response_url"),
+        response_url=response_url,
         severity=alert.severity,
         fingerprint=alert.fingerprint,
         permalink=permalink,
@@ -66,25 +133,7 @@ async def open_prefilled(
             if isinstance(f, dict) and f.get("id")
         ),
     )
-    earlier = await deps.filing.earlier_ticket(
-        filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
-    )
-    notice, submit = None, "File ticket"
-    if earlier is not None and await deps.access.may_read(
-        filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
-    ):
-        notice, submit = await already_filed(deps, client, earlier), "File another anyway"
-    await show_form(
-        deps,
-        client,
-        context,
-        ctx=ctx,
-        filer=filer,
-        values=values,
-        trigger_id=body["trigger_id"],
-        notice=notice,
-        submit=submit,
-    )
+    return ctx, values
 
 
 def local_permalink(domain: str | None, channel_id: str, message: dict[str, Any]) -> str | None:

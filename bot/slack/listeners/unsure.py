@@ -12,10 +12,10 @@ from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import Submission, SubmissionState
-from bot.slack.announce import UNSURE_PURPOSE
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
+from bot.slack.seal import UNSURE_PURPOSE
 from bot.slack.views.form_state import read_text
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
 from bot.slack.views.ticket_modal import message_modal

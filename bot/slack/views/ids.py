@@ -9,6 +9,7 @@ class CallbackId(StrEnum):
     TICKET_MODAL = "ticket_modal"
     FILE_SHORTCUT = "file_ticket"
     FILED_NUMBER = "filed_number"  # "It was filed": the number the filer found
+    FILE_STEP = "file_ticket"  # the Workflow Builder step (manifest ``functions``)
 
 
 class ActionId(StrEnum):
@@ -17,6 +18,8 @@ class ActionId(StrEnum):
     EDIT_RETRY = "edit_retry"
     UNSURE_WAS_FILED = "unsure_was_filed"
     UNSURE_FILE_NOW = "unsure_file_now"
+    FILE_FROM_REACTION = "file_from_reaction"  # the reactor's "File a ticket" button
+    OPEN_THREAD = "open_thread"  # a link button; Slack still sends its click
 
 
 class BlockId(StrEnum):
@@ -27,6 +30,7 @@ class BlockId(StrEnum):
     RETRY = "retry"
     UNSURE = "unsure"
     NUMBER = "number"
+    REACTION = "reaction"
 
 
 FIELD_PREFIX = "field:"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.records import TicketRecord
+from bot.domain.records import AlertPhase, TicketRecord
 from bot.domain.text import truncate
 from bot.slack.views.blocks import Block, actions, button, context, section
 from bot.slack.views.ids import ActionId, BlockId
@@ -39,8 +39,9 @@ def ticket_card(
 def ticket_card_of(
     record: TicketRecord, title: str, *, status: str | None
 ) -> tuple[str, list[Block]]:
-    """``ticket_card`` for a recorded ticket (``status``: the line under it, if any)."""
-    return ticket_card(
+    """``ticket_card`` for a recorded ticket (``status``: the line under it, if any), and
+    *alert resolved* once its alert is."""
+    text, blocks = ticket_card(
         title=title,
         number=record.number,
         url=record.url,
@@ -49,6 +50,9 @@ def ticket_card_of(
         status=status,
         filer_id=record.filed_by,
     )
+    if record.alert is not None and record.alert.phase is AlertPhase.RESOLVED:
+        blocks.append(context(":white_check_mark: alert resolved"))
+    return text, blocks
 
 
 def filed_text(*, title: str, number: str, url: str | None, where: str | None) -> str:

@@ -1,0 +1,61 @@
+"""``TellsAlerts`` in Slack: the ticket's thread hears that its alert fired again (one message,
+edited in place) or resolved (and the card says so), and that the provider is late."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.records import TicketRecord
+from bot.slack.views.alert_notes import fired_again_text, reminder_text, resolved_text
+from bot.slack.views.ticket_card import ticket_card_of
+
+log = logging.getLogger(__name__)
+
+
+class AlertThread:
+    def __init__(self, slack: AsyncWebClient) -> None:
+        self._slack = slack
+
+    async def alert_fired_again(
+        self, ticket: TicketRecord, title: str, at: float, firings: int
+    ) -> str | None:
+        assert ticket.channel_id and ticket.thread_ts
+        text = fired_again_text(at, firings)
+        note = ticket.alert.note_ts if ticket.alert else None
+        if note:
+            try:
+                await self._slack.chat_update(channel=ticket.channel_id, ts=note, text=text)
+                return None
+            except SlackApiError as exc:  # NOTE: deleted by someone: post it anew
+                log.info("fired-again note not updated", extra={"error": exc.response.get("error")})
+        posted = await self._slack.chat_postMessage(
+            channel=ticket.channel_id, thread_ts=ticket.thread_ts, text=text
+        )
+        return str(posted["ts"])
+
+    async def alert_resolved(
+        self, ticket: TicketRecord, title: str, at: float, lasted: str
+    ) -> None:
+        assert ticket.channel_id and ticket.thread_ts
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id, thread_ts=ticket.thread_ts, text=resolved_text(at, lasted)
+        )
+        if ticket.card_ts:
+            text, blocks = ticket_card_of(ticket, title, status=ticket.status)
+            await self._slack.chat_update(
+                channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
+            )
+
+    async def no_reply_reminder(
+        self, ticket: TicketRecord, title: str, waited: float, target: float
+    ) -> None:
+        if not (ticket.channel_id and ticket.thread_ts):
+            return
+        await self._slack.chat_postMessage(
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            text=reminder_text(ticket.filed_by, title, waited, target),
+        )

@@ -1,0 +1,25 @@
+"""The App Home tab: published for the user each time they open it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.slack.home import publish_home
+from bot.slack.listeners.jobs import after_ack
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    async def handle_app_home_opened_event(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return  # NOTE: the Messages tab sends this event too
+        team_id, user_id = str(body.get("team_id") or ""), str(event["user"])
+        reporter = {"user_id": user_id, "team_id": team_id}
+        work = publish_home(deps, team_id, user_id, opened=True)
+        after_ack(deps, client, reporter, context, work)

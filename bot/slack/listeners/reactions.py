@@ -1,0 +1,187 @@
+"""Filing by emoji: the ``file_emoji`` reaction on a message either offers the reactor a
+*File a ticket* button (the shortcut's prefilled form, answering in the message's thread) or,
+in a route with ``on_emoji = "file"``, files it at once as the reactor.
+
+A message already filed answers with its ticket, however many people react; removing the
+reaction changes nothing (``reaction_removed`` is not subscribed); bots' reactions are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.drafts import reaction_key
+from bot.domain.errors import NotAllowed, TicketbotError, UserFixable
+from bot.domain.records import SubmissionState
+from bot.domain.routes import OnEmoji
+from bot.slack.listeners.jobs import after_ack
+from bot.slack.listeners.shortcuts import (
+    already_filed,
+    is_open_duplicate,
+    message_context,
+    open_prefilled,
+    previously_filed,
+)
+from bot.slack.seal import REACTION_PURPOSE
+from bot.slack.views.ids import ActionId
+from bot.slack.views.reaction import file_prompt
+from bot.slack.views.text import escape
+from bot.tickets.auto_file import CannotFileAsIs, checked_draft
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.event("reaction_added")
+    async def handle_reaction_added_event(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        emoji = deps.settings.options.file_emoji
+        item = event.get("item") or {}
+        user = str(event.get("user") or "")
+        if (
+            not emoji
+            or event.get("reaction") != emoji
+            or item.get("type") != "message"
+            or not user
+            or user == context.get("bot_user_id")
+        ):
+            return
+        reporter = {"user_id": user, "team_id": body.get("team_id")}
+        after_ack(deps, client, reporter, context, on_reaction(deps, body, event))
+
+    @app.action(ActionId.FILE_FROM_REACTION)
+    async def handle_file_from_reaction_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        after_ack(deps, client, body, context, open_from_button(deps, client, body, context))
+
+
+async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+    team_id = str(body.get("team_id") or "")
+    item = event["item"]
+    channel_id, ts, user_id = str(item["channel"]), str(item["ts"]), str(event["user"])
+    if not await deps.filing.first_time(f"reaction:{channel_id}:{ts}:{user_id}"):
+        return  # NOTE: re-delivered by Slack, or the same person reacting again
+    if await deps.users.is_bot(team_id, user_id):
+        return
+    reactor = await deps.users.filer(team_id, user_id, user_id)
+    say = _ephemeral(deps, channel_id, user_id, ts)
+    try:
+        await deps.access.require_may_file(user_id, channel_id)
+    except NotAllowed as exc:
+        await say(escape(exc.message))
+        return
+    message = await fetch_message(deps.slack, channel_id, ts)
+    if message is None:
+        await say("I cannot read that message, so I cannot file it. Invite me to the channel.")
+        return
+    ctx, values = await message_context(
+        deps,
+        deps.slack,
+        reactor,
+        channel_id=channel_id,
+        channel_name=None,
+        message=message,
+        response_url=None,
+        domain=None,
+    )
+    notice = None
+    earlier = await deps.filing.earlier_ticket(team_id, channel_id, ts, ctx.fingerprint)
+    if earlier is not None and await deps.access.may_read(
+        user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
+    ):
+        if is_open_duplicate(earlier, ts):
+            await say(await already_filed(deps, deps.slack, earlier))
+            return
+        notice = previously_filed(deps, earlier)
+    route = deps.routes.of(channel_id)
+    reason = None
+    if route is not None and route.on_emoji is OnEmoji.FILE:
+        provider = deps.filing.provider(route.provider)
+        try:
+            draft = await checked_draft(
+                provider, deps.links, filer=reactor, ctx=ctx, values=values, route=route
+            )
+        except CannotFileAsIs as exc:
+            reason = exc.reason
+        except TicketbotError as exc:
+            reason = exc.message
+        else:
+            submission, new = await deps.filing.submit(reaction_key(channel_id, ts), draft)
+            if new:
+                try:
+                    await deps.filing.file(submission, draft, view_id=None)
+                    return
+                except TicketbotError as exc:
+                    reason = exc.message
+            elif submission.state is SubmissionState.FAILED:
+                reason = f"filing it at once failed earlier ({submission.last_error})"
+            else:
+                await say(f"<@{submission.user_id}> is filing this already; the card follows.")
+                return
+    await deps.slack.chat_postEphemeral(
+        channel=channel_id,
+        user=user_id,
+        **file_prompt(
+            deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE),
+            reason=reason,
+            notice=notice,
+        ),
+    )
+
+
+def _ephemeral(deps: Deps, channel_id: str, user_id: str, ts: str) -> Any:
+    async def say(text: str) -> None:
+        await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+
+    return say
+
+
+async def fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
+    """The message at ``ts``: from the channel's history, else from its thread (a reply is
+    not in the history). None if the bot cannot read it."""
+    try:
+        found = await client.conversations_history(
+            channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        for message in found.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        found = await client.conversations_replies(
+            channel=channel_id, ts=ts, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+    except SlackApiError as exc:
+        log.info("cannot read a reacted message", extra={"error": exc.response.get("error")})
+        return None
+    return next((dict(m) for m in found.get("messages") or [] if m.get("ts") == ts), None)
+
+
+async def open_from_button(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """The reactor's button: the shortcut's prefilled form about that message."""
+    action = (body.get("actions") or [{}])[0]
+    opened = deps.seal.open(str(action.get("value") or ""), REACTION_PURPOSE)
+    if opened is None or "|" not in opened:
+        raise UserFixable("That button could not be verified; use *File a ticket* on the message.")
+    channel_id, ts = opened.split("|", 1)
+    message = await fetch_message(client, channel_id, ts)
+    if message is None:
+        raise UserFixable("That message is gone, or I can no longer read it.")
+    channel = body.get("channel") or {}
+    shortcut_like = {
+        **body,
+        "message": message,
+        "channel": {"id": channel_id, "name": channel.get("name")},
+    }
+    await open_prefilled(deps, client, shortcut_like, context)
+    # NOTE: the button did its job; the ephemeral prompt goes away
+    await deps.responses.send(body.get("response_url"), delete_original=True)

@@ -1,0 +1,100 @@
+"""The Workflow Builder step *File a ticket* (manifest ``functions.file_ticket``): files through
+the one filing service; the step completes when the ticket is recorded (``workflow_step``), or
+with a plain reason when a person must fix something.
+
+NOTE: Slack may deliver one execution more than once; its ``function_execution_id`` keys the
+submission, so it files once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.deps import Deps
+from bot.domain.drafts import ModalContext, step_key
+from bot.domain.errors import TicketbotError
+from bot.domain.forms import CommonField, FieldValue
+from bot.settings import CHANNEL_ID, USER_ID
+from bot.slack.listeners.jobs import after_ack
+from bot.slack.views.ids import CallbackId
+from bot.slack.workflow_step import step_failed
+from bot.tickets.auto_file import CannotFileAsIs, checked_draft
+from bot.tickets.prefill import plain
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.function(CallbackId.FILE_STEP)
+    async def handle_file_ticket_function(
+        ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        await ack()
+        inputs = event.get("inputs") or {}
+        reporter = {"user_id": inputs.get("filed_by"), "team_id": body.get("team_id")}
+        work = file_from_step(deps, str(body.get("team_id") or ""), event)
+        after_ack(deps, deps.slack, reporter, context, work, deferred=True)
+
+
+class StepInputs:
+    """The step's inputs, read and checked; ``problem`` says what is wrong, plainly."""
+
+    def __init__(self, inputs: dict[str, Any], providers: list[str]) -> None:
+        def text(key: str) -> str:
+            value = inputs.get(key)
+            return plain(str(value)).strip() if value is not None else ""
+
+        self.provider = text("provider").lower()
+        self.channel_id = text("channel_id")
+        self.filed_by = text("filed_by")
+        self.values: dict[str, FieldValue] = {
+            key: value
+            for key in (CommonField.SUBJECT, CommonField.DESCRIPTION, CommonField.PRIORITY)
+            if (value := text(key))
+        }
+        self.problem = None
+        if self.provider not in providers:
+            self.problem = (
+                f"There is no provider called {self.provider!r}; use one of: "
+                f"{', '.join(providers)}."
+            )
+        elif not CHANNEL_ID.match(self.channel_id):
+            self.problem = "channel_id must be a channel (C… or G…)."
+        elif not USER_ID.match(self.filed_by):
+            self.problem = "filed_by must be a person (a user id)."
+
+
+async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
+    step = str(event.get("function_execution_id") or "")
+    given = StepInputs(event.get("inputs") or {}, list(deps.providers))
+    if given.problem:
+        await step_failed(deps.slack, step, given.problem)
+        return
+    filer = await deps.users.filer(team_id, given.filed_by, given.filed_by)
+    ctx = ModalContext(provider=given.provider, channel_id=given.channel_id, step=step)
+    try:
+        await deps.access.require_may_file(filer.user_id, given.channel_id)
+        draft = await checked_draft(
+            deps.filing.provider(given.provider),
+            deps.links,
+            filer=filer,
+            ctx=ctx,
+            values=given.values,
+            route=deps.routes.of(given.channel_id),
+        )
+    except CannotFileAsIs as exc:
+        await step_failed(deps.slack, step, exc.reason)
+        return
+    except TicketbotError as exc:
+        await step_failed(deps.slack, step, exc.message)
+        return
+    submission, new = await deps.filing.submit(step_key(step), draft)
+    if not new:
+        return  # NOTE: Slack delivered this run again; the first delivery files it
+    try:
+        await deps.filing.file(submission, draft, view_id=None)
+    except TicketbotError as exc:  # the submission is failed: the step says why
+        await step_failed(deps.slack, step, exc.message)

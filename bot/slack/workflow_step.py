@@ -1,0 +1,63 @@
+"""Completing a Workflow Builder step that filed a ticket: ``functions.completeSuccess`` once
+the ticket is recorded, ``functions.completeError`` with a plain reason when a person must act.
+
+NOTE: completed with the bot token, not the step's short-lived ``bot_access_token``: a ticket
+the retry worker files after a restart must still complete its step (api.slack.com/methods/
+functions.completeSuccess takes bot tokens).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.records import TicketRecord
+from bot.domain.text import truncate
+
+log = logging.getLogger(__name__)
+ERROR_LIMIT = 500
+
+
+async def step_succeeded(
+    slack: AsyncWebClient, step: str | None, record: TicketRecord, thread_ts: str | None
+) -> None:
+    """Complete the step run ``step`` (a function_execution_id; None: no step filed this)
+    with ``ticket_number``, and ``ticket_url`` and ``thread_ts`` where known."""
+    if not step:
+        return
+    outputs: dict[str, Any] = {"ticket_number": record.number}
+    if record.url:
+        outputs["ticket_url"] = record.url
+    if thread_ts:
+        outputs["thread_ts"] = thread_ts
+    await _complete(slack, step, outputs=outputs)
+
+
+async def step_failed(slack: AsyncWebClient, step: str | None, reason: str) -> None:
+    """Complete the step run ``step`` (if any) with ``reason``, for the workflow's owner."""
+    if step:
+        await _complete(slack, step, error=truncate(reason, ERROR_LIMIT))
+
+
+async def _complete(
+    slack: AsyncWebClient,
+    execution_id: str,
+    *,
+    outputs: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    try:
+        if error is None:
+            await slack.functions_completeSuccess(
+                function_execution_id=execution_id, outputs=outputs or {}
+            )
+        else:
+            await slack.functions_completeError(function_execution_id=execution_id, error=error)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        # NOTE: an execution Slack timed out (or completed) answers execution_not_in_running_state
+        code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("workflow step not completed", extra={"error": code})

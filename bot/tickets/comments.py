@@ -1,0 +1,99 @@
+"""Comments the bot adds to provider tickets by itself (an alert fired again, resolved): kept
+before the provider is called, retried when time can fix it, never sent twice.
+
+A comment whose request left without an answer we can trust (a timeout, a gateway's 502) is
+not sent again: a second copy on the provider's ticket is worse than a missing line, and the
+thread already says what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+
+from bot.domain.errors import TicketbotError, Transient
+from bot.domain.records import Comment, CommentState, TicketRecord
+from bot.providers.adapter import REPLIES
+from bot.providers.base import Provider, SupportsReply
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+WINDOW_SECONDS = 6 * 3600.0  # a comment is tried for this long…
+MAX_DELAY = 600.0  # …at most this far apart
+
+
+class ProviderComments:
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[str, Provider],
+        clock: Callable[[], float],
+        *,
+        base_delay: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._providers = providers
+        self._clock = clock
+        self._base_delay = base_delay
+
+    def takes_comments(self, provider_name: str) -> bool:
+        provider = self._providers.get(provider_name)
+        return isinstance(provider, SupportsReply) and REPLIES not in provider.features_off
+
+    async def add(self, ticket: TicketRecord, key: str, body: str) -> bool:
+        """Keep ``body`` for ``ticket`` under ``key`` and send it now; False if the provider
+        takes no comments, or ``key`` was kept already (sent once, by whoever kept it)."""
+        if not self.takes_comments(ticket.provider):
+            return False
+        comment = await self._store.add_comment(key, ticket.id, body, self._clock())
+        if comment is None:
+            return False
+        await self._send(comment, ticket)
+        return True
+
+    async def send_due(self) -> int:
+        """Send the comments whose retry is due; how many were tried."""
+        due = await self._store.due_comments(self._clock())
+        for comment in due:
+            ticket = await self._store.ticket(comment.ticket_id)
+            if ticket is None:
+                await self._store.comment_done(comment.id, CommentState.GAVE_UP, "no ticket")
+                continue
+            await self._send(comment, ticket)
+        return len(due)
+
+    async def next_due_in(self) -> float | None:
+        """Seconds until the next kept comment is due, if any is."""
+        at = await self._store.next_comment_due()
+        return None if at is None else at - self._clock()
+
+    async def _send(self, comment: Comment, ticket: TicketRecord) -> None:
+        provider = self._providers.get(ticket.provider)
+        if not isinstance(provider, SupportsReply):
+            await self._store.comment_done(comment.id, CommentState.GAVE_UP, "takes no comments")
+            return
+        try:
+            await provider.reply(ticket.ref, comment.body)
+        except Transient as exc:
+            now = self._clock()
+            if exc.maybe_created:
+                await self._store.comment_done(comment.id, CommentState.UNSURE, exc.message)
+                log.warning(
+                    "comment sent without a trustworthy answer; not sent again",
+                    extra={"provider": ticket.provider, "ticket": ticket.number},
+                )
+                return
+            wait = exc.retry_after or min(
+                MAX_DELAY, self._base_delay * 2.0 ** (comment.attempts - 1)
+            ) * random.uniform(1.0, 1.5)  # noqa: S311 (jitter, not crypto)
+            if now + wait > comment.created_at + WINDOW_SECONDS:
+                await self._store.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
+                log.warning("gave up on a comment", extra={"provider": ticket.provider})
+                return
+            await self._store.comment_later(comment.id, now + wait, exc.message)
+        except TicketbotError as exc:
+            await self._store.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
+            log.warning("provider refused a comment: %s", exc, extra={"provider": ticket.provider})
+        else:
+            await self._store.comment_done(comment.id, CommentState.SENT)

@@ -1,0 +1,93 @@
+"""What a user's App Home shows, as data: their open tickets, whom they file as, each
+provider's health and response times, and for admins what needs a person."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from bot.domain.drafts import Draft
+from bot.domain.forms import CommonField
+from bot.domain.home import Attention, FilesAs, HomeData, ProviderHealth, ProviderTrouble
+from bot.domain.records import Submission
+from bot.domain.tickets import Filer
+from bot.providers.base import Provider
+from bot.store import Store
+from bot.tickets.links import LinkService
+from bot.tickets.requesters import NotLinked
+from bot.tickets.response_times import ResponseTimes
+
+OPEN_SHOWN = 20
+
+
+class HomeService:
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[str, Provider],
+        links: LinkService,
+        response_times: ResponseTimes,
+        clock: Callable[[], float],
+    ) -> None:
+        self._store = store
+        self._providers = providers
+        self._links = links
+        self._times = response_times
+        self._clock = clock
+
+    async def opened(self, filer: Filer, *, is_admin: bool) -> HomeData:
+        """The home of ``filer``, who opened it now (so it is refreshed when it changes)."""
+        await self._store.home_opened(filer.team_id, filer.user_id, self._clock())
+        return await self.data(filer, is_admin=is_admin)
+
+    async def wants_refresh(self, team_id: str, user_id: str) -> bool:
+        return await self._store.has_home(team_id, user_id)
+
+    async def data(self, filer: Filer, *, is_admin: bool) -> HomeData:
+        files_as = []
+        for provider in self._providers.values():
+            try:
+                found = await self._links.requester(provider, filer, lookup=False)
+                files_as.append(FilesAs(provider.title, found, False))
+            except NotLinked:
+                files_as.append(FilesAs(provider.title, None, True))
+        trouble = await self._store.provider_trouble()
+        figures = {f.provider: f for f in await self._times.figures(filer.team_id)}
+        health = [
+            ProviderHealth(
+                name=name,
+                title=provider.title,
+                trouble=trouble.get(name, ProviderTrouble()),
+                features_off=dict(provider.features_off),
+                figures=figures[name],
+            )
+            for name, provider in self._providers.items()
+        ]
+        data = HomeData(
+            filer=filer,
+            now=self._clock(),
+            tickets=await self._store.open_tickets_of(filer.team_id, filer.user_id, OPEN_SHOWN),
+            titles={name: p.title for name, p in self._providers.items()},
+            files_as=files_as,
+            providers=health,
+        )
+        if not is_admin:
+            return data
+        attention = [
+            Attention(submission=s, title=self._title(s.provider), subject=_subject(s))
+            for s in await self._store.needs_attention(filer.team_id)
+        ]
+        changes = tuple(await self._store.link_changes(filer.team_id, limit=5))
+        return dataclasses.replace(data, is_admin=True, attention=attention, link_changes=changes)
+
+    def _title(self, name: str) -> str:
+        provider = self._providers.get(name)
+        return provider.title if provider else name
+
+
+def _subject(submission: Submission) -> str:
+    try:
+        value = Draft.model_validate_json(submission.draft).values.get(CommonField.SUBJECT, "")
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ", ".join(value)
