@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.store.migrations import MIGRATIONS
 from bot.store.postgres import safe_url
 from bot.store.store import Store, is_postgres
+from bot.tickets.routing import check_routes
 
 BASE_SCOPES = {
     "commands": "/ticket and the message shortcut",
@@ -38,6 +39,15 @@ THREAD_SCOPES = {
     "channels:history": "thread replies → ticket",
     "groups:history": "thread replies → ticket (private channels)",
     "reactions:write": "✅ on copied thread replies",
+}
+EMOJI_SCOPES = {
+    "reactions:read": "filing by emoji (file_emoji)",
+    "channels:history": "reading the message a reaction files",
+    "groups:history": "…in private channels",
+}
+ALERT_SCOPES = {
+    "channels:history": "following alerts after filing (follow_alerts)",
+    "groups:history": "…in private channels",
 }
 
 
@@ -58,6 +68,10 @@ def needed_scopes(settings: Settings, providers: Mapping[str, Provider]) -> dict
         needed |= GROUP_SCOPES
     if any(isinstance(p, SupportsReply) for p in providers.values()):
         needed |= THREAD_SCOPES
+    if settings.options.file_emoji:
+        needed = EMOJI_SCOPES | needed
+    if settings.options.follow_alerts or any(r.follow_alerts for r in settings.routes):
+        needed = ALERT_SCOPES | needed
     return needed
 
 
@@ -201,5 +215,25 @@ async def run_checks(
         items.append(await check_app_token(slack, settings.env.slack_app_token.get_secret_value()))
     for name, provider in providers.items():
         items += await check_provider(name, provider)
+    if settings.routes:
+        items += await routes_items(settings, providers)
     items.append(await check_database(settings.env.ticketbot_db))
+    return items
+
+
+async def routes_items(settings: Settings, providers: Mapping[str, Provider]) -> list[Item]:
+    """The routes' defaults against their providers' forms."""
+    problems, unchecked = await check_routes(settings.routes, providers)
+    items = [Item(False, problem.message) for problem in problems]
+    items += [
+        Item(
+            True,
+            f"routes: {name}'s form could not be read, so its defaults were not checked",
+            warn=True,
+        )
+        for name in unchecked
+    ]
+    if not problems:
+        channels = sum(len(route.channels) for route in settings.routes)
+        items.append(Item(True, f"routes: {len(settings.routes)} routes over {channels} channels"))
     return items

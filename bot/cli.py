@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import __version__
 from bot.check import run_checks
 from bot.deps import Deps, open_deps, slack_client
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, ConfigErrors
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
 from bot.providers.registry import build_provider
@@ -30,6 +30,7 @@ from bot.slack.app import build_app
 from bot.slack.server import SlackProbe, build_web_app
 from bot.slack.socket_mode import SocketMode, checked
 from bot.store.postgres import safe_url
+from bot.tickets.routing import check_routes
 
 log = logging.getLogger("bot")
 
@@ -43,56 +44,76 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    async with open_deps(settings, exclusive=True) as deps:
+        await check_routes_at_start(deps)
+        async with running(deps):
+            await _serve(settings, deps, stop)
+
+
+async def check_routes_at_start(deps: Deps) -> None:
+    """A route default the provider's form does not take is a config error (exit 2); a form
+    the provider does not give now is checked whenever it is shown."""
+    problems, unchecked = await check_routes(deps.settings.routes, deps.providers)
+    if problems:
+        raise ConfigErrors(problems)
+    for name in unchecked:
+        log.warning(
+            "route defaults not checked: the provider did not give its form",
+            extra={"provider": name},
+        )
+
+
+async def _serve(settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
+    """Listen, connect to Slack, and run until ``stop``."""
     env = settings.env
-    async with open_deps(settings, exclusive=True) as deps, running(deps):
-        app = build_app(deps)
-        socket = (
-            SocketMode(app, env.slack_app_token.get_secret_value(), deps.redactor.text)
-            if env.slack_app_token
-            else None
-        )
-        health = socket.health if socket else SlackProbe(deps.slack)
-        runner = web.AppRunner(build_web_app(app, deps, health), access_log=None)
-        await runner.setup()
-        # NOTE: what exists now (modules, clients, the app) lives as long as the process; frozen,
-        # the collector stops walking it (see docs/benchmark.md, "collector pauses").
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(10_000, *gc.get_threshold()[1:])  # NOTE: see docs/benchmark.md
-        try:
-            await web.TCPSite(runner, env.host, env.port).start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise ConfigError(
-                "PORT",
-                f"cannot listen on {env.host}:{env.port} ({exc.strerror or exc}); stop what "
-                "uses it, or set PORT to a free port",
-            ) from None
-        log.info(
-            "ticketbot started",
-            extra={
-                "mode": "socket" if socket else "http",
-                "version": __version__,
-                "listen": f"{env.host}:{env.port}",
-                "providers": sorted(settings.providers),
-                "database": safe_url(env.ticketbot_db),
-            },
-        )
-        slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(deps))
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
-            pending: set[asyncio.Future[Any]] = {slack, stopping}
-            while stopping in pending:
-                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if slack.done() and not slack.cancelled() and (failure := slack.exception()):
-                    raise failure
-        finally:
-            slack.cancel()
-            stopping.cancel()
-            log.info("shutting down: no new requests, finishing in-flight work")
-            if socket is not None:
-                await socket.close()
-            await runner.cleanup()  # stop listening; `running` then drains in-flight work
+    app = build_app(deps)
+    socket = (
+        SocketMode(app, env.slack_app_token.get_secret_value(), deps.redactor.text)
+        if env.slack_app_token
+        else None
+    )
+    health = socket.health if socket else SlackProbe(deps.slack)
+    runner = web.AppRunner(build_web_app(app, deps, health), access_log=None)
+    await runner.setup()
+    # NOTE: what exists now (modules, clients, the app) lives as long as the process; frozen,
+    # the collector stops walking it (see docs/benchmark.md, "collector pauses").
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])  # NOTE: see docs/benchmark.md
+    try:
+        await web.TCPSite(runner, env.host, env.port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(
+            "PORT",
+            f"cannot listen on {env.host}:{env.port} ({exc.strerror or exc}); stop what "
+            "uses it, or set PORT to a free port",
+        ) from None
+    log.info(
+        "ticketbot started",
+        extra={
+            "mode": "socket" if socket else "http",
+            "version": __version__,
+            "listen": f"{env.host}:{env.port}",
+            "providers": sorted(settings.providers),
+            "database": safe_url(env.ticketbot_db),
+        },
+    )
+    slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(deps))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        pending: set[asyncio.Future[Any]] = {slack, stopping}
+        while stopping in pending:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if slack.done() and not slack.cancelled() and (failure := slack.exception()):
+                raise failure
+    finally:
+        slack.cancel()
+        stopping.cancel()
+        log.info("shutting down: no new requests, finishing in-flight work")
+        if socket is not None:
+            await socket.close()
+        await runner.cleanup()  # stop listening; `running` then drains in-flight work
 
 
 async def check_bot_token(deps: Deps) -> None:

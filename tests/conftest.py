@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -129,12 +130,16 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
             env: dict[str, str] | None = None,
             policy: RetryPolicy = FAST_RETRIES,
             options: str = 'admins = ["UANA"]',
+            clock: Callable[[], float] | None = None,
+            routes: str = "",
         ) -> RunningBot:
             (tmp_path / "ticketbot.toml").write_text(
-                f"[ticketbot]\n{options}\n\n{config}", encoding="utf-8"
+                f"[ticketbot]\n{options}\n\n{config}\n{routes}", encoding="utf-8"
             )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
-            deps = await stack.enter_async_context(open_deps(settings, policy))
+            deps = await stack.enter_async_context(
+                open_deps(settings, policy, clock=clock or time.time)
+            )
             runtime = await stack.enter_async_context(running(deps, drain_seconds=2))
             runner = web.AppRunner(build_web_app(build_app(deps), deps), access_log=None)
             await runner.setup()

@@ -230,3 +230,116 @@ def shortcut_payload(
         "response_url": slack.response_url(),
         "action_ts": f"{time.time():.6f}",
     }
+
+
+class EventsDriver:
+    """Events as Slack delivers them for the features past the form: reactions, alert
+    messages, the App Home, a Workflow Builder step; and clicks on message buttons."""
+
+    def __init__(self, driver: SlackDriver) -> None:
+        self.driver = driver
+        self.slack = driver.slack
+        self._ids = iter(range(1, 1_000_000))
+
+    def _event_id(self) -> str:
+        return f"Ev{next(self._ids):08d}"
+
+    async def reaction(
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        *,
+        reaction: str = "ticket",
+        event_id: str | None = None,
+        kind: str = "reaction_added",
+    ) -> httpx.Response:
+        event = {
+            "type": kind,
+            "user": user,
+            "reaction": reaction,
+            "item_user": "U0SOMEONE",
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": f"{time.time():.6f}",
+        }
+        return await self.driver.event(event, event_id=event_id or self._event_id())
+
+    async def message(
+        self, channel: str, message: dict[str, Any], *, event_id: str | None = None
+    ) -> httpx.Response:
+        """A message another app posted (``FakeSlack.post_as_bot``), as the Events API sends
+        it (``message.channels``)."""
+        event = {k: v for k, v in message.items() if not k.startswith("_")} | {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "channel",
+        }
+        return await self.driver.event(event, event_id=event_id or self._event_id())
+
+    async def home_opened(self, user: str, *, tab: str = "home") -> httpx.Response:
+        event = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": tab}
+        return await self.driver.event(event, event_id=self._event_id())
+
+    async def step(
+        self,
+        execution: str,
+        inputs: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+    ) -> httpx.Response:
+        """A ``function_executed`` event: Slack runs the app's custom step ``file_ticket``."""
+        event = {
+            "type": "function_executed",
+            "function": {
+                "id": "Fn0FILE",
+                "callback_id": "file_ticket",
+                "title": "File a ticket",
+                "type": "app",
+                "app_id": "A0TICKET",
+                "date_created": 1,
+                "date_updated": 1,
+                "date_deleted": 0,
+            },
+            "inputs": inputs,
+            "function_execution_id": execution,
+            "workflow_execution_id": f"Wx{execution[2:]}",
+            "event_ts": f"{time.time():.6f}",
+            "bot_access_token": "xwfp-test-step-token",
+        }
+        return await self.driver.event(event, event_id=event_id or self._event_id(), retry=retry)
+
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "UANA",
+        channel: str = "C0GENERAL",
+        container: dict[str, Any] | None = None,
+        response_url: str | None = None,
+    ) -> httpx.Response:
+        """A click on a button in a message (or the home tab: ``container``)."""
+        name = self.slack.users.get(user, {}).get("name", user)
+        return await self.driver.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM, "domain": "fake"},
+                "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
+                "api_app_id": "A0TICKET",
+                "trigger_id": self.slack.trigger(),
+                "container": container
+                or {"type": "message", "is_ephemeral": True, "channel_id": channel},
+                "channel": {"id": channel, "name": "general"},
+                "response_url": response_url or self.slack.response_url(),
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "b",
+                        "value": value,
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            }
+        )

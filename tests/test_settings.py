@@ -166,8 +166,10 @@ def test_every_problem_is_reported_at_once_in_plain_words(tmp_path: Path) -> Non
         "User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
         "SLACK_SIGNING_SECRET: is empty; copy the Signing Secret from the app's Basic "
         "Information page",
-        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, routes, ticketbot",
-        "provider: unknown table (did you mean providers?); valid tables: providers, routes, ticketbot",
+        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, routes, "
+        "ticketbot",
+        "provider: unknown table (did you mean providers?); valid tables: providers, routes, "
+        "ticketbot",
         "providers.other.kind: unknown kind (did you mean hostup?); one of: billingserv, hostup, "
         "ispcrm, pulse, vpsbg",
         "providers.third.kind: required; one of: billingserv, hostup, ispcrm, pulse, vpsbg",

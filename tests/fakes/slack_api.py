@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
-from tests.fakes.slack_limits import LimitError, check_message, check_view
+from tests.fakes.slack_limits import LimitError, check_home, check_message, check_view
 
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_TOKEN = "xapp-1-A0TICKET-test-app-token"
@@ -62,6 +62,7 @@ class FakeSlack(FakeServer):
             "channels:history",
             "groups:history",
             "reactions:write",
+            "reactions:read",
             "files:read",
         }
     )
@@ -72,6 +73,11 @@ class FakeSlack(FakeServer):
     # Socket Mode: the connections open now, and the acks they sent back by envelope id
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → published home
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)  # what chat.postEphemeral showed
+    # Workflow Builder step runs: function_execution_id → "running" | "completed" | "failed"
+    executions: dict[str, str] = field(default_factory=dict)
+    step_outputs: tuple[str, ...] = ("ticket_number",)  # the manifest's required outputs
     _triggers: dict[str, tuple[float, bool]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -116,6 +122,22 @@ class FakeSlack(FakeServer):
             "profile": profile,
             "is_bot": False,
         }
+
+    def add_bot_user(self, uid: str, name: str) -> None:
+        self.add_user(uid, name, name, None)
+        self.users[uid]["is_bot"] = True
+
+    def post_as_bot(self, channel_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Another app (an alert tool) posts ``message`` in the channel; returns it, stored."""
+        stored = {**message, "ts": message.get("ts") or f"{time.time():.6f}"}
+        self.channels[channel_id].messages.append(stored)
+        return stored
+
+    def start_execution(self) -> str:
+        """A workflow step run Slack is about to deliver (``function_executed``)."""
+        execution = f"Fx{next(self._seq):010d}"
+        self.executions[execution] = "running"
+        return execution
 
     def trigger(self) -> str:
         """A fresh trigger_id, as Slack puts in a command or shortcut payload."""
@@ -398,9 +420,48 @@ class FakeSlack(FakeServer):
         raise SlackError("message_not_found")
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._channel_for_post(args.get("channel"))
+        channel = self._channel_for_post(args.get("channel"))
+        if str(args.get("user")) not in channel.members:
+            raise SlackError("user_not_in_channel")
         check_message(args.get("text"), args.get("blocks"))
+        self.ephemerals.append(args)
         return {"message_ts": f"{time.time():.6f}"}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        view: dict[str, Any] = args["view"] if isinstance(args.get("view"), dict) else {}
+        check_home(view)
+        self.homes[user] = view
+        return {"view": {**view, "id": f"VH{user}"}}
+
+    def _functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        execution = self._running(args)
+        outputs = args.get("outputs")
+        if isinstance(outputs, str):
+            outputs = json.loads(outputs)
+        if not isinstance(outputs, dict) or any(
+            not isinstance(outputs.get(k), str) or not outputs[k] for k in self.step_outputs
+        ):
+            raise SlackError("parameter_validation_failed")
+        self.executions[execution] = "completed"
+        return {}
+
+    def _functions_completeError(self, args: dict[str, Any]) -> dict[str, Any]:
+        execution = self._running(args)
+        if not str(args.get("error") or "").strip():
+            raise SlackError("invalid_arguments")
+        self.executions[execution] = "failed"
+        return {}
+
+    def _running(self, args: dict[str, Any]) -> str:
+        execution = str(args.get("function_execution_id") or "")
+        if execution not in self.executions:
+            raise SlackError("function_execution_not_found")
+        if self.executions[execution] != "running":
+            raise SlackError("execution_not_in_running_state")
+        return execution
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         cid, ts = args.get("channel"), str(args.get("message_ts"))
@@ -429,10 +490,19 @@ class FakeSlack(FakeServer):
 
     @staticmethod
     def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
-        """Newest first, after ``oldest``, ``limit`` at a time (at most 999), as Slack pages."""
+        """Newest first, between ``oldest`` and ``latest`` (either end included with
+        ``inclusive``), ``limit`` at a time (at most 999), as Slack pages."""
         oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        inclusive = str(args.get("inclusive")).lower() in ("true", "1")
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
         found = sorted(
-            (m for m in messages if float(m["ts"]) > oldest), key=lambda m: -float(m["ts"])
+            (m for m in messages if within(float(m["ts"]))), key=lambda m: -float(m["ts"])
         )
         start = int(args.get("cursor") or 0)
         limit = min(int(args.get("limit") or 100), 999)
@@ -454,6 +524,10 @@ class FakeSlack(FakeServer):
         """A thread: its parent and its replies."""
         channel = self._history_channel(args)
         ts = str(args.get("ts") or "")
+        # NOTE: the ts of a reply names its thread, as the parent's does
+        parent = next((m for m in channel.messages if m["ts"] == ts), None)
+        if parent is not None and parent.get("thread_ts"):
+            ts = str(parent["thread_ts"])
         thread = [m for m in channel.messages if m["ts"] == ts or m.get("thread_ts") == ts]
         if not thread:
             raise SlackError("thread_not_found")

@@ -69,6 +69,13 @@ def _element(element: dict[str, Any], where: str) -> None:
         _text(element.get("text"), f"{where}.text", 75)
         if len(element.get("value") or "") > 2000:
             raise LimitError(f"{where}.value: at most 2000 characters")
+        url = element.get("url")
+        if url is not None and (
+            not isinstance(url, str)
+            or len(url) > 3000
+            or not url.startswith(("http://", "https://"))
+        ):
+            raise LimitError(f"{where}.url: an http(s) URL of at most 3000 characters")
 
 
 def _walk_blocks(blocks: Any, limit: int, where: str) -> Iterator[dict[str, Any]]:
@@ -138,6 +145,18 @@ def check_view(view: Any) -> None:
     check_blocks(blocks, limit=100, where="view.blocks")
     if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
         raise LimitError("view.submit: required when the view has input blocks")
+    if len(json.dumps(view)) > 250_000:
+        raise LimitError("view_too_large")
+
+
+def check_home(view: Any) -> None:
+    """The home tab's rules: type home, 100 blocks, no inputs, size."""
+    if not isinstance(view, dict) or view.get("type") != "home":
+        raise LimitError("view.type must be home")
+    blocks = view.get("blocks") or []
+    check_blocks(blocks, limit=100, where="view.blocks")
+    if any(b.get("type") == "input" for b in blocks):
+        raise LimitError("view.blocks: a home tab takes no input blocks")
     if len(json.dumps(view)) > 250_000:
         raise LimitError("view_too_large")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.slack.home import publish_home
 from bot.slack.listeners.jobs import after_ack
+from bot.slack.views.ids import ActionId
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -23,3 +24,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reporter = {"user_id": user_id, "team_id": team_id}
         work = publish_home(deps, team_id, user_id, opened=True)
         after_ack(deps, client, reporter, context, work)
+
+    @app.action(ActionId.OPEN_THREAD)
+    async def handle_open_thread_action(ack: AsyncAck) -> None:
+        """A link button: Slack opens the thread and still sends the click, which wants an ack."""
+        await ack()
