@@ -408,7 +408,9 @@ class Announcer:
         await self._slack.chat_update(
             channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
         )
-        await refresh_home(self._deps, ticket.team_id, ticket.filed_by)
+
+    async def tickets_changed(self, team_id: str, user_id: str) -> None:
+        await refresh_home(self._deps, team_id, user_id)
 
     async def staff_message(self, ticket: TicketRecord, title: str, message: StaffMessage) -> None:
         assert ticket.channel_id and ticket.thread_ts

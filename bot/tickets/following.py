@@ -113,6 +113,8 @@ class Following:
             done_at=now if status.closed else None,
             replied_at=now if replied else None,
         )
+        if status.status != ticket.status:
+            await announce.tickets_changed(ticket.team_id, ticket.filed_by)
 
     async def thread_ticket(
         self, channel_id: str, thread_ts: str, event_id: str

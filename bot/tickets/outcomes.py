@@ -79,6 +79,11 @@ class Announces(Protocol):
         self, ticket: TicketRecord, title: str, message: StaffMessage
     ) -> None: ...
 
+    async def tickets_changed(self, team_id: str, user_id: str) -> None:
+        """One of ``user_id``'s tickets changed (filed, moved, closed): what lists them is
+        out of date (the App Home)."""
+        ...
+
 
 class Enriches(Protocol):
     """What a saved draft still needs before its first attempt (the filer's profile, the

@@ -80,7 +80,7 @@ def _provider_lines(data: HomeData) -> list[Block]:
             lines.append(f"Last error {ago} ago: {escape(truncate(trouble.last_error, 300))}")
         for feature, why in health.features_off.items():
             lines.append(f"Off: {escape(feature)} ({escape(truncate(why, 200))})")
-        lines.append(figures_line(health.figures))
+        lines.append(figures_line(health.figures, "Last 30 days"))
         blocks.append(section("\n".join(lines)))
     return blocks
 

@@ -9,9 +9,10 @@ from bot.slack.views.alert_notes import hours
 from bot.slack.views.text import escape
 
 
-def figures_line(f: ProviderFigures) -> str:
-    """One provider: filed, first reply median/p90, close median, share within target."""
-    head = f"*{escape(f.title)}*: {f.filed} filed"
+def figures_line(f: ProviderFigures, head: str | None = None) -> str:
+    """One provider: filed, first reply median/p90, close median, share within target
+    (``head``: what goes before the count; the provider's name by default)."""
+    head = f"{head or f'*{escape(f.title)}*'}: {f.filed} filed"
     if not f.can_report:
         return f"{head}; {escape(f.title)} cannot report staff replies or status, so no times"
     if not f.filed:
