@@ -11,10 +11,13 @@ import yaml
 
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.views.ids import CallbackId
+from bot.slack.workflow_step import INPUTS, OUTPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Slack's manifest JSON Schema (slackapi/manifest-schema v0.5.0, MIT; see the LICENSE beside it).
-SCHEMA = Path(__file__).resolve().parent / "schemas" / "manifest.schema.1.0.0.json"
+# NOTE: 2.0.0: its functions block (input_parameters.properties/required) is the shape Slack's
+# custom-step docs use; 1.0.0 describes an older, flat one.
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "manifest.schema.2.0.0.json"
 
 
 def manifest() -> dict[str, Any]:
@@ -34,6 +37,20 @@ def test_manifest_names_what_the_code_listens_for() -> None:
     assert [c["command"] for c in features["slash_commands"]] == [COMMAND]
     assert [s["callback_id"] for s in features["shortcuts"]] == [CallbackId.FILE_SHORTCUT]
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_manifest_declares_the_workflow_step_and_events_the_code_uses() -> None:
+    data = manifest()
+    assert data["_metadata"]["major_version"] == 2
+    step = data["functions"][CallbackId.FILE_STEP]
+    assert tuple(step["input_parameters"]["properties"]) == INPUTS
+    assert tuple(step["output_parameters"]["properties"]) == OUTPUTS
+    assert step["output_parameters"]["required"] == ["ticket_number"]
+    assert data["settings"]["function_runtime"] == "remote"
+    events = data["settings"]["event_subscriptions"]["bot_events"]
+    assert {"reaction_added", "app_home_opened", "function_executed"} <= set(events)
+    assert "reactions:read" in data["oauth_config"]["scopes"]["bot"]
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_schema_rejects_a_broken_manifest() -> None:

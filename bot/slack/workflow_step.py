@@ -20,6 +20,9 @@ from bot.domain.text import truncate
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 500
+# NOTE: the manifest's functions.file_ticket declares these (tests/test_manifest.py checks)
+INPUTS = ("provider", "subject", "description", "priority", "channel_id", "filed_by")
+OUTPUTS = ("ticket_number", "ticket_url", "thread_ts")
 
 
 async def step_succeeded(

@@ -45,8 +45,11 @@ async def checked_draft(
     errors = check_form(form, merged) | provider.check_values(merged)
     if errors:
         labels = {f.key: f.label for f in form.fields}
-        said = "; ".join(f"{labels.get(k, k)}: {text}" for k, text in errors.items())
-        raise CannotFileAsIs(f"{provider.title} needs more than the message gives ({said})")
+        said = " ".join(
+            text if labels.get(k, k) in text else f"{labels.get(k, k)}: {text}"
+            for k, text in errors.items()
+        )
+        raise CannotFileAsIs(f"{provider.title} needs more to file this: {said}")
     try:
         await links.requester(provider, filer)
     except NotLinked as exc:

@@ -260,7 +260,7 @@ class FakeSlack(FakeServer):
             args.update(dict(await request.post()))
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         token = token or str(args.pop("token", ""))
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "outputs"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         call = Call(method, args)
@@ -439,8 +439,6 @@ class FakeSlack(FakeServer):
     def _functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
         execution = self._running(args)
         outputs = args.get("outputs")
-        if isinstance(outputs, str):
-            outputs = json.loads(outputs)
         if not isinstance(outputs, dict) or any(
             not isinstance(outputs.get(k), str) or not outputs[k] for k in self.step_outputs
         ):

@@ -33,7 +33,7 @@ def resolved_text(at: float, lasted: str) -> str:
 def hours(seconds: float) -> str:
     if seconds < 3600:
         return f"{max(1, round(seconds / 60))} min"
-    value = seconds / 3600
+    value = round(seconds / 3600, 1)
     return f"{value:.0f} h" if value >= 10 or value == int(value) else f"{value:.1f} h"
 
 
