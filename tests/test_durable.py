@@ -77,16 +77,23 @@ async def test_timeout_after_creating_does_not_file_a_twin(
     assert any(r.method == "GET" and r.path == "/api/v2/support/tickets" for r in hostup.requests)
 
 
-async def test_gives_up_after_the_window_and_edit_and_retry_reopens_the_draft(
+async def given_up(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
-) -> None:
+) -> tuple[RunningBot, dict[str, Any]]:
+    """A bot whose first submission HostUp kept failing until the window closed; its card."""
     bot = await make_bot(
         hostup_table(hostup), policy=RetryPolicy(window=0.5, base_delay=0.1, max_delay=0.2)
     )
     view_id = await open_form(bot)
     hostup.fail(status=500, times=100, path_contains="/support/tickets")
     await bot.driver.submit(view_id, FILLED)
-    card = await card_text(slack, "Could not file with HostUp")
+    return bot, await card_text(slack, "Could not file with HostUp")
+
+
+async def test_gives_up_after_the_window_and_edit_and_retry_reopens_the_draft(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot, card = await given_up(make_bot, hostup, slack)
     button = card["blocks"][1]["elements"][0]
     assert button["text"]["text"] == "Edit & retry"
     hostup.failures.clear()

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.tickets.filing import RetryPolicy
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 from tests.flows import open_form
 from tests.slack_driver import EventsDriver
-from tests.test_durable import FILLED, card_text
+from tests.test_durable import FILLED, card_text, given_up
 
 
 def shown(home: dict[str, Any]) -> str:
@@ -70,13 +69,7 @@ async def test_a_non_admin_sees_no_attention_section_and_the_messages_tab_publis
 async def test_admins_see_what_needs_attention_with_the_cards_actions(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:
-    bot = await make_bot(
-        hostup_table(hostup), policy=RetryPolicy(window=0.5, base_delay=0.1, max_delay=0.2)
-    )
-    view_id = await open_form(bot)
-    hostup.fail(status=500, times=100, path_contains="/support/tickets")
-    await bot.driver.submit(view_id, FILLED)
-    card = await card_text(slack, "Could not file with HostUp")
+    bot, card = await given_up(make_bot, hostup, slack)
     home = await opened_home(bot, slack, "UANA")
     text = shown(home)
     assert "given up" in text and "db1 unreachable" in text

@@ -24,6 +24,23 @@ from tests.test_shortcut import field_value
 OPS = "C0OPS"
 
 
+def write_route(tmp_path: Path, hostup: FakeHostUp, defaults: str, timeout: float = 1.0) -> None:
+    """A providers file with HostUp and one route for C0OPS with ``defaults`` (TOML)."""
+    (tmp_path / "ticketbot.toml").write_text(
+        hostup_table(hostup, timeout=timeout)
+        + f'[[routes]]\nchannels = ["{OPS}"]\nprovider = "hostup"\ndefaults = {defaults}\n',
+        encoding="utf-8",
+    )
+
+
+async def route_problems(tmp_path: Path, slack: FakeSlack) -> tuple[list[str], list[str]]:
+    settings = load_settings(base_env(tmp_path, slack))
+    async with httpx.AsyncClient() as http:
+        providers = {n: build_provider(c, http) for n, c in settings.providers.items()}
+        problems, unchecked = await check_routes(settings.routes, providers)
+    return [p.message for p in problems], unchecked
+
+
 def settings_problems(tmp_path: Path, slack: FakeSlack, toml: str) -> list[str]:
     (tmp_path / "ticketbot.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigErrors) as caught:
@@ -60,17 +77,9 @@ def test_route_shape_errors_name_the_key(tmp_path: Path, slack: FakeSlack) -> No
 async def test_defaults_are_checked_against_the_providers_form(
     tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp
 ) -> None:
-    (tmp_path / "ticketbot.toml").write_text(
-        hostup_table(hostup)
-        + '[[routes]]\nchannels = ["C0OPS"]\nprovider = "hostup"\n'
-        + 'defaults = { department = "vpz", colour = "red", priority = "high", subject = ""}\n',
-        encoding="utf-8",
-    )
-    settings = load_settings(base_env(tmp_path, slack))
-    async with httpx.AsyncClient() as http:
-        providers = {n: build_provider(c, http) for n, c in settings.providers.items()}
-        problems, unchecked = await check_routes(settings.routes, providers)
-    assert [p.message for p in problems] == [
+    write_route(tmp_path, hostup, '{ department = "vpz", colour = "red", priority = "high" }')
+    problems, unchecked = await route_problems(tmp_path, slack)
+    assert problems == [
         "config error: routes[0].defaults.department: 'vpz' is not one of HostUp's department "
         "values: general-web-hosting, vps, billing",
         "config error: routes[0].defaults.colour: HostUp's form has no field 'colour'; it has "
@@ -83,17 +92,8 @@ async def test_a_provider_that_does_not_answer_leaves_its_defaults_unchecked(
     tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp
 ) -> None:
     hostup.fail(status=503, times=10, path_contains="/departments")
-    (tmp_path / "ticketbot.toml").write_text(
-        hostup_table(hostup, timeout=0.5)
-        + '[[routes]]\nchannels = ["C0OPS"]\nprovider = "hostup"\n'
-        + 'defaults = { department = "x" }\n',
-        encoding="utf-8",
-    )
-    settings = load_settings(base_env(tmp_path, slack))
-    async with httpx.AsyncClient() as http:
-        providers = {n: build_provider(c, http) for n, c in settings.providers.items()}
-        problems, unchecked = await check_routes(settings.routes, providers)
-    assert (problems, unchecked) == ([], ["hostup"])
+    write_route(tmp_path, hostup, '{ department = "x" }', timeout=0.5)
+    assert await route_problems(tmp_path, slack) == ([], ["hostup"])
 
 
 async def test_a_routed_channel_opens_its_provider_with_the_defaults(
@@ -131,12 +131,7 @@ async def test_a_routed_channel_opens_its_provider_with_the_defaults(
 async def test_ticketbot_run_refuses_a_route_default_the_form_does_not_take(
     tmp_path: Path, slack: FakeSlack, hostup: FakeHostUp
 ) -> None:
-    (tmp_path / "ticketbot.toml").write_text(
-        hostup_table(hostup)
-        + '[[routes]]\nchannels = ["C0OPS"]\nprovider = "hostup"\n'
-        + 'defaults = { department = "vpz" }\n',
-        encoding="utf-8",
-    )
+    write_route(tmp_path, hostup, '{ department = "vpz" }')
     bot = await start_bot(tmp_path, slack, {}, healthy=False)
     code, log = await bot.exited()
     lines = [line for line in log.splitlines() if not line.startswith("{")]
