@@ -114,3 +114,92 @@ def test_private_metadata_stays_under_the_limit() -> None:
     huge = ModalContext(provider="p" * 100, channel_id="C", response_url="https://h/" + LONG)
     assert len(huge.dump()) <= 3000
     assert ModalContext.load(huge.dump()).provider == "p" * 100
+
+
+def test_home_tab_with_the_longest_inputs() -> None:
+    from bot.domain.figures import ProviderFigures
+    from bot.domain.home import Attention, FilesAs, HomeData, ProviderHealth, ProviderTrouble
+    from bot.domain.records import LinkChange, Submission, SubmissionState, TicketRecord
+    from bot.domain.tickets import Filer, Requester, RequesterSource
+    from bot.slack.views.home import home_view
+    from tests.fakes.slack_limits import check_home
+
+    tickets = [
+        TicketRecord(
+            id=n,
+            provider="p",
+            provider_ticket_id=LONG,
+            number=LONG,
+            url=None,
+            subject=LONG,
+            priority=None,
+            status=LONG,
+            team_id="T",
+            filed_by="U1",
+            channel_id="C1",
+            card_ts="1.2",
+            thread_ts="1.2",
+            created_at=0.0,
+        )
+        for n in range(20)
+    ]
+    attention = [
+        Attention(
+            submission=Submission(
+                id=n,
+                key="V1",
+                team_id="T",
+                user_id="U1",
+                provider="p",
+                channel_id="C1",
+                thread_ts=None,
+                draft="{}",
+                state=SubmissionState.GAVE_UP,
+                attempts=9,
+                last_error=LONG,
+                ticket_id=None,
+            ),
+            title=LONG,
+            subject=LONG,
+        )
+        for n in range(10)
+    ]
+    providers = [
+        ProviderHealth(
+            name=f"p{n}",
+            title=LONG,
+            trouble=ProviderTrouble(retrying=3, last_error=LONG, last_error_at=1.0),
+            features_off={LONG: LONG, "replies": LONG},
+            figures=ProviderFigures(f"p{n}", LONG, 9, True, 3, 60.0, 600.0, 1, 7200.0, 3600.0, 0.5),
+        )
+        for n in range(5)
+    ]
+    data = HomeData(
+        filer=Filer(team_id="T", user_id="U1", name=LONG),
+        now=10**9,
+        tickets=tickets,
+        titles={"p": LONG},
+        files_as=[FilesAs(LONG, Requester(id=LONG, label=LONG, source=RequesterSource.LINK), False)]
+        * 5,
+        providers=providers,
+        is_admin=True,
+        attention=attention,
+        link_changes=tuple(
+            LinkChange(
+                user_id="U1", provider=LONG, old=LONG, new=LONG, source="admin", actor="U2", at=1.0
+            )
+            for _ in range(5)
+        ),
+    )
+    links = {n: "https://fake.slack.com/archives/C1/p12" for n in range(20)}
+    retry = {n: "sealed." + "7" * 100 for n in range(10)}
+    view = home_view(data, thread_links=links, retry_values=retry, card_links=links)
+    check_home(view)
+    View(**view).validate_json()
+
+
+def test_reaction_prompt_with_the_longest_reason() -> None:
+    from bot.slack.views.reaction import file_prompt
+
+    prompt = file_prompt("sealed." + "1" * 300, reason=LONG, notice=LONG)
+    slack_accepts_blocks(prompt["text"], prompt["blocks"])

@@ -68,7 +68,21 @@ class StepInputs:
 
 
 async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
+    """File the step's ticket; the step fails with a reason rather than hang on a surprise
+    (which the error handler then logs, with a reference, and tells the filer)."""
     step = str(event.get("function_execution_id") or "")
+    try:
+        await _file_from_step(deps, team_id, step, event)
+    except Exception:
+        await step_failed(
+            deps.slack,
+            step,
+            "ticketbot hit an unexpected error; its admins can find it in the log.",
+        )
+        raise
+
+
+async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, Any]) -> None:
     given = StepInputs(event.get("inputs") or {}, list(deps.providers))
     if given.problem:
         await step_failed(deps.slack, step, given.problem)
