@@ -4,12 +4,14 @@ the card says so). Time comes from a clock the test moves."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 import pytest
 
+from bot.domain.records import CommentState
 from bot.tickets.alerts import fingerprint_of, is_resolved
 from tests.alert_styles import STYLES, firing, resolved
 from tests.clock import ManualClock
@@ -184,3 +186,103 @@ async def test_follow_alerts_off_in_a_route(
     await bot.runtime.poller.pass_once()
     await slack.wait_for("chat.postMessage")
     assert not any("fired again" in t for t in thread_texts(slack, first["ts"]))
+
+
+async def test_a_comment_the_provider_refused_for_a_while_is_sent_once_later(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    clock = ManualClock(now=time.time())
+    bot = await make_bot(hostup_table(hostup), clock=clock.time)
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    await file_alert(bot, slack, firing("datadog", f"{t0:.6f}"), {"department": "vps"})
+    ticket = next(iter(hostup.tickets.values()))
+    hostup.fail(status=429, retry_after=30, path_contains="/messages")
+    over = slack.post_as_bot(CHANNEL, resolved("datadog", f"{t0 + 600:.6f}"))
+    await events.message(CHANNEL, over)
+    await slack.until(
+        lambda: any(r.path.endswith("/messages") for r in hostup.requests), "the first try"
+    )
+    assert ticket["messages"] == []
+    await bot.runtime.poller.pass_once()  # not due yet: the clock has not moved
+    assert ticket["messages"] == []
+    await clock.advance(60)
+    await bot.runtime.poller.pass_once()
+    await bot.runtime.poller.pass_once()
+    assert len(ticket["messages"]) == 1
+    assert ticket["messages"][0]["body"].endswith("after 10 min.")
+
+
+async def test_a_comment_whose_answer_was_lost_is_not_sent_again(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    clock = ManualClock(now=time.time())
+    bot = await make_bot(hostup_table(hostup, timeout=0.5), clock=clock.time)
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    await file_alert(bot, slack, firing("grafana", f"{t0:.6f}"), {"department": "vps"})
+    ticket = next(iter(hostup.tickets.values()))
+    hostup.fail(delay_after=1.0, path_contains="/messages")  # added, the answer too late
+    await events.message(CHANNEL, slack.post_as_bot(CHANNEL, resolved("grafana", f"{t0 + 60:.6f}")))
+    await slack.until(lambda: ticket["messages"], "the comment, added")
+    for _ in range(500):  # until the bot has given up waiting for the answer
+        if (await bot.deps.store.comments_of(1))[0].state is CommentState.UNSURE:
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(3):
+        await clock.advance(3600)
+        await bot.runtime.poller.pass_once()
+    assert len(ticket["messages"]) == 1
+    [comment] = await bot.deps.store.comments_of(1)
+    assert comment.state is CommentState.UNSURE
+
+
+async def test_an_alert_filed_twice_updates_the_newest_ticket_only(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup))
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    first = firing("pagerduty", f"{t0:.6f}")
+    await file_alert(bot, slack, first, {"department": "vps"})
+    second = slack.post_as_bot(CHANNEL, firing("pagerduty", f"{t0 + 60:.6f}"))
+    await bot.driver.interact(shortcut_payload(slack, second))
+    view_id = await slack.until(
+        lambda: [v for v, view in slack.views.items() if "File another anyway" in json.dumps(view)],
+        "the second form",
+    )
+    await bot.driver.submit(view_id[0], {"department": "vps"})
+    await slack.wait_for("chat.postMessage", count=2)
+    await events.message(
+        CHANNEL, slack.post_as_bot(CHANNEL, firing("pagerduty", f"{t0 + 120:.6f}"))
+    )
+    await slack.until(
+        lambda: any("fired again" in t for t in thread_texts(slack, second["ts"])), "the note"
+    )
+    assert not any("fired again" in t for t in thread_texts(slack, first["ts"]))
+    newest, older = sorted(hostup.tickets.values(), key=lambda t: t["number"], reverse=True)
+    await slack.until(lambda: newest["messages"], "the comment on the newest")
+    assert older["messages"] == []
+
+
+async def test_a_firing_after_the_ticket_closed_is_a_new_alert(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup))
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    await file_alert(bot, slack, firing("alertmanager", f"{t0:.6f}"), {"department": "vps"})
+    next(iter(hostup.tickets.values()))["status"] = "closed"
+    record = await bot.deps.store.ticket(1)
+    assert record is not None
+    await bot.runtime.poller.poll(record)
+    later = slack.post_as_bot(CHANNEL, firing("alertmanager", f"{t0 + 900:.6f}"))
+    await events.message(CHANNEL, later)  # nothing to follow: its ticket is closed
+    await bot.driver.interact(shortcut_payload(slack, later))
+    view_id = await slack.until(
+        lambda: [v for v, view in slack.views.items() if "previously filed" in json.dumps(view)],
+        "the form for the new alert",
+    )
+    shown = json.dumps(slack.view(view_id[0]))
+    assert "HostUp ticket #10001" in shown and "File another anyway" not in shown
+    assert not any("fired again" in str(m.get("text")) for m in slack.channels[CHANNEL].messages)
