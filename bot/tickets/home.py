@@ -4,6 +4,7 @@ provider's health and response times, and for admins what needs a person."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 
 from bot.domain.drafts import Draft
@@ -18,6 +19,8 @@ from bot.tickets.requesters import NotLinked
 from bot.tickets.response_times import ResponseTimes
 
 OPEN_SHOWN = 20
+SEEN_TTL = 300.0  # seconds a "has this user opened their home?" answer is kept
+SEEN_KEPT = 10_000
 
 
 class HomeService:
@@ -34,14 +37,28 @@ class HomeService:
         self._links = links
         self._times = response_times
         self._clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, bool]] = {}  # user → (until, opened)
 
     async def opened(self, filer: Filer, *, is_admin: bool) -> HomeData:
         """The home of ``filer``, who opened it now (so it is refreshed when it changes)."""
         await self._store.home_opened(filer.team_id, filer.user_id, self._clock())
+        self._seen[(filer.team_id, filer.user_id)] = (time.monotonic() + SEEN_TTL, True)
         return await self.data(filer, is_admin=is_admin)
 
     async def wants_refresh(self, team_id: str, user_id: str) -> bool:
-        return await self._store.has_home(team_id, user_id)
+        """Whether the user has opened their home (so a change is worth publishing); asked
+        of the database at most once per ``SEEN_TTL`` per user and process (a filing must
+        not pay a read for everyone who never looks at it)."""
+        key = (team_id, user_id)
+        now = time.monotonic()
+        known = self._seen.get(key)
+        if known is not None and known[0] > now:
+            return known[1]
+        found = await self._store.has_home(team_id, user_id)
+        if len(self._seen) > SEEN_KEPT:
+            self._seen.clear()
+        self._seen[key] = (now + SEEN_TTL, found)
+        return found
 
     async def data(self, filer: Filer, *, is_admin: bool) -> HomeData:
         files_as = []
