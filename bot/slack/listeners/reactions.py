@@ -9,6 +9,7 @@ reaction changes nothing (``reaction_removed`` is not subscribed); bots' reactio
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -16,10 +17,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import reaction_key
+from bot.domain.drafts import ModalContext, reaction_key
 from bot.domain.errors import NotAllowed, TicketbotError, UserFixable
+from bot.domain.forms import FieldValue
 from bot.domain.records import SubmissionState
-from bot.domain.routes import OnEmoji
+from bot.domain.routes import OnEmoji, Route
+from bot.domain.tickets import Filer
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.shortcuts import (
     already_filed,
@@ -35,6 +38,7 @@ from bot.slack.views.text import escape
 from bot.tickets.auto_file import CannotFileAsIs, checked_draft
 
 log = logging.getLogger(__name__)
+ANOTHER = "To file another anyway, use *File a ticket* in the message's menu."
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -72,8 +76,10 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         return  # NOTE: re-delivered by Slack, or the same person reacting again
     if await deps.users.is_bot(team_id, user_id):
         return
-    reactor = await deps.users.filer(team_id, user_id, user_id)
-    say = _ephemeral(deps, channel_id, user_id, ts)
+
+    async def say(text: str) -> None:
+        await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+
     try:
         await deps.access.require_may_file(user_id, channel_id)
     except NotAllowed as exc:
@@ -83,6 +89,7 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
     if message is None:
         await say("I cannot read that message, so I cannot file it. Invite me to the channel.")
         return
+    reactor = await deps.users.filer(team_id, user_id, user_id)
     ctx, values = await message_context(
         deps,
         deps.slack,
@@ -99,50 +106,64 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
     ):
         if is_open_duplicate(earlier, ts):
-            await say(await already_filed(deps, deps.slack, earlier))
+            await say(await already_filed(deps, deps.slack, earlier, ANOTHER))
             return
         notice = previously_filed(deps, earlier)
     route = deps.routes.of(channel_id)
     reason = None
     if route is not None and route.on_emoji is OnEmoji.FILE:
-        provider = deps.filing.provider(route.provider)
+        at_once = AtOnce(deps, route, reactor, ctx, values)
+        reason = await at_once.file(reaction_key(channel_id, ts), say)
+        if reason is None:
+            return
+    prompt = file_prompt(
+        deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE), reason=reason, notice=notice
+    )
+    await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **prompt)
+
+
+class AtOnce:
+    """A reaction in a file-at-once route: the ticket from the message and the route."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        route: Route,
+        reactor: Filer,
+        ctx: ModalContext,
+        values: dict[str, FieldValue],
+    ) -> None:
+        self._deps, self._route, self._reactor = deps, route, reactor
+        self._ctx, self._values = ctx, values
+
+    async def file(self, key: str, say: Callable[[str], Awaitable[None]]) -> str | None:
+        """File it through the filing service (None: filed, or in hand and said so), or say
+        why it cannot be filed without the form."""
+        deps = self._deps
         try:
             draft = await checked_draft(
-                provider, deps.links, filer=reactor, ctx=ctx, values=values, route=route
+                deps.filing.provider(self._route.provider),
+                deps.links,
+                filer=self._reactor,
+                ctx=self._ctx,
+                values=self._values,
+                route=self._route,
             )
         except CannotFileAsIs as exc:
-            reason = exc.reason
+            return exc.reason
         except TicketbotError as exc:
-            reason = exc.message
-        else:
-            submission, new = await deps.filing.submit(reaction_key(channel_id, ts), draft)
-            if new:
-                try:
-                    await deps.filing.file(submission, draft, view_id=None)
-                    return
-                except TicketbotError as exc:
-                    reason = exc.message
-            elif submission.state is SubmissionState.FAILED:
-                reason = f"filing it at once failed earlier ({submission.last_error})"
-            else:
-                await say(f"<@{submission.user_id}> is filing this already; the card follows.")
-                return
-    await deps.slack.chat_postEphemeral(
-        channel=channel_id,
-        user=user_id,
-        **file_prompt(
-            deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE),
-            reason=reason,
-            notice=notice,
-        ),
-    )
-
-
-def _ephemeral(deps: Deps, channel_id: str, user_id: str, ts: str) -> Any:
-    async def say(text: str) -> None:
-        await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-
-    return say
+            return exc.message
+        submission, new = await deps.filing.submit(key, draft)
+        if submission.state is SubmissionState.FAILED:
+            return f"filing it at once failed ({submission.last_error})"
+        if not new:
+            await say(f"<@{submission.user_id}> is filing this already; the card follows.")
+            return None
+        try:
+            await deps.filing.file(submission, draft, view_id=None)
+        except TicketbotError as exc:  # the submission is failed; the form can still file it
+            return exc.message
+        return None
 
 
 async def fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> dict[str, Any] | None:

@@ -184,8 +184,14 @@ async def _lookups(
     return dict(pairs), permalink
 
 
-async def already_filed(deps: Deps, client: AsyncWebClient, ticket: TicketRecord) -> str:
-    """ "Already filed as HostUp #123 by @ana 10 min ago", with a link to its thread."""
+async def already_filed(
+    deps: Deps,
+    client: AsyncWebClient,
+    ticket: TicketRecord,
+    then: str = "Submitting files another ticket anyway.",
+) -> str:
+    """ "Already filed as HostUp #123 by @ana 10 min ago", with a link to its thread, and
+    ``then``: what another try does."""
     provider = deps.providers.get(ticket.provider)
     headline = ticket_headline(
         title=provider.title if provider else ticket.provider, number=ticket.number, url=ticket.url
@@ -201,4 +207,4 @@ async def already_filed(deps: Deps, client: AsyncWebClient, ticket: TicketRecord
             text += f" ({text_link(str(link['permalink']), 'see its thread')})"
         except SlackApiError:
             pass
-    return text + ". Submitting files another ticket anyway."
+    return f"{text}. {then}"
