@@ -54,8 +54,6 @@ class AlertState:
     fired_at: float
     firings: int = 1
     note_ts: str | None = None  # the thread's "Fired again" message, edited in place
-    comment_at: float | None = None  # the provider last heard of a refire then
-    resolved_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,3 @@ class Routes:
 
     def of(self, channel_id: str | None) -> Route | None:
         return self._by_channel.get(channel_id or "")
-
-    def __bool__(self) -> bool:
-        return bool(self.all)

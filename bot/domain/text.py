@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 def truncate(text: str, limit: int) -> str:
     """At most ``limit`` characters, cut on a word boundary with an ellipsis when cut."""
@@ -12,3 +14,8 @@ def truncate(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def utc_time(at: float) -> str:
+    """``2026-12-03 10:42 UTC``: a time for text that cannot render Slack's date tokens."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))

@@ -18,6 +18,8 @@ import httpx
 from bot.domain.errors import FeatureMissing
 from bot.domain.forms import Form
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
+from bot.providers.base import REPLIES as REPLIES  # the adapters take them from here
+from bot.providers.base import STATUS as STATUS
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import DetailReader, ProviderHttp
 from bot.providers.twins import find_twin
@@ -29,8 +31,6 @@ ABSENT = frozenset({404, 405})
 
 # The features endpoints beyond the create call serve (docs/providers.md).
 TWIN_CHECK = "ticket list (twin check)"
-STATUS = "status and staff replies"
-REPLIES = "thread replies to the ticket"
 ATTACHMENTS = "attachments"
 CUSTOMER_SEARCH = "customer search by e-mail"
 

@@ -7,7 +7,7 @@ Block Kit and one generic parser reads the submission back, so no adapter touche
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 from bot.domain.forms import Form, Values
 from bot.domain.tickets import (
@@ -106,3 +106,35 @@ class SupportsStatus(Protocol):
 @runtime_checkable
 class SupportsReply(Protocol):
     async def reply(self, ref: TicketRef, text: str) -> None: ...
+
+
+# NOTE: the names of the optional features an adapter turns off when their endpoint answers
+# 404/405 (``Provider.features_off``).
+STATUS = "status and staff replies"
+REPLIES = "thread replies to the ticket"
+
+
+class StatusProvider(Provider, SupportsStatus, Protocol):
+    """A provider whose tickets' status can be read."""
+
+
+class ReplyingProvider(Provider, SupportsReply, Protocol):
+    """A provider that takes replies on its tickets."""
+
+
+def reads_status(provider: Provider | None) -> TypeGuard[StatusProvider]:
+    """Whether the bot can read this provider's ticket status and staff replies now."""
+    return (
+        provider is not None
+        and isinstance(provider, SupportsStatus)
+        and STATUS not in provider.features_off
+    )
+
+
+def takes_replies(provider: Provider | None) -> TypeGuard[ReplyingProvider]:
+    """Whether this provider takes replies (comments) on its tickets now."""
+    return (
+        provider is not None
+        and isinstance(provider, SupportsReply)
+        and REPLIES not in provider.features_off
+    )

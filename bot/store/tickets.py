@@ -283,6 +283,4 @@ def _alert(row: Any) -> AlertState | None:
         fired_at=row["fired_at"],
         firings=row["firings"],
         note_ts=row["firing_note_ts"],
-        comment_at=row["refire_comment_at"],
-        resolved_at=row["resolved_at"],
     )

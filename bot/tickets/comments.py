@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 
 from bot.domain.errors import TicketbotError, Transient
 from bot.domain.records import Comment, CommentState, TicketRecord
-from bot.providers.adapter import REPLIES
-from bot.providers.base import Provider, SupportsReply
+from bot.providers.base import Provider, SupportsReply, takes_replies
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,14 +36,10 @@ class ProviderComments:
         self._clock = clock
         self._base_delay = base_delay
 
-    def takes_comments(self, provider_name: str) -> bool:
-        provider = self._providers.get(provider_name)
-        return isinstance(provider, SupportsReply) and REPLIES not in provider.features_off
-
     async def add(self, ticket: TicketRecord, key: str, body: str) -> bool:
         """Keep ``body`` for ``ticket`` under ``key`` and send it now; False if the provider
         takes no comments, or ``key`` was kept already (sent once, by whoever kept it)."""
-        if not self.takes_comments(ticket.provider):
+        if not takes_replies(self._providers.get(ticket.provider)):
             return False
         comment = await self._store.add_comment(key, ticket.id, body, self._clock())
         if comment is None:

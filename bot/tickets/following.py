@@ -10,12 +10,16 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
 
 from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
 from bot.domain.records import TicketRecord
-from bot.providers.adapter import REPLIES, STATUS
-from bot.providers.base import Provider, SupportsReply, SupportsStatus
+from bot.providers.base import (
+    Provider,
+    ReplyingProvider,
+    SupportsStatus,
+    reads_status,
+    takes_replies,
+)
 from bot.store import Store
 from bot.tickets.outcomes import Announces
 
@@ -23,10 +27,6 @@ log = logging.getLogger(__name__)
 SEEN_KEPT = 200  # staff message ids remembered per ticket
 
 MayRead = Callable[[TicketRecord], Awaitable[bool]]
-
-
-class ReplyingProvider(Provider, SupportsReply, Protocol):
-    """A provider that takes replies on its tickets."""
 
 
 class Following:
@@ -60,11 +60,7 @@ class Following:
         """Read one ticket; post what changed in its thread; schedule its next read."""
         store = self._store
         provider = self._providers.get(ticket.provider)
-        if (
-            provider is None
-            or not isinstance(provider, SupportsStatus)
-            or STATUS in provider.features_off
-        ):
+        if not reads_status(provider):
             # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
             await store.update_polled(
                 ticket.id,
@@ -125,10 +121,9 @@ class Following:
         if ticket is None or not await self._store.remember_event(event_id):
             return None
         provider = self._providers.get(ticket.provider)
-        if provider is None or not isinstance(provider, SupportsReply):
+        if not takes_replies(provider):
+            # NOTE: none, or its reply endpoint answered 404/405 (the thread was told once)
             return None
-        if REPLIES in provider.features_off:
-            return None  # NOTE: the thread was told once, when the reply endpoint answered 404/405
         return ticket, provider
 
     async def reply(self, ticket: TicketRecord, provider: ReplyingProvider, text: str) -> None:

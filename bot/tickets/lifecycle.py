@@ -9,11 +9,11 @@ documents closing one.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.records import AlertPhase, TicketRecord
+from bot.domain.text import utc_time
 from bot.providers.base import Provider
 from bot.store import Store
 from bot.tickets.comments import ProviderComments
@@ -37,10 +37,6 @@ class AlertMessage:
     @property
     def at(self) -> float:
         return float(self.ts)
-
-
-def utc_time(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
 def duration(seconds: float) -> str:

@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from bot.domain.figures import ProviderFigures
 from bot.domain.records import TicketRecord
-from bot.providers.adapter import STATUS
-from bot.providers.base import Provider, SupportsStatus
+from bot.providers.base import Provider, reads_status
 from bot.store import Store
 from bot.tickets.outcomes import TellsAlerts
 
@@ -88,8 +87,8 @@ class ResponseTimes:
         self._next_check = 0.0
 
     def can_report(self, name: str) -> bool:
-        provider = self._providers.get(name)
-        return isinstance(provider, SupportsStatus) and STATUS not in provider.features_off
+        """Whether staff replies (and closing) can be seen at this provider."""
+        return reads_status(self._providers.get(name))
 
     async def remind_overdue(self) -> int:
         """One reminder in the thread of each ticket whose provider's target passed with no

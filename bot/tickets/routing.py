@@ -4,7 +4,6 @@ provider's form, and what the bot does with an alert's later messages there."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,7 +13,6 @@ from bot.domain.routes import Route
 from bot.providers.base import Provider
 from bot.tickets.forms import check_form
 
-log = logging.getLogger(__name__)
 FORM_WAIT_SECONDS = 5.0
 
 

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.slack.home import publish_home
-from bot.slack.listeners.jobs import after_ack
+from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import ActionId
 
 
@@ -21,9 +21,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return  # NOTE: the Messages tab sends this event too
         team_id, user_id = str(body.get("team_id") or ""), str(event["user"])
-        reporter = {"user_id": user_id, "team_id": team_id}
         work = publish_home(deps, team_id, user_id, opened=True)
-        after_ack(deps, client, reporter, context, work)
+        after_ack(deps, client, told_to(user_id, team_id), context, work)
 
     @app.action(ActionId.OPEN_THREAD)
     async def handle_open_thread_action(ack: AsyncAck) -> None:

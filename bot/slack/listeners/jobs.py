@@ -56,6 +56,12 @@ def after_ack(
         deps.spawn(run())
 
 
+def told_to(user_id: object, team_id: object) -> dict[str, Any]:
+    """What ``report_error`` needs of an event that names its user in the event, not in the
+    payload (a reaction, the App Home, a workflow step): whom to tell."""
+    return {"user_id": str(user_id or ""), "team_id": str(team_id or "")}
+
+
 # What ``report_error`` reads of a payload, and of its view.
 REPORTED_KEYS = (
     "type",

@@ -23,7 +23,7 @@ from bot.domain.forms import FieldValue
 from bot.domain.records import SubmissionState
 from bot.domain.routes import OnEmoji, Route
 from bot.domain.tickets import Filer
-from bot.slack.listeners.jobs import after_ack
+from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.shortcuts import (
     already_filed,
     is_open_duplicate,
@@ -57,7 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             or user == context.get("bot_user_id")
         ):
             return
-        reporter = {"user_id": user, "team_id": body.get("team_id")}
+        reporter = told_to(user, body.get("team_id"))
         after_ack(deps, client, reporter, context, on_reaction(deps, body, event))
 
     @app.action(ActionId.FILE_FROM_REACTION)

@@ -18,7 +18,7 @@ from bot.domain.drafts import ModalContext, step_key
 from bot.domain.errors import TicketbotError
 from bot.domain.forms import CommonField, FieldValue
 from bot.settings import CHANNEL_ID, USER_ID
-from bot.slack.listeners.jobs import after_ack
+from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import step_failed
 from bot.tickets.auto_file import CannotFileAsIs, checked_draft
@@ -34,7 +34,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         inputs = event.get("inputs") or {}
-        reporter = {"user_id": inputs.get("filed_by"), "team_id": body.get("team_id")}
+        reporter = told_to(inputs.get("filed_by"), body.get("team_id"))
         work = file_from_step(deps, str(body.get("team_id") or ""), event)
         after_ack(deps, deps.slack, reporter, context, work, deferred=True)
 

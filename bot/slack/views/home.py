@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain.home import HomeData
-from bot.domain.records import SubmissionState
+from bot.domain.records import AlertPhase, SubmissionState
 from bot.domain.text import truncate
 from bot.slack.views.alert_notes import hours
 from bot.slack.views.blocks import Block, actions, button, context, section
@@ -42,7 +42,8 @@ def _ticket_lines(data: HomeData, thread_links: Mapping[int, str]) -> list[Block
         number = link(target, f"{title} #{ticket.number}")
         age = hours(max(0.0, data.now - ticket.created_at))
         status = escape(ticket.status or "open")
-        alert = " · alert resolved" if ticket.alert and ticket.alert.resolved_at else ""
+        resolved = ticket.alert is not None and ticket.alert.phase is AlertPhase.RESOLVED
+        alert = " · alert resolved" if resolved else ""
         blocks.append(
             section(
                 f"{number} · {escape(truncate(ticket.subject, 200))}\n"

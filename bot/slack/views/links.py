@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 
 from bot.domain.records import Link, LinkChange
+from bot.domain.text import utc_time
 from bot.domain.tickets import Requester
 from bot.slack.views.text import escape
 
@@ -17,16 +17,12 @@ SOURCES = {
 }
 
 
-def _when(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
-
-
 def change_text(change: LinkChange) -> str:
     old, new = change.old or "nothing", change.new or "nothing"
     actor = f"<@{change.actor}>" if change.actor.startswith(("U", "W")) else escape(change.actor)
     return (
         f"Latest change: <@{change.user_id}> at {escape(change.provider)}: "
-        f"`{escape(old)}` → `{escape(new)}` by {actor}, {_when(change.at)}."
+        f"`{escape(old)}` → `{escape(new)}` by {actor}, {utc_time(change.at)}."
     )
 
 
