@@ -68,14 +68,22 @@ class StatusPoller:
         self._metrics.poller_lag.set(self.lag)
         due = await self._following.due(now, BATCH)
         await asyncio.gather(*(self._poll(ticket) for ticket in due))
-        async with self._lane.slot(deferred=True):
-            await self._comments.send_due()
-            await self._response_times.remind_overdue()
+        # NOTE: a read first, and a slot only for work: the claims are writes, and on SQLite
+        # every write queues behind the filings' (a pass runs many times a second under load)
+        comment_in = await self._comments.next_due_in()
+        comments_due = comment_in is not None and comment_in <= 0
+        if comments_due or self._response_times.check_due():
+            async with self._lane.slot(deferred=True):
+                if comments_due:
+                    await self._comments.send_due()
+                await self._response_times.remind_overdue()
+            if comments_due:
+                comment_in = await self._comments.next_due_in()
         waits = [IDLE_SECONDS]
         if (oldest := await self._following.oldest_due()) is not None:
             waits.append(oldest - time.time())
-        if (comment := await self._comments.next_due_in()) is not None:
-            waits.append(comment)
+        if comment_in is not None:
+            waits.append(comment_in)
         return max(0.05, min(waits))
 
     async def _poll(self, ticket: TicketRecord) -> None:

@@ -48,13 +48,8 @@ class ProviderComments:
         return True
 
     async def send_due(self) -> int:
-        """Send the comments whose retry is due; how many were tried.
-
-        NOTE: a read first: the claim is a write, and on SQLite every write queues behind the
-        filings' (the poller's pass runs many times a second under load)."""
-        due_in = await self.next_due_in()
-        if due_in is None or due_in > 0:
-            return 0
+        """Send the comments whose retry is due (claimed, so one process sends each); how many
+        were tried. The claim is a write: ask ``next_due_in`` first."""
         due = await self._store.due_comments(self._clock())
         for comment in due:
             ticket = await self._store.ticket(comment.ticket_id)

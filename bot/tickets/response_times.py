@@ -90,6 +90,10 @@ class ResponseTimes:
         """Whether staff replies (and closing) can be seen at this provider."""
         return reads_status(self._providers.get(name))
 
+    def check_due(self) -> bool:
+        """Whether ``remind_overdue`` would look now (no I/O)."""
+        return bool(self._targets) and self._clock() >= self._next_check
+
     async def remind_overdue(self) -> int:
         """One reminder in the thread of each ticket whose provider's target passed with no
         staff reply (each ticket once, across replicas); how many were posted."""

@@ -36,33 +36,32 @@ def alert_message(
     client: AsyncWebClient,
     context: dict[str, Any],
 ) -> None:
-    """An alert tool posted: if it is an alert whose ticket is open, follow it up."""
-    fingerprint = fingerprint_of(event)
-    if fingerprint is None:
-        log.debug("a bot message without an alert identity; ignored")
-        return
-    channel = str(event.get("channel") or "")
-    route = deps.routes.of(channel)
+    """An alert tool posted: if it is an alert whose ticket is open, follow it up (read in
+    the job: reading an alert walks the whole message, which the ack need not wait for)."""
     options = deps.settings.options
     policy = alert_policy(
-        route,
+        deps.routes.of(str(event.get("channel") or "")),
         follow=options.follow_alerts,
         comment_on_resolve=options.comment_on_resolve,
         comment_on_refire=options.comment_on_refire,
     )
-    if not policy.follow:
+    if policy.follow:
+        team_id = str(body.get("team_id") or "")
+        after_ack(deps, client, body, context, _follow(deps, team_id, event, policy), deferred=True)
+
+
+async def _follow(deps: Deps, team_id: str, event: dict[str, Any], policy: AlertPolicy) -> None:
+    fingerprint = fingerprint_of(event)
+    if fingerprint is None:
+        log.debug("a bot message without an alert identity; ignored")
         return
     message = AlertMessage(
-        team_id=str(body.get("team_id") or ""),
-        channel_id=channel,
+        team_id=team_id,
+        channel_id=str(event.get("channel") or ""),
         ts=str(event["ts"]),
         fingerprint=fingerprint,
         resolved=is_resolved(event),
     )
-    after_ack(deps, client, body, context, _follow(deps, message, policy), deferred=True)
-
-
-async def _follow(deps: Deps, message: AlertMessage, policy: AlertPolicy) -> None:
     await deps.lifecycle.seen(message, policy)
 
 

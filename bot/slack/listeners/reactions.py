@@ -8,6 +8,7 @@ reaction changes nothing (``reaction_removed`` is not subscribed); bots' reactio
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,6 +39,7 @@ from bot.slack.views.text import escape
 from bot.tickets.auto_file import CannotFileAsIs, checked_draft
 
 log = logging.getLogger(__name__)
+FETCH_SECONDS = 1.0
 ANOTHER = "To file another anyway, use *File a ticket* in the message's menu."
 
 
@@ -168,7 +170,17 @@ class AtOnce:
 
 async def fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
     """The message at ``ts``: from the channel's history, else from its thread (a reply is
-    not in the history). None if the bot cannot read it."""
+    not in the history). None if the bot cannot read it, or Slack does not say within
+    ``FETCH_SECONDS`` (a button's trigger_id lives 3 s, and the form still has to open)."""
+    try:
+        async with asyncio.timeout(FETCH_SECONDS):
+            return await _fetch_message(client, channel_id, ts)
+    except TimeoutError:
+        log.info("a reacted message was not read in time")
+        return None
+
+
+async def _fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
     try:
         found = await client.conversations_history(
             channel=channel_id, latest=ts, oldest=ts, inclusive=True, limit=1

@@ -8,7 +8,6 @@ submission, so it files once.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -17,14 +16,13 @@ from bot.deps import Deps
 from bot.domain.drafts import ModalContext, step_key
 from bot.domain.errors import TicketbotError
 from bot.domain.forms import CommonField, FieldValue
+from bot.logs import new_request_id, request_id
 from bot.settings import CHANNEL_ID, USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import step_failed
 from bot.tickets.auto_file import CannotFileAsIs, checked_draft
 from bot.tickets.prefill import plain
-
-log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -68,17 +66,15 @@ class StepInputs:
 
 
 async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
-    """File the step's ticket; the step fails with a reason rather than hang on a surprise
-    (which the error handler then logs, with a reference, and tells the filer)."""
+    """File the step's ticket; the step fails with a reason rather than hang on a surprise,
+    which the error handler then logs and tells the filer, under the same reference."""
     step = str(event.get("function_execution_id") or "")
     try:
         await _file_from_step(deps, team_id, step, event)
     except Exception:
-        await step_failed(
-            deps.slack,
-            step,
-            "ticketbot hit an unexpected error; its admins can find it in the log.",
-        )
+        ref = request_id.get() or new_request_id()
+        reason = f"ticketbot hit an unexpected error (ref {ref}); its admins find it in the log."
+        await step_failed(deps.slack, step, reason)
         raise
 
 
