@@ -15,7 +15,6 @@ from bot.domain.tickets import Filer
 from bot.providers.base import Provider
 from bot.store import Store
 from bot.tickets.links import LinkService
-from bot.tickets.requesters import NotLinked
 from bot.tickets.response_times import ResponseTimes
 
 OPEN_SHOWN = 20
@@ -61,13 +60,9 @@ class HomeService:
         return found
 
     async def data(self, filer: Filer, *, is_admin: bool) -> HomeData:
-        files_as = []
-        for provider in self._providers.values():
-            try:
-                found = await self._links.requester(provider, filer, lookup=False)
-                files_as.append(FilesAs(provider.title, found, False))
-            except NotLinked:
-                files_as.append(FilesAs(provider.title, None, True))
+        # NOTE: no provider call: who they are at a provider is found when they first file
+        rows = await self._links.whoami(filer, lookup=False)
+        files_as = [FilesAs(title, found, must_link) for title, found, must_link in rows]
         trouble = await self._store.provider_trouble()
         figures = {f.provider: f for f in await self._times.figures(filer.team_id)}
         health = [

@@ -74,13 +74,16 @@ class LinkService:
             latest=await self._store.latest_link_change(team_id, user_id),
         )
 
-    async def whoami(self, filer: Filer) -> list[tuple[str, Requester | None, bool]]:
-        """Per provider: its title, whom ``filer`` files as (None: unknown), and whether an
-        admin must link them first."""
+    async def whoami(
+        self, filer: Filer, *, lookup: bool = True
+    ) -> list[tuple[str, Requester | None, bool]]:
+        """Per provider: its title, whom ``filer`` files as (None: unknown, or with ``lookup``
+        False not looked up at the provider), and whether an admin must link them first."""
         rows: list[tuple[str, Requester | None, bool]] = []
         for provider in self._providers.values():
             try:
-                rows.append((provider.title, await self.requester(provider, filer), False))
+                found = await self.requester(provider, filer, lookup=lookup)
+                rows.append((provider.title, found, False))
             except NotLinked:
                 rows.append((provider.title, None, True))
         return rows
