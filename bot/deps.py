@@ -25,7 +25,7 @@ from bot.settings import Settings
 from bot.slack.access import Access
 from bot.slack.files import SlackFiles
 from bot.slack.modals import Modals
-from bot.slack.outbound import ResponseUrls, redacting
+from bot.slack.outbound import ResponseUrls, SlackOrigins, redacting, slack_only
 from bot.slack.seal import Seal
 from bot.slack.users import UserDirectory
 from bot.store import Store
@@ -141,8 +141,10 @@ async def open_deps(
     )
     providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
     redactor = Redactor.of(settings)
+    origins = SlackOrigins(settings.env.slack_api_url)
     slack_session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=100), middlewares=(slack_io, redacting(redactor))
+        connector=aiohttp.TCPConnector(limit=100),
+        middlewares=(slack_io, slack_only(origins), redacting(redactor)),
     )
     slack = slack_client(settings, slack_session)
     seal = Seal(settings.env.slack_signing_secret.get_secret_value())
@@ -156,6 +158,7 @@ async def open_deps(
             http,
             settings.env.slack_bot_token,
             int(settings.options.max_attachment_mb * 1_048_576),
+            origins,
         ),
     )
 
@@ -194,7 +197,7 @@ async def open_deps(
         redactor=redactor,
         seal=seal,
         modals=Modals(seal, store),
-        responses=ResponseUrls(slack_session, settings.env.slack_api_url),
+        responses=ResponseUrls(slack_session, origins),
         routes=Routes(settings.routes),
         comments=comments,
         lifecycle=AlertLifecycle(store, providers, comments, clock, tells),

@@ -41,6 +41,8 @@ from typing import Protocol
 
 import httpx
 
+from bot.safe_http import cap_of, read_capped
+
 
 @dataclass
 class _Turn:
@@ -296,7 +298,8 @@ class GivingWayTransport(httpx.AsyncBaseTransport):
     """Wraps the provider HTTP transport: a job gives its lane slot back while its request is
     out, and a deferred job gives way to Slack requests when it comes back (``waiting``), so
     a provider's seconds hold up no other job. The scheduling policy lives here, where work
-    meets the network, not in the provider layer. The body is read inside the wait."""
+    meets the network, not in the provider layer. The body is read inside the wait, at most
+    the request's ``MAX_BYTES`` (``bot.safe_http``): ``TooBig`` past them."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -305,11 +308,15 @@ class GivingWayTransport(httpx.AsyncBaseTransport):
         async with waiting():
             response = await self._inner.handle_async_request(request)
             try:
-                await response.aread()
-            except BaseException:
+                body = await read_capped(response, cap_of(request), raw=True)
+            finally:
                 await response.aclose()
-                raise
-        return response
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(body),
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()

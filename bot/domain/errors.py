@@ -44,6 +44,12 @@ class FieldErrors(UserFixable):
         super().__init__("; ".join(parts) or "The provider rejected the ticket.")
 
 
+class NoSuchTicket(UserFixable):
+    """That ticket cannot be read or answered: the value is not one of the provider's ticket
+    ids (refused before any request), or the provider said 404 for a ticket entered by hand.
+    About that ticket only: no provider feature goes off for it."""
+
+
 class NotAllowed(UserFixable):
     """The user may not do this (admin-only command, channel not allowed, …)."""
 

@@ -89,7 +89,11 @@ class TicketRecord:
     def ref(self) -> TicketRef:
         """The ticket as its provider knows it, for reading or replying."""
         return TicketRef(
-            provider=self.provider, id=self.provider_ticket_id, number=self.number, url=self.url
+            provider=self.provider,
+            id=self.provider_ticket_id,
+            number=self.number,
+            url=self.url,
+            status=self.status,
         )
 
 

@@ -74,6 +74,9 @@ class Requester(BaseModel):
     source: RequesterSource
 
 
+ENTERED_BY_HAND = "entered by hand"  # the status of a ticket a filer named by its number
+
+
 class TicketRef(BaseModel):
     """A filed ticket: the provider's own id, the number customers see, and a link if known."""
 
@@ -86,6 +89,11 @@ class TicketRef(BaseModel):
     status: str | None = None
     attached: tuple[str, ...] = ()  # file names the provider took
     not_attached: tuple[str, ...] = ()  # "name: why" for files it did not
+
+    @property
+    def entered_by_hand(self) -> bool:
+        """A person typed this ticket's number (*It was filed*); the provider never gave it."""
+        return self.status == ENTERED_BY_HAND
 
 
 class StaffMessage(BaseModel):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 
-from bot.domain.errors import FeatureMissing
+from bot.domain.errors import FeatureMissing, NoSuchTicket
 from bot.domain.forms import Form
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
 from bot.providers.base import REPLIES as REPLIES  # the adapters take them from here
@@ -40,11 +42,16 @@ class HttpAdapter(Generic[C]):
 
     default_title: ClassVar[str]
     scope_hint: ClassVar[str] = ""
+    # NOTE: what the provider's ticket ids and customer-facing numbers look like (its doc in
+    # docs/providers.md); anything else is refused before it can reach a path or a query.
+    ticket_id: ClassVar[re.Pattern[str]] = re.compile(r"[0-9]{1,20}")
+    ticket_id_example: ClassVar[str] = "10001"
 
     def __init__(self, config: C, client: httpx.AsyncClient, detail: DetailReader) -> None:
         self.config = config
         self._http = ProviderHttp(
             client,
+            base_url=config.url,
             title=self.title,
             timeout=config.timeout_seconds,
             max_connections=config.max_connections,
@@ -54,24 +61,42 @@ class HttpAdapter(Generic[C]):
         self.features_off: dict[str, str] = {}  # feature → what said it is not there
         self.on_feature_off: Callable[[str, str], None] = lambda feature, why: None
 
+    def ticket_id_problem(self, value: str) -> str | None:
+        if self.ticket_id.fullmatch(value):
+            return None
+        return (
+            f"That is not a {self.title} ticket number: type it as {self.title} shows it, "
+            f"like {self.ticket_id_example}."
+        )
+
+    def item(self, ref: TicketRef) -> str:
+        """``ref``'s id, ready for a path: checked against what this provider's ids look like
+        and percent-encoded; ``NoSuchTicket`` (and no request) for anything else."""
+        if self.ticket_id_problem(ref.id) is not None:
+            raise NoSuchTicket(f"#{ref.number[:60]} is not a {self.title} ticket id.")
+        return quote(ref.id, safe="")
+
     def missing(
         self,
         response: httpx.Response,
         feature: str,
         also: Iterable[int] = (),
-        per_item: bool = False,
+        per_item: TicketRef | None = None,
     ) -> None:
         """``FeatureMissing`` (and ``feature`` off from now on) when ``response`` says the
         endpoint is not there: 404/405, or ``also`` (a 403 for a key limited to one part).
 
-        ``per_item``: the path names one ticket, so a 404 the provider wrote (JSON) is about
-        that ticket; only a server's bare 404 (no JSON) says the endpoint is missing.
+        ``per_item``: the ticket the path names, so a 404 the provider wrote (JSON) is about
+        that ticket; only a server's bare 404 (no JSON) says the endpoint is missing, and
+        only for a ticket the provider itself gave: a number a person typed may simply not
+        exist, and must not turn a feature off for everyone (``NoSuchTicket``).
         """
         status = response.status_code
         if status not in ABSENT and status not in also:
             return
-        if per_item and status == 404 and _is_json(response):
-            return
+        about_item = per_item is not None and (_is_json(response) or per_item.entered_by_hand)
+        if status == 404 and per_item is not None and about_item:
+            raise NoSuchTicket(f"{self.title} has no ticket #{per_item.number[:60]}.")
         request = response.request
         why = f"{request.method} {request.url.path} answered HTTP {response.status_code}"
         if feature not in self.features_off:

@@ -41,6 +41,11 @@ class Provider(Protocol):
         the filer's e-mail), or None when the provider cannot know."""
         ...
 
+    def ticket_id_problem(self, value: str) -> str | None:
+        """Why ``value`` cannot be one of this provider's ticket ids or numbers (as its docs
+        show them), or None if it can; what fails here never reaches a request."""
+        ...
+
     def requester_id_problem(self, requester_id: str) -> str | None:
         """Why ``requester_id`` cannot be linked at this provider, or None if it can."""
         ...

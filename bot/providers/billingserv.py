@@ -323,7 +323,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
             "GET",
             f"{self.config.url}/ticket/get",
             headers=self._headers(),
-            params={"id": ref.id},
+            params={"id": self.item(ref)},
         )
         self.missing(response, STATUS)  # NOTE: the id is a parameter: a 404 is the endpoint
         data = self._read(response)
@@ -347,7 +347,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
             "POST",
             f"{self.config.url}/ticket/reply",
             headers=self._headers(),
-            json={"id": int(ref.id), "message": clean_message(text)},
+            json={"id": int(self.item(ref)), "message": clean_message(text)},
         )
         self.missing(response, REPLIES)
         self._read(response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -68,6 +69,8 @@ def problem_detail(response: httpx.Response) -> str:
 
 
 class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConfig]):
+    # NOTE: hostup.txt: ids are public ids like tkt_01hxa3b4…, numbers "normally numeric".
+    ticket_id = re.compile(r"[0-9]{1,20}|tkt_[0-9A-Za-z]{1,64}")
     """Files tickets at HostUp; the API key is the customer, so no requester id is sent."""
 
     created_key = "createdAt"  # where the ticket list says when each was filed
@@ -311,9 +314,9 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
 
     async def get(self, ref: TicketRef) -> TicketStatus:
         response = await self._http.send(
-            "GET", f"{self.config.url}/support/tickets/{ref.id}", headers=self._headers()
+            "GET", f"{self.config.url}/support/tickets/{self.item(ref)}", headers=self._headers()
         )
-        self.missing(response, STATUS, per_item=True)
+        self.missing(response, STATUS, per_item=ref)
         data = json_body(response)
         if response.status_code != 200 or not isinstance(data, dict):
             raise self._http.unexpected(response, problem_detail(response) or "get failed")
@@ -332,11 +335,11 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
     async def reply(self, ref: TicketRef, text: str) -> None:
         response = await self._http.send(
             "POST",
-            f"{self.config.url}/support/tickets/{ref.id}/messages",
+            f"{self.config.url}/support/tickets/{self.item(ref)}/messages",
             headers=self._headers(),
             json={"message": text},
         )
-        self.missing(response, REPLIES, per_item=True)
+        self.missing(response, REPLIES, per_item=ref)
         if response.status_code == 400:
             raise self._field_errors(response)
         if response.status_code != 201:

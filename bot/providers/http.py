@@ -2,6 +2,10 @@
 
 Adapters call ``send``; it raises ``Transient`` for what time fixes and ``ProviderAuthError``
 for 401/403, and returns every other response for the adapter to read in its own dialect.
+
+Bounds: a request goes only to the origin of the provider's ``base_url`` (its key with it), a
+redirect is never followed, an answer is read at most ``ANSWER_CAP`` bytes, and a whole call
+(sending and reading) ends within ``DEADLINE_FACTOR`` times the provider's per-read timeout.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot.domain.errors import (
+    ConfigError,
     FieldErrors,
     ProviderAuthError,
     ProviderProtocolError,
@@ -26,6 +31,7 @@ from bot.domain.errors import (
     RateLimited,
     Transient,
 )
+from bot.safe_http import DEFAULT_MAX_BYTES, MAX_BYTES, TooBig, origin, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,9 @@ DetailReader = Callable[[httpx.Response], str]
 ON_CREATE: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("on_create", default=None)
 TransientT = TypeVar("TransientT", bound=Transient)
 GATEWAY_STATUSES = frozenset({502, 503, 504})
+ANSWER_CAP = DEFAULT_MAX_BYTES  # NOTE: a page of tickets is a few KB; nothing documented nears it
+DEADLINE_FACTOR = 2.0  # a whole call: sending, waiting and reading, at most twice one read's
+HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -127,6 +136,7 @@ class ProviderHttp:
         self,
         client: httpx.AsyncClient,
         *,
+        base_url: str,
         title: str,
         timeout: float,
         max_connections: int,
@@ -134,8 +144,10 @@ class ProviderHttp:
         scope_hint: str = "",
     ) -> None:
         self._client = client
+        self._origin = origin(base_url)
         self._title = title
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._deadline = timeout * DEADLINE_FACTOR
         # NOTE: requests beyond this wait here, not in httpcore's pool, whose queue costs
         # O(waiting × connections) CPU on every request it hands out.
         self._in_flight = asyncio.Semaphore(max_connections)
@@ -160,21 +172,42 @@ class ProviderHttp:
         ``creates``: this request files the ticket; ``ON_CREATE``'s hook (the filing
         service's) is awaited just before it leaves, once it has a connection to leave on.
         """
+        if self._origin is None or origin(url) != self._origin:
+            # NOTE: the key goes only to base_url's origin; a URL from an answer (a paging
+            # link, a download) that points elsewhere is refused before anything is sent.
+            raise ConfigError(
+                f"providers.{self._title}",
+                f"refused to send a request to {httpx.URL(url).host or url[:60]!r}: "
+                "not the origin of base_url",
+            )
         started = time.perf_counter()
+        request = self._client.build_request(
+            method,
+            url,
+            headers=headers,
+            json=json,
+            data=data,
+            files=files,
+            params=params,
+            timeout=self._timeout,
+            extensions={MAX_BYTES: ANSWER_CAP},
+        )
         try:
             async with self._turn():
                 if creates and (hook := ON_CREATE.get()) is not None:
                     await hook()
-                response = await self._client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json,
-                    data=data,
-                    files=files,
-                    params=params,
-                    timeout=self._timeout,
-                )
+                async with asyncio.timeout(self._deadline):
+                    response = await self._bounded(request)
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"{self._title} did not finish answering within {self._deadline:g} s.",
+                maybe_created=method != "GET",
+            ) from None
+        except TooBig as exc:
+            what = f"{self._title} answered with more than {exc.cap // 1_048_576} MB."
+            if method == "GET":
+                raise ProviderProtocolError(what, admin_detail=what) from None
+            raise ProviderUnavailable(what, maybe_created=True) from None
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _tried(
                 ProviderTimeout(
@@ -218,10 +251,6 @@ class ProviderHttp:
                     "seconds": round(time.perf_counter() - started, 4),
                 },
             )
-        # NOTE: an httpx response and its body stream point at each other (encode/httpx#3733),
-        # so every answer would wait for the cyclic collector, and its pauses land on acks.
-        # The body is read already: keeping it as plain bytes breaks the cycle.
-        response.stream = httpx.ByteStream(response.content)
         status = response.status_code
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
@@ -237,6 +266,23 @@ class ProviderHttp:
         if auth_errors and status in (401, 403):
             raise self.auth_error(response)
         return response
+
+    async def _bounded(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` (no redirect followed) and read its answer, at most
+        ``ANSWER_CAP`` bytes; the answer comes back with its body as plain bytes.
+
+        NOTE: an httpx response and its body stream point at each other (encode/httpx#3733),
+        so every answer would wait for the cyclic collector, and its pauses land on acks: the
+        streamed one lets go of its stream, and a fresh response over plain bytes is returned.
+        """
+        streamed = await self._client.send(request, stream=True, follow_redirects=False)
+        try:
+            body = await read_capped(streamed, ANSWER_CAP)
+        finally:
+            await streamed.aclose()
+            streamed.stream = httpx.ByteStream(b"")
+        headers = [(k, v) for k, v in streamed.headers.items() if k.lower() not in HOP_HEADERS]
+        return httpx.Response(streamed.status_code, headers=headers, content=body, request=request)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

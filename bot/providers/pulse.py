@@ -7,6 +7,7 @@ number is ``ticketNumber``; error bodies are not documented.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
@@ -100,6 +101,9 @@ def error_detail(response: httpx.Response) -> str:
 
 
 class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
+    # NOTE: merchant-crm.txt: ``id`` is an integer, ``ticketNumber`` reads like TKT-12345.
+    ticket_id = re.compile(r"[0-9]{1,20}|[A-Za-z]{1,10}-[0-9]{1,20}")
+    ticket_id_example = "TKT-12345"
     created_key = "createdAt"  # where the ticket list says when each was filed
     default_title = "Pulse CRM"
     scope_hint = " The API user needs permission to create tickets."
@@ -234,17 +238,19 @@ class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
         )
 
     async def get(self, ref: TicketRef) -> TicketStatus:
-        response = await self._call("GET", f"/tickets/{ref.id}")
-        self.missing(response, STATUS, per_item=True)
+        response = await self._call("GET", f"/tickets/{self.item(ref)}")
+        self.missing(response, STATUS, per_item=ref)
         data = self._read(response, (200,))
         status = str(data.get("status") or "open")
         return TicketStatus(status=status, closed=status in CLOSED)
 
     async def reply(self, ref: TicketRef, text: str) -> None:
         response = await self._call(
-            "POST", f"/tickets/{ref.id}/comments", json={"content": text, "isInternal": False}
+            "POST",
+            f"/tickets/{self.item(ref)}/comments",
+            json={"content": text, "isInternal": False},
         )
-        self.missing(response, REPLIES, per_item=True)
+        self.missing(response, REPLIES, per_item=ref)
         self._read(response, (200, 201))
 
     async def probe(self) -> str:

@@ -158,11 +158,11 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
     async def reply(self, ref: TicketRef, text: str) -> None:
         response = await self._http.send(
             "POST",
-            f"{self.config.url}/support/tickets/{ref.id}/messages",
+            f"{self.config.url}/support/tickets/{self.item(ref)}/messages",
             headers=self._headers(),
             files=multipart({"message": text.ljust(5, ".")}),
         )
-        self.missing(response, REPLIES, per_item=True)
+        self.missing(response, REPLIES, per_item=ref)
         self._read(response)
 
     async def probe(self) -> str:

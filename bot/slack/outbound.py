@@ -1,5 +1,10 @@
 """What the bot sends to Slack leaves through here: redacted, and only to Slack.
 
+* ``SlackOrigins``: Slack's own hosts, the only places the bot token may go: the origin of
+  ``SLACK_API_URL`` (``https://slack.com`` by default) and Slack's file host
+  (``https://files.slack.com``).
+* ``slack_only``: a middleware for the Slack session; a request (a redirect's included) to any
+  other host is refused before it leaves, and an answer is read at most ``cap`` bytes.
 * ``redacting``: a middleware for the Slack session; every request body is redacted first.
 * ``ResponseUrls``: posts to a request's ``response_url``, and only when that URL is Slack's
   (``https://hooks.slack.com/…``, or the origin of ``SLACK_API_URL`` where one is set, for a
@@ -11,15 +16,80 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.redact import Redactor
+from bot.safe_http import origin
 
 log = logging.getLogger(__name__)
+SLACK_API = "https://slack.com"
+SLACK_FILES = "https://files.slack.com"
 SLACK_HOOKS = "https://hooks.slack.com"
+SLACK_ANSWER_CAP = 16 * 1_048_576  # NOTE: a 1,000-message history page of 40 KB texts fits
+
+
+class SlackOrigins:
+    """Slack's hosts for this process: the Web API's (``SLACK_API_URL``'s origin, for a
+    stand-in or proxy), the file host's, and the one ``response_url`` posts go to."""
+
+    def __init__(self, slack_api_url: str | None = None) -> None:
+        api = origin(slack_api_url) if slack_api_url else None
+        self.api = api or SLACK_API
+        self.files = frozenset({SLACK_FILES, self.api})
+        self.hooks = frozenset({SLACK_HOOKS, self.api})
+        self.all = self.files | self.hooks
+
+    def serves_files(self, url: str) -> bool:
+        """Whether ``url`` is on Slack's file host (where the token may fetch a file)."""
+        return origin(url) in self.files
+
+    def takes_responses(self, url: str) -> bool:
+        return origin(url) in self.hooks
+
+
+class NotSlack(aiohttp.ClientError):
+    """A request on the Slack session was headed for a host that is not Slack's."""
+
+
+class AnswerTooBig(aiohttp.ClientError):
+    """Slack's answer passed the session's cap; the rest was not read."""
+
+
+def slack_only(origins: SlackOrigins, cap: int = SLACK_ANSWER_CAP) -> aiohttp.ClientMiddlewareType:
+    """An aiohttp client middleware: requests only to Slack's hosts, answers read at most
+    ``cap`` bytes.
+
+    NOTE: aiohttp runs session middlewares again for each redirect it follows (``client.py``,
+    the request loop), so a redirect elsewhere is refused here too, token or not.
+    """
+
+    async def guard(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        if origin(str(request.url)) not in origins.all:
+            log.warning("refused a Slack-session request to a host that is not Slack's")
+            raise NotSlack(f"not a Slack host: {request.url.host}")
+        response = await handler(request)
+        declared = response.content_length
+        if declared is not None and declared > cap:
+            response.close()
+            raise AnswerTooBig(f"Slack's answer declares {declared} bytes, over {cap}")
+        chunks: list[bytes] = []
+        got = 0
+        async for chunk in response.content.iter_any():
+            got += len(chunk)
+            if got > cap:
+                response.close()
+                raise AnswerTooBig(f"Slack's answer passed {cap} bytes")
+            chunks.append(chunk)
+        # NOTE: the body is read here, under the cap; ``read()`` (slack_sdk's json()/text())
+        # returns ``_body`` once it is set instead of reading the stream again.
+        response._body = b"".join(chunks)
+        return response
+
+    return guard
 
 
 def redacting(redactor: Redactor) -> aiohttp.ClientMiddlewareType:
@@ -45,32 +115,17 @@ def redacting(redactor: Redactor) -> aiohttp.ClientMiddlewareType:
     return redact_body
 
 
-def origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL, lower-cased; None for anything else."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
-        return None
-    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
-
-
 class ResponseUrls:
     """Ephemeral answers through a request's ``response_url``, to Slack's hosts only."""
 
     def __init__(
-        self, session: aiohttp.ClientSession | None = None, slack_api_url: str | None = None
+        self, session: aiohttp.ClientSession | None = None, origins: SlackOrigins | None = None
     ) -> None:
         self._session = session  # NOTE: the Slack session, whose middleware redacts
-        allowed = {SLACK_HOOKS}
-        if slack_api_url and (extra := origin(slack_api_url)):
-            allowed.add(extra)
-        self._allowed = frozenset(allowed)
+        self._origins = origins or SlackOrigins()
 
     def is_slacks(self, url: str | None) -> bool:
-        return bool(url) and origin(str(url)) in self._allowed
+        return bool(url) and self._origins.takes_responses(str(url))
 
     async def send(self, url: str | None, **message: Any) -> bool:
         """Post ``message`` (text, blocks, response_type…) to ``url``; False if refused or

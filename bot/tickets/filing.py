@@ -43,7 +43,7 @@ from bot.domain.errors import (
 )
 from bot.domain.forms import CommonField
 from bot.domain.records import Submission, SubmissionState, TicketRecord
-from bot.domain.tickets import Attachment, NewTicket, Requester, TicketRef
+from bot.domain.tickets import ENTERED_BY_HAND, Attachment, NewTicket, Requester, TicketRef
 from bot.providers.base import Provider, SupportsRecentLookup, takes_attachments
 from bot.providers.http import ON_CREATE
 from bot.store import Store
@@ -214,7 +214,7 @@ class FilingService:
             return False
         draft = Draft.model_validate_json(submission.draft)
         provider = self.provider(submission.provider)
-        ref = provider.ticket_ref(number, number, status="entered by hand")
+        ref = provider.ticket_ref(number, number, status=ENTERED_BY_HAND)
         subject = draft.values.get(CommonField.SUBJECT, "")
         priority = draft.values.get(CommonField.PRIORITY)
         record = await self._store.record_ticket(

@@ -47,6 +47,8 @@ class FakeServer:
     mangle: Callable[[Any], Any] | None = None
     # a strict stand-in: only the endpoints the provider's create-call doc names (the rest 404)
     documented_only: bool = False
+    # every request that arrived, routed or not: (method, raw path with its query)
+    seen: list[tuple[str, str]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -72,6 +74,7 @@ class FakeServer:
 
     @web.middleware
     async def _switches(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.seen.append((request.method, request.raw_path))
         if self.latency:
             await asyncio.sleep(self.latency)
         failure = self._take_failure(request.path)

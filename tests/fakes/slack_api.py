@@ -78,6 +78,11 @@ class FakeSlack(FakeServer):
     # Workflow Builder step runs: function_execution_id → "running" | "completed" | "failed"
     executions: dict[str, str] = field(default_factory=dict)
     step_outputs: tuple[str, ...] = ("ticket_number",)  # the manifest's required outputs
+    # file downloads: fid → where the download redirects; fid → bytes streamed (a body that
+    # never matches its files.info size) and how many of them went out before the bot hung up
+    file_redirects: dict[str, str] = field(default_factory=dict)
+    file_streams: dict[str, int] = field(default_factory=dict)
+    file_bytes_sent: dict[str, int] = field(default_factory=dict)
     _triggers: dict[str, tuple[float, bool]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -229,14 +234,34 @@ class FakeSlack(FakeServer):
     def error_body(self, status: int) -> dict[str, Any]:
         return {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        found = self.files.get(request.match_info["fid"])
+        fid = request.match_info["fid"]
+        if fid in self.file_redirects:
+            raise web.HTTPFound(self.file_redirects[fid])
+        if fid in self.file_streams and token == BOT_TOKEN:
+            return await self._stream(request, fid, self.file_streams[fid])
+        found = self.files.get(fid)
         if token != BOT_TOKEN or found is None or "files:read" not in self.scopes:
             # NOTE: as real Slack does: a 200 sign-in page, not an error status
             return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
         info, content = found
         return web.Response(body=content, content_type=str(info["mimetype"]))
+
+    async def _stream(self, request: web.Request, fid: str, total: int) -> web.StreamResponse:
+        """``total`` bytes in 64 KB chunks, counting what went out until the reader hung up."""
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        await response.prepare(request)
+        chunk = b"x" * 65_536
+        self.file_bytes_sent[fid] = 0
+        try:
+            while self.file_bytes_sent[fid] < total:
+                await response.write(chunk)
+                self.file_bytes_sent[fid] += len(chunk)
+        except (ConnectionError, RuntimeError):
+            return response
+        await response.write_eof()
+        return response
 
     def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
         if "files:read" not in self.scopes:

@@ -50,14 +50,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view = message_modal(ModalContext(), exc.message)
             await ack(response_action="update", view=deps.modals.sealed(view, user.user_id))
             return
-        number = read_text(view_state(body), BlockId.NUMBER).strip()
-        if not number or len(number) > NUMBER_LIMIT or any(c.isspace() for c in number):
-            error = "Type the ticket's number as the provider shows it, like 10001."
-            await ack(response_action="errors", errors={BlockId.NUMBER: error})
+        number = read_text(view_state(body), BlockId.NUMBER).strip().lstrip("#")
+        if problem := await number_problem(deps, int(submission_id), number):
+            await ack(response_action="errors", errors={BlockId.NUMBER: problem})
             return
         await ack()
-        work = record_number(deps, int(submission_id), number.lstrip("#"), user.user_id)
+        work = record_number(deps, int(submission_id), number, user.user_id)
         after_ack(deps, client, body, context, work)
+
+
+async def number_problem(deps: Deps, submission_id: int, number: str) -> str | None:
+    """Why ``number`` cannot be the provider's ticket (it must look like that provider's
+    numbers: it is later placed in its request paths), or None."""
+    if not number or len(number) > NUMBER_LIMIT or any(c.isspace() for c in number):
+        return "Type the ticket's number as the provider shows it, like 10001."
+    submission = await deps.filing.submission(submission_id)
+    if submission is None:
+        return "That submission is gone."
+    provider = deps.providers.get(submission.provider)
+    return provider.ticket_id_problem(number) if provider else None
 
 
 async def _unsure_submission(deps: Deps, body: dict[str, Any]) -> Submission:

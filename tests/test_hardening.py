@@ -1,0 +1,271 @@
+"""Issue 34, tried as an attacker would, over loopback: each secret goes only to its own host,
+no typed value reaches a provider path raw, and every read has a size and a time bound."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.domain.errors import ConfigError, NoSuchTicket, ProviderProtocolError, ProviderTimeout
+from bot.domain.tickets import TicketRef
+from bot.providers.base import REPLIES
+from bot.providers.http import ANSWER_CAP
+from tests.conftest import BotFactory, RunningBot, hostup_table
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.server import FakeServer
+from tests.fakes.slack_api import FakeSlack
+from tests.flows import open_form
+from tests.provider_cases import BY_KIND
+from tests.slack_driver import shortcut_payload
+from tests.test_contract import make_provider
+from tests.test_delivery_faults import VPSBG_FILLED, buttons, card_saying, click, vpsbg_bot
+from tests.test_shortcut import alert
+
+
+class Elsewhere(FakeServer):
+    """A host that is neither Slack nor the provider: it records whatever reaches it."""
+
+    def routes(self, app: web.Application) -> None:
+        async def anything(request: web.Request) -> web.Response:
+            await self.record(request)
+            return web.Response(body=b"stolen?", content_type="text/plain")
+
+        app.router.add_route("*", "/{tail:.*}", anything)
+
+
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[Elsewhere]:
+    fake = Elsewhere()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def files_note(slack: FakeSlack) -> str:
+    notes = await slack.until(
+        lambda: [m for m in slack.calls_to("chat.postMessage") if "Not attached" in m["text"]],
+        "the files note",
+    )
+    return str(notes[0]["text"])
+
+
+async def file_with(bot: RunningBot, slack: FakeSlack, files: list[dict[str, Any]]) -> str:
+    """File the plain alert, with ``files`` on it, to HostUp; the thread's files note."""
+    await bot.driver.interact(shortcut_payload(slack, {**alert("plain"), "files": files}))
+    view_id = await slack.wait_for_view("field:files")
+    await bot.driver.submit(view_id, {"department": "vps"})
+    await slack.wait_for_text(view_id, "#10001")
+    return await files_note(slack)
+
+
+# --- 1: the bot token goes only to Slack's hosts -------------------------------------------------
+
+
+async def test_remote_and_foreign_files_are_listed_and_never_get_the_token(
+    hostup_bot: RunningBot, slack: FakeSlack, elsewhere: Elsewhere, hostup: FakeHostUp
+) -> None:
+    """Before: the bot GETs a remote file's url_private with ``Bearer xoxb-…``. After: a file
+    stored outside Slack, or any URL off Slack's file host, is listed as a link, not fetched."""
+    remote = slack.add_file("F0REMOTE", "runbook.pdf", b"%PDF")
+    remote |= {
+        "is_external": True,
+        "mode": "external",
+        "external_type": "app",
+        "url_private": f"{elsewhere.url}/runbook.pdf",
+        "url_private_download": f"{elsewhere.url}/runbook.pdf?dl=1",
+        "permalink": "https://fake.slack.com/files/U1/F0REMOTE/runbook.pdf",
+    }
+    slack.files["F0REMOTE"] = (remote, b"%PDF")
+    foreign = slack.add_file("F0FOREIGN", "dump.log", b"log")
+    foreign |= {"url_private_download": f"{elsewhere.url}/dump.log"}
+    slack.files["F0FOREIGN"] = (foreign, b"log")
+    note = await file_with(hostup_bot, slack, [remote, foreign])
+    assert elsewhere.seen == []  # nothing at all reached the other host, with or without token
+    assert "runbook.pdf: stored outside Slack, not downloaded" in note
+    assert "https://fake.slack.com/files/U1/F0REMOTE/runbook.pdf" in note
+    assert "dump.log: not on Slack's file host" in note
+    assert not next(iter(hostup.tickets.values()))["attachments"]
+
+
+async def test_a_file_download_is_not_followed_off_slacks_host(
+    hostup_bot: RunningBot, slack: FakeSlack, elsewhere: Elsewhere
+) -> None:
+    """Before: a redirect from the file host is followed (to any host). After: not followed."""
+    moved = slack.add_file("F0MOVED", "moved.log", b"log")
+    slack.file_redirects["F0MOVED"] = f"{elsewhere.url}/moved.log"
+    note = await file_with(hostup_bot, slack, [moved])
+    assert elsewhere.seen == []
+    assert "moved.log: download failed (HTTP 302)" in note
+
+
+async def test_the_slack_session_sends_nothing_to_another_host(
+    hostup_bot: RunningBot, elsewhere: Elsewhere
+) -> None:
+    """Every Web API call carries the token; the session refuses a host that is not Slack's
+    (a base URL or a redirect gone astray), before the request leaves."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.outbound import NotSlack
+
+    client = hostup_bot.deps.slack
+    astray = AsyncWebClient(
+        token=client.token, base_url=f"{elsewhere.url}/api/", session=client.session
+    )
+    with pytest.raises(NotSlack):
+        await astray.auth_test()
+    assert elsewhere.seen == []
+
+
+async def test_a_provider_key_goes_only_to_its_base_url_origin(
+    hostup: FakeHostUp, elsewhere: Elsewhere
+) -> None:
+    """A URL a provider answers with (a paging link, a download) never gets the key: a request
+    to any other origin is refused before it leaves; a redirect is not followed."""
+    async with httpx.AsyncClient() as client:
+        provider = make_provider(BY_KIND["hostup"], hostup.url, client, BY_KIND["hostup"].env)
+        http = provider._http  # type: ignore[attr-defined]
+        with pytest.raises(ConfigError, match="not the origin of base_url"):
+            await http.send("GET", f"{elsewhere.url}/api/v2/support/tickets?page=2")
+        with pytest.raises(ConfigError):  # same host, another port: another origin
+            await http.send("GET", hostup.url.rsplit(":", 1)[0] + ":1/api/v2/support/tickets")
+    assert elsewhere.seen == []
+
+
+# --- 4: no raw input in a provider path -----------------------------------------------------------
+
+
+async def asked_for_a_number(
+    make_bot: BotFactory, slack: FakeSlack, fake: FakeServer
+) -> tuple[RunningBot, str]:
+    """A VPSBG filing left unsure, and its filer at *It was filed*: the bot and the view."""
+    bot = await vpsbg_bot(make_bot, fake)
+    view_id = await open_form(bot)
+    fake.fail(delay_after=1.0, path_contains="/support/tickets")
+    await bot.driver.submit(view_id, VPSBG_FILLED)
+    card = await card_saying(slack, "Unsure")
+    await click(bot, slack, buttons(card)["unsure_was_filed"])
+    return bot, await slack.wait_for_view("number")
+
+
+async def test_a_typed_ticket_number_must_look_like_the_providers_and_never_reaches_a_path(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    """Before: ``../../account/api-keys#`` under *It was filed* was recorded, and a thread reply
+    then POSTed /v1/account/api-keys with the VPSBG token (its 404 turned replies off for the
+    process). After: the modal says what a VPSBG number looks like; nothing is recorded."""
+    fake = BY_KIND["vpsbg"].fake()
+    await fake.start()
+    try:
+        bot, number_view = await asked_for_a_number(make_bot, slack, fake)
+        seen_before = list(fake.seen)
+        for typed in ("../../account/api-keys#", "216?x=1", "%2e%2e", "２１６", "216/messages"):
+            answer = await bot.driver.submit(number_view, {"number": typed})
+            assert answer.json()["response_action"] == "errors", typed
+            assert "like 10001" in str(answer.json()["errors"])
+        assert fake.seen == seen_before  # not one request for any of them
+        assert await bot.deps.store.ticket(1) is None
+        provider = bot.deps.providers["vpsbg"]
+        with pytest.raises(NoSuchTicket):  # a stored id of that shape is refused too
+            await provider.reply(  # type: ignore[attr-defined]
+                TicketRef(provider="vpsbg", id="../../account/api-keys#", number="x"), "hi"
+            )
+        assert fake.seen == seen_before
+        assert REPLIES not in provider.features_off
+    finally:
+        await fake.stop()
+
+
+async def test_a_404_for_a_number_typed_by_hand_turns_no_feature_off(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    """A number a person typed that the provider does not know (a server's bare 404 on its
+    path) is about that ticket: replies stay on for every other ticket."""
+    fake = BY_KIND["vpsbg"].fake()
+    await fake.start()
+    try:
+        bot, number_view = await asked_for_a_number(make_bot, slack, fake)
+        await bot.driver.submit(number_view, {"number": "99999"})
+        await card_saying(slack, "VPSBG ticket #99999")
+        record = await bot.deps.store.ticket(1)
+        assert record is not None
+        fake.documented_only = True  # the reply path now answers a server's bare 404
+        provider = bot.deps.providers["vpsbg"]
+        with pytest.raises(NoSuchTicket, match="no ticket #99999"):
+            await provider.reply(record.ref, "hello")  # type: ignore[attr-defined]
+        assert REPLIES not in provider.features_off
+        assert fake.seen[-1] == ("POST", "/v1/support/tickets/99999/messages")
+    finally:
+        await fake.stop()
+
+
+# --- 5: every read bounded ------------------------------------------------------------------------
+
+
+async def test_a_file_bigger_than_its_cap_is_not_read_whole(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Before: a body that lied about its size was read whole (210 MB against a 2 KB cap).
+    After: the download stops once the cap is passed; the fake counts what went out."""
+    bot = await make_bot(
+        hostup_table(hostup), options='admins = ["UANA"]\nmax_attachment_mb = 0.002'
+    )
+    liar = slack.add_file("F0LIAR", "small.log", b"tiny")  # files.info says 4 bytes
+    total = 32 * 1_048_576
+    slack.file_streams["F0LIAR"] = total
+    note = await file_with(bot, slack, [liar])
+    assert "small.log: over the 2.0 KB limit" in note
+    sent = await slack.until(lambda: slack.file_bytes_sent.get("F0LIAR"), "the stream to end")
+    assert sent < total // 4, f"{sent} of {total} bytes went out"
+
+
+class Endless(FakeServer):
+    """A provider stand-in whose every answer is endless: ``huge`` streams bytes as fast as it
+    can; ``trickle`` sends one byte every 50 ms, each read well inside any per-read timeout."""
+
+    mode: str = "huge"
+    sent: int = 0
+
+    def routes(self, app: web.Application) -> None:
+        async def anything(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            chunk = b" " * (65_536 if self.mode == "huge" else 1)
+            try:
+                while self.sent < 4 * ANSWER_CAP:
+                    await response.write(chunk)
+                    self.sent += len(chunk)
+                    if self.mode == "trickle":
+                        await asyncio.sleep(0.05)
+            except (ConnectionError, RuntimeError):
+                pass
+            return response
+
+        app.router.add_route("*", "/{tail:.*}", anything)
+
+
+async def test_a_provider_answer_is_read_up_to_its_cap_within_one_deadline() -> None:
+    """Before: an answer was read whole, and a trickling one held the call for ever (each
+    read inside the timeout). After: the cap stops the first, the call's deadline the second."""
+    fake = Endless()
+    await fake.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            case = BY_KIND["hostup"]
+            provider = make_provider(case, fake.url, client, case.env, "timeout_seconds = 0.3\n")
+            with pytest.raises(ProviderProtocolError, match="more than 8 MB"):
+                await asyncio.wait_for(provider.form(), 20)
+            assert fake.sent < 2 * ANSWER_CAP
+            fake.mode, fake.sent = "trickle", 0
+            http = provider._http  # type: ignore[attr-defined]
+            started = time.monotonic()
+            with pytest.raises(ProviderTimeout, match=r"within 0\.6 s"):
+                await asyncio.wait_for(http.send("GET", f"{fake.url}/api/v2/x"), 10)
+            assert time.monotonic() - started < 3
+    finally:
+        await fake.stop()
