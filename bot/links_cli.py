@@ -24,8 +24,11 @@ from bot.deps import Deps
 from bot.domain.records import LinkRow
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
 CLI_ACTOR = "ticketbot links (CLI)"
-HEADER = ["slack_user", "provider", "requester_id", "source", "created_by", "created_at"]
+# NOTE: ``team`` last, so a hand-written file of the first three columns still imports
+HEADER = ["slack_user", "provider", "requester_id", "source", "created_by", "created_at", "team"]
+TEAM_COLUMN = HEADER.index("team")
 # NOTE: a cell starting with one of these is a formula to a spreadsheet; OWASP's "CSV
 # injection" advice is to prefix it with a quote, which import_links strips again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,8 +67,11 @@ class ImportReport:
 
 
 async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> ImportReport:
-    """Check every row, then write the good ones in one transaction; bad rows by line number."""
-    rows: dict[tuple[str, str], tuple[int, LinkRow]] = {}  # (user, provider) → line, row
+    """Check every row, then write the good ones in one transaction; bad rows by line number.
+
+    A row's ``team`` cell (an export's last column) puts it into that workspace; rows without
+    one go into ``team_id`` (the bot token's)."""
+    rows: dict[tuple[str, str, str], tuple[int, LinkRow]] = {}  # (team, user, provider) → …
     problems: list[str] = []
     warnings: list[str] = []
     by_lower = {name.lower(): name for name in deps.providers}
@@ -79,6 +85,16 @@ async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> Import
             )
             continue
         who, provider_name, requester_id = cells[:3]
+        team = cells[TEAM_COLUMN] if len(cells) > TEAM_COLUMN and cells[TEAM_COLUMN] else team_id
+        if not TEAM_ID.match(team):
+            problems.append(f"line {number}: {team!r} is not a Slack workspace id (T…)")
+            continue
+        if team != team_id and not USER_ID.match(who):
+            problems.append(
+                f"line {number}: an e-mail can be looked up only in this bot's workspace "
+                f"({team_id}); give {team}'s user by id"
+            )
+            continue
         provider = by_lower.get(provider_name.lower())
         if provider is None:
             problems.append(f"line {number}: no provider called {provider_name!r}")
@@ -90,12 +106,12 @@ async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> Import
         if user_id is None:
             problems.append(f"line {number}: no Slack user {who!r}")
             continue
-        if (earlier := rows.get((user_id, provider))) is not None:
+        if (earlier := rows.get((team, user_id, provider))) is not None:
             warnings.append(
                 f"line {number}: repeats line {earlier[0]} ({user_id}, {provider}); "
                 "the later row is used"
             )
-        rows[(user_id, provider)] = (number, LinkRow(user_id, provider, requester_id))
+        rows[(team, user_id, provider)] = (number, LinkRow(user_id, provider, requester_id, team))
     stored = [row for _, row in rows.values()]
     changed = await deps.store.import_links(
         team_id=team_id, rows=stored, source="import", actor=CLI_ACTOR
@@ -130,6 +146,7 @@ async def export_links(deps: Deps, out: TextIO) -> int:
             link.source,
             link.created_by or "",
             f"{link.created_at:.0f}",
+            link.team_id,
         )
         writer.writerow([safe_cell(cell) for cell in cells])
     return len(links)

@@ -4,8 +4,10 @@ no typed value reaches a provider path raw, and every read has a size and a time
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,18 +16,22 @@ from aiohttp import web
 
 from bot.domain.errors import ConfigError, NoSuchTicket, ProviderProtocolError, ProviderTimeout
 from bot.domain.tickets import TicketRef
+from bot.links_cli import import_links, run_links
 from bot.providers.base import REPLIES
 from bot.providers.http import ANSWER_CAP
 from tests.conftest import BotFactory, RunningBot, hostup_table
+from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.server import FakeServer
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.flows import open_form
-from tests.provider_cases import BY_KIND
+from tests.provider_cases import BY_KIND, provider_table
 from tests.slack_driver import shortcut_payload
 from tests.test_contract import make_provider
 from tests.test_delivery_faults import VPSBG_FILLED, buttons, card_saying, click, vpsbg_bot
 from tests.test_shortcut import alert
+
+BS = BY_KIND["billingserv"]
 
 
 class Elsewhere(FakeServer):
@@ -269,3 +275,47 @@ async def test_a_provider_answer_is_read_up_to_its_cap_within_one_deadline() -> 
             assert time.monotonic() - started < 3
     finally:
         await fake.stop()
+
+
+# --- 9: links export and import keep each workspace's links in it -------------------------------
+
+
+async def test_links_export_and_import_round_trip_two_workspaces(
+    make_bot: BotFactory, billing: FakeBillingServ, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Before: the export had no workspace, and an import put every row into the token's.
+    After: each row carries its team, and goes back into it."""
+    bot = await make_bot(provider_table(BS, billing.url), env=BS.env)
+    store = bot.deps.store
+    for team, user, requester in ((TEAM, "UBOB", "42"), ("T0OTHER", "UBOB", "7")):
+        await store.set_requester_link(
+            team_id=team,
+            user_id=user,
+            provider="billingserv",
+            requester_id=requester,
+            source="admin",
+            created_by="UANA",
+        )
+    out = io.StringIO()
+    assert await run_links(bot.deps, "export", None, out) == 0
+    exported = out.getvalue()
+    assert exported.splitlines()[0].endswith(",team")
+    rows = [r.split(",") for r in exported.splitlines()[1:]]
+    assert {(user, provider, requester, r[-1]) for user, provider, requester, *r in rows} == {
+        ("UBOB", "billingserv", "42", TEAM),
+        ("UBOB", "billingserv", "7", "T0OTHER"),
+    }
+    for team in (TEAM, "T0OTHER"):
+        await store.delete_links(team_id=team, user_id="UBOB", provider=None, actor="test")
+    (tmp_path / "links.csv").write_text(exported, encoding="utf-8")
+    report = io.StringIO()
+    assert await run_links(bot.deps, "import", str(tmp_path / "links.csv"), report) == 0
+    assert "imported 2 links (2 changed)" in report.getvalue()
+    assert [link.requester_id for link in await store.links(TEAM, "UBOB")] == ["42"]
+    assert [link.requester_id for link in await store.links("T0OTHER", "UBOB")] == ["7"]
+    lines = "slack_user,provider,requester_id,source,created_by,created_at,team\n" + (
+        "bob@example.com,billingserv,9,,,,T0OTHER\nUBOB,billingserv,9,,,,nope\n"
+    )
+    refused = await import_links(bot.deps, TEAM, io.StringIO(lines))
+    assert refused.imported == 0 and len(refused.problems) == 2
+    assert "e-mail can be looked up only in this bot's workspace" in refused.problems[0]

@@ -248,7 +248,7 @@ async def test_links_import_export_and_forget(
     out = io.StringIO()
     assert await run_links(bot.deps, "export", None, out) == 0
     exported = out.getvalue().splitlines()
-    assert exported[0] == "slack_user,provider,requester_id,source,created_by,created_at"
+    assert exported[0] == "slack_user,provider,requester_id,source,created_by,created_at,team"
     assert [row.split(",")[:4] for row in exported[1:]] == [
         ["UBOB", "billingserv", "42", "import"],
         ["UCAROL", "billingserv", "7", "import"],

@@ -121,11 +121,13 @@ class LinkChange:
 
 @dataclass(frozen=True)
 class LinkRow:
-    """One link to write: used by the bulk import."""
+    """One link to write: used by the bulk import. ``team_id``: its workspace, when the row
+    names one (an export's rows do); else the import's."""
 
     user_id: str
     provider: str
     requester_id: str
+    team_id: str | None = None
 
 
 class CommentState(StrEnum):

@@ -40,7 +40,7 @@ class LinkQueries(Database):
         changed = 0
         async with self._transaction() as db:
             for row in rows:
-                old = await self._set_link(db, team_id, row, source, actor)
+                old = await self._set_link(db, row.team_id or team_id, row, source, actor)
                 changed += old != row.requester_id
         return changed
 
