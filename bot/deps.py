@@ -181,7 +181,7 @@ async def open_deps(
         http=http,
         slack=slack,
         providers=providers,
-        users=UserDirectory(slack),
+        users=UserDirectory(slack, guests_by_email=settings.options.link_guests_by_email),
         filing=filing,
         following=Following(
             store,

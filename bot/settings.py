@@ -155,6 +155,12 @@ class Options(BaseModel):
         default=True,
         description="An alert's fired-again and resolved messages reach its ticket's thread.",
     )
+    link_guests_by_email: bool = Field(
+        default=False,
+        description="Also find guests and Slack Connect users of other organisations a "
+        "customer by their Slack e-mail (off: only this workspace's members; an e-mail Slack "
+        "marks unconfirmed is never used).",
+    )
     comment_on_resolve: bool = Field(
         default=True, description="A resolved alert is commented on its provider ticket."
     )

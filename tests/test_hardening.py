@@ -319,3 +319,60 @@ async def test_links_export_and_import_round_trip_two_workspaces(
     refused = await import_links(bot.deps, TEAM, io.StringIO(lines))
     assert refused.imported == 0 and len(refused.problems) == 2
     assert "e-mail can be looked up only in this bot's workspace" in refused.problems[0]
+
+
+# --- 6: linking by e-mail only for this workspace's confirmed members -----------------------------
+
+
+def lookalikes(slack: FakeSlack) -> dict[str, dict[str, Any]]:
+    """Users whose Slack profile carries a customer's e-mail (bob@example.com is BillingServ
+    customer 7) but who are not members of this workspace with a confirmed address."""
+    shapes = {
+        "UGUEST": {"is_restricted": True},  # a multi-channel guest
+        "USINGLE": {"is_ultra_restricted": True},  # a single-channel guest
+        "UCONNECT": {"team_id": "T0FOREIGN", "is_stranger": True},  # Slack Connect
+        "UHOMED": {"team_id": "T0FOREIGN"},  # another organisation, not marked a stranger
+        "UUNCONFIRMED": {"is_email_confirmed": False},
+    }
+    for user, shape in shapes.items():
+        slack.add_user(user, user.lower(), user.title(), "bob@example.com")
+        slack.users[user] |= shape
+        slack.channels["C0GENERAL"].members.add(user)
+    return shapes
+
+
+async def form_shows(bot: RunningBot, slack: FakeSlack, user: str, text: str) -> None:
+    """``user`` runs /ticket; their modal comes to show ``text``."""
+    slack.views.clear()  # NOTE: wait_for_view finds the first modal; this one is the only
+    await bot.driver.command("", user=user)
+    await slack.wait_for_text(await slack.wait_for_view("field:subject"), text)
+
+
+async def test_a_guest_or_external_with_a_customers_email_is_not_linked_by_it(
+    make_bot: BotFactory, billing: FakeBillingServ, slack: FakeSlack
+) -> None:
+    """Before: any profile e-mail was matched to a customer, so a guest or a Slack Connect user
+    with a customer's address filed as that customer. After: they are told an admin links
+    them; the provider is not even asked."""
+    shapes = lookalikes(slack)
+    slack.add_user("UBOB", "bob", "Bob B", "bob@example.com")  # the member himself
+    bot = await make_bot(provider_table(BS, billing.url), env=BS.env)
+    for user in shapes:
+        await form_shows(bot, slack, user, "not linked")
+        assert await bot.deps.store.requester_link(TEAM, user, "billingserv") is None
+    assert not [r for r in billing.requests if "customer" in r.path]
+    await form_shows(bot, slack, "UBOB", "requester #7")
+
+
+async def test_guests_can_be_linked_by_email_when_configured(
+    make_bot: BotFactory, billing: FakeBillingServ, slack: FakeSlack
+) -> None:
+    shapes = lookalikes(slack)
+    bot = await make_bot(
+        provider_table(BS, billing.url),
+        env=BS.env,
+        options='admins = ["UANA"]\nlink_guests_by_email = true',
+    )
+    for user in shapes:  # an address Slack has not confirmed: never
+        expected = "not linked" if user == "UUNCONFIRMED" else "requester #7"
+        await form_shows(bot, slack, user, expected)

@@ -1,8 +1,17 @@
-"""Slack profiles (name, e-mail) for filers, from ``users.info``, cached briefly."""
+"""Slack profiles (name, e-mail) for filers, from ``users.info``, cached briefly.
+
+A filer's e-mail is what links them to a customer (a provider's customer search, Pulse's
+``user`` requester), so it is kept only for a member of this workspace whose address Slack
+confirmed: a guest (``is_restricted``/``is_ultra_restricted``) or a Slack Connect user of
+another organisation (``is_stranger``, or a home ``team_id`` that is not this workspace's) is
+filed by an admin's link only, unless ``link_guests_by_email`` is set. An address Slack marks
+unconfirmed (``is_email_confirmed: false``) is never used.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,9 +21,22 @@ from bot.domain.tickets import Filer
 TTL_SECONDS = 600.0
 
 
+def is_member(user: dict[str, Any], team_id: str) -> bool:
+    """A full member of workspace ``team_id``: no guest, no user of another organisation.
+
+    NOTE: on Enterprise Grid a user's ``team_id`` may be another workspace of the same
+    organisation; ``enterprise_user.teams`` lists the workspaces they belong to."""
+    if user.get("is_restricted") or user.get("is_ultra_restricted") or user.get("is_stranger"):
+        return False
+    enterprise = user.get("enterprise_user")
+    teams = enterprise.get("teams") if isinstance(enterprise, dict) else None
+    return user.get("team_id") == team_id or (isinstance(teams, list) and team_id in teams)
+
+
 class UserDirectory:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, guests_by_email: bool = False) -> None:
         self._client = client
+        self._guests_by_email = guests_by_email
         self._cache: dict[tuple[str, str], tuple[float, Filer]] = {}
         self._bots: set[str] = set()
 
@@ -45,8 +67,10 @@ class UserDirectory:
             or fallback_name
             or user_id
         )
-        filer = Filer(
-            team_id=team_id, user_id=user_id, name=str(name), email=profile.get("email") or None
-        )
+        email = profile.get("email") or None
+        confirmed = user.get("is_email_confirmed") is not False
+        if not confirmed or not (self._guests_by_email or is_member(user, team_id)):
+            email = None  # NOTE: linked by an admin only (see the module)
+        filer = Filer(team_id=team_id, user_id=user_id, name=str(name), email=email)
         self._cache[key] = (time.monotonic() + TTL_SECONDS, filer)
         return filer
