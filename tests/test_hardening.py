@@ -327,7 +327,7 @@ async def test_links_export_and_import_round_trip_two_workspaces(
 def lookalikes(slack: FakeSlack) -> dict[str, dict[str, Any]]:
     """Users whose Slack profile carries a customer's e-mail (bob@example.com is BillingServ
     customer 7) but who are not members of this workspace with a confirmed address."""
-    shapes = {
+    shapes: dict[str, dict[str, Any]] = {
         "UGUEST": {"is_restricted": True},  # a multi-channel guest
         "USINGLE": {"is_ultra_restricted": True},  # a single-channel guest
         "UCONNECT": {"team_id": "T0FOREIGN", "is_stranger": True},  # Slack Connect
@@ -376,3 +376,35 @@ async def test_guests_can_be_linked_by_email_when_configured(
     for user in shapes:  # an address Slack has not confirmed: never
         expected = "not linked" if user == "UUNCONFIRMED" else "requester #7"
         await form_shows(bot, slack, user, expected)
+
+
+# --- 7: the App Home shows only what the viewer may see ------------------------------------------
+
+
+async def test_a_non_admins_home_shows_no_one_elses_failures_and_each_workspace_its_own(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Before: every viewer saw each provider's last error (of any workspace), which quotes
+    provider answers about other people's tickets. After: admins see their workspace's."""
+    from tests.test_durable import given_up
+    from tests.test_home import opened_home, shown
+
+    bot, _ = await given_up(make_bot, hostup, slack)  # Ana's filing: HTTP 500 until given up
+    other, _ = await bot.deps.store.begin_submission(
+        key="elsewhere",
+        team_id="T0OTHER",
+        user_id="UZED",
+        provider="hostup",
+        channel_id=None,
+        thread_ts=None,
+        draft="{}",
+        first_attempt_by=0,
+    )
+    await bot.deps.store.give_up(other.id, "HostUp: customer Zed's card 4242 was declined")
+    slack.add_user("UBOB", "bob", "Bob", "bob@example.com")
+    bob = shown(await opened_home(bot, slack, "UBOB"))
+    assert "HostUp" in bob and "Last error" not in bob
+    assert "HTTP 500" not in bob and "Zed" not in bob and "Needs attention" not in bob
+    ana = shown(await opened_home(bot, slack, "UANA"))  # an admin, of this workspace
+    assert "Last error" in ana and "HTTP 500" in ana
+    assert "Zed" not in ana and "4242" not in ana

@@ -37,18 +37,21 @@ class HomeQueries(Database):
         )
         return row is not None
 
-    async def provider_trouble(self) -> dict[str, ProviderTrouble]:
-        """Per provider: submissions retrying, and the latest error of one not filed yet."""
+    async def provider_trouble(self, team_id: str) -> dict[str, ProviderTrouble]:
+        """Per provider, in workspace ``team_id``: submissions retrying, and the latest error
+        of one not filed yet."""
         found: dict[str, ProviderTrouble] = {}
         for row in await self._rows(
-            "SELECT provider, COUNT(*) AS n FROM submissions WHERE state = ? GROUP BY provider",
-            (S.RETRYING,),
+            "SELECT provider, COUNT(*) AS n FROM submissions WHERE team_id = ? AND state = ?"
+            " GROUP BY provider",
+            (team_id, S.RETRYING),
         ):
             found[row["provider"]] = ProviderTrouble(retrying=int(row["n"]))
         for row in await self._rows(
-            "SELECT provider, last_error, updated_at FROM submissions WHERE state IN (?, ?, ?, ?)"
-            " AND last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 200",
-            (S.RETRYING, S.GAVE_UP, S.UNSURE, S.FAILED),
+            "SELECT provider, last_error, updated_at FROM submissions WHERE team_id = ?"
+            " AND state IN (?, ?, ?, ?) AND last_error IS NOT NULL"
+            " ORDER BY updated_at DESC LIMIT 200",
+            (team_id, S.RETRYING, S.GAVE_UP, S.UNSURE, S.FAILED),
         ):
             known = found.get(row["provider"], ProviderTrouble())
             if known.last_error is None:

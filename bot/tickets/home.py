@@ -63,14 +63,17 @@ class HomeService:
         # NOTE: no provider call: who they are at a provider is found when they first file
         rows = await self._links.whoami(filer, lookup=False)
         files_as = [FilesAs(title, found, must_link) for title, found, must_link in rows]
-        trouble = await self._store.provider_trouble()
+        trouble = await self._store.provider_trouble(filer.team_id)
         figures = {f.provider: f for f in await self._times.figures(filer.team_id)}
         health = [
             ProviderHealth(
                 name=name,
                 title=provider.title,
-                trouble=trouble.get(name, ProviderTrouble()),
-                features_off=dict(provider.features_off),
+                trouble=_seen_by(trouble.get(name, ProviderTrouble()), is_admin),
+                # NOTE: why a feature is off (a path, an HTTP status) is for admins
+                features_off={
+                    f: why if is_admin else "" for f, why in provider.features_off.items()
+                },
                 figures=figures[name],
             )
             for name, provider in self._providers.items()
@@ -95,6 +98,12 @@ class HomeService:
     def _title(self, name: str) -> str:
         provider = self._providers.get(name)
         return provider.title if provider else name
+
+
+def _seen_by(trouble: ProviderTrouble, is_admin: bool) -> ProviderTrouble:
+    """A provider's trouble as the viewer may see it: its latest error (which may quote a
+    provider's answer about someone else's ticket) is for admins only."""
+    return trouble if is_admin else ProviderTrouble(retrying=trouble.retrying)
 
 
 def _subject(submission: Submission) -> str:

@@ -80,7 +80,8 @@ def _provider_lines(data: HomeData) -> list[Block]:
             ago = hours(max(0.0, data.now - trouble.last_error_at))
             lines.append(f"Last error {ago} ago: {escape(truncate(trouble.last_error, 300))}")
         for feature, why in health.features_off.items():
-            lines.append(f"Off: {escape(feature)} ({escape(truncate(why, 200))})")
+            because = f" ({escape(truncate(why, 200))})" if why else ""
+            lines.append(f"Off: {escape(feature)}{because}")
         lines.append(figures_line(health.figures, "Last 30 days"))
         blocks.append(section("\n".join(lines)))
     return blocks
