@@ -21,10 +21,11 @@ ENV PORT=3000 \
     TICKETBOT_CONFIG=/config/ticketbot.toml \
     TICKETBOT_DB=/data/ticketbot.db \
     PYTHONUNBUFFERED=1
-EXPOSE 3000
+# NOTE: 3000 is for Slack (/slack/events); 9090 (METRICS_PORT) serves /metrics, for inside only
+EXPOSE 3000 9090
 VOLUME ["/data"]
-# NOTE: liveness (/livez: the process and its database), not readiness: a Slack outage must
-# not mark the container unhealthy. On `docker stop` the bot drains for drain_seconds (8 s),
+# NOTE: liveness (/livez: the event loop answers), not readiness: a database or Slack outage
+# must not mark the container unhealthy (a restart fixes neither; /healthz says it). On `docker stop` the bot drains for drain_seconds (8 s),
 # inside Docker's default 10 s; give it `--stop-timeout 20` (compose: stop_grace_period).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '3000'), timeout=4)"

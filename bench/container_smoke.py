@@ -83,6 +83,7 @@ async def smoke() -> dict[str, object]:
         "SLACK_API_URL": f"{rig.slack}/api/",
         "HOSTUP_API_KEY": API_KEY,
         "PORT": str(port),
+        "METRICS_PORT": "0",  # NOTE: the host network: any free port, not a shared 9090
         "HOST": "127.0.0.1",
     }
     flags = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]

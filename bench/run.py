@@ -268,7 +268,7 @@ class Rig:
             encoding="utf-8",
         )
         self.bot_proc = self.spawn(
-            "-m", "bot", "run", env={**self.env(), "PORT": str(self.bot_port)}
+            "-m", "bot", "run", env={**self.env(), "PORT": str(self.bot_port), "METRICS_PORT": "0"}
         )
         healthy_after = await wait_healthy(self.bot)
         self.bare_proc = self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())

@@ -27,7 +27,7 @@ from bot.redact import Redactor
 from bot.runtime import running
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
-from bot.slack.server import SlackProbe, build_web_app
+from bot.slack.server import Operations, SlackProbe, build_ops_app, build_web_app
 from bot.slack.socket_mode import SocketMode, checked
 from bot.store.postgres import safe_url
 from bot.tickets.routing import check_routes
@@ -73,28 +73,39 @@ async def _serve(settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
         else None
     )
     health = socket.health if socket else SlackProbe(deps.slack)
-    runner = web.AppRunner(build_web_app(app, deps, health), access_log=None)
+    operations = Operations(deps, health)
+    one_port = env.metrics_port == env.port
+    runner = web.AppRunner(
+        build_web_app(app, deps, operations=operations, with_metrics=one_port), access_log=None
+    )
     await runner.setup()
+    ops_runner = None if one_port else web.AppRunner(build_ops_app(operations), access_log=None)
+    if ops_runner is not None:
+        await ops_runner.setup()
     # NOTE: what exists now (modules, clients, the app) lives as long as the process; frozen,
     # the collector stops walking it (see docs/benchmark.md, "collector pauses").
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, *gc.get_threshold()[1:])  # NOTE: see docs/benchmark.md
     try:
-        await web.TCPSite(runner, env.host, env.port).start()
-    except OSError as exc:
+        await listen(runner, env.host, env.port, "PORT")
+        metrics_at = (
+            await listen(ops_runner, env.host, env.metrics_port, "METRICS_PORT")
+            if ops_runner is not None
+            else env.port
+        )
+    except ConfigError:
         await runner.cleanup()
-        raise ConfigError(
-            "PORT",
-            f"cannot listen on {env.host}:{env.port} ({exc.strerror or exc}); stop what "
-            "uses it, or set PORT to a free port",
-        ) from None
+        if ops_runner is not None:
+            await ops_runner.cleanup()
+        raise
     log.info(
         "ticketbot started",
         extra={
             "mode": "socket" if socket else "http",
             "version": __version__,
             "listen": f"{env.host}:{env.port}",
+            "metrics": f"{env.host}:{metrics_at}",
             "providers": sorted(settings.providers),
             "database": safe_url(env.ticketbot_db),
         },
@@ -114,6 +125,25 @@ async def _serve(settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
         if socket is not None:
             await socket.close()
         await runner.cleanup()  # stop listening; `running` then drains in-flight work
+        if ops_runner is not None:
+            await ops_runner.cleanup()
+
+
+async def listen(runner: web.AppRunner, host: str, port: int, key: str) -> int:
+    """Serve ``runner`` on ``host:port``; the port it got (``0``: any free one). A port in
+    use is a ``ConfigError`` naming ``key``."""
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise ConfigError(
+            key,
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop what uses it, or "
+            f"set {key} to a free port",
+        ) from None
+    server = site._server  # NOTE: aiohttp keeps the bound sockets there, and nowhere public
+    sockets = getattr(server, "sockets", None) or ()
+    return int(sockets[0].getsockname()[1]) if sockets else port
 
 
 async def check_bot_token(deps: Deps) -> None:

@@ -67,6 +67,9 @@ class EnvSettings(BaseSettings):
     slack_api_url: str | None = None
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"  # noqa: S104  (a server in a container listens on all interfaces)
+    # /metrics (and /healthz, /livez) on a port of their own, off the public one; the same
+    # number as PORT serves them all on one port; 0 picks a free port (tests)
+    metrics_port: int = Field(default=9090, ge=0, le=65535)
     ticketbot_config: Path = Path("ticketbot.toml")
     ticketbot_db: str = "ticketbot.db"  # a SQLite file, or a postgresql:// URL
     log_format: Literal["json", "text"] = "json"

@@ -117,6 +117,7 @@ def base_env(tmp_path: Path, slack: FakeSlack) -> dict[str, str]:
         "TICKETBOT_CONFIG": str(tmp_path / "ticketbot.toml"),
         "TICKETBOT_DB": str(tmp_path / "ticketbot.db"),
         "HOSTUP_API_KEY": hostup_fake.API_KEY,
+        "METRICS_PORT": "0",  # NOTE: any free port; a fixed 9090 would clash between runs
     }
 
 

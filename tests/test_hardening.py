@@ -408,3 +408,54 @@ async def test_a_non_admins_home_shows_no_one_elses_failures_and_each_workspace_
     ana = shown(await opened_home(bot, slack, "UANA"))  # an admin, of this workspace
     assert "Last error" in ana and "HTTP 500" in ana
     assert "Zed" not in ana and "4242" not in ana
+
+
+# --- 8: health and metrics ----------------------------------------------------------------------
+
+
+async def test_metrics_listen_on_their_own_port_and_health_on_both(
+    tmp_path: Path, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Before: /metrics shared the public port with /slack/events. After: it is served on
+    METRICS_PORT only (the same number as PORT puts everything on one port again)."""
+    from tests.processes import free_port, start_bot
+
+    (tmp_path / "ticketbot.toml").write_text(hostup_table(hostup), encoding="utf-8")
+    ops = free_port()
+    bot = await start_bot(tmp_path, slack, {"METRICS_PORT": str(ops)})
+    try:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{bot.url}/metrics")).status_code == 404
+            metrics = await client.get(f"http://127.0.0.1:{ops}/metrics")
+            assert metrics.status_code == 200 and "ticketbot_slack_requests_total" in metrics.text
+            for url in (bot.url, f"http://127.0.0.1:{ops}"):
+                assert (await client.get(f"{url}/livez")).status_code == 200
+                assert (await client.get(f"{url}/healthz")).status_code == 200
+            assert (await client.post(f"http://127.0.0.1:{ops}/slack/events")).status_code == 404
+    finally:
+        code, log = await bot.stop()
+    assert code == 0, log
+    assert f'"metrics": "127.0.0.1:{ops}"' in log
+
+
+async def test_health_checks_take_the_write_lock_at_most_once_per_few_seconds(
+    hostup_bot: RunningBot,
+) -> None:
+    """Before: every /healthz took SQLite's write lock (an unauthenticated flood queued behind
+    the filings' writes). After: a good answer stands for 5 s; while it does, a lock another
+    process holds is not even tried (the answers stay 200 and fast)."""
+    import sqlite3
+
+    http = hostup_bot.driver.http
+    assert (await http.get(f"{hostup_bot.url}/healthz")).status_code == 200
+    other = sqlite3.connect(hostup_bot.deps.settings.env.ticketbot_db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held elsewhere
+    try:
+        started = time.monotonic()
+        answers = await asyncio.gather(*(http.get(f"{hostup_bot.url}/healthz") for _ in range(20)))
+        took = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert [a.status_code for a in answers] == [200] * 20
+    assert took < 0.5  # a lock attempt waits 0.5 s before it gives up

@@ -1,6 +1,8 @@
-"""The HTTP server: ``POST /slack/events`` for every Slack request, ``GET /healthz``
-(readiness: the database and Slack), ``GET /livez`` (liveness: the process and its database)
-and ``GET /metrics``.
+"""The HTTP servers. The public one: ``POST /slack/events`` for every Slack request,
+``GET /healthz`` (readiness: the database and Slack) and ``GET /livez`` (liveness: the event
+loop answers; a database or Slack outage is readiness's, since a restart cannot fix it). The
+operations one (``METRICS_PORT``): ``GET /metrics`` and the same two health checks; with
+``METRICS_PORT`` equal to ``PORT`` the public one serves ``/metrics`` too.
 
 Verify first: a request's signature is checked on its raw bytes before anything parses the
 body, and a request that fails it is answered 401 with an empty body; no listener, middleware
@@ -33,6 +35,36 @@ log = logging.getLogger(__name__)
 
 
 Health = Callable[[], Awaitable[tuple[bool, str | None]]]  # up, and why not
+DATABASE_CHECK_SECONDS = 5.0
+
+
+class DatabaseProbe:
+    """Whether the database takes writes, for ``/healthz``: a success is trusted for
+    ``every`` seconds, so health checks take the write lock at most once per ``every`` (a
+    failed check takes no lock: that is why it failed); callers arriving while a check runs
+    share its answer instead of queueing their own."""
+
+    def __init__(self, healthy: Callable[[], Awaitable[bool]], every: float) -> None:
+        self._healthy = healthy
+        self._every = every
+        self._ok_until = float("-inf")
+        self._running: asyncio.Future[bool] | None = None
+
+    async def __call__(self) -> bool:
+        if time.monotonic() < self._ok_until:
+            return True
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._check())
+        return await asyncio.shield(self._running)
+
+    async def _check(self) -> bool:
+        try:
+            ok = await self._healthy()
+            if ok:
+                self._ok_until = time.monotonic() + self._every
+            return ok
+        finally:
+            self._running = None
 
 
 class SlackProbe:
@@ -84,8 +116,64 @@ def parse_request(raw: bytes, request: web.Request) -> AsyncBoltRequest | None:
     return bolt_request if isinstance(bolt_request.body, dict) and bolt_request.body else None
 
 
-def build_web_app(app: AsyncApp, deps: Deps, slack_ok: Health | None = None) -> web.Application:
+class Operations:
+    """The health checks and ``/metrics``: the handlers both servers share."""
+
+    def __init__(self, deps: Deps, slack_ok: Health | None) -> None:
+        self._deps = deps
+        self._slack_ok = slack_ok
+        self._database = DatabaseProbe(deps.store.healthy, DATABASE_CHECK_SECONDS)
+
+    async def handle_healthz(self, _: web.Request) -> web.Response:
+        slack, why = await self._slack_ok() if self._slack_ok else (True, None)
+        checks = {"database": await self._database(), "slack": slack}
+        status = 200 if all(checks.values()) else 503
+        body: dict[str, object] = {"ok": status == 200, **checks}
+        if why:
+            body["reason"] = why
+        return web.json_response(body, status=status)
+
+    async def handle_livez(self, _: web.Request) -> web.Response:
+        """Liveness: the event loop answers. The database and Slack are left out: their
+        outage must not make an orchestrator restart every replica, which cannot fix it
+        (``/healthz``, readiness, includes both)."""
+        return web.json_response({"ok": True})
+
+    async def handle_metrics(self, _: web.Request) -> web.Response:
+        deps = self._deps
+        deps.metrics.retries_pending.set(await deps.store.count_retrying())
+        deps.metrics.jobs_waiting.set(deps.lane.queued)
+        return web.Response(
+            body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    def add_health(self, web_app: web.Application) -> None:
+        web_app.router.add_get("/healthz", self.handle_healthz)
+        web_app.router.add_get("/livez", self.handle_livez)
+
+    def add_metrics(self, web_app: web.Application) -> None:
+        web_app.router.add_get("/metrics", self.handle_metrics)
+
+
+def build_ops_app(operations: Operations) -> web.Application:
+    """The operations server (``METRICS_PORT``): ``/metrics``, ``/healthz``, ``/livez``."""
+    web_app = web.Application(client_max_size=1024)
+    operations.add_health(web_app)
+    operations.add_metrics(web_app)
+    return web_app
+
+
+def build_web_app(
+    app: AsyncApp,
+    deps: Deps,
+    slack_ok: Health | None = None,
+    *,
+    operations: Operations | None = None,
+    with_metrics: bool = True,
+) -> web.Application:
+    """The public server; ``with_metrics``: it serves ``/metrics`` too (one port for all)."""
     metrics = deps.metrics
+    operations = operations or Operations(deps, slack_ok)
     verifier = RequestVerifier(deps.settings.env.slack_signing_secret.get_secret_value())
     redact = deps.redactor.text
 
@@ -119,32 +207,9 @@ def build_web_app(app: AsyncApp, deps: Deps, slack_ok: Health | None = None) -> 
             )
         return response
 
-    async def handle_healthz(_: web.Request) -> web.Response:
-        slack, why = await slack_ok() if slack_ok else (True, None)
-        checks = {"database": await deps.store.healthy(), "slack": slack}
-        status = 200 if all(checks.values()) else 503
-        body: dict[str, object] = {"ok": status == 200, **checks}
-        if why:
-            body["reason"] = why
-        return web.json_response(body, status=status)
-
-    async def handle_livez(_: web.Request) -> web.Response:
-        """Liveness: the process answers and its database takes writes. Slack is left out: an
-        outage of Slack must not make an orchestrator restart every replica (``/healthz``,
-        readiness, includes it)."""
-        database = await deps.store.healthy()
-        return web.json_response(
-            {"ok": database, "database": database}, status=200 if database else 503
-        )
-
-    async def handle_metrics(_: web.Request) -> web.Response:
-        metrics.retries_pending.set(await deps.store.count_retrying())
-        metrics.jobs_waiting.set(deps.lane.queued)
-        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, handle_slack_events)
-    web_app.router.add_get("/healthz", handle_healthz)
-    web_app.router.add_get("/livez", handle_livez)
-    web_app.router.add_get("/metrics", handle_metrics)
+    operations.add_health(web_app)
+    if with_metrics:
+        operations.add_metrics(web_app)
     return web_app
