@@ -141,7 +141,9 @@ async def run(args: argparse.Namespace) -> list[tuple[str, Figures]]:
             ports = [free_port() for _ in range(replicas)]
             procs = [
                 rig.spawn(
-                    "-m", "bot", "run",
+                    "-m",
+                    "bot",
+                    "run",
                     env={**rig.env(), "PORT": str(port), "METRICS_PORT": "0", "TICKETBOT_DB": db},
                 )
                 for port in ports

@@ -61,13 +61,12 @@ async def files_note(slack: FakeSlack) -> str:
     return str(notes[0]["text"])
 
 
-async def file_with(bot: RunningBot, slack: FakeSlack, files: list[dict[str, Any]]) -> str:
-    """File the plain alert, with ``files`` on it, to HostUp; the thread's files note."""
+async def file_with(bot: RunningBot, slack: FakeSlack, files: list[dict[str, Any]]) -> None:
+    """File the plain alert, with ``files`` on it, to HostUp (its files fetched or not)."""
     await bot.driver.interact(shortcut_payload(slack, {**alert("plain"), "files": files}))
     view_id = await slack.wait_for_view("field:files")
     await bot.driver.submit(view_id, {"department": "vps"})
     await slack.wait_for_text(view_id, "#10001")
-    return await files_note(slack)
 
 
 # --- 1: the bot token goes only to Slack's hosts -------------------------------------------------
@@ -91,8 +90,10 @@ async def test_remote_and_foreign_files_are_listed_and_never_get_the_token(
     foreign = slack.add_file("F0FOREIGN", "dump.log", b"log")
     foreign |= {"url_private_download": f"{elsewhere.url}/dump.log"}
     slack.files["F0FOREIGN"] = (foreign, b"log")
-    note = await file_with(hostup_bot, slack, [remote, foreign])
-    assert elsewhere.seen == []  # nothing at all reached the other host, with or without token
+    await file_with(hostup_bot, slack, [remote, foreign])
+    sent = [r.headers.get("Authorization", "none")[:12] for r in elsewhere.requests]
+    assert elsewhere.seen == [], f"the other host got Authorization: {sent}"
+    note = await files_note(slack)
     assert "runbook.pdf: stored outside Slack, not downloaded" in note
     assert "https://fake.slack.com/files/U1/F0REMOTE/runbook.pdf" in note
     assert "dump.log: not on Slack's file host" in note
@@ -105,8 +106,9 @@ async def test_a_file_download_is_not_followed_off_slacks_host(
     """Before: a redirect from the file host is followed (to any host). After: not followed."""
     moved = slack.add_file("F0MOVED", "moved.log", b"log")
     slack.file_redirects["F0MOVED"] = f"{elsewhere.url}/moved.log"
-    note = await file_with(hostup_bot, slack, [moved])
+    await file_with(hostup_bot, slack, [moved])
     assert elsewhere.seen == []
+    note = await files_note(slack)
     assert "moved.log: download failed (HTTP 302)" in note
 
 
@@ -172,6 +174,7 @@ async def test_a_typed_ticket_number_must_look_like_the_providers_and_never_reac
         seen_before = list(fake.seen)
         for typed in ("../../account/api-keys#", "216?x=1", "%2e%2e", "２１６", "216/messages"):
             answer = await bot.driver.submit(number_view, {"number": typed})
+            assert answer.text, f"{typed!r} was accepted"
             assert answer.json()["response_action"] == "errors", typed
             assert "like 10001" in str(answer.json()["errors"])
         assert fake.seen == seen_before  # not one request for any of them
@@ -193,6 +196,7 @@ async def test_a_404_for_a_number_typed_by_hand_turns_no_feature_off(
     """A number a person typed that the provider does not know (a server's bare 404 on its
     path) is about that ticket: replies stay on for every other ticket."""
     fake = BY_KIND["vpsbg"].fake()
+    fake.documented_only = True  # NOTE: routes only for the create: other paths, bare 404s
     await fake.start()
     try:
         bot, number_view = await asked_for_a_number(make_bot, slack, fake)
@@ -200,7 +204,6 @@ async def test_a_404_for_a_number_typed_by_hand_turns_no_feature_off(
         await card_saying(slack, "VPSBG ticket #99999")
         record = await bot.deps.store.ticket(1)
         assert record is not None
-        fake.documented_only = True  # the reply path now answers a server's bare 404
         provider = bot.deps.providers["vpsbg"]
         with pytest.raises(NoSuchTicket, match="no ticket #99999"):
             await provider.reply(record.ref, "hello")  # type: ignore[attr-defined]
@@ -224,7 +227,8 @@ async def test_a_file_bigger_than_its_cap_is_not_read_whole(
     liar = slack.add_file("F0LIAR", "small.log", b"tiny")  # files.info says 4 bytes
     total = 32 * 1_048_576
     slack.file_streams["F0LIAR"] = total
-    note = await file_with(bot, slack, [liar])
+    await file_with(bot, slack, [liar])
+    note = await files_note(slack)
     assert "small.log: over the 2.0 KB limit" in note
     sent = await slack.until(lambda: slack.file_bytes_sent.get("F0LIAR"), "the stream to end")
     assert sent < total // 4, f"{sent} of {total} bytes went out"
