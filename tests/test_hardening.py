@@ -281,6 +281,28 @@ async def test_a_provider_answer_is_read_up_to_its_cap_within_one_deadline() -> 
         await fake.stop()
 
 
+async def test_a_slack_answer_is_read_up_to_its_cap() -> None:
+    """The Slack session reads a Web API answer at most its cap (16 MB in production), then
+    hangs up: an endless answer costs the cap, not the memory it would fill."""
+    import aiohttp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.outbound import AnswerTooBig, SlackOrigins, slack_only
+
+    fake = Endless()
+    await fake.start()
+    cap = 1_048_576
+    try:
+        middleware = slack_only(SlackOrigins(f"{fake.url}/api/"), cap=cap)
+        async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+            client = AsyncWebClient(token="xoxb-1", base_url=f"{fake.url}/api/", session=session)
+            with pytest.raises(AnswerTooBig):
+                await asyncio.wait_for(client.auth_test(), 20)
+        assert fake.sent < 8 * cap, f"{fake.sent} bytes went out against a {cap}-byte cap"
+    finally:
+        await fake.stop()
+
+
 # --- 9: links export and import keep each workspace's links in it -------------------------------
 
 
