@@ -142,6 +142,10 @@ async def test_a_provider_key_goes_only_to_its_base_url_origin(
             await http.send("GET", f"{elsewhere.url}/api/v2/support/tickets?page=2")
         with pytest.raises(ConfigError):  # same host, another port: another origin
             await http.send("GET", hostup.url.rsplit(":", 1)[0] + ":1/api/v2/support/tickets")
+        hostup.redirect_to = f"{elsewhere.url}/steal"  # every answer: 307 to the other host
+        with pytest.raises(ProviderProtocolError):
+            await provider.form()
+        assert hostup.seen[-1] == ("GET", "/api/v2/support/departments")
     assert elsewhere.seen == []
 
 

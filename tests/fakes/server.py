@@ -49,6 +49,7 @@ class FakeServer:
     documented_only: bool = False
     # every request that arrived, routed or not: (method, raw path with its query)
     seen: list[tuple[str, str]] = field(default_factory=list)
+    redirect_to: str | None = None  # every request is answered 307 to this URL
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -75,6 +76,8 @@ class FakeServer:
     @web.middleware
     async def _switches(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.seen.append((request.method, request.raw_path))
+        if self.redirect_to is not None:
+            raise web.HTTPTemporaryRedirect(self.redirect_to)
         if self.latency:
             await asyncio.sleep(self.latency)
         failure = self._take_failure(request.path)
