@@ -44,6 +44,11 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if settings.env.slack_signing_secret_previous is not None:
+        log.warning(
+            "SLACK_SIGNING_SECRET_PREVIOUS is set: requests and buttons signed with the previous "
+            "secret are still accepted; unset it when the rotation's grace period is over"
+        )
     async with open_deps(settings, exclusive=True) as deps:
         await check_routes_at_start(deps)
         async with running(deps):

@@ -147,7 +147,7 @@ async def open_deps(
         middlewares=(slack_io, slack_only(origins), redacting(redactor)),
     )
     slack = slack_client(settings, slack_session)
-    seal = Seal(settings.env.slack_signing_secret.get_secret_value())
+    seal = Seal(settings.env.signing_secrets())
     access = Access(settings.options, slack)
     filing = FilingService(
         store,

@@ -39,7 +39,10 @@ TOKEN_HINTS = {
     "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with connections:write under Basic "
     "Information, or leave it unset for HTTP mode",
     "SLACK_SIGNING_SECRET": "copy the Signing Secret from the app's Basic Information page",
+    "SLACK_SIGNING_SECRET_PREVIOUS": "set it to the secret you are rotating away from, or "
+    "leave it unset",
 }
+OPTIONAL_SECRETS = ("slack_app_token", "slack_signing_secret_previous")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -63,6 +66,8 @@ class EnvSettings(BaseSettings):
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr
+    # NOTE: while rotating, the secret before: requests and seals signed with it still verify.
+    slack_signing_secret_previous: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     port: int = Field(default=3000, ge=0, le=65535)
@@ -74,17 +79,24 @@ class EnvSettings(BaseSettings):
     ticketbot_db: str = "ticketbot.db"  # a SQLite file, or a postgresql:// URL
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "slack_signing_secret_previous",
+        mode="before",
+    )
     @classmethod
     def _token_kind(cls, value: Any, info: ValidationInfo) -> Any:
         """Empty, a placeholder from .env.example, or the wrong kind of token: said plainly.
 
-        NOTE: an empty SLACK_APP_TOKEN means "no Socket Mode" (HTTP mode), as if unset.
+        NOTE: an empty SLACK_APP_TOKEN means "no Socket Mode" (HTTP mode), as if unset; an
+        empty SLACK_SIGNING_SECRET_PREVIOUS means no rotation under way.
         """
         name = str(info.field_name).upper()
         if isinstance(value, str):
             value = value.strip()
-            if not value and info.field_name == "slack_app_token":
+            if not value and info.field_name in OPTIONAL_SECRETS:
                 return None
             if not value:
                 raise ValueError(f"{name}: is empty; {TOKEN_HINTS[name]}")
@@ -96,6 +108,12 @@ class EnvSettings(BaseSettings):
                 mixed = f" (that is a {other} token)" if other else ""
                 raise ValueError(f"{name}: not a {prefix}… token{mixed}; {TOKEN_HINTS[name]}")
         return value
+
+    def signing_secrets(self) -> tuple[str, ...]:
+        """The signing secret, then the previous one while a rotation is under way."""
+        previous = self.slack_signing_secret_previous
+        current = self.slack_signing_secret.get_secret_value()
+        return (current, previous.get_secret_value()) if previous else (current,)
 
 
 class Options(BaseModel):

@@ -174,7 +174,7 @@ def build_web_app(
     """The public server; ``with_metrics``: it serves ``/metrics`` too (one port for all)."""
     metrics = deps.metrics
     operations = operations or Operations(deps, slack_ok)
-    verifier = RequestVerifier(deps.settings.env.slack_signing_secret.get_secret_value())
+    verifier = RequestVerifier(deps.settings.env.signing_secrets())
     redact = deps.redactor.text
 
     async def handle_slack_events(request: web.Request) -> web.Response:

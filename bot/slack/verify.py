@@ -5,6 +5,9 @@ verifying-requests-from-slack): base string ``v0:{timestamp}:{body}``, ``v0=`` +
 HMAC-SHA256 with the signing secret, compared in constant time, the timestamp within 5 minutes.
 Every way of failing is the same answer to the caller (401, empty body), so a probe learns
 nothing, and the body is never logged.
+
+During a rotation the previous secret is accepted too (``SLACK_SIGNING_SECRET_PREVIOUS``), so a
+replica not yet restarted and one already restarted answer the same.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 MAX_AGE_SECONDS = 300
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
@@ -22,8 +25,11 @@ SIGNATURE_HEADER = "X-Slack-Signature"
 class RequestVerifier:
     """``verify(body, headers)`` is True only for a request Slack signed in the last 5 minutes."""
 
-    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
-        self._key = signing_secret.encode()
+    def __init__(
+        self, secrets: Sequence[str], clock: Callable[[], float] = time.time
+    ) -> None:
+        """``secrets``: the current signing secret first, then any still accepted."""
+        self._keys = tuple(secret.encode() for secret in secrets)
         self._clock = clock
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> bool:
@@ -37,5 +43,7 @@ class RequestVerifier:
         if not signature.startswith("v0=") or not signature.isascii():
             return False
         base = b"v0:" + timestamp.encode() + b":" + body
-        expected = "v0=" + hmac.new(self._key, base, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature)
+        return any(
+            hmac.compare_digest("v0=" + hmac.new(key, base, hashlib.sha256).hexdigest(), signature)
+            for key in self._keys
+        )
