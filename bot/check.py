@@ -19,8 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import AdminFixable, DatabaseUnusable, TicketbotError, Transient
 from bot.providers.base import Provider, SupportsReply
 from bot.settings import Settings
+from bot.store.database import newer_schema
 from bot.store.migrations import MIGRATIONS
-from bot.store.postgres import safe_url
+from bot.store.postgres import look, safe_url
 from bot.store.store import Store, is_postgres
 from bot.tickets.routing import check_routes
 
@@ -164,9 +165,26 @@ def _missing_database(path: Path) -> Item | None:
     return Item(False, f"database {path}: does not exist and {parent} is not writable")
 
 
-async def check_database(where: str) -> Item:
+def schema_item(where: str, version: int) -> Item:
+    """The schema against this release's: current, to be migrated (said, not done), or newer."""
+    known = len(MIGRATIONS)
+    if version > known:
+        return Item(False, f"database {where}: {newer_schema(version, known)}")
+    if version < known:
+        return Item(
+            True,
+            f"database {where}: schema version {version}; `ticketbot run` (or `ticketbot check "
+            f"--migrate`) will apply migrations {version + 1}–{known}",
+            warn=True,
+        )
+    return Item(True, f"database {where}: writable, schema version {version}")
+
+
+async def check_database(where: str, migrate: bool = False) -> Item:
+    """Read-only unless ``migrate``: a check before an upgrade must not change the schema
+    under the replicas still running."""
     if is_postgres(where):
-        return await check_postgres(where)
+        return await (migrate_postgres(where) if migrate else check_postgres(where))
     path = Path(where)
     if missing := await asyncio.to_thread(_missing_database, path):
         return missing
@@ -179,17 +197,23 @@ async def check_database(where: str) -> Item:
             await db.execute("ROLLBACK")
     except aiosqlite.Error as exc:
         return Item(False, f"database {path}: not writable ({exc})")
-    if version < len(MIGRATIONS):
-        return Item(
-            False,
-            f"database {path}: schema version {version} of {len(MIGRATIONS)}; "
-            "`ticketbot run` migrates it",
-        )
-    return Item(True, f"database {path}: writable, schema version {version}")
+    return schema_item(str(path), version)
 
 
 async def check_postgres(url: str) -> Item:
-    """Connects, migrates if need be (as ``run`` would), and proves it can write."""
+    """Connects and reads the schema version and this user's rights; writes nothing."""
+    where = safe_url(url)
+    try:
+        version, writable = await look(url)
+    except DatabaseUnusable as exc:
+        return Item(False, f"database {exc.message}")
+    if not writable:
+        return Item(False, f"database {where}: connected, but this user may not write its tables")
+    return schema_item(where, version)
+
+
+async def migrate_postgres(url: str) -> Item:
+    """``--migrate``: connects, migrates as ``run`` would, and proves it can write."""
     try:
         store = await Store.open(url)
     except DatabaseUnusable as exc:
@@ -202,11 +226,14 @@ async def check_postgres(url: str) -> Item:
     where = safe_url(url)
     if not writable:
         return Item(False, f"database {where}: connected, but a write did not go through")
-    return Item(True, f"database {where}: writable, schema version {version}")
+    return Item(True, f"database {where}: writable, migrated to schema version {version}")
 
 
 async def run_checks(
-    settings: Settings, slack: AsyncWebClient, providers: Mapping[str, Provider]
+    settings: Settings,
+    slack: AsyncWebClient,
+    providers: Mapping[str, Provider],
+    migrate: bool = False,
 ) -> list[Item]:
     items = [Item(True, f"config: {len(providers)} providers ({', '.join(providers)})")]
     items.append(mode_item(settings))
@@ -217,7 +244,7 @@ async def run_checks(
         items += await check_provider(name, provider)
     if settings.routes:
         items += await routes_items(settings, providers)
-    items.append(await check_database(settings.env.ticketbot_db))
+    items.append(await check_database(settings.env.ticketbot_db, migrate))
     return items
 
 

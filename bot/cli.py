@@ -173,7 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("json", "text"),
         help="log lines as JSON (default) or human-readable text",
     )
-    sub.add_parser("check", help="check the token, scopes, providers and database")
+    sub.add_parser(
+        "check", help="check the token, scopes, providers and database (changes nothing)"
+    ).add_argument(
+        "--migrate",
+        action="store_true",
+        help="also apply the database migrations this release needs (as `run` would)",
+    )
     links = sub.add_parser("links", help="bulk requester links").add_subparsers(
         dest="action", required=True
     )
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
             return 0
         if args.command == "check":
-            return asyncio.run(check_command(settings))
+            return asyncio.run(check_command(settings, migrate=args.migrate))
         return asyncio.run(
             links_command(
                 settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)
@@ -210,12 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-async def check_command(settings: Settings) -> int:
-    # NOTE: no Store.open here: a check must not create or migrate the database.
+async def check_command(settings: Settings, migrate: bool = False) -> int:
+    # NOTE: no Store.open here: a check must not create or migrate the database unless asked.
     http = httpx.AsyncClient()
     try:
         providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
-        items = await run_checks(settings, slack_client(settings), providers)
+        items = await run_checks(settings, slack_client(settings), providers, migrate)
     finally:
         await http.aclose()
     redact = Redactor.of(settings).text

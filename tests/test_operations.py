@@ -20,12 +20,13 @@ from tests.provider_cases import BY_KIND, provider_table
 
 
 def run_check(
-    tmp_path: Path, slack: FakeSlack, config: str, **extra: str
+    tmp_path: Path, slack: FakeSlack, config: str, *args: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
+    """``ticketbot check`` (or ``args``) in a process, with the test environment."""
     (tmp_path / "ticketbot.toml").write_text(config, encoding="utf-8")
     env = {**os.environ, **base_env(tmp_path, slack), **extra}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
+        [sys.executable, "-m", "bot", *(args or ("check",))],
         env=env,
         cwd=tmp_path,
         capture_output=True,

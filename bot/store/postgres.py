@@ -146,6 +146,31 @@ class PostgresTx:
         await self._connection.execute(dollar(sql), *params)
 
 
+# Whether this user may write the bot's tables (or create them, on an empty database), asked of
+# the catalogue: nothing is written to find out.
+MAY_WRITE = """
+SELECT NOT pg_is_in_recovery() AND CASE
+    WHEN to_regclass('submissions') IS NULL THEN has_schema_privilege('public', 'CREATE')
+    ELSE has_table_privilege('submissions', 'INSERT, UPDATE, DELETE')
+END
+"""
+
+
+async def look(url: str) -> tuple[int, bool]:
+    """The schema version and whether this user may write, read without writing anything (no
+    migration, no advisory lock): what ``ticketbot check`` reports before an upgrade."""
+    try:
+        connection = await asyncpg.connect(url, timeout=CONNECT_SECONDS)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise DatabaseUnusable(unusable(url, exc)) from None
+    try:
+        return await _version(connection), bool(await connection.fetchval(MAY_WRITE))
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise DatabaseUnusable(unusable(url, exc)) from None
+    finally:
+        await connection.close()
+
+
 async def _version(connection: asyncpg.Connection) -> int:
     exists = await connection.fetchval("SELECT to_regclass('ticketbot_schema') IS NOT NULL")
     if not exists:
