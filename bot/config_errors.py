@@ -16,6 +16,15 @@ from pydantic_core import ErrorDetails
 
 from bot.domain.errors import ConfigError
 
+# Values the example files (.env.example, ticketbot.example.toml, compose.yaml) carry for the
+# reader to replace; copied as they are, they would pass for real ones.
+EXAMPLE_VALUES = frozenset({"change-me", "U0123ADMIN", "C0ALERTS"})
+
+
+def is_placeholder(value: str) -> bool:
+    """``value`` is one of the example files' stand-ins (``your-…``, ``change-me``, …)."""
+    return value.strip() in EXAMPLE_VALUES or "your-" in value
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
@@ -46,6 +55,11 @@ def _problem(error: ErrorDetails, model: type[BaseModel] | None, leaf: str) -> s
     kind = error["type"]
     msg = error["msg"].removeprefix("Value error, ")
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if kind == "missing" and leaf in getattr(model, "secret_fields", ()):
+        return (
+            f'required; add {leaf}_env = "<VARIABLE>", naming the environment variable that '
+            "holds it"
+        )
     if kind == "missing":
         return "required; add it"
     if kind == "extra_forbidden":
@@ -82,7 +96,7 @@ def describe(
             # NOTE: a validator of ours names its own key: "api_key_env: …" or "admins[0]: …"
             sub, text = (part.strip() for part in msg.split(":", 1))
             last = loc[-1] if loc else ""
-            if last and (sub.lower() == last or sub.startswith(f"{last}[")):
+            if last and (sub.lower() in (last, f"{last}_env") or sub.startswith(f"{last}[")):
                 parts = [*loc[:-1], sub]
             elif sub.endswith("_env") or not loc:
                 parts = [*loc, sub]
@@ -91,6 +105,8 @@ def describe(
             found.append(_error(prefix, ".".join(parts), text, env))
             continue
         leaf = loc[-1] if loc else ""
+        if error["type"] == "missing" and leaf in getattr(model, "secret_fields", ()):
+            loc = [*loc[:-1], f"{leaf}_env"]  # the key to add: the secret is never in the file
         found.append(_error(prefix, ".".join(loc), _problem(error, model, leaf), env))
     return found
 

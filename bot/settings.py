@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -25,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config_errors import describe, did_you_mean, unknown
+from bot.config_errors import describe, did_you_mean, is_placeholder, unknown
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.domain.routes import Route
 from bot.providers.config import ProviderConfigBase
@@ -100,13 +101,28 @@ class EnvSettings(BaseSettings):
                 return None
             if not value:
                 raise ValueError(f"{name}: is empty; {TOKEN_HINTS[name]}")
-            if "your-" in value:
+            if is_placeholder(value):
                 raise ValueError(f"{name}: is still the example's placeholder; {TOKEN_HINTS[name]}")
             prefix = TOKEN_PREFIXES.get(name)
             if prefix and not value.startswith(prefix):
                 other = next((n for n, p in TOKEN_PREFIXES.items() if value.startswith(p)), None)
                 mixed = f" (that is a {other} token)" if other else ""
                 raise ValueError(f"{name}: not a {prefix}… token{mixed}; {TOKEN_HINTS[name]}")
+        return value
+
+    @field_validator("ticketbot_db", mode="after")
+    @classmethod
+    def _database_password(cls, value: str) -> str:
+        """A PostgreSQL URL whose password is an example's stand-in (``change-me``)."""
+        try:
+            password = urlsplit(value).password if value.startswith("postgres") else None
+        except ValueError:
+            password = None  # NOTE: a malformed URL is the connection's to report
+        if password is not None and is_placeholder(unquote(password)):
+            raise ValueError(
+                "the password is still the example's placeholder; set a real one (in "
+                "POSTGRES_PASSWORD with compose)"
+            )
         return value
 
     def signing_secrets(self) -> tuple[str, ...]:
@@ -135,8 +151,10 @@ class Options(BaseModel):
         pattern, what = SLACK_IDS[name]
         values = value if isinstance(value, tuple) else (value,) if value else ()
         for n, item in enumerate(values):
+            where = f"{name}[{n}]" if isinstance(value, tuple) else name
+            if is_placeholder(item):
+                raise ValueError(f"{where}: still the example's placeholder; put a real {what}")
             if not pattern.match(item):
-                where = f"{name}[{n}]" if isinstance(value, tuple) else name
                 raise ValueError(f"{where}: not a Slack {what}")
         return value
 

@@ -116,10 +116,16 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
 def test_the_example_config_starts_with_one_key_and_each_commented_provider_is_valid(
     tmp_path: Path,
 ) -> None:
-    """Copying the examples and filling in the Slack tokens and one key is enough to start;
-    each provider shown commented out is valid once its "# " is removed."""
+    """Copying the examples and filling in the Slack tokens, one key and an admin is enough to
+    start (the example's admin is refused); each provider shown commented out is valid once
+    its "# " is removed."""
     root = Path(__file__).resolve().parent.parent
-    example = (root / "ticketbot.example.toml").read_text(encoding="utf-8")
+    copied = (root / "ticketbot.example.toml").read_text(encoding="utf-8")
+    assert problems(tmp_path, copied) == [
+        "ticketbot.admins[0]: still the example's placeholder; put a real user id (U… or W…: "
+        "the member ID in the user's profile)"
+    ]
+    example = copied.replace("U0123ADMIN", "U07REALADM")
     settings = load_settings(env(tmp_path, example))
     assert list(settings.providers) == ["hostup"]
     blocks = example.split("\n# [providers.")[1:]
@@ -217,3 +223,62 @@ def test_cli_prints_every_problem_on_its_own_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("ticketbot: config error: ") for line in lines)
     assert lines[0].startswith("ticketbot: config error: SLACK_BOT_TOKEN: not set; copy the Bot")
+
+
+def test_placeholders_from_the_example_files_are_refused(tmp_path: Path) -> None:
+    """.env.example's and compose.yaml's stand-ins, copied as they are, do not pass for real."""
+    found = problems(
+        tmp_path,
+        GOOD,
+        HOSTUP_API_KEY="your-hostup-api-key",
+        SLACK_SIGNING_SECRET="change-me",
+        TICKETBOT_DB="postgresql://ticketbot:change-me@postgres:5432/ticketbot",
+    )
+    assert found == [
+        "SLACK_SIGNING_SECRET: is still the example's placeholder; copy the Signing Secret from "
+        "the app's Basic Information page",
+        "TICKETBOT_DB: the password is still the example's placeholder; set a real one (in "
+        "POSTGRES_PASSWORD with compose)",
+        "providers.hostup.api_key_env: environment variable HOSTUP_API_KEY still holds the "
+        "example's placeholder; put the real secret in it",
+    ]
+    assert "your-hostup-api-key" not in " ".join(found)
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        (
+            "",
+            'providers.hostup.api_key_env: required; add api_key_env = "<VARIABLE>", naming the '
+            "environment variable that holds it",
+        ),
+        (
+            'api_key = "hk-pasted-secret"',
+            "providers.hostup.api_key: put the secret in an environment variable and name it in "
+            "api_key_env",
+        ),
+        (
+            'api_key_env = "UNSET_KEY"',
+            "providers.hostup.api_key_env: environment variable UNSET_KEY is not set",
+        ),
+    ],
+    ids=["no-api_key_env", "literal", "unset"],
+)
+def test_a_secret_problem_names_the_key_and_hides_no_other(
+    tmp_path: Path, secret: str, expected: str
+) -> None:
+    """A table without ``api_key_env`` is told to add that key (not ``api_key``, which is then
+    refused as a literal); a literal or unset secret is one problem among the table's others."""
+    config = f'[providers.hostup]\nkind = "hostup"\nbase_url = "ftp://x"\ntimeout = 3\n{secret}\n'
+    found = problems(tmp_path, config)
+    assert len(found) == 3 and expected in found
+    assert (
+        "providers.hostup.base_url: not an http(s) URL; give one like https://api.example.com/v1"
+        in found
+    )
+    assert any(
+        p.startswith("providers.hostup.timeout: unknown key (did you mean timeout_seconds?)")
+        for p in found
+    )
+    assert "hk-pasted-secret" not in " ".join(found)

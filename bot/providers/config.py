@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -19,10 +20,42 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
+from bot.config_errors import is_placeholder
+
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A secret that could not be resolved, and why (reported by the field's validation)."""
+
+    problem: str
+
+
+def _resolve(field: str, var: Any, env: Mapping[str, str]) -> SecretStr | Unresolved:
+    """The secret the variable named by ``<field>_env`` holds, or why there is none."""
+    key = f"{field}_env"
+    if not isinstance(var, str) or not ENV_NAME.match(var):
+        # NOTE: never echoed: it may be the secret itself, pasted in the wrong place.
+        return Unresolved(
+            f"{key}: must be the name of an environment variable (like HOSTUP_API_KEY) that "
+            "holds the secret, not the secret itself"
+        )
+    value = env.get(var)
+    if value is None:
+        return Unresolved(f"{key}: environment variable {var} is not set")
+    if not value.strip():
+        return Unresolved(f"{key}: environment variable {var} is empty")
+    if is_placeholder(value):
+        return Unresolved(
+            f"{key}: environment variable {var} still holds the example's placeholder; put the "
+            "real secret in it"
+        )
+    return SecretStr(value)
 
 
 class ProviderConfigBase(BaseModel):
@@ -57,31 +90,31 @@ class ProviderConfigBase(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _resolve_secrets(cls, data: Any, info: ValidationInfo) -> Any:
+        """Each ``<field>_env`` resolved to its variable's value. A problem with one is left in
+        the field's place (``Unresolved``) for its own validation to report, so the table's
+        other keys are still checked and every problem is said at once."""
         if not isinstance(data, dict):
             return data
         env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
         data = dict(data)
         for field in cls.secret_fields:
             if field in data:
-                raise ValueError(
-                    f"{field}: put the secret in an environment variable and name it in {field}_env"
+                data[field] = Unresolved(
+                    f"{field}: put the secret in an environment variable and name it in "
+                    f"{field}_env"
                 )
-            var = data.pop(f"{field}_env", None)
-            if var is None:
+                data.pop(f"{field}_env", None)
                 continue
-            if not isinstance(var, str) or not ENV_NAME.match(var):
-                # NOTE: never echoed: it may be the secret itself, pasted in the wrong place.
-                raise ValueError(
-                    f"{field}_env: must be the name of an environment variable (like "
-                    "HOSTUP_API_KEY) that holds the secret, not the secret itself"
-                )
-            value = env.get(var)
-            if value is None:
-                raise ValueError(f"{field}_env: environment variable {var} is not set")
-            if not value.strip():
-                raise ValueError(f"{field}_env: environment variable {var} is empty")
-            data[field] = SecretStr(value)
+            if f"{field}_env" in data:
+                data[field] = _resolve(field, data.pop(f"{field}_env"), env)
         return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _unresolved(cls, value: Any) -> Any:
+        if isinstance(value, Unresolved):
+            raise ValueError(value.problem)  # NOTE: names the key, never the value
+        return value
 
     @property
     def url(self) -> str:
