@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.domain.records import LinkRow
+from bot.store.retention import Forgotten
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
@@ -47,6 +48,20 @@ def unsafe_cell(value: str) -> str:
 
 
 EXIT_ROWS, EXIT_USAGE, EXIT_SLACK = 1, 2, 3
+
+
+def forgotten_text(who: str, done: Forgotten) -> str:
+    """What ``links forget`` removed, and what it left because it is still in use."""
+    text = (
+        f"forgot {who}: {done.links} links, {done.audit_rows} audit rows, {done.drafts} drafts, "
+        f"{done.tickets} closed tickets' filer"
+    )
+    if done.left_unfinished or done.left_open_tickets:
+        text += (
+            f"; left until finished: {done.left_unfinished} submissions in flight, "
+            f"{done.left_open_tickets} open tickets (run forget again once they are done)"
+        )
+    return text
 
 
 class LinksFailure(Exception):
@@ -180,12 +195,11 @@ async def _run_links(deps: Deps, action: str, arg: str | None, out: TextIO) -> i
         user_id = await _user_id(deps, arg)
         if user_id is None:
             raise LinksFailure(f"links forget: no Slack user {arg!r}", EXIT_USAGE)
-        removed = 0
-        for team in sorted({link.team_id for link in await deps.store.links(None, user_id)}):
-            removed += await deps.store.delete_links(
-                team_id=team, user_id=user_id, provider=None, actor=CLI_ACTOR
-            )
-        print(f"removed {removed} links of {arg}", file=out)
+        teams = await deps.store.teams_knowing(user_id)
+        for team in teams:
+            print(forgotten_text(arg, await deps.store.forget_user(team, user_id)), file=out)
+        if not teams:
+            print(f"nothing is kept about {arg}", file=out)
         return 0
     try:
         text = await asyncio.to_thread(Path(arg).read_text, encoding="utf-8")

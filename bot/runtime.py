@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import partial
 
 from bot.background.poller import StatusPoller
@@ -17,9 +17,10 @@ from bot.deps import Deps
 from bot.slack.announce import Announcer, connect
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0  # seconds between retention passes, across all replicas
 
 
-@dataclass
+@dataclasses.dataclass
 class Runtime:
     worker: RetryWorker
     poller: StatusPoller
@@ -35,6 +36,8 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     await deps.store.release_owed_cards(dead_after, at_start=True)
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
+    if orphans := await deps.store.unconfigured(deps.providers):
+        log.warning(unconfigured_text(orphans))
     announcer = connect(deps)
     for provider in deps.providers.values():
         # NOTE: admins hear once of each optional feature a provider turns out not to have
@@ -67,6 +70,8 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
         await asyncio.sleep(dead_after / 5)
         try:
             await deps.store.heartbeat()
+            if await deps.store.once("retention", every=PRUNE_EVERY):
+                await keep_within_retention(deps, deps.clock())
             taken = await deps.store.resume_interrupted(dead_after)
             cards = await deps.store.release_owed_cards(dead_after)
             if taken or cards:
@@ -77,6 +82,25 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
                 deps.filing.on_scheduled()
         except deps.store.errors as exc:
             log.warning("heartbeat failed: %s", type(exc).__name__)
+
+
+def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
+    """One line: the providers no longer configured that the database still has work for."""
+    each = ", ".join(
+        f"{name} ({tickets} open tickets, {queued} unfinished submissions)"
+        for name, (tickets, queued) in orphans.items()
+    )
+    return (
+        f"providers no longer in the config: {each}; held, not followed or filed, until the "
+        "table is back (or renamed in the database: docs/operations.md, Removing a provider)"
+    )
+
+
+async def keep_within_retention(deps: Deps, now: float) -> None:
+    """Drop or empty what ``retention_days`` no longer keeps (one replica an hour does it)."""
+    pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
+    if any(dataclasses.astuple(pruned)):
+        log.info("retention: pruned", extra=dataclasses.asdict(pruned))
 
 
 def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:

@@ -208,6 +208,14 @@ class Options(BaseModel):
         description="An alert that fired again is commented on its provider ticket (at most "
         "once an hour per ticket).",
     )
+    retention_days: float = Field(
+        default=90,
+        gt=0,
+        le=3650,
+        description="How long what people typed is kept once it is no longer needed: filed "
+        "submissions' drafts, drafts given up on, sent comments' bodies, the requester ids in "
+        "the link audit (see docs/operations.md, Retention).",
+    )
     replica_timeout_seconds: float = Field(
         default=30,
         ge=1,

@@ -78,11 +78,13 @@ async def test_timeout_after_creating_does_not_file_a_twin(
 
 
 async def given_up(
-    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack, env: dict[str, str] | None = None
 ) -> tuple[RunningBot, dict[str, Any]]:
     """A bot whose first submission HostUp kept failing until the window closed; its card."""
     bot = await make_bot(
-        hostup_table(hostup), policy=RetryPolicy(window=0.5, base_delay=0.1, max_delay=0.2)
+        hostup_table(hostup),
+        env=env,
+        policy=RetryPolicy(window=0.5, base_delay=0.1, max_delay=0.2),
     )
     view_id = await open_form(bot)
     hostup.fail(status=500, times=100, path_contains="/support/tickets")

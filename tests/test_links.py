@@ -259,8 +259,10 @@ async def test_links_import_export_and_forget(
     assert "imported 2 links (0 changed)" in again.getvalue()  # the export round-trips
     forget = io.StringIO()
     await run_links(bot.deps, "forget", "UBOB", forget)
-    assert "removed 1 links of UBOB" in forget.getvalue()
+    assert forget.getvalue().startswith("forgot UBOB: 1 links, ")
     assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
+    assert await bot.deps.store.link_changes(TEAM, "UBOB") == []  # the audit forgets too
+    assert await bot.deps.store.link_changes(TEAM, "UCAROL")
 
 
 def links_cli(tmp_path: Path, config: str, env_extra: dict[str, str], *args: str) -> Any:
@@ -290,7 +292,7 @@ async def test_forget_takes_an_email_and_import_counts_what_it_stored(
     assert [link.requester_id for link in await bot.deps.store.links(TEAM, "UBOB")] == ["43"]
     out = io.StringIO()
     assert await run_links(bot.deps, "forget", "bob@example.com", out) == 0
-    assert "removed 1 links of bob@example.com" in out.getvalue()
+    assert out.getvalue().startswith("forgot bob@example.com: 1 links, ")
     assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
 
 
@@ -316,4 +318,4 @@ async def test_links_fail_in_one_line_and_need_slack_only_when_they_must(
     for args in (("export",), ("forget", "UBOB")):  # no Slack needed
         done = await asyncio.to_thread(links_cli, tmp_path, config, down, *args)
         assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "removed 0 links of UBOB"
+    assert done.stdout.strip() == "nothing is kept about UBOB"

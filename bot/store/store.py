@@ -10,8 +10,10 @@ from bot.store.database import Database
 from bot.store.home import HomeQueries
 from bot.store.links import LinkQueries
 from bot.store.modals import ModalQueries
+from bot.store.orphans import OrphanQueries
 from bot.store.postgres import PostgresDatabase
 from bot.store.replicas import ReplicaQueries
+from bot.store.retention import RetentionQueries
 from bot.store.sqlite import SqliteDatabase
 from bot.store.submissions import SubmissionQueries
 from bot.store.tickets import TicketQueries
@@ -28,6 +30,8 @@ class Store(
     LinkQueries,
     ModalQueries,
     ReplicaQueries,
+    RetentionQueries,
+    OrphanQueries,
     Database,
 ):
     """Links, submissions, tickets, the modals the bot opened, and the replicas sharing it.

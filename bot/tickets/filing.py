@@ -76,6 +76,8 @@ class RetryPolicy:
     first_attempt_within: float = 60.0
 
 
+# NOTE: a submission for a provider whose table was removed is looked at again this much later.
+HELD_SECONDS = 60.0
 FILES_KEY = "files"
 
 
@@ -156,7 +158,17 @@ class FilingService:
             await self.announce.outcome(outcome, view_id=view_id)
 
     async def retry(self, submission: Submission) -> None:
-        """``file`` for the retry worker; what needs a person is told to the filer."""
+        """``file`` for the retry worker; what needs a person is told to the filer. A
+        submission for a provider whose table was removed is held, not failed (said at
+        start): the table may come back."""
+        if submission.provider not in self._providers:
+            await self._store.schedule_retry(
+                submission.id,
+                at=time.time() + HELD_SECONDS,
+                reason=f"provider {submission.provider} is not in the config",
+                check_twin=submission.check_twin,
+            )
+            return
         draft = Draft.model_validate_json(submission.draft)
         try:
             # NOTE: the modal may still be open (view id = key); updating a closed one is a no-op

@@ -23,6 +23,10 @@ from bot.providers.base import (
 from bot.store import Store
 from bot.tickets.outcomes import Announces
 
+# NOTE: a ticket of a provider whose table was removed is read again this much later (the
+# table may come back with the next start); it is never closed for it.
+HELD_SECONDS = 600.0
+
 log = logging.getLogger(__name__)
 SEEN_KEPT = 200  # staff message ids remembered per ticket
 
@@ -60,6 +64,9 @@ class Following:
         """Read one ticket; post what changed in its thread; schedule its next read."""
         store = self._store
         provider = self._providers.get(ticket.provider)
+        if provider is None:  # its table was removed: held (said at start) until it is back
+            await store.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
+            return
         if not reads_status(provider):
             # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
             await store.update_polled(

@@ -1,0 +1,88 @@
+"""What the bot keeps about people: ``links forget`` forgets what is not needed to finish work
+(and says what it left), and ``retention_days`` empties or drops what is older, from the
+heartbeat's hourly pass."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from bot.domain.records import LinkRow, SubmissionState
+from bot.links_cli import run_links
+from bot.runtime import keep_within_retention
+from bot.store.retention import FORGOTTEN
+from tests.conftest import BotFactory, RunningBot
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.flows import open_form
+from tests.test_durable import FILLED, given_up
+
+DAY = 86_400.0
+
+
+async def filed_and_given_up(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack, where: str
+) -> RunningBot:
+    """Ana's first submission gave up (its card says so); her second is filed; she is linked."""
+    bot, _ = await given_up(make_bot, hostup, slack, env={"TICKETBOT_DB": where})
+    hostup.failures.clear()
+    view_id = await open_form(bot)
+    await bot.driver.submit(view_id, FILLED)
+    await slack.wait_for_text(view_id, "#10001")
+    await bot.deps.store.import_links(
+        team_id=TEAM, rows=[LinkRow("UANA", "hostup", "77")], source="import", actor="test"
+    )
+    return bot
+
+
+async def forget(bot: RunningBot, who: str = "UANA") -> str:
+    out = io.StringIO()
+    assert await run_links(bot.deps, "forget", who, out) == 0
+    return out.getvalue().strip()
+
+
+async def test_forget_forgets_all_but_work_in_use_and_says_what_it_left(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack, store_at: str
+) -> None:
+    bot = await filed_and_given_up(make_bot, hostup, slack, store_at)
+    store = bot.deps.store
+    assert await forget(bot) == (
+        "forgot UANA: 1 links, 1 audit rows, 2 drafts, 0 closed tickets' filer; left until "
+        "finished: 0 submissions in flight, 1 open tickets (run forget again once they are done)"
+    )
+    assert await store.links(TEAM, "UANA") == []
+    assert await store.link_changes(TEAM, "UANA") == []
+    assert await store.submission(1) is None  # the draft given up on
+    filed = await store.submission(2)
+    assert filed is not None and (filed.draft, filed.user_id) == ("", FORGOTTEN)
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.filed_by == "UANA"  # open: still followed for her
+
+    await store.update_polled(1, status="Closed", closed=True, seen_messages=(), next_poll_at=0)
+    assert await forget(bot) == (
+        "forgot UANA: 0 links, 0 audit rows, 0 drafts, 1 closed tickets' filer"
+    )
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.filed_by == FORGOTTEN
+    assert await forget(bot) == "nothing is kept about UANA"
+
+
+async def test_retention_empties_and_drops_only_what_is_older(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack, store_at: str
+) -> None:
+    bot = await filed_and_given_up(make_bot, hostup, slack, store_at)
+    store = bot.deps.store
+    await keep_within_retention(bot.deps, time.time())  # 90 days: all of it is recent
+    given, filed = await store.submission(1), await store.submission(2)
+    assert given is not None and given.state is SubmissionState.GAVE_UP
+    assert filed is not None and "db1 unreachable" in filed.draft
+
+    await keep_within_retention(bot.deps, time.time() + 91 * DAY)
+    assert await store.submission(1) is None
+    filed = await store.submission(2)
+    assert filed is not None and filed.draft == "" and filed.user_id == "UANA"
+    change = await store.latest_link_change(TEAM, "UANA")
+    assert change is not None and (change.old, change.new, change.actor) == (None, None, "test")
+    assert [link.requester_id for link in await store.links(TEAM, "UANA")] == ["77"]  # in use
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.subject == "db1 unreachable"
