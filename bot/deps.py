@@ -144,7 +144,7 @@ async def open_deps(
     origins = SlackOrigins(settings.env.slack_api_url)
     slack_session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=100),
-        middlewares=(slack_io, slack_only(origins), redacting(redactor)),
+        middlewares=(slack_io, slack_only(origins), metrics.slack_call, redacting(redactor)),
     )
     slack = slack_client(settings, slack_session)
     seal = Seal(settings.env.signing_secrets())

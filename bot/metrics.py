@@ -9,8 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+import aiohttp
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0)
 CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -21,7 +29,11 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._ack_children: dict[str, tuple[Counter, Histogram]] = {}
         self.requests = Counter(
-            "ticketbot_slack_requests", "Slack requests by kind", ["kind"], registry=self.registry
+            "ticketbot_slack_requests",
+            "Slack requests by kind (command, view_submission, block_actions, message_action, "
+            "event, …)",
+            ["kind"],
+            registry=self.registry,
         )
         self.refused = Counter(
             "ticketbot_unverified_requests",
@@ -37,7 +49,7 @@ class Metrics:
         )
         self.tickets = Counter(
             "ticketbot_tickets",
-            "Submissions by provider and outcome",
+            "Submissions by provider and outcome (filed, queued, unsure, gave_up, failed)",
             ["provider", "outcome"],
             registry=self.registry,
         )
@@ -50,7 +62,8 @@ class Metrics:
         )
         self.provider_errors = Counter(
             "ticketbot_provider_errors",
-            "Provider calls that failed, by class",
+            "Provider calls that failed, by class (timeout, connection, rate_limited, "
+            "server_error, auth, rejected)",
             ["provider", "error"],
             registry=self.registry,
         )
@@ -67,6 +80,33 @@ class Metrics:
             "How late the most overdue status poll ran",
             registry=self.registry,
         )
+        self.cards_owed = Gauge(
+            "ticketbot_cards_owed",
+            "Filed tickets whose card Slack has not taken yet (posted again as they fall due)",
+            registry=self.registry,
+        )
+        self.replicas_alive = Gauge(
+            "ticketbot_replicas_alive",
+            "Processes sharing the database whose heartbeat is fresh (this one included)",
+            registry=self.registry,
+        )
+        self.replicas_stale = Gauge(
+            "ticketbot_replicas_stale",
+            "Processes seen in the last hour whose heartbeat stopped (taken for dead)",
+            registry=self.registry,
+        )
+        self.slack_calls = Counter(
+            "ticketbot_slack_calls", "Slack Web API calls made", registry=self.registry
+        )
+        self.slack_errors = Counter(
+            "ticketbot_slack_errors",
+            "Slack Web API calls that failed, by class (timeout, connection, rate_limited, "
+            "server_error)",
+            ["error"],
+            registry=self.registry,
+        )
+        # NOTE: process_start_time_seconds (restarts), memory, CPU and open files, on Linux
+        ProcessCollector(registry=self.registry)
 
     def acked(self, kind: str, seconds: float) -> None:
         """One Slack request of ``kind``, acknowledged after ``seconds``."""
@@ -79,6 +119,24 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    async def slack_call(
+        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        """An aiohttp client middleware for the Slack session: each call counted, and each
+        failure by its class (an API error in a 200 answer is the caller's, not counted)."""
+        self.slack_calls.inc()
+        try:
+            response = await handler(request)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            self.slack_errors.labels("timeout").inc()
+            raise
+        except aiohttp.ClientError:
+            self.slack_errors.labels("connection").inc()
+            raise
+        if response.status == 429 or response.status >= 500:
+            self.slack_errors.labels(error_class(response.status) or "server_error").inc()
+        return response
 
 
 def error_class(status: int) -> str | None:

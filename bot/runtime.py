@@ -32,6 +32,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     ``[ticketbot] drain_seconds`` setting) to finish."""
     dead_after = deps.settings.options.replica_timeout_seconds
     await deps.store.heartbeat()  # NOTE: before any claim: the others must see this one alive
+    await count_for_metrics(deps, dead_after)
     resumed = await deps.store.resume_interrupted(dead_after, at_start=True)
     await deps.store.release_owed_cards(dead_after, at_start=True)
     if resumed:
@@ -60,6 +61,10 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         heart.cancel()
         seconds = deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
         await drain(deps, seconds, loops)
+        # NOTE: a clean stop is no missing heartbeat: the others take what it parked at once.
+        # A database gone already (or closed: aiosqlite's ValueError) leaves the row to age.
+        with contextlib.suppress(*deps.store.errors, ValueError):
+            await deps.store.leave()
 
 
 async def keep_alive(deps: Deps, dead_after: float) -> None:
@@ -70,6 +75,7 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
         await asyncio.sleep(dead_after / 5)
         try:
             await deps.store.heartbeat()
+            await count_for_metrics(deps, dead_after)
             if await deps.store.once("retention", every=PRUNE_EVERY):
                 await keep_within_retention(deps, deps.clock())
             taken = await deps.store.resume_interrupted(dead_after)
@@ -82,6 +88,14 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
                 deps.filing.on_scheduled()
         except deps.store.errors as exc:
             log.warning("heartbeat failed: %s", type(exc).__name__)
+
+
+async def count_for_metrics(deps: Deps, dead_after: float) -> None:
+    """The gauges only the database knows, read with each heartbeat."""
+    alive, stale = await deps.store.replica_counts(dead_after)
+    deps.metrics.replicas_alive.set(alive)
+    deps.metrics.replicas_stale.set(stale)
+    deps.metrics.cards_owed.set(await deps.store.count_owed_cards())
 
 
 def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:

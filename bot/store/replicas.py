@@ -26,6 +26,21 @@ class ReplicaQueries(Database):
         if hash((self.replica_id, int(now))) % 50 == 0:  # now and then
             await self._write1("DELETE FROM replicas WHERE seen_at < ?", (now - REPLICAS_KEPT,))
 
+    async def leave(self) -> None:
+        """This process stops cleanly: its heartbeat goes, so it is not counted as stale."""
+        await self._write1("DELETE FROM replicas WHERE id = ?", (self.replica_id,))
+
+    async def replica_counts(self, dead_after: float) -> tuple[int, int]:
+        """Processes whose heartbeat is fresh, and those seen in the last hour whose heartbeat
+        is older than ``dead_after`` (stopped, or stuck)."""
+        now = time.time()
+        row = await self._row(
+            "SELECT COUNT(CASE WHEN seen_at >= ? THEN 1 END),"
+            " COUNT(CASE WHEN seen_at < ? AND seen_at >= ? THEN 1 END) FROM replicas",
+            (now - dead_after, now - dead_after, now - 3600),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     async def once(self, mark: str, every: float | None = None) -> bool:
         """True for exactly one caller, across every process, per ``every`` seconds (None:
         ever)."""

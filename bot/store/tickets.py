@@ -141,6 +141,10 @@ class TicketQueries(Database):
         )
         return len(rows)
 
+    async def count_owed_cards(self) -> int:
+        row = await self._row("SELECT COUNT(*) FROM tickets WHERE card_due_at IS NOT NULL")
+        return int(row[0]) if row else 0
+
     async def next_card_due_at(self) -> float | None:
         row = await self._row("SELECT MIN(card_due_at) FROM tickets WHERE card_due_at IS NOT NULL")
         return float(row[0]) if row and row[0] is not None else None
