@@ -78,6 +78,9 @@ class EnvSettings(BaseSettings):
     metrics_port: int = Field(default=9090, ge=0, le=65535)
     ticketbot_config: Path = Path("ticketbot.toml")
     ticketbot_db: str = "ticketbot.db"  # a SQLite file, or a postgresql:// URL
+    # NOTE: the PostgreSQL password apart from the URL (asyncpg reads it); here to be checked
+    # for placeholders and redacted like every secret.
+    pgpassword: SecretStr | None = None
     log_format: Literal["json", "text"] = "json"
 
     @field_validator(
@@ -108,6 +111,13 @@ class EnvSettings(BaseSettings):
                 other = next((n for n, p in TOKEN_PREFIXES.items() if value.startswith(p)), None)
                 mixed = f" (that is a {other} token)" if other else ""
                 raise ValueError(f"{name}: not a {prefix}… token{mixed}; {TOKEN_HINTS[name]}")
+        return value
+
+    @field_validator("pgpassword", mode="after")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and is_placeholder(value.get_secret_value()):
+            raise ValueError("still the example's placeholder; set the real password")
         return value
 
     @field_validator("ticketbot_db", mode="after")

@@ -233,12 +233,14 @@ def test_placeholders_from_the_example_files_are_refused(tmp_path: Path) -> None
         HOSTUP_API_KEY="your-hostup-api-key",
         SLACK_SIGNING_SECRET="change-me",
         TICKETBOT_DB="postgresql://ticketbot:change-me@postgres:5432/ticketbot",
+        PGPASSWORD="change-me",
     )
     assert found == [
         "SLACK_SIGNING_SECRET: is still the example's placeholder; copy the Signing Secret from "
         "the app's Basic Information page",
         "TICKETBOT_DB: the password is still the example's placeholder; set a real one (in "
         "POSTGRES_PASSWORD with compose)",
+        "PGPASSWORD: still the example's placeholder; set the real password",
         "providers.hostup.api_key_env: environment variable HOSTUP_API_KEY still holds the "
         "example's placeholder; put the real secret in it",
     ]
