@@ -15,6 +15,7 @@ import httpx
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import __version__
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -136,7 +137,7 @@ async def open_deps(
                 {name: cfg.url for name, cfg in settings.providers.items()},
             )
         ),
-        headers={"User-Agent": "ticketbot/0.1"},
+        headers={"User-Agent": f"ticketbot/{__version__}"},
         follow_redirects=False,
     )
     providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}

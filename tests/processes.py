@@ -48,10 +48,15 @@ class BotProcess:
 
 
 async def start_bot(
-    tmp_path: Path, slack: FakeSlack, env: dict[str, str] | None = None, healthy: bool = True
+    tmp_path: Path,
+    slack: FakeSlack,
+    env: dict[str, str] | None = None,
+    healthy: bool = True,
+    code: Path | None = None,
 ) -> BotProcess:
     """Start ``python -m bot run`` in HTTP mode over ``tmp_path``'s providers file and
-    database; with ``healthy``, return once ``/healthz`` answers 200."""
+    database; with ``healthy``, return once ``/healthz`` answers 200. ``code``: a directory
+    holding another ``bot`` package to run (an earlier release)."""
     port = free_port()
     full = {
         **os.environ,
@@ -66,7 +71,7 @@ async def start_bot(
         "bot",
         "run",
         env=full,
-        cwd=tmp_path,
+        cwd=code or tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

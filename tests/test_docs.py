@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 from prometheus_client.metrics import MetricWrapperBase
@@ -119,6 +120,16 @@ def test_every_config_key_is_documented() -> None:
             f"[providers.{kind}] {k}" for k in own if f"`{k}`" not in providers + configuration
         ]
     assert not missing, f"config keys missing from docs/configuration.md or providers.md: {missing}"
+
+
+def test_the_version_is_the_changelogs_newest_release() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d\d-\d\d$", changelog, re.M)
+    assert released, "CHANGELOG.md has no `## [x.y.z] - YYYY-MM-DD` section"
+    assert released[0] == version["version"], (
+        f"pyproject.toml says {version['version']}, CHANGELOG.md's newest release {released[0]}"
+    )
 
 
 if __name__ == "__main__":  # rewrite the generated table
