@@ -1,8 +1,9 @@
 """The fakes for the benchmark, in their own process so the load generator does not slow them.
 
-``python -m bench.fakes SLACK_PORT HOSTUP_PORT LATENCY`` serves the fake Slack Web API and a
-fake HostUp whose every answer takes LATENCY seconds, plus ``/_bench/*`` endpoints to read what
-they received and to change the latency.
+``python -m bench.fakes SLACK_PORT HOSTUP_PORT LATENCY [HOST]`` serves the fake Slack Web API
+and a fake HostUp whose every answer takes LATENCY seconds, plus ``/_bench/*`` endpoints to read
+what they received and to change the latency; on 127.0.0.1, or HOST (``0.0.0.0`` in a
+container that other containers call, as in ``bench.compose_smoke``).
 """
 
 from __future__ import annotations
@@ -96,17 +97,17 @@ class BenchHostUp(FakeHostUp):
         return web.json_response({"latency": self.latency})
 
 
-async def main(slack_port: int, hostup_port: int, latency: float) -> None:
+async def main(slack_port: int, hostup_port: int, latency: float, host: str = "127.0.0.1") -> None:
     slack, hostup = BenchSlack(), BenchHostUp(latency=latency)
     for fake, port in ((slack, slack_port), (hostup, hostup_port)):
         app = web.Application(middlewares=[fake._switches])
         fake.routes(app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+        await web.TCPSite(runner, host, port, backlog=1024).start()
     print("ready", flush=True)
     await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), *sys.argv[4:5]))

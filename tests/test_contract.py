@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -262,3 +264,16 @@ async def test_unknown_ticket_reference_is_not_a_crash(rig: Rig) -> None:
         await rig.provider.get(TicketRef(provider=rig.case.kind, id="999999", number="999999"))
     if not rig.documented_only:  # an unknown ticket is not a missing endpoint
         assert STATUS not in rig.provider.features_off
+
+
+CONFIGURATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+
+
+async def test_every_form_field_is_documented_as_a_route_default(rig: Rig) -> None:
+    """docs/configuration.md lists the keys a route's ``defaults`` may set, per provider."""
+    form = await rig.provider.form()
+    docs = CONFIGURATION_DOC.read_text(encoding="utf-8")
+    table = docs.split("| kind | `defaults` keys |", 1)[1].split("\n\n", 1)[0]
+    row = next(line for line in table.splitlines() if line.startswith(f"| `{rig.case.kind}` |"))
+    documented = set(re.findall(r"`([a-z_]+)`", row.split("|")[2]))
+    assert {field.key for field in form.fields} <= documented
