@@ -208,7 +208,9 @@ async def smoke() -> dict[str, object]:
         started = time.perf_counter()
         stack.compose("stop", check=False)
         codes = {
-            c[:12]: int(run("docker", "inspect", c, "-f", "{{.State.ExitCode}}"))
+            run("docker", "inspect", c, "-f", "{{.Name}}").lstrip("/"): int(
+                run("docker", "inspect", c, "-f", "{{.State.ExitCode}}")
+            )
             for service in ("ticketbot", "postgres", "fakes")
             for c in stack.ids(service)
         }

@@ -9,6 +9,7 @@ container that other containers call, as in ``bench.compose_smoke``).
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -106,7 +107,10 @@ async def main(slack_port: int, hostup_port: int, latency: float, host: str = "1
         await runner.setup()
         await web.TCPSite(runner, host, port, backlog=1024).start()
     print("ready", flush=True)
-    await asyncio.Event().wait()
+    stop = asyncio.Event()
+    # NOTE: as a container's PID 1 (bench.compose_smoke) SIGTERM has no default action
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
 
 
 if __name__ == "__main__":
