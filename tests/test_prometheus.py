@@ -98,15 +98,19 @@ def used(query: str) -> dict[str, set[str]]:
     return found
 
 
-async def scrape(bot: RunningBot) -> dict[str, set[str]]:
-    """Every sample name on /metrics, with the labels its samples carry."""
+async def scrape(bot: RunningBot) -> tuple[dict[str, set[str]], dict[str, float]]:
+    """Every sample name on /metrics, with the labels its samples carry; the unlabelled
+    samples' values."""
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{bot.url}/metrics")).text
     exported: dict[str, set[str]] = defaultdict(set)
+    values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             exported[sample.name] |= set(sample.labels)
-    return exported
+            if not sample.labels:
+                values[sample.name] = sample.value
+    return exported, values
 
 
 async def test_rules_and_panels_name_only_what_the_bot_exports(
@@ -120,7 +124,9 @@ async def test_rules_and_panels_name_only_what_the_bot_exports(
     await hostup_bot.driver.submit(view_id, FILLED)
     await slack.wait_for_text(view_id, "#10001", within=10)
     await hostup_bot.driver.send(b"{}", "application/json", signature="v0=" + "0" * 64)
-    exported = await scrape(hostup_bot)
+    exported, values = await scrape(hostup_bot)
+    assert (values["ticketbot_replicas_alive"], values["ticketbot_replicas_stale"]) == (1, 0)
+    assert values["ticketbot_slack_calls_total"] > 0 and values["process_start_time_seconds"] > 0
     queries = {rule["alert"]: rule["expr"] for rule in rules()}
     queries |= {f"panel {n}": expr for n, expr in enumerate(panel_queries(), start=1)}
     problems = []
