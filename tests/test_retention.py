@@ -4,14 +4,17 @@ heartbeat's hourly pass."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
+from pathlib import Path
 
 from bot.domain.records import LinkRow, SubmissionState
 from bot.links_cli import run_links
 from bot.runtime import keep_within_retention
+from bot.store import Store
 from bot.store.retention import FORGOTTEN
-from tests.conftest import BotFactory, RunningBot
+from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.flows import open_form
@@ -86,3 +89,27 @@ async def test_retention_empties_and_drops_only_what_is_older(
     assert [link.requester_id for link in await store.links(TEAM, "UANA")] == ["77"]  # in use
     ticket = await store.ticket(1)
     assert ticket is not None and ticket.subject == "db1 unreachable"
+
+
+async def test_the_heartbeat_enforces_retention(
+    make_bot: BotFactory, hostup: FakeHostUp, tmp_path: Path
+) -> None:
+    """Wired: a running bot's heartbeat prunes what its clock says is past retention."""
+    store = await Store.open(tmp_path / "ticketbot.db")
+    try:
+        old, _ = await store.begin_submission(
+            key="old", team_id=TEAM, user_id="UANA", provider="hostup", channel_id=None,
+            thread_ts=None, draft="{}", first_attempt_by=1e12,
+        )  # fmt: skip
+        await store.give_up(old.id, "the window ran out")
+    finally:
+        await store.close()
+    bot = await make_bot(
+        hostup_table(hostup),
+        options='admins = ["UANA"]\nreplica_timeout_seconds = 1',
+        clock=lambda: time.time() + 91 * DAY,
+    )
+    deadline = time.monotonic() + 10
+    while await bot.deps.store.submission(old.id) is not None:
+        assert time.monotonic() < deadline, "the heartbeat never pruned"
+        await asyncio.sleep(0.02)
