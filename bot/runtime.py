@@ -77,7 +77,8 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
             await deps.store.heartbeat()
             await count_for_metrics(deps, dead_after)
             if await deps.store.once("retention", every=PRUNE_EVERY):
-                await keep_within_retention(deps, deps.clock())
+                # NOTE: on its own task: a long pass must not hold up the next heartbeat
+                deps.spawn(keep_within_retention(deps, deps.clock()))
             taken = await deps.store.resume_interrupted(dead_after)
             cards = await deps.store.release_owed_cards(dead_after)
             if taken or cards:
