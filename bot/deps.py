@@ -36,6 +36,7 @@ from bot.tickets.following import Following
 from bot.tickets.home import HomeService
 from bot.tickets.lifecycle import AlertLifecycle
 from bot.tickets.links import LinkService
+from bot.tickets.listing import TicketLists
 from bot.tickets.outcomes import TellsAlerts
 from bot.tickets.response_times import ResponseTimes
 
@@ -67,6 +68,7 @@ class Deps:
     lifecycle: AlertLifecycle
     response_times: ResponseTimes
     home: HomeService
+    lists: TicketLists
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -204,6 +206,7 @@ async def open_deps(
         lifecycle=AlertLifecycle(store, providers, comments, clock, tells),
         response_times=response_times,
         home=HomeService(store, providers, links, response_times, clock),
+        lists=TicketLists(store),
         clock=clock,
     )
     try:

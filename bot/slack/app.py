@@ -17,6 +17,7 @@ from bot.slack.listeners import (
     reactions,
     shortcuts,
     submissions,
+    ticket_lists,
     unsure,
     workflow,
 )
@@ -42,6 +43,7 @@ def build_app(deps: Deps) -> AsyncApp:
     commands.register(app, deps)
     shortcuts.register(app, deps)
     actions.register(app, deps)
+    ticket_lists.register(app, deps)
     unsure.register(app, deps)
     reactions.register(app, deps)
     home.register(app, deps)

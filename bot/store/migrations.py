@@ -198,6 +198,26 @@ _SQLITE: tuple[str, ...] = (
         PRIMARY KEY (team_id, user_id)
     );
     """,
+    # 10: full-text search over what the bot filed (subject and description), for /ticket find;
+    # PostgreSQL runs its own version (a tsvector with a GIN index)
+    """
+    CREATE VIRTUAL TABLE ticket_search USING fts5(
+        subject, description, tokenize = 'porter unicode61'
+    );
+    CREATE TRIGGER tickets_search AFTER INSERT ON tickets
+    BEGIN
+        INSERT INTO ticket_search (rowid, subject, description) VALUES (
+            NEW.id, NEW.subject, COALESCE((
+                SELECT json_extract(draft, '$.values.description') FROM submissions
+                WHERE id = NEW.submission_id AND json_valid(draft)
+            ), '')
+        );
+    END;
+    INSERT INTO ticket_search (rowid, subject, description)
+    SELECT tickets.id, tickets.subject, COALESCE(CASE WHEN json_valid(submissions.draft)
+        THEN json_extract(submissions.draft, '$.values.description') END, '')
+    FROM tickets LEFT JOIN submissions ON submissions.id = tickets.submission_id;
+    """,
 )
 
 POSTGRES_1 = """
@@ -263,7 +283,41 @@ FOR EACH ROW WHEN (NEW.submission_id IS NOT NULL)
 EXECUTE FUNCTION tickets_file_submission();
 """
 
+POSTGRES_10 = """
+CREATE TABLE ticket_search (
+    ticket_id  BIGINT PRIMARY KEY REFERENCES tickets(id),
+    doc        tsvector NOT NULL
+);
+CREATE INDEX ticket_search_doc ON ticket_search USING GIN (doc);
+CREATE FUNCTION ticket_description(submission BIGINT) RETURNS TEXT AS $$
+BEGIN
+    RETURN COALESCE(
+        (SELECT draft::jsonb -> 'values' ->> 'description' FROM submissions WHERE id = submission),
+        ''
+    );
+EXCEPTION WHEN invalid_text_representation THEN
+    RETURN '';  -- a draft that is not JSON: nothing to index but the subject
+END
+$$ LANGUAGE plpgsql;
+CREATE FUNCTION tickets_search() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO ticket_search (ticket_id, doc) VALUES (
+        NEW.id,
+        setweight(to_tsvector('english', NEW.subject), 'A')
+            || to_tsvector('english', ticket_description(NEW.submission_id))
+    );
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER tickets_search AFTER INSERT ON tickets
+FOR EACH ROW EXECUTE FUNCTION tickets_search();
+INSERT INTO ticket_search (ticket_id, doc)
+SELECT id, setweight(to_tsvector('english', subject), 'A')
+    || to_tsvector('english', ticket_description(submission_id))
+FROM tickets;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
-    Migration(script, {1: POSTGRES_1, 4: POSTGRES_4}.get(number))
+    Migration(script, {1: POSTGRES_1, 4: POSTGRES_4, 10: POSTGRES_10}.get(number))
     for number, script in enumerate(_SQLITE, start=1)
 )

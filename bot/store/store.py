@@ -14,6 +14,7 @@ from bot.store.orphans import OrphanQueries
 from bot.store.postgres import PostgresDatabase
 from bot.store.replicas import ReplicaQueries
 from bot.store.retention import RetentionQueries
+from bot.store.search import POSTGRES_FULL_TEXT, SearchQueries
 from bot.store.sqlite import SqliteDatabase
 from bot.store.submissions import SubmissionQueries
 from bot.store.tickets import TicketQueries
@@ -32,6 +33,7 @@ class Store(
     ReplicaQueries,
     RetentionQueries,
     OrphanQueries,
+    SearchQueries,
     Database,
 ):
     """Links, submissions, tickets, the modals the bot opened, and the replicas sharing it.
@@ -54,7 +56,7 @@ class SqliteStore(Store, SqliteDatabase):
 
 
 class PostgresStore(Store, PostgresDatabase):
-    pass
+    full_text = POSTGRES_FULL_TEXT
 
 
 def is_postgres(where: Path | str) -> bool:

@@ -26,6 +26,8 @@ class Verb(StrEnum):
     WHOAMI = "whoami"
     STATUS = "status"
     STATS = "stats"
+    LIST = "list"
+    FIND = "find"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class TicketCommand:
     requester_id: str | None = None
     problem: str | None = None  # why the command's words do not parse
     days: float = 30  # /ticket stats: the window
+    mine: bool = False  # /ticket list mine: the asker's tickets, not the channel's
 
 
 def mention(word: str) -> str | None:
@@ -88,6 +91,22 @@ def _stats_command(args: list[str], by_lower: dict[str, str]) -> TicketCommand:
     return TicketCommand(Verb.STATS, provider=provider, days=days)
 
 
+def _list_command(args: list[str], by_lower: dict[str, str]) -> TicketCommand:
+    """``/ticket list [mine] [provider]``, in either order."""
+    provider, mine = None, False
+    for word in args:
+        if word.lower() == "mine" and not mine:
+            mine = True
+        elif word.lower() in by_lower and provider is None:
+            provider = by_lower[word.lower()]
+        else:
+            known = ", ".join(f"`{n}`" for n in by_lower.values())
+            return TicketCommand(
+                Verb.LIST, problem=f"Use `/ticket list [mine] [provider]` (providers: {known})."
+            )
+    return TicketCommand(Verb.LIST, provider=provider, mine=mine)
+
+
 def parse_ticket_command(text: str, providers: Iterable[str]) -> TicketCommand:
     """``/ticket [provider] [subject words]``, ``help``, ``whoami``, and the link commands."""
     words = text.split()
@@ -105,6 +124,12 @@ def parse_ticket_command(text: str, providers: Iterable[str]) -> TicketCommand:
         return TicketCommand(Verb.STATUS, subject=words[1].lstrip("#"))
     if first == Verb.STATS:
         return _stats_command(words[1:], by_lower)
+    if first == Verb.LIST:
+        return _list_command(words[1:], by_lower)
+    if first == Verb.FIND:
+        if len(words) < 2:
+            return TicketCommand(Verb.FIND, problem="Use `/ticket find <words>`.")
+        return TicketCommand(Verb.FIND, subject=" ".join(words[1:]))
     if first in (Verb.LINK, Verb.UNLINK, Verb.LINKS):
         return _link_command(Verb(first), words[1:], by_lower)
     provider = by_lower.get(first)
@@ -120,6 +145,8 @@ def usage(providers: Iterable[str]) -> str:
         "• `/ticket <provider> <subject…>` – jump to a provider with the subject filled\n"
         "• *File a ticket* in any message's ⋯ menu – file about that message\n"
         "• `/ticket status <number>` – a ticket's current state\n"
+        "• `/ticket list [mine] [provider]` – this channel's open tickets (or yours)\n"
+        "• `/ticket find <words>` – tickets whose subject or description has the words\n"
         "• `/ticket whoami` – whom you file as at each provider\n"
         "• `/ticket stats [provider] [days]` – how fast each provider answers (30 days)\n"
         "• Admins: `/ticket link @user <provider> <requester id>`, "

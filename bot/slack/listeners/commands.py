@@ -17,6 +17,7 @@ from bot.domain.tickets import Filer
 from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
+from bot.slack.listeners.ticket_lists import answer_list, list_query
 from bot.slack.views.links import linked_text, links_text, unlinked_text, whoami_text
 from bot.slack.views.stats import stats_text
 from bot.slack.views.text import escape
@@ -61,6 +62,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 values=values,
                 trigger_id=body["trigger_id"],
             )
+        elif command.verb in (Verb.LIST, Verb.FIND) and not command.problem:
+            query = list_query(command, filer.team_id, filer.user_id, body.get("channel_id"))
+            work = answer_list(deps, body.get("response_url"), query)
         else:
             work = answer(deps, body.get("response_url"), command, filer, body.get("channel_id"))
         after_ack(deps, client, body, context, work)

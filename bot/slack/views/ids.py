@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     UNSURE_FILE_NOW = "unsure_file_now"
     FILE_FROM_REACTION = "file_from_reaction"  # the reactor's "File a ticket" button
     OPEN_THREAD = "open_thread"  # a link button; Slack still sends its click
+    LIST_PAGE = "ticket_list_page"  # /ticket list and find: the next page
 
 
 class BlockId(StrEnum):
@@ -31,6 +32,7 @@ class BlockId(StrEnum):
     UNSURE = "unsure"
     NUMBER = "number"
     REACTION = "reaction"
+    LIST_PAGE = "list_page"
 
 
 FIELD_PREFIX = "field:"
