@@ -30,6 +30,7 @@ from bot.slack.outbound import ResponseUrls, SlackOrigins, redacting, slack_only
 from bot.slack.seal import Seal
 from bot.slack.users import UserDirectory
 from bot.store import Store
+from bot.tickets.additions import Additions
 from bot.tickets.comments import ProviderComments
 from bot.tickets.filing import FilingService, RetryPolicy
 from bot.tickets.following import Following
@@ -69,6 +70,7 @@ class Deps:
     response_times: ResponseTimes
     home: HomeService
     lists: TicketLists
+    additions: Additions
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -152,17 +154,18 @@ async def open_deps(
     slack = slack_client(settings, slack_session)
     seal = Seal(settings.env.signing_secrets())
     access = Access(settings.options, slack)
+    slack_files = SlackFiles(
+        slack,
+        http,
+        settings.env.slack_bot_token,
+        int(settings.options.max_attachment_mb * 1_048_576),
+        origins,
+    )
     filing = FilingService(
         store,
         providers,
         policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
-        SlackFiles(
-            slack,
-            http,
-            settings.env.slack_bot_token,
-            int(settings.options.max_attachment_mb * 1_048_576),
-            origins,
-        ),
+        slack_files,
     )
 
     def tells() -> TellsAlerts:
@@ -171,6 +174,7 @@ async def open_deps(
 
     comments = ProviderComments(store, providers, clock)
     links = LinkService(store, providers, access)
+    lists = TicketLists(store)
     response_times = ResponseTimes(
         store,
         providers,
@@ -206,7 +210,8 @@ async def open_deps(
         lifecycle=AlertLifecycle(store, providers, comments, clock, tells),
         response_times=response_times,
         home=HomeService(store, providers, links, response_times, clock),
-        lists=TicketLists(store),
+        lists=lists,
+        additions=Additions(store, providers, comments, lists, slack_files, clock),
         clock=clock,
     )
     try:

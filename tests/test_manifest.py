@@ -35,7 +35,10 @@ def test_manifest_matches_slacks_schema() -> None:
 def test_manifest_names_what_the_code_listens_for() -> None:
     features = manifest()["features"]
     assert [c["command"] for c in features["slash_commands"]] == [COMMAND]
-    assert [s["callback_id"] for s in features["shortcuts"]] == [CallbackId.FILE_SHORTCUT]
+    assert [s["callback_id"] for s in features["shortcuts"]] == [
+        CallbackId.FILE_SHORTCUT,
+        CallbackId.ADD_SHORTCUT,
+    ]
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.slack.views.ids import ActionId
 from bot.store import Store
-from bot.store.migrations import MIGRATIONS
 from bot.store.search import search_words
 from tests.conftest import RunningBot
 from tests.fakes.slack_api import BOT_USER, TEAM
@@ -62,8 +61,8 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
     await store.close()
     with sqlite3.connect(path) as db:  # as a version-9 database left it: no search index
         db.executescript(
-            "DROP TRIGGER tickets_search; DROP TABLE ticket_search;"
-            f" PRAGMA user_version = {len(MIGRATIONS) - 1};"
+            "DROP TRIGGER tickets_search; DROP TABLE ticket_search; DROP TABLE ticket_threads;"
+            " PRAGMA user_version = 9;"
         )
     store = await Store.open(path)
     try:

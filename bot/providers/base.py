@@ -11,6 +11,7 @@ from typing import Protocol, TypeGuard, runtime_checkable
 
 from bot.domain.forms import Form, Values
 from bot.domain.tickets import (
+    Attachment,
     Filer,
     NewTicket,
     Requester,
@@ -101,6 +102,18 @@ def takes_attachments(provider: Provider) -> bool:
     """Whether ``provider`` sends files with a ticket: ``accepts_attachments = True``, not
     merely the attribute (a protocol check would count ``False`` as support)."""
     return getattr(provider, "accepts_attachments", False) is True
+
+
+@runtime_checkable
+class SupportsAttachTo(Protocol):
+    """Adapters that can add files to an existing ticket (a message added to it)."""
+
+    async def attach(
+        self, ref: TicketRef, files: tuple[Attachment, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The names attached, and "name: why" for each that was not; never raises for one
+        file's failure."""
+        ...
 
 
 @runtime_checkable

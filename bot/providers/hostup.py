@@ -225,6 +225,12 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
             status=str(data.get("status") or "open"),
         )
 
+    async def attach(
+        self, ref: TicketRef, files: tuple[Attachment, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Files added to an existing ticket, as ``create`` adds them to a new one."""
+        return await self._upload(ref.id, files)
+
     async def _upload(
         self, ticket_id: str, files: tuple[Attachment, ...]
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import NotAllowed
+from bot.domain.records import TicketRecord
 from bot.settings import Options
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,16 @@ class Access:
         if not filed_from or filed_from[:1] not in ("C", "G"):
             return False
         return user_id in await self._channel_members(filed_from)
+
+    def reader(self, user_id: str) -> Callable[[TicketRecord], Awaitable[bool]]:
+        """``may_read`` for ``user_id``, as the services ask it: ticket in, yes or no out."""
+
+        async def may_read(record: TicketRecord) -> bool:
+            return await self.may_read(
+                user_id, filed_by=record.filed_by, filed_from=record.filed_from
+            )
+
+        return may_read
 
     async def is_admin(self, user_id: str) -> bool:
         if user_id in self._options.admins:

@@ -398,12 +398,14 @@ class Announcer:
     async def status_changed(
         self, ticket: TicketRecord, title: str, old: str | None, new: str
     ) -> None:
-        assert ticket.channel_id and ticket.thread_ts and ticket.card_ts
+        assert ticket.channel_id and ticket.thread_ts
         await self._slack.chat_postMessage(
             channel=ticket.channel_id,
             thread_ts=ticket.thread_ts,
             text=status_reply(title=title, number=ticket.number, old=old, new=new),
         )
+        if ticket.card_ts is None:
+            return  # NOTE: a thread that follows the ticket from an added message has no card
         text, blocks = ticket_card_of(ticket, title, status=new)
         await self._slack.chat_update(
             channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks

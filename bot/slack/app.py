@@ -10,6 +10,7 @@ from bot.deps import Deps
 from bot.slack.announce import connect
 from bot.slack.listeners import (
     actions,
+    add_to_ticket,
     commands,
     errors,
     events,
@@ -42,6 +43,7 @@ def build_app(deps: Deps) -> AsyncApp:
     submissions.register(app, deps)
     commands.register(app, deps)
     shortcuts.register(app, deps)
+    add_to_ticket.register(app, deps)
     actions.register(app, deps)
     ticket_lists.register(app, deps)
     unsure.register(app, deps)

@@ -218,6 +218,18 @@ _SQLITE: tuple[str, ...] = (
         THEN json_extract(submissions.draft, '$.values.description') END, '')
     FROM tickets LEFT JOIN submissions ON submissions.id = tickets.submission_id;
     """,
+    # 11: threads that follow a ticket besides its card's (a message added to the ticket)
+    """
+    CREATE TABLE ticket_threads (
+        channel_id  TEXT NOT NULL,
+        thread_ts   TEXT NOT NULL,
+        ticket_id   INTEGER NOT NULL REFERENCES tickets(id),
+        added_by    TEXT NOT NULL,
+        added_at    REAL NOT NULL,
+        PRIMARY KEY (channel_id, thread_ts, ticket_id)
+    );
+    CREATE INDEX ticket_threads_ticket ON ticket_threads(ticket_id);
+    """,
 )
 
 POSTGRES_1 = """

@@ -17,6 +17,7 @@ from bot.store.retention import RetentionQueries
 from bot.store.search import POSTGRES_FULL_TEXT, SearchQueries
 from bot.store.sqlite import SqliteDatabase
 from bot.store.submissions import SubmissionQueries
+from bot.store.threads import ThreadQueries
 from bot.store.tickets import TicketQueries
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -34,6 +35,7 @@ class Store(
     RetentionQueries,
     OrphanQueries,
     SearchQueries,
+    ThreadQueries,
     Database,
 ):
     """Links, submissions, tickets, the modals the bot opened, and the replicas sharing it.

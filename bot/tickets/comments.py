@@ -47,6 +47,17 @@ class ProviderComments:
         await self._send(comment, ticket)
         return True
 
+    async def add_now(
+        self, ticket: TicketRecord, key: str, body: str
+    ) -> tuple[CommentState, str | None] | None:
+        """``add`` for a person waiting on the answer: how the first attempt ended (and the
+        provider's words if it refused); None if ``key`` was kept already. The provider must
+        take comments (``takes_replies``)."""
+        comment = await self._store.add_comment(key, ticket.id, body, self._clock())
+        if comment is None:
+            return None
+        return await self._send(comment, ticket)
+
     async def send_due(self) -> int:
         """Send the comments whose retry is due (claimed, so one process sends each); how many
         were tried. The claim is a write: ask ``next_due_in`` first."""
@@ -64,11 +75,14 @@ class ProviderComments:
         at = await self._store.next_comment_due()
         return None if at is None else at - self._clock()
 
-    async def _send(self, comment: Comment, ticket: TicketRecord) -> None:
+    async def _send(
+        self, comment: Comment, ticket: TicketRecord
+    ) -> tuple[CommentState, str | None]:
+        """Try once; how it ended, and why where it did not reach the provider."""
         provider = self._providers.get(ticket.provider)
         if not isinstance(provider, SupportsReply):
             await self._store.comment_done(comment.id, CommentState.GAVE_UP, "takes no comments")
-            return
+            return CommentState.GAVE_UP, "takes no comments"
         try:
             await provider.reply(ticket.ref, comment.body)
         except Transient as exc:
@@ -79,17 +93,19 @@ class ProviderComments:
                     "comment sent without a trustworthy answer; not sent again",
                     extra={"provider": ticket.provider, "ticket": ticket.number},
                 )
-                return
+                return CommentState.UNSURE, exc.message
             wait = exc.retry_after or min(
                 MAX_DELAY, self._base_delay * 2.0 ** (comment.attempts - 1)
             ) * random.uniform(1.0, 1.5)  # noqa: S311 (jitter, not crypto)
             if now + wait > comment.created_at + WINDOW_SECONDS:
                 await self._store.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
                 log.warning("gave up on a comment", extra={"provider": ticket.provider})
-                return
+                return CommentState.GAVE_UP, exc.message
             await self._store.comment_later(comment.id, now + wait, exc.message)
+            return CommentState.RETRYING, exc.message
         except TicketbotError as exc:
             await self._store.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
             log.warning("provider refused a comment: %s", exc, extra={"provider": ticket.provider})
-        else:
-            await self._store.comment_done(comment.id, CommentState.SENT)
+            return CommentState.GAVE_UP, exc.message
+        await self._store.comment_done(comment.id, CommentState.SENT)
+        return CommentState.SENT, None

@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 
 from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
 from bot.domain.records import TicketRecord
@@ -99,13 +100,17 @@ class Following:
         announce = self._announce()
         seen = list(ticket.seen_messages)
         replied = False
+        threads: list[TicketRecord] | None = None  # read once, only if there is news
         for message in status.messages:
             if message.id not in seen:
-                await announce.staff_message(ticket, provider.title, message)
+                threads = threads or await self._threads(ticket)
+                for thread in threads:
+                    await announce.staff_message(thread, provider.title, message)
                 seen.append(message.id)
                 replied = True
         if status.status != ticket.status:
-            await announce.status_changed(ticket, provider.title, ticket.status, status.status)
+            for thread in threads or await self._threads(ticket):
+                await announce.status_changed(thread, provider.title, ticket.status, status.status)
         now = self._clock()
         await store.update_polled(
             ticket.id,
@@ -119,12 +124,25 @@ class Following:
         if status.status != ticket.status:
             await announce.tickets_changed(ticket.team_id, ticket.filed_by)
 
+    async def _threads(self, ticket: TicketRecord) -> list[TicketRecord]:
+        """The ticket as each thread that follows it sees it: its card's, then the threads of
+        messages added to it (with no card of their own to update)."""
+        return [
+            ticket,
+            *(
+                replace(ticket, channel_id=channel, thread_ts=thread_ts, card_ts=None)
+                for channel, thread_ts in await self._store.followed_threads(ticket.id)
+            ),
+        ]
+
     async def thread_ticket(
         self, channel_id: str, thread_ts: str, event_id: str
     ) -> tuple[TicketRecord, ReplyingProvider] | None:
         """The ticket whose thread this is, and its provider, if a reply in it should go to the
         ticket: once per event (Slack re-delivers), and only where the provider takes replies."""
-        ticket = await self._store.ticket_by_thread(channel_id, thread_ts)
+        ticket = await self._store.ticket_by_thread(
+            channel_id, thread_ts
+        ) or await self._store.ticket_by_followed_thread(channel_id, thread_ts)
         if ticket is None or not await self._store.remember_event(event_id):
             return None
         provider = self._providers.get(ticket.provider)

@@ -144,6 +144,7 @@ def usage(providers: Iterable[str]) -> str:
         "• `/ticket` – pick a provider and fill the form\n"
         "• `/ticket <provider> <subject…>` – jump to a provider with the subject filled\n"
         "• *File a ticket* in any message's ⋯ menu – file about that message\n"
+        "• *Add to a ticket* in any message's ⋯ menu – add it to a ticket already filed\n"
         "• `/ticket status <number>` – a ticket's current state\n"
         "• `/ticket list [mine] [provider]` – this channel's open tickets (or yours)\n"
         "• `/ticket find <words>` – tickets whose subject or description has the words\n"

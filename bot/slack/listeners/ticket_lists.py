@@ -15,7 +15,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import UserFixable
-from bot.domain.records import TicketRecord
 from bot.slack.home import _permalinks
 from bot.slack.listeners.command_text import TicketCommand, Verb
 from bot.slack.listeners.jobs import after_ack
@@ -94,12 +93,7 @@ async def _page_message(
     if query.provider is not None and query.provider not in deps.providers:
         raise UserFixable(f"No provider called `{escape(query.provider)}`.")
 
-    async def may_read(record: TicketRecord) -> bool:
-        return await deps.access.may_read(
-            query.user_id, filed_by=record.filed_by, filed_from=record.filed_from
-        )
-
-    found: Page = await deps.lists.page(query, may_read, cursor)
+    found: Page = await deps.lists.page(query, deps.access.reader(query.user_id), cursor)
     wanted = {t.id: (t.channel_id, t.card_ts) for t in found.tickets if t.card_ts}
     next_value = None
     if found.cursor is not None:

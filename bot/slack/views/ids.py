@@ -10,6 +10,8 @@ class CallbackId(StrEnum):
     FILE_SHORTCUT = "file_ticket"
     FILED_NUMBER = "filed_number"  # "It was filed": the number the filer found
     FILE_STEP = "file_ticket"  # the Workflow Builder step (manifest ``functions``)
+    ADD_SHORTCUT = "add_to_ticket"  # the "Add to a ticket" message shortcut
+    ADD_MODAL = "add_to_ticket_modal"
 
 
 class ActionId(StrEnum):
@@ -33,6 +35,9 @@ class BlockId(StrEnum):
     NUMBER = "number"
     REACTION = "reaction"
     LIST_PAGE = "list_page"
+    ADD_PICK = "add_pick"  # Add to a ticket: the ticket picked…
+    ADD_TYPED = "add_typed"  # …or typed as provider and number
+    ADD_FILES = "add_files"
 
 
 FIELD_PREFIX = "field:"

@@ -1,0 +1,270 @@
+"""The *Add to a ticket* message shortcut: pick a ticket the bot filed (this channel's open ones
+first, then yours) or type provider and number; the message goes to it as a comment with the
+files ticked, and its thread follows the ticket.
+
+Where the provider takes no comments (ISPCRM) the modal says so before anything is sent and
+offers *Link only*. A ticket that does not exist and one you may not see get the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.additions import TEXT_KEPT, AddContext, AddState, MessageRef
+from bot.domain.drafts import ModalContext
+from bot.domain.forms import CommonField
+from bot.domain.records import TicketRecord
+from bot.domain.tickets import Filer
+from bot.slack.delivery import post_where_seen
+from bot.slack.listeners.jobs import after_ack
+from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.listeners.shortcuts import message_context
+from bot.slack.modals import ForeignModal
+from bot.slack.views.add_modal import (
+    add_message_modal,
+    add_modal,
+    added_text,
+    link_only_modal,
+    thread_note,
+    ticket_thread_note,
+)
+from bot.slack.views.blocks import section
+from bot.slack.views.form_state import read_text
+from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from bot.slack.views.text import escape
+from bot.slack.views.ticket_modal import message_modal
+from bot.tickets.additions import typed_number
+
+log = logging.getLogger(__name__)
+LOOKUP_SECONDS = 1.5  # finding the ticket and who may see it, inside the submit's 3 s ack
+NOT_SEEN = "No {title} ticket #{number} that you can see (the bot knows the tickets it filed)."
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.shortcut(CallbackId.ADD_SHORTCUT)
+    async def handle_add_to_ticket_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        after_ack(deps, client, body, context, open_add_form(deps, client, body, context))
+
+    @app.view(CallbackId.ADD_MODAL)
+    async def handle_add_to_ticket_submission(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await submit_add(deps, ack, body, client, context)
+
+
+async def open_add_form(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """A loading view at once (the trigger lives 3 s), then the picker."""
+    adder = payload_filer(body)
+    channel = body.get("channel") or {}
+    channel_id = str(channel.get("id") or "")
+    await deps.access.require_may_file(adder.user_id, channel_id)
+    view_id = await deps.modals.open(
+        client,
+        trigger_id=body["trigger_id"],
+        view=add_message_modal("", ":hourglass_flowing_sand: Finding your tickets…"),
+        team_id=adder.team_id,
+        opener=adder.user_id,
+    )
+    context["view_id"] = view_id
+    raw = body.get("message") or {}
+    ctx, values = await message_context(
+        deps,
+        client,
+        adder,
+        channel_id=channel_id,
+        channel_name=channel.get("name"),
+        message=raw,
+        response_url=body.get("response_url"),
+        domain=(body.get("team") or {}).get("domain"),
+    )
+    message = await _message_ref(deps, adder, ctx, values, raw)
+    here, mine = await deps.additions.choices(
+        adder.team_id, adder.user_id, channel_id, deps.access.reader(adder.user_id)
+    )
+    metadata = AddContext(message=message, response_url=body.get("response_url")).dump()
+    view = add_modal(
+        metadata,
+        message,
+        here=here,
+        mine=mine,
+        titles=deps.provider_titles,
+        providers=list(deps.providers),
+    )
+    await deps.modals.update(client, view_id=view_id, view=view, opener=adder.user_id)
+
+
+async def _message_ref(
+    deps: Deps, adder: Filer, ctx: ModalContext, values: dict[str, Any], raw: dict[str, Any]
+) -> MessageRef:
+    author_id = str(raw.get("user") or "") or None
+    author = raw.get("username") or (raw.get("bot_profile") or {}).get("name")
+    if author is None and author_id:
+        author = (await deps.users.filer(adder.team_id, author_id, author_id)).name
+    text = values.get(CommonField.DESCRIPTION) or str(raw.get("text") or "")
+    return MessageRef(
+        channel_id=str(ctx.channel_id or ""),
+        message_ts=str(ctx.message_ts or ""),
+        thread_ts=str(ctx.thread_ts or ctx.message_ts or ""),
+        permalink=ctx.permalink,
+        author_id=author_id,
+        author_name=str(author) if author else None,
+        text=str(text)[:TEXT_KEPT],
+        files=ctx.files,
+    )
+
+
+async def submit_add(
+    deps: Deps,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    """Check what was picked or typed inline; ask first where only a link is possible; then
+    ack with "Adding…" and add after the ack."""
+    view, adder = body["view"], payload_filer(body)
+    try:
+        ctx = AddContext.load(await deps.modals.metadata(view, adder.user_id))
+        if ctx is None:
+            raise ForeignModal
+    except ForeignModal as exc:
+        sealed = deps.modals.sealed(message_modal(ModalContext(), exc.message), adder.user_id)
+        await ack(response_action="update", view=sealed)
+        return
+    state = view_state(body)
+    link_only = ctx.ticket_id is not None  # the answer to the link-only question
+    files: tuple[str, ...] = ()
+    where: str
+    if link_only:
+        where, ticket_id, provider, number = BlockId.ADD_TYPED, ctx.ticket_id, None, None
+    else:
+        files = _ticked(state)
+        problem, where, ticket_id, provider, number = _read_choice(deps, state)
+        if problem:
+            await ack(response_action="errors", errors={where: problem})
+            return
+    lookup = asyncio.ensure_future(
+        deps.additions.find(
+            adder.team_id,
+            ticket_id=ticket_id,
+            provider=provider,
+            number=number,
+            may_read=deps.access.reader(adder.user_id),
+        )
+    )
+    try:
+        ticket = await asyncio.wait_for(asyncio.shield(lookup), LOOKUP_SECONDS)
+    except TimeoutError:
+        # NOTE: the look-up goes on (shielded) and warms the caches; the next submit is quick
+        await ack(
+            response_action="errors",
+            errors={where: "Still checking who may see that ticket: submit again in a moment."},
+        )
+        return
+    if ticket is None:
+        title = deps.provider_titles.get(provider or "", provider or "that")
+        text = NOT_SEEN.format(title=escape(title), number=escape(number or ""))
+        if ticket_id is not None and not link_only:
+            text = "That ticket is gone, or you may not see it any more."
+        await ack(response_action="errors", errors={where: text})
+        return
+    title = deps.additions.title(ticket)
+    if not link_only and not deps.additions.takes_comments(ticket):
+        asked = ctx.model_copy(update={"ticket_id": ticket.id}).dump()
+        view_asked = deps.modals.sealed(link_only_modal(asked, ticket, title), adder.user_id)
+        await ack(response_action="update", view=view_asked)
+        return
+    adding = add_message_modal(
+        ctx.dump(), f":hourglass_flowing_sand: Adding to {escape(title)} #{escape(ticket.number)}…"
+    )
+    await ack(response_action="update", view=deps.modals.sealed(adding, adder.user_id))
+    context["view_id"] = view["id"]
+    work = finish_add(deps, client, view["id"], ctx, adder, ticket, files, link_only=link_only)
+    after_ack(deps, client, body, context, work)
+
+
+def _ticked(state: dict[str, Any]) -> tuple[str, ...]:
+    block = state.get(BlockId.ADD_FILES)
+    action = block.get(ActionId.VALUE) if isinstance(block, dict) else None
+    picked = action.get("selected_options") if isinstance(action, dict) else None
+    return tuple(str(o.get("value")) for o in picked or () if isinstance(o, dict))
+
+
+def _read_choice(
+    deps: Deps, state: dict[str, Any]
+) -> tuple[str | None, str, int | None, str | None, str | None]:
+    """(problem, its block, ticket id picked, provider and number typed)."""
+    typed = read_text(state, BlockId.ADD_TYPED).strip()
+    picked = read_text(state, BlockId.ADD_PICK).strip()
+    if not typed:
+        if picked.isdigit():
+            return None, BlockId.ADD_PICK, int(picked), None, None
+        where = BlockId.ADD_PICK if BlockId.ADD_PICK in state else BlockId.ADD_TYPED
+        return "Pick a ticket, or type its provider and number.", where, None, None, None
+    words = typed.split()
+    by_name = {n.lower(): n for n in deps.providers}
+    by_name |= {p.title.lower(): n for n, p in deps.providers.items()}
+    known = ", ".join(deps.providers)
+    if len(words) != 2 or words[0].lower() not in by_name:
+        example = next(iter(deps.providers), "hostup")
+        problem = f"Type a provider and a number, like `{example} 10001` ({known})."
+        return problem, BlockId.ADD_TYPED, None, None, None
+    number = typed_number(words[1])
+    if number is None:
+        problem = "A ticket number is letters, digits, - and _ (up to 64)."
+        return problem, BlockId.ADD_TYPED, None, None, None
+    return None, BlockId.ADD_TYPED, None, by_name[words[0].lower()], number
+
+
+async def finish_add(
+    deps: Deps,
+    client: AsyncWebClient,
+    view_id: str,
+    ctx: AddContext,
+    adder: Filer,
+    ticket: TicketRecord,
+    files: tuple[str, ...],
+    *,
+    link_only: bool,
+) -> None:
+    """Add, tell both threads (once: a second add of the same message says nothing), and
+    show the outcome in the modal."""
+    message = ctx.message
+    result = await deps.additions.add(ticket, message, adder, files, link_only=link_only)
+    if result.state not in (AddState.ALREADY, AddState.REFUSED):
+        note = thread_note(result, adder.user_id)
+        await post_where_seen(
+            deps.slack,
+            deps.responses,
+            channel_id=message.channel_id,
+            thread_ts=message.thread_ts,
+            user_id=adder.user_id,
+            response_url=ctx.response_url,
+            text=note,
+            blocks=[section(note)],
+        )
+        own = (ticket.channel_id, ticket.thread_ts)
+        if own[0] and own[1] and own != (message.channel_id, message.thread_ts):
+            try:
+                await deps.slack.chat_postMessage(
+                    channel=own[0],
+                    thread_ts=own[1],
+                    text=ticket_thread_note(result, adder.user_id, message),
+                    unfurl_links=False,
+                )
+            except SlackApiError as exc:
+                log.info("ticket thread not told", extra={"error": exc.response.get("error")})
+    done = add_message_modal(ctx.dump(), added_text(result))
+    await deps.modals.update(client, view_id=view_id, view=done, opener=adder.user_id)

@@ -1,0 +1,198 @@
+"""*Add to a ticket*: a message (and its files) reaches an existing ticket as a comment, once;
+its thread follows the ticket; ISPCRM, which takes no comments, is offered a link first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.slack.views.ids import BlockId, CallbackId
+from tests.conftest import BotFactory, RunningBot, hostup_table
+from tests.fakes.hostup import FakeHostUp
+from tests.fakes.ispcrm import STATIC_TOKEN, FakeIspCrm
+from tests.fakes.slack_api import FakeSlack
+from tests.flows import modal_text, open_form
+from tests.provider_cases import CASES, provider_table
+from tests.slack_driver import shortcut_payload
+from tests.ticket_seeds import seed_ticket
+
+FILLED = {"department": "vps", "subject": "db1 unreachable", "description": "Ping fails."}
+
+
+@pytest.fixture
+async def ispcrm() -> AsyncIterator[FakeIspCrm]:
+    fake = FakeIspCrm()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def _filed(bot: RunningBot, slack: FakeSlack) -> dict[str, Any]:
+    """File one HostUp ticket through the form; its card, once posted."""
+    view_id = await open_form(bot)
+    await bot.driver.submit(view_id, FILLED)
+
+    def card() -> dict[str, Any] | None:
+        top = [m for m in slack.channels["C0GENERAL"].messages if not m.get("thread_ts")]
+        return top[0] if top and "#10001" in str(top[0]["text"]) else None
+
+    found: dict[str, Any] = await slack.until(card, "the ticket card", within=10)
+    return found
+
+
+async def _add_form(bot: RunningBot, message: dict[str, Any], user: str = "UANA") -> str:
+    """Use *Add to a ticket* on ``message``; the id of the modal once it offers tickets."""
+    payload = shortcut_payload(bot.slack, message, user=user)
+    payload["callback_id"] = CallbackId.ADD_SHORTCUT
+    response = await bot.driver.interact(payload)
+    assert response.status_code == 200
+    return await bot.slack.wait_for_view(BlockId.ADD_TYPED)
+
+
+def _replies(hostup: FakeHostUp) -> list[str]:
+    ticket = next(iter(hostup.tickets.values()))
+    return [m["body"] for m in ticket["messages"]]
+
+
+async def test_a_message_with_a_file_reaches_the_ticket_and_its_thread_follows(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 1"))
+    card = await _filed(bot, slack)
+    slack.add_channel("C0OPS", "ops", members={"UBOT", "UANA"})
+    info = slack.add_file("F1", "dmesg.txt", b"I/O error on sda")
+    message = slack.post_as_bot(
+        "C0GENERAL", {"text": "db1 disk errors again", "user": "UANA", "files": [info]}
+    )
+    view_id = await _add_form(bot, message)
+    assert "HostUp #10001" in modal_text(slack.view(view_id))  # offered: this channel's
+    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    response = await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
+    assert response.status_code == 200 and "Adding to HostUp #10001" in response.text
+    await slack.wait_for_text(view_id, "Added to")
+    assert "dmesg.txt" in slack.view_text(view_id)
+    body = _replies(hostup)[0]
+    assert "db1 disk errors again" in body and "Added from Slack by ana" in body
+    assert "https://fake.slack.com/archives/C0GENERAL/p" in body  # the message's link
+    attachments = next(iter(hostup.tickets.values()))["attachments"]
+    assert [a["filename"] for a in attachments] == ["dmesg.txt"]
+    channel = slack.channels["C0GENERAL"].messages
+    in_message_thread = [m for m in channel if m.get("thread_ts") == message["ts"]]
+    assert "added this message to" in in_message_thread[0]["text"]
+    in_card_thread = [m for m in channel if m.get("thread_ts") == card["ts"]]
+    assert any("from <#C0GENERAL> to this ticket" in str(m["text"]) for m in in_card_thread)
+    # the next status change and staff reply reach the message's thread too
+    ticket = next(iter(hostup.tickets.values()))
+    ticket["status"] = "answered"
+    ticket["messages"].append(
+        {
+            "id": "tmsg_staff",
+            "ticketId": ticket["id"],
+            "sentAt": None,
+            "body": "Replaced the disk",
+            "sender": "staff",
+            "senderName": "Olle",
+            "encrypted": False,
+            "attachments": [],
+        }
+    )
+
+    def followed() -> list[str] | None:
+        texts = [str(m["text"]) for m in channel if m.get("thread_ts") == message["ts"]]
+        done = any("→ *answered*" in t for t in texts) and any(
+            "Replaced the disk" in t for t in texts
+        )
+        return texts if done else None
+
+    await slack.until(followed, "status and staff reply in the message's thread", within=10)
+    # and a reply in the message's thread goes to the ticket
+    events = bot.driver
+    reply = {
+        "type": "message",
+        "channel": "C0GENERAL",
+        "user": "UANA",
+        "text": "It is back after the swap",
+        "ts": f"{float(message['ts']) + 5:.6f}",
+        "thread_ts": message["ts"],
+        "channel_type": "channel",
+    }
+    await events.event(reply, event_id="Ev-reply-1")
+    await slack.until(
+        lambda: any("back after the swap" in b for b in _replies(hostup)) or None,
+        "the thread reply at the ticket",
+    )
+
+
+async def test_a_double_submitted_add_comments_once(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
+    await _filed(bot, slack)
+    message = slack.post_as_bot("C0GENERAL", {"text": "and again", "user": "UANA"})
+    view_id = await _add_form(bot, message)
+    form = dict(slack.view(view_id))
+    typed = {str(BlockId.ADD_TYPED): "hostup #10001"}
+    shown = len(slack.calls_to("views.update"))  # the picker
+    first, second = await asyncio.gather(
+        bot.driver.submit(view_id, typed, view=form), bot.driver.submit(view_id, typed, view=form)
+    )
+    assert first.status_code == second.status_code == 200
+    outcomes = await slack.wait_for("views.update", count=shown + 2)  # both adds have finished
+    said = " | ".join(json.dumps(o["view"]["blocks"]) for o in outcomes[shown:])
+    assert "Added to" in said and "added to" in said and "already" in said
+    assert len(_replies(hostup)) == 1
+    notes = [
+        m
+        for m in slack.channels["C0GENERAL"].messages
+        if m.get("thread_ts") == message["ts"] and "added this message" in str(m["text"])
+    ]
+    assert len(notes) == 1
+
+
+async def test_unknown_hidden_and_malformed_numbers_get_a_clear_line(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
+    slack.add_user("UBEN", "ben", "Ben", "ben@example.com")
+    slack.channels["C0GENERAL"].members.add("UBEN")
+    slack.add_channel("C0SECRET", "secret", private=True, members={"UBOT", "UANA"})
+    await seed_ticket(bot.deps.store, "777", channel="C0SECRET")
+    message = slack.post_as_bot("C0GENERAL", {"text": "hello", "user": "UBEN"})
+    view_id = await _add_form(bot, message, user="UBEN")
+    answers = {}
+    for typed in ("hostup 777", "hostup 778", "hostup ../../x", "nosuch 1"):
+        response = await bot.driver.submit(view_id, {BlockId.ADD_TYPED: typed}, user="UBEN")
+        answers[typed] = json.loads(response.text)["errors"][BlockId.ADD_TYPED]
+    assert answers["hostup 777"].replace("777", "N") == answers["hostup 778"].replace("778", "N")
+    assert "letters, digits" in answers["hostup ../../x"]
+    assert "like `hostup 10001`" in answers["nosuch 1"]
+    assert [r for r in hostup.requests if "/messages" in r.path] == []
+
+
+async def test_ispcrm_offers_link_only_before_anything_is_sent(
+    make_bot: BotFactory, hostup: FakeHostUp, ispcrm: FakeIspCrm, slack: FakeSlack
+) -> None:
+    case = next(c for c in CASES if c.kind == "ispcrm")
+    bot = await make_bot(
+        hostup_table(hostup, extra="poll_seconds = 3600") + provider_table(case, ispcrm.url),
+        env={"ISP_TOKEN": STATIC_TOKEN},
+    )
+    record = await seed_ticket(bot.deps.store, "4242", provider="ispcrm")
+    message = slack.post_as_bot("C0GENERAL", {"text": "link me", "user": "UANA"})
+    view_id = await _add_form(bot, message)
+    response = await bot.driver.submit(view_id, {BlockId.ADD_PICK: str(record.id)})
+    asked = json.loads(response.text)
+    assert asked["response_action"] == "update"
+    assert "takes no comments" in json.dumps(
+        asked["view"]
+    ) and "Nothing has been sent" in json.dumps(asked["view"])
+    before = len(ispcrm.requests)
+    slack.views[view_id] = {**asked["view"], "id": view_id}  # Slack shows the answer's view
+    await bot.driver.submit(view_id, {})
+    await slack.wait_for_text(view_id, "Linked to")
+    assert len(ispcrm.requests) == before  # nothing went to ISPCRM
+    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", message["ts"])]
