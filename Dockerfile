@@ -5,7 +5,7 @@ WORKDIR /src
 RUN pip install --no-cache-dir hatchling==1.27.0
 COPY requirements.lock ./
 RUN pip install --no-cache-dir --prefix=/install -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md manifest.yml ./
 COPY bot ./bot
 RUN pip install --no-cache-dir --prefix=/install --no-deps --no-build-isolation .
 

@@ -46,6 +46,10 @@ EMOJI_SCOPES = {
     "channels:history": "reading the message a reaction files",
     "groups:history": "…in private channels",
 }
+LINK_SCOPES = {
+    "links:read": "link previews: ticket links posted (link_previews)",
+    "links:write": "link previews: unfurling them",
+}
 ALERT_SCOPES = {
     "channels:history": "following alerts after filing (follow_alerts)",
     "groups:history": "…in private channels",
@@ -71,6 +75,8 @@ def needed_scopes(settings: Settings, providers: Mapping[str, Provider]) -> dict
         needed |= THREAD_SCOPES
     if settings.options.file_emoji:
         needed = EMOJI_SCOPES | needed
+    if settings.options.link_previews and any(c.ticket_url for c in settings.providers.values()):
+        needed |= LINK_SCOPES
     if settings.options.follow_alerts or any(r.follow_alerts for r in settings.routes):
         needed = ALERT_SCOPES | needed
     return needed

@@ -22,6 +22,7 @@ from bot.deps import Deps, open_deps, slack_client
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
+from bot.manifest import manifest_text
 from bot.providers.registry import build_provider
 from bot.redact import Redactor
 from bot.runtime import running
@@ -180,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also apply the database migrations this release needs (as `run` would)",
     )
+    sub.add_parser("manifest", help="print the Slack app manifest for this configuration")
     links = sub.add_parser("links", help="bulk requester links").add_subparsers(
         dest="action", required=True
     )
@@ -206,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return asyncio.run(check_command(settings, migrate=args.migrate))
+        if args.command == "manifest":
+            text, warnings = manifest_text(settings)
+            print(text, end="")
+            for warning in warnings:
+                say(warning)
+            return 0
         return asyncio.run(
             links_command(
                 settings, args.action, getattr(args, "file", None) or getattr(args, "user", None)

@@ -39,6 +39,7 @@ from bot.tickets.lifecycle import AlertLifecycle
 from bot.tickets.links import LinkService
 from bot.tickets.listing import TicketLists
 from bot.tickets.outcomes import TellsAlerts
+from bot.tickets.previews import Previews
 from bot.tickets.response_times import ResponseTimes
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -71,6 +72,7 @@ class Deps:
     home: HomeService
     lists: TicketLists
     additions: Additions
+    previews: Previews
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -212,6 +214,7 @@ async def open_deps(
         home=HomeService(store, providers, links, response_times, clock),
         lists=lists,
         additions=Additions(store, providers, comments, lists, slack_files, clock),
+        previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
         clock=clock,
     )
     try:

@@ -226,6 +226,14 @@ class Options(BaseModel):
         "submissions' drafts, drafts given up on, sent comments' bodies, the requester ids in "
         "the link audit (see docs/operations.md, Retention).",
     )
+    link_previews: bool = Field(
+        default=True,
+        description="A ticket link posted where everyone may see that ticket is unfurled.",
+    )
+    previews_in_shared_channels: bool = Field(
+        default=False,
+        description="Unfurl ticket links in channels shared with another organisation too.",
+    )
     replica_timeout_seconds: float = Field(
         default=30,
         ge=1,

@@ -93,6 +93,42 @@ class Access:
 
         return may_read
 
+    async def everyone_may_read(self, channel_id: str, record: TicketRecord) -> bool:
+        """Whether every member of ``channel_id`` may read the ticket (its unfurl would show it
+        to all of them): the channel it was filed from, or one whose members all may.
+
+        NOTE: fails closed: a DM, an unreadable channel, one shared with another organisation
+        (unless ``previews_in_shared_channels``) shows nothing."""
+        if channel_id[:1] not in ("C", "G") or not await self._shareable(channel_id):
+            return False
+        if channel_id == record.filed_from:
+            return True
+        members = await self._channel_members(channel_id)
+        if not members:
+            return False
+        # NOTE: ``may_read``'s rule as sets, so a large channel costs no call per member
+        readers = {record.filed_by, *self._options.admins}
+        if self._options.admin_group:
+            readers |= await self._members(self._options.admin_group)
+        if record.filed_from and record.filed_from[:1] in ("C", "G"):
+            readers |= await self._channel_members(record.filed_from)
+        return members <= readers
+
+    async def _shareable(self, channel_id: str) -> bool:
+        if self._options.previews_in_shared_channels:
+            return True
+        try:
+            response = await asyncio.wait_for(
+                self._slack.conversations_info(channel=channel_id), LOOKUP_SECONDS
+            )
+        except (SlackApiError, TimeoutError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else "timeout"
+            log.warning("cannot read channel", extra={"channel": channel_id, "error": error})
+            return False
+        channel = response.get("channel") or {}
+        # NOTE: is_ext_shared: Slack Connect (another organisation); is_im: a DM
+        return not (channel.get("is_ext_shared") or channel.get("is_im"))
+
     async def is_admin(self, user_id: str) -> bool:
         if user_id in self._options.admins:
             return True

@@ -19,6 +19,7 @@ from bot.slack.listeners import (
     shortcuts,
     submissions,
     ticket_lists,
+    unfurls,
     unsure,
     workflow,
 )
@@ -50,6 +51,7 @@ def build_app(deps: Deps) -> AsyncApp:
     reactions.register(app, deps)
     home.register(app, deps)
     workflow.register(app, deps)
+    unfurls.register(app, deps)
     events.register(app, deps)
     errors.register(app, deps)
     return app

@@ -112,6 +112,18 @@ class SearchQueries(Database):
         )
         return [_ticket(row) for row in rows]
 
+    async def ticket_at(
+        self, team_id: str, provider: str, *, ticket_id: str | None, number: str | None
+    ) -> TicketRecord | None:
+        """The ticket a provider link names, by the provider's id or its number."""
+        column, value = ("provider_ticket_id", ticket_id) if ticket_id else ("number", number)
+        row = await self._row(
+            f"SELECT * FROM tickets WHERE team_id = ? AND provider = ? AND {column} = ?"  # noqa: S608
+            " ORDER BY id DESC LIMIT 1",
+            (team_id, provider, value),
+        )
+        return _ticket(row) if row else None
+
 
 def _filters(team_id: str, provider: str | None) -> tuple[str, list[object]]:
     where, params = "tickets.team_id = ?", [team_id]

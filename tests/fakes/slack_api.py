@@ -18,7 +18,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
-from tests.fakes.slack_limits import LimitError, check_home, check_message, check_view
+from tests.fakes.slack_limits import (
+    LimitError,
+    check_blocks,
+    check_home,
+    check_message,
+    check_view,
+)
 
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_TOKEN = "xapp-1-A0TICKET-test-app-token"
@@ -34,6 +40,7 @@ class Channel:
     private: bool = False
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    ext_shared: bool = False  # Slack Connect: shared with another organisation
 
 
 @dataclass
@@ -64,6 +71,8 @@ class FakeSlack(FakeServer):
             "reactions:write",
             "reactions:read",
             "files:read",
+            "links:read",
+            "links:write",
         }
     )
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
@@ -74,6 +83,7 @@ class FakeSlack(FakeServer):
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → published home
+    unfurls: list[dict[str, Any]] = field(default_factory=list)  # what chat.unfurl showed
     ephemerals: list[dict[str, Any]] = field(default_factory=list)  # what chat.postEphemeral showed
     # Workflow Builder step runs: function_execution_id → "running" | "completed" | "failed"
     executions: dict[str, str] = field(default_factory=dict)
@@ -93,9 +103,15 @@ class FakeSlack(FakeServer):
     # --- set-up helpers ----------------------------------------------------------------------
 
     def add_channel(
-        self, cid: str, name: str, *, private: bool = False, members: set[str] | None = None
+        self,
+        cid: str,
+        name: str,
+        *,
+        private: bool = False,
+        members: set[str] | None = None,
+        ext_shared: bool = False,
     ) -> Channel:
-        channel = Channel(cid, name, private, set(members or ()))
+        channel = Channel(cid, name, private, set(members or ()), ext_shared=ext_shared)
         self.channels[cid] = channel
         return channel
 
@@ -567,6 +583,54 @@ class FakeSlack(FakeServer):
             raise SlackError("channel_not_found")
         if not args.get("name") or not args.get("timestamp"):
             raise SlackError("invalid_arguments")
+        return {}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        needed = "groups:read" if channel is not None and channel.private else "channels:read"
+        if needed not in self.scopes:
+            raise SlackError("missing_scope")
+        if channel is None or (channel.private and BOT_USER not in channel.members):
+            raise SlackError("channel_not_found")
+        return {
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_channel": not channel.private,
+                "is_private": channel.private,
+                "is_im": channel.id.startswith("D"),
+                "is_shared": channel.ext_shared,
+                "is_ext_shared": channel.ext_shared,
+                "is_member": BOT_USER in channel.members,
+            }
+        }
+
+    def _chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.unfurl as Slack checks it: links:write, a posted message (channel and ts) or a
+        composer's unfurl_id and source, and ``unfurls`` a JSON map of URL → attachment whose
+        blocks keep a message's limits."""
+        if "links:write" not in self.scopes:
+            raise SlackError("missing_scope")
+        unfurls = args.get("unfurls")
+        if isinstance(unfurls, str):
+            unfurls = json.loads(unfurls)
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise SlackError("invalid_unfurls_format")
+        if args.get("unfurl_id"):
+            if args.get("source") not in ("composer", "conversations_history"):
+                raise SlackError("invalid_source")
+        else:
+            channel = self.channels.get(str(args.get("channel")))
+            if channel is None:
+                raise SlackError("channel_not_found")
+            if not any(m["ts"] == args.get("ts") for m in channel.messages):
+                raise SlackError("cannot_find_message")
+        for url, unfurl in unfurls.items():
+            if not str(url).startswith(("http://", "https://")) or not isinstance(unfurl, dict):
+                raise SlackError("invalid_unfurls_format")
+            if "blocks" in unfurl:
+                check_blocks(unfurl["blocks"], limit=50, where=f"unfurls[{url}].blocks")
+        self.unfurls.append({**args, "unfurls": unfurls})
         return {}
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
