@@ -585,13 +585,19 @@ class FakeSlack(FakeServer):
             raise SlackError("invalid_arguments")
         return {}
 
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _readable(self, args: dict[str, Any]) -> Channel:
+        """The channel a conversations.* read names, as Slack checks it: the scope for its
+        kind, and a private one only when the bot is in it."""
         channel = self.channels.get(str(args.get("channel")))
         needed = "groups:read" if channel is not None and channel.private else "channels:read"
         if needed not in self.scopes:
             raise SlackError("missing_scope")
         if channel is None or (channel.private and BOT_USER not in channel.members):
             raise SlackError("channel_not_found")
+        return channel
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._readable(args)
         return {
             "channel": {
                 "id": channel.id,
@@ -635,12 +641,7 @@ class FakeSlack(FakeServer):
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         """Members in pages (``limit``, ``cursor``), as Slack pages them."""
-        channel = self.channels.get(str(args.get("channel")))
-        needed = "groups:read" if channel is not None and channel.private else "channels:read"
-        if needed not in self.scopes:
-            raise SlackError("missing_scope")
-        if channel is None or (channel.private and BOT_USER not in channel.members):
-            raise SlackError("channel_not_found")
+        channel = self._readable(args)
         members = sorted(channel.members)
         start = int(args.get("cursor") or 0)
         limit = min(int(args.get("limit") or 100), 1000)
