@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.slack.views.ids import BlockId, CallbackId
+from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from tests.alert_styles import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.ispcrm import STATIC_TOKEN, FakeIspCrm
 from tests.fakes.slack_api import FakeSlack
 from tests.flows import modal_text, open_form
 from tests.provider_cases import CASES, provider_table
-from tests.slack_driver import shortcut_payload
+from tests.slack_driver import EventsDriver, fill, shortcut_payload
+from tests.test_reactions import ALERTS, FILE_AT_ONCE, alerts_channel
+from tests.test_shortcut import alert
 from tests.ticket_seeds import seed_ticket
 
 FILLED = {"department": "vps", "subject": "db1 unreachable", "description": "Ping fails."}
@@ -136,12 +140,13 @@ async def test_a_double_submitted_add_comments_once(
     view_id = await _add_form(bot, message)
     form = dict(slack.view(view_id))
     typed = {str(BlockId.ADD_TYPED): "hostup #10001"}
-    shown = len(slack.calls_to("views.update"))  # the picker
+    shown = len([c for c in slack.calls_to("views.update") if c["view_id"] == view_id])
     first, second = await asyncio.gather(
         bot.driver.submit(view_id, typed, view=form), bot.driver.submit(view_id, typed, view=form)
     )
     assert first.status_code == second.status_code == 200
-    outcomes = await slack.wait_for("views.update", count=shown + 2)  # both adds have finished
+    # both adds have finished: the picker, then one outcome each
+    outcomes = await slack.wait_for("views.update", count=shown + 2, view_id=view_id)
     said = " | ".join(json.dumps(o["view"]["blocks"]) for o in outcomes[shown:])
     assert "Added to" in said and "added to" in said and "already" in said
     assert len(_replies(hostup)) == 1
@@ -196,3 +201,70 @@ async def test_ispcrm_offers_link_only_before_anything_is_sent(
     await slack.wait_for_text(view_id, "Linked to")
     assert len(ispcrm.requests) == before  # nothing went to ISPCRM
     assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", message["ts"])]
+
+
+async def test_an_alert_with_an_open_ticket_offers_add_to_first(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = hostup_bot
+    message = alert("alertmanager")
+    await bot.driver.interact(shortcut_payload(slack, message))
+    first = await slack.wait_for_view("field:subject")
+    await bot.driver.submit(first, {"department": "vps"})
+    await slack.wait_for_text(first, "#10001")
+    again = slack.post_as_bot("C0GENERAL", {**message, "ts": "1732359999.000100"})
+    await bot.driver.interact(shortcut_payload(slack, again))
+    opened = (await slack.wait_for("views.open", count=2))[-1]["view"]
+    banner = next(b for b in opened["blocks"] if b.get("block_id") == BlockId.BANNER)
+    offer = banner["accessory"]
+    assert offer["text"]["text"] == "Add to HostUp #10001"
+    assert opened["submit"]["text"] == "File a new ticket"
+    view_id = list(slack.views)[-1]
+    view = {**slack.view(view_id), "state": {"values": fill(slack.view(view_id), {})}}
+    await bot.driver.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0001", "domain": "fake"},
+            "user": {"id": "UANA", "username": "ana", "name": "ana", "team_id": "T0001"},
+            "api_app_id": "A0TICKET",
+            "trigger_id": slack.trigger(),
+            "container": {"type": "view", "view_id": view_id},
+            "view": view,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": offer["action_id"],
+                    "block_id": BlockId.BANNER,
+                    "value": offer["value"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+    )
+    await slack.wait_for_text(view_id, "Added to")
+    assert len(hostup.tickets) == 1  # no second ticket
+    body = _replies(hostup)[0]
+    assert "Added from Slack by ana" in body and again["ts"] != message["ts"]
+    record = (await bot.deps.store.tickets_by_number("T0001", "10001"))[0]
+    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", again["ts"])]
+
+
+async def test_the_emoji_on_an_alert_with_an_open_ticket_offers_add_to_first(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    alerts_channel(slack)
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"), routes=FILE_AT_ONCE)
+    events = EventsDriver(bot.driver)
+    first = slack.post_as_bot(ALERTS, firing("alertmanager", f"{time.time() - 60:.6f}"))
+    await events.reaction("UBOB", ALERTS, first["ts"])
+    await slack.wait_for("chat.postMessage")  # filed at once: HostUp #10001
+    again = slack.post_as_bot(ALERTS, firing("alertmanager", f"{time.time() - 30:.6f}"))
+    await events.reaction("UBOB", ALERTS, again["ts"], event_id="EvAgain")
+    prompt = (await slack.wait_for("chat.postEphemeral"))[0]
+    buttons = next(b for b in prompt["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Add to HostUp #10001", "File a new ticket"]
+    await events.click(ActionId.ADD_FROM_REACTION, buttons[0]["value"], user="UBOB", channel=ALERTS)
+    told = await slack.wait_for_response()
+    assert "Added to" in told["text"] and told["replace_original"] is True
+    assert len(hostup.tickets) == 1 and len(_replies(hostup)) == 1
+    assert "KubePodCrashLooping" in _replies(hostup)[0]

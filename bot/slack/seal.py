@@ -20,6 +20,7 @@ from collections.abc import Sequence
 RETRY_PURPOSE = "retry"  # an "Edit & retry" button's value (a submission id)
 UNSURE_PURPOSE = "unsure"  # …and the unsure card's two buttons
 REACTION_PURPOSE = "reaction"  # the reactor's "File a ticket" button (channel and message ts)
+ADD_PURPOSE = "add"  # "Add to HostUp #10001" in the form: the ticket's id, for the one asking
 LIST_PURPOSE = "list"  # /ticket list and find: the next page's query, for the one who asked
 
 MAC_CHARACTERS = 22  # 132 bits of the MAC, base64url

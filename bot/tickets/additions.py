@@ -166,12 +166,13 @@ class Additions:
 
 def comment_body(message: MessageRef, adder: Filer, now: float) -> str:
     """The comment: who added what, whose message from when, its words and its link."""
-    author = message.author_name or message.author_id or "someone"
+    author = message.author_name or message.author_id
     try:
         when = utc_time(float(message.message_ts))
     except ValueError:
         when = utc_time(now)
-    lines = [f"Added from Slack by {adder.name}: a message by {author}, {when}"]
+    by = f" by {author}" if author else ""
+    lines = [f"Added from Slack by {adder.name}: a message{by}, {when}"]
     if message.text:
         lines.append("")
         lines.append(message.text)

@@ -289,8 +289,9 @@ class FakeSlack(FakeServer):
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        try:  # NOTE: a response_url takes a message, with a message's limits
-            check_message(body.get("text"), body.get("blocks"))
+        try:  # NOTE: a response_url takes a message, with a message's limits (or a deletion)
+            if not body.get("delete_original"):
+                check_message(body.get("text"), body.get("blocks"))
         except LimitError as exc:
             self.rejected.append(("response_url", str(exc)))
             return web.Response(status=400, text="invalid_blocks")

@@ -17,16 +17,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.additions import TEXT_KEPT, AddContext, AddState, MessageRef
+from bot.domain.additions import TEXT_KEPT, AddContext, AddResult, AddState, MessageRef
 from bot.domain.drafts import ModalContext
+from bot.domain.errors import UserFixable
 from bot.domain.forms import CommonField
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
 from bot.slack.delivery import post_where_seen
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.listeners.reactions import fetch_message
 from bot.slack.listeners.shortcuts import message_context
 from bot.slack.modals import ForeignModal
+from bot.slack.seal import ADD_PURPOSE
 from bot.slack.views.add_modal import (
     add_message_modal,
     add_modal,
@@ -37,10 +40,11 @@ from bot.slack.views.add_modal import (
 )
 from bot.slack.views.blocks import section
 from bot.slack.views.form_state import read_text
-from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from bot.slack.views.ids import ActionId, BlockId, CallbackId, field_block_id
 from bot.slack.views.text import escape
 from bot.slack.views.ticket_modal import message_modal
 from bot.tickets.additions import typed_number
+from bot.tickets.filing import FILES_KEY
 
 log = logging.getLogger(__name__)
 LOOKUP_SECONDS = 1.5  # finding the ticket and who may see it, inside the submit's 3 s ack
@@ -54,6 +58,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         after_ack(deps, client, body, context, open_add_form(deps, client, body, context))
+
+    @app.action(ActionId.ADD_OFFER)
+    async def handle_add_offer_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        """*Add to HostUp #10001* in the *File a ticket* form of an alert whose ticket is open."""
+        await ack()
+        context["view_id"] = (body.get("view") or {}).get("id")
+        after_ack(deps, client, body, context, add_from_form(deps, client, body))
+
+    @app.action(ActionId.ADD_FROM_REACTION)
+    async def handle_add_from_reaction_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        """*Add to HostUp #10001* in the prompt of a reaction on an alert with an open ticket."""
+        await ack()
+        after_ack(deps, client, body, context, add_from_reaction(deps, client, body))
 
     @app.view(CallbackId.ADD_MODAL)
     async def handle_add_to_ticket_submission(
@@ -195,8 +216,41 @@ async def submit_add(
     after_ack(deps, client, body, context, work)
 
 
-def _ticked(state: dict[str, Any]) -> tuple[str, ...]:
-    block = state.get(BlockId.ADD_FILES)
+async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """The form's message (its description as it stands, the files ticked) goes to the
+    alert's open ticket instead of a new one."""
+    view, adder = body["view"], payload_filer(body)
+    ctx = await deps.modals.context(view, adder.user_id)
+    action = (body.get("actions") or [{}])[0]
+    opened = deps.seal.open(str(action.get("value") or ""), f"{ADD_PURPOSE}:{adder.user_id}")
+    if opened is None or not opened.isdigit() or not ctx.channel_id or not ctx.message_ts:
+        raise UserFixable("That button could not be verified; use File a ticket again.")
+    ticket = await deps.additions.find(
+        adder.team_id,
+        ticket_id=int(opened),
+        provider=None,
+        number=None,
+        may_read=deps.access.reader(adder.user_id),
+    )
+    if ticket is None:
+        raise UserFixable("That ticket is gone, or you may not see it any more.")
+    state = view_state(body)
+    message = MessageRef(
+        channel_id=ctx.channel_id,
+        message_ts=ctx.message_ts,
+        thread_ts=ctx.thread_ts or ctx.message_ts,
+        permalink=ctx.permalink,
+        text=read_text(state, field_block_id(CommonField.DESCRIPTION))[:TEXT_KEPT],
+        files=ctx.files,
+    )
+    files = _ticked(state, field_block_id(FILES_KEY))
+    link_only = not deps.additions.takes_comments(ticket)
+    add = AddContext(message=message, response_url=ctx.response_url)
+    await finish_add(deps, client, view["id"], add, adder, ticket, files, link_only=link_only)
+
+
+def _ticked(state: dict[str, Any], block_id: str = BlockId.ADD_FILES) -> tuple[str, ...]:
+    block = state.get(block_id)
     action = block.get(ActionId.VALUE) if isinstance(block, dict) else None
     picked = action.get("selected_options") if isinstance(action, dict) else None
     return tuple(str(o.get("value")) for o in picked or () if isinstance(o, dict))
@@ -239,8 +293,22 @@ async def finish_add(
     *,
     link_only: bool,
 ) -> None:
-    """Add, tell both threads (once: a second add of the same message says nothing), and
-    show the outcome in the modal."""
+    """Add, tell both threads, and show the outcome in the modal."""
+    result = await add_and_tell(deps, ctx, adder, ticket, files, link_only=link_only)
+    done = add_message_modal(ctx.dump(), added_text(result))
+    await deps.modals.update(client, view_id=view_id, view=done, opener=adder.user_id)
+
+
+async def add_and_tell(
+    deps: Deps,
+    ctx: AddContext,
+    adder: Filer,
+    ticket: TicketRecord,
+    files: tuple[str, ...],
+    *,
+    link_only: bool,
+) -> AddResult:
+    """Add, and tell both threads (once: a second add of the same message says nothing)."""
     message = ctx.message
     result = await deps.additions.add(ticket, message, adder, files, link_only=link_only)
     if result.state not in (AddState.ALREADY, AddState.REFUSED):
@@ -266,5 +334,49 @@ async def finish_add(
                 )
             except SlackApiError as exc:
                 log.info("ticket thread not told", extra={"error": exc.response.get("error")})
-    done = add_message_modal(ctx.dump(), added_text(result))
-    await deps.modals.update(client, view_id=view_id, view=done, opener=adder.user_id)
+    return result
+
+
+async def add_from_reaction(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """The reactor's *Add to HostUp #10001*: the reacted message (all its files) goes to the
+    alert's open ticket; the prompt is replaced by the outcome."""
+    adder = payload_filer(body)
+    action = (body.get("actions") or [{}])[0]
+    opened = deps.seal.open(str(action.get("value") or ""), f"{ADD_PURPOSE}:{adder.user_id}")
+    parts = opened.split("|") if opened else []
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise UserFixable("That button could not be verified; use Add to a ticket on the message.")
+    channel_id, ts, ticket_id = parts[0], parts[1], int(parts[2])
+    ticket = await deps.additions.find(
+        adder.team_id,
+        ticket_id=ticket_id,
+        provider=None,
+        number=None,
+        may_read=deps.access.reader(adder.user_id),
+    )
+    if ticket is None:
+        raise UserFixable("That ticket is gone, or you may not see it any more.")
+    raw = await fetch_message(client, channel_id, ts)
+    if raw is None:
+        raise UserFixable("That message is gone, or I can no longer read it.")
+    modal_ctx, values = await message_context(
+        deps,
+        client,
+        adder,
+        channel_id=channel_id,
+        channel_name=None,
+        message=raw,
+        response_url=None,
+        domain=(body.get("team") or {}).get("domain"),
+    )
+    message = await _message_ref(deps, adder, modal_ctx, values, raw)
+    result = await add_and_tell(
+        deps,
+        AddContext(message=message, response_url=body.get("response_url")),
+        adder,
+        ticket,
+        tuple(f.id for f in message.files),
+        link_only=not deps.additions.takes_comments(ticket),
+    )
+    text = added_text(result)
+    await deps.responses.send(body.get("response_url"), replace_original=True, text=text)

@@ -84,16 +84,24 @@ async def show_form(
     view_id: str | None = None,
     notice: str | None = None,
     submit: str = "File ticket",
+    offer: dict[str, Any] | None = None,
 ) -> None:
     """Open (``trigger_id``) or replace (``view_id``) the modal with ``ctx.provider``'s form.
 
-    ``notice`` is shown above the form (e.g. "already filed as …"), ``submit`` on its button.
+    ``notice`` is shown above the form (e.g. "already filed as …"), ``submit`` on its button,
+    ``offer`` (a button) beside the notice.
     """
     await deps.access.require_may_file(filer.user_id, ctx.channel_id)
     titles = deps.provider_titles
     if ctx.provider is None:
         view = ticket_modal(
-            ctx, NEUTRAL_FORM, providers=titles, values=values, banner=notice, submit=submit
+            ctx,
+            NEUTRAL_FORM,
+            providers=titles,
+            values=values,
+            banner=notice,
+            submit=submit,
+            offer=offer,
         )
         await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
         return
@@ -141,6 +149,7 @@ async def show_form(
         filed_as=filed_as,
         banner=banner,
         submit=submit,
+        offer=offer if notice else None,
     )
     await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
 

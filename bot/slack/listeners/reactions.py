@@ -21,9 +21,10 @@ from bot.deps import Deps
 from bot.domain.drafts import ModalContext, reaction_key
 from bot.domain.errors import NotAllowed, TicketbotError, UserFixable
 from bot.domain.forms import FieldValue
-from bot.domain.records import SubmissionState
+from bot.domain.records import SubmissionState, TicketRecord
 from bot.domain.routes import OnEmoji, Route
 from bot.domain.tickets import Filer
+from bot.providers.base import takes_replies
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.shortcuts import (
     already_filed,
@@ -32,7 +33,8 @@ from bot.slack.listeners.shortcuts import (
     open_prefilled,
     previously_filed,
 )
-from bot.slack.seal import REACTION_PURPOSE
+from bot.slack.seal import ADD_PURPOSE, REACTION_PURPOSE
+from bot.slack.views.blocks import button
 from bot.slack.views.ids import ActionId
 from bot.slack.views.reaction import file_prompt
 from bot.slack.views.text import escape
@@ -107,8 +109,19 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
     if earlier is not None and await deps.access.may_read(
         user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
     ):
-        if is_open_duplicate(earlier, ts):
+        if is_open_duplicate(earlier, ts) and earlier.source_ts == ts:
             await say(await already_filed(deps, deps.slack, earlier, ANOTHER))
+            return
+        if is_open_duplicate(earlier, ts):  # NOTE: the alert again, in a new message
+            offer = reaction_offer(deps, user_id, channel_id, ts, earlier)
+            notice = await already_filed(deps, deps.slack, earlier, "")
+            prompt = file_prompt(
+                deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE),
+                reason=None,
+                notice=notice.rstrip(". ") + ".",
+                offer=offer,
+            )
+            await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **prompt)
             return
         notice = previously_filed(deps, earlier)
     route = deps.routes.of(channel_id)
@@ -122,6 +135,18 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE), reason=reason, notice=notice
     )
     await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **prompt)
+
+
+def reaction_offer(
+    deps: Deps, user_id: str, channel_id: str, ts: str, ticket: TicketRecord
+) -> dict[str, Any]:
+    """*Add to HostUp #10001* for the reactor: the message and the ticket, sealed for them."""
+    provider = deps.providers.get(ticket.provider)
+    title = provider.title if provider else ticket.provider
+    verb = "Add to" if takes_replies(provider) else "Follow"
+    value = deps.seal.seal(f"{channel_id}|{ts}|{ticket.id}", f"{ADD_PURPOSE}:{user_id}")
+    label = f"{verb} {title} #{ticket.number}"
+    return button(ActionId.ADD_FROM_REACTION, label, value, style="primary")
 
 
 class AtOnce:

@@ -16,10 +16,13 @@ from bot.domain.drafts import FileRef, ModalContext
 from bot.domain.forms import FieldValue
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
+from bot.providers.base import takes_replies
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
-from bot.slack.views.ids import CallbackId
+from bot.slack.seal import ADD_PURPOSE
+from bot.slack.views.blocks import button
+from bot.slack.views.ids import ActionId, CallbackId
 from bot.slack.views.text import link as text_link
 from bot.slack.views.ticket_card import ticket_headline
 from bot.tickets.alerts import mentioned_users
@@ -57,12 +60,14 @@ async def open_prefilled(
     earlier = await deps.filing.earlier_ticket(
         filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
     )
-    notice, submit = None, "File ticket"
+    notice, submit, offer = None, "File ticket", None
     if earlier is not None and await deps.access.may_read(
         filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
     ):
         if is_open_duplicate(earlier, ctx.message_ts):
             notice, submit = await already_filed(deps, client, earlier), "File another anyway"
+            if earlier.source_ts != ctx.message_ts:  # NOTE: the alert again, in a new message
+                offer, submit = add_offer(deps, filer.user_id, earlier), "File a new ticket"
         else:
             notice = previously_filed(deps, earlier)
     await show_form(
@@ -75,7 +80,18 @@ async def open_prefilled(
         trigger_id=body["trigger_id"],
         notice=notice,
         submit=submit,
+        offer=offer,
     )
+
+
+def add_offer(deps: Deps, user_id: str, ticket: TicketRecord) -> dict[str, Any]:
+    """*Add to HostUp #10001*: the form's first choice for an alert whose ticket is open (the
+    ticket's id sealed for the one asking; *Follow … here* where only a link is possible)."""
+    provider = deps.providers.get(ticket.provider)
+    title = provider.title if provider else ticket.provider
+    verb = "Add to" if takes_replies(provider) else "Follow"
+    value = deps.seal.seal(str(ticket.id), f"{ADD_PURPOSE}:{user_id}")
+    return button(ActionId.ADD_OFFER, f"{verb} {title} #{ticket.number}", value, style="primary")
 
 
 def is_open_duplicate(earlier: TicketRecord, message_ts: str | None) -> bool:

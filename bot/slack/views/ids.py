@@ -23,6 +23,8 @@ class ActionId(StrEnum):
     FILE_FROM_REACTION = "file_from_reaction"  # the reactor's "File a ticket" button
     OPEN_THREAD = "open_thread"  # a link button; Slack still sends its click
     LIST_PAGE = "ticket_list_page"  # /ticket list and find: the next page
+    ADD_OFFER = "add_offer"  # "Add to HostUp #10001" beside the form's "already filed"
+    ADD_FROM_REACTION = "add_from_reaction"  # …and in the reactor's prompt
 
 
 class BlockId(StrEnum):

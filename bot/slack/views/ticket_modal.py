@@ -102,12 +102,16 @@ def ticket_modal(
     banner: str | None = None,
     filed_as: str | None = None,
     submit: str = "File ticket",
+    offer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The form of ``ctx.provider``; ``errors`` after a provider rejected the submission."""
+    """The form of ``ctx.provider``; ``errors`` after a provider rejected the submission;
+    ``offer``: a button beside the banner (*Add to HostUp #10001* for an alert's open ticket)."""
     values, errors = values or {}, errors or {}
     blocks: list[Block] = []
     if banner:
         blocks.append(section(f":warning: {banner}", BlockId.BANNER))
+        if offer is not None:
+            blocks[-1]["accessory"] = offer
     if len(providers) > 1:
         blocks.append(_provider_picker(providers, ctx.provider))
     if form.notes:
