@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.slack.listeners.add_step import ADD_INPUTS, ADD_OUTPUTS
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
 from tests.alert_styles import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
@@ -20,6 +21,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.flows import modal_text, open_form
 from tests.provider_cases import CASES, provider_table
 from tests.slack_driver import EventsDriver, fill, shortcut_payload
+from tests.test_manifest import manifest
 from tests.test_reactions import ALERTS, FILE_AT_ONCE, alerts_channel
 from tests.test_shortcut import alert
 from tests.ticket_seeds import seed_ticket
@@ -268,3 +270,57 @@ async def test_the_emoji_on_an_alert_with_an_open_ticket_offers_add_to_first(
     assert "Added to" in told["text"] and told["replace_original"] is True
     assert len(hostup.tickets) == 1 and len(_replies(hostup)) == 1
     assert "KubePodCrashLooping" in _replies(hostup)[0]
+
+
+def _add_step_event(execution: str, **inputs: str) -> dict[str, Any]:
+    return {
+        "type": "function_executed",
+        "function": {"id": "Fn0ADD", "callback_id": "add_to_ticket", "type": "app"},
+        "inputs": inputs,
+        "function_execution_id": execution,
+        "workflow_execution_id": f"Wx{execution[2:]}",
+        "event_ts": f"{time.time():.6f}",
+        "bot_access_token": "xwfp-test-step-token",
+    }
+
+
+async def test_the_workflow_step_adds_once_and_completes(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
+    await _filed(bot, slack)
+    slack.step_outputs = ("state",)
+    execution = slack.start_execution()
+    event = _add_step_event(
+        execution,
+        provider="hostup",
+        ticket_number="10001",
+        text="Nightly check failed",
+        added_by="UANA",
+    )
+    await bot.driver.event(event, event_id="EvStep1")
+    await bot.driver.event(event, event_id="EvStep1", retry=1)  # Slack delivers it again…
+    await bot.driver.event(event, event_id="EvStep1-b")  # …even under another event id
+    await slack.until(lambda: slack.executions[execution] == "completed" or None, "completed")
+    deps = bot.deps  # every delivery's job has run
+    await slack.until(lambda: (not deps.background and not deps.lane.queued) or None, "idle")
+    done = slack.calls_to("functions.completeSuccess")[0]["outputs"]
+    assert done["state"] == "added" and done["ticket_url"].endswith("10001")
+    assert len(_replies(hostup)) == 1 and "Nightly check failed" in _replies(hostup)[0]
+    # someone who may not see the ticket, and a number that does not exist: the same words
+    slack.add_user("UBEN", "ben", "Ben", "ben@example.com")
+    reasons: list[str] = []
+    for who, number in (("UBEN", "10001"), ("UANA", "99999")):
+        run = slack.start_execution()
+        step = _add_step_event(run, provider="hostup", ticket_number=number, text="x", added_by=who)
+        await bot.driver.event(step, event_id=f"Ev{run}")
+        await slack.wait_for("functions.completeError", count=len(reasons) + 1)
+        reasons.append(slack.calls_to("functions.completeError")[-1]["error"])
+    assert reasons[0].replace("10001", "N") == reasons[1].replace("99999", "N")
+    assert len(_replies(hostup)) == 1
+
+
+def test_the_manifest_declares_the_add_step() -> None:
+    step = manifest()["functions"][CallbackId.ADD_STEP]
+    assert tuple(step["input_parameters"]["properties"]) == ADD_INPUTS
+    assert tuple(step["output_parameters"]["properties"]) == ADD_OUTPUTS

@@ -10,6 +10,7 @@ from bot.deps import Deps
 from bot.slack.announce import connect
 from bot.slack.listeners import (
     actions,
+    add_step,
     add_to_ticket,
     commands,
     errors,
@@ -51,6 +52,7 @@ def build_app(deps: Deps) -> AsyncApp:
     reactions.register(app, deps)
     home.register(app, deps)
     workflow.register(app, deps)
+    add_step.register(app, deps)
     unfurls.register(app, deps)
     events.register(app, deps)
     errors.register(app, deps)

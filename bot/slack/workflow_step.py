@@ -40,6 +40,11 @@ async def step_succeeded(
     await _complete(slack, step, outputs=outputs)
 
 
+async def complete(slack: AsyncWebClient, step: str, outputs: dict[str, Any]) -> None:
+    """Complete the step run ``step`` with ``outputs`` (another step than *File a ticket*)."""
+    await _complete(slack, step, outputs=outputs)
+
+
 async def step_failed(slack: AsyncWebClient, step: str | None, reason: str) -> None:
     """Complete the step run ``step`` (if any) with ``reason``, for the workflow's owner."""
     if step:

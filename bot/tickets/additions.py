@@ -28,6 +28,15 @@ NUMBER = re.compile(r"^#?([A-Za-z0-9][A-Za-z0-9_-]{0,63})$")
 PICK_LIMIT = 25  # tickets offered per group in the picker
 
 MayRead = Callable[[TicketRecord], Awaitable[bool]]
+# how a comment's first attempt ended → what the person is told
+ADDED_AS = {
+    CommentState.SENT: AddState.ADDED,
+    CommentState.RETRYING: AddState.QUEUED,
+    CommentState.PENDING: AddState.QUEUED,
+    CommentState.SENDING: AddState.QUEUED,
+    CommentState.UNSURE: AddState.UNSURE,
+    CommentState.GAVE_UP: AddState.REFUSED,
+}
 
 
 def typed_number(text: str) -> str | None:
@@ -123,12 +132,8 @@ class Additions:
             return AddResult(AddState.REFUSED, ticket, title, reason=reason)
         followed = await self._follow(ticket, message, adder)
         attached, not_attached = await self._attach(ticket, message, file_ids)
-        outcome = {
-            CommentState.SENT: AddState.ADDED,
-            CommentState.UNSURE: AddState.UNSURE,
-        }.get(comment_state, AddState.QUEUED)
         return AddResult(
-            outcome,
+            ADDED_AS[comment_state],
             ticket,
             title,
             attached=attached,
@@ -136,6 +141,17 @@ class Additions:
             reason=reason,
             followed=followed,
         )
+
+    async def add_text(self, ticket: TicketRecord, key: str, text: str, adder: Filer) -> AddResult:
+        """A workflow's text added to ``ticket`` under ``key`` (one per step run); the provider
+        must take comments."""
+        title = self.title(ticket)
+        body = f"Added from a Slack workflow for {adder.name}:\n\n{text}"
+        sent = await self._comments.add_now(ticket, key, body)
+        if sent is None:
+            return AddResult(AddState.ALREADY, ticket, title)
+        comment_state, reason = sent
+        return AddResult(ADDED_AS[comment_state], ticket, title, reason=reason)
 
     async def _follow(self, ticket: TicketRecord, message: MessageRef, adder: Filer) -> bool:
         if (ticket.channel_id, ticket.thread_ts) == (message.channel_id, message.thread_ts):

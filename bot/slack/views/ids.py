@@ -12,6 +12,7 @@ class CallbackId(StrEnum):
     FILE_STEP = "file_ticket"  # the Workflow Builder step (manifest ``functions``)
     ADD_SHORTCUT = "add_to_ticket"  # the "Add to a ticket" message shortcut
     ADD_MODAL = "add_to_ticket_modal"
+    ADD_STEP = "add_to_ticket"  # the second Workflow Builder step (manifest ``functions``)
 
 
 class ActionId(StrEnum):
