@@ -95,7 +95,7 @@ async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, 
         await step_failed(deps.slack, step, f"{title} takes no comments through its API.")
         return
     adder = await deps.users.filer(team_id, added_by, added_by)
-    result = await deps.additions.add_text(ticket, f"step|{step}", body, adder)
+    result = await deps.additions.add_text(ticket, f"add-step|{step}", body, adder)
     if result.state is AddState.ALREADY:
         return  # NOTE: Slack delivered this run again; the first delivery completes it
     if result.state is AddState.REFUSED:

@@ -148,6 +148,7 @@ def usage(providers: Iterable[str]) -> str:
         "• `/ticket status <number>` – a ticket's current state\n"
         "• `/ticket list [mine] [provider]` – this channel's open tickets (or yours)\n"
         "• `/ticket find <words>` – tickets whose subject or description has the words\n"
+        "• A ticket link posted in a channel is previewed where everyone there may see it\n"
         "• `/ticket whoami` – whom you file as at each provider\n"
         "• `/ticket stats [provider] [days]` – how fast each provider answers (30 days)\n"
         "• Admins: `/ticket link @user <provider> <requester id>`, "
