@@ -248,7 +248,7 @@ async def test_an_alert_filed_twice_updates_the_newest_ticket_only(
     second = slack.post_as_bot(CHANNEL, firing("pagerduty", f"{t0 + 60:.6f}"))
     await bot.driver.interact(shortcut_payload(slack, second))
     view_id = await slack.until(
-        lambda: [v for v, view in slack.views.items() if "File another anyway" in json.dumps(view)],
+        lambda: [v for v, view in slack.views.items() if "File a new ticket" in json.dumps(view)],
         "the second form",
     )
     await bot.driver.submit(view_id[0], {"department": "vps"})
@@ -284,5 +284,5 @@ async def test_a_firing_after_the_ticket_closed_is_a_new_alert(
         "the form for the new alert",
     )
     shown = json.dumps(slack.view(view_id[0]))
-    assert "HostUp ticket #10001" in shown and "File another anyway" not in shown
+    assert "HostUp ticket #10001" in shown and "File a new ticket" not in shown
     assert not any("fired again" in str(m.get("text")) for m in slack.channels[CHANNEL].messages)
