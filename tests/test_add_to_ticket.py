@@ -171,11 +171,12 @@ async def test_unknown_hidden_and_malformed_numbers_get_a_clear_line(
     message = slack.post_as_bot("C0GENERAL", {"text": "hello", "user": "UBEN"})
     view_id = await _add_form(bot, message, user="UBEN")
     answers = {}
-    for typed in ("hostup 777", "hostup 778", "hostup ../../x", "nosuch 1"):
+    for typed in ("hostup 777", "hostup 778", "hostup ../../x", "hostup abc", "nosuch 1"):
         response = await bot.driver.submit(view_id, {BlockId.ADD_TYPED: typed}, user="UBEN")
         answers[typed] = json.loads(response.text)["errors"][BlockId.ADD_TYPED]
     assert answers["hostup 777"].replace("777", "N") == answers["hostup 778"].replace("778", "N")
     assert "letters, digits" in answers["hostup ../../x"]
+    assert "not a HostUp ticket number" in answers["hostup abc"]  # the provider's own shape
     assert "like `hostup 10001`" in answers["nosuch 1"]
     assert [r for r in hostup.requests if "/messages" in r.path] == []
 

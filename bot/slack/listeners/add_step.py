@@ -70,6 +70,8 @@ async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, 
         )
     elif number is None:
         problem = "ticket_number must be a ticket number (letters, digits, - and _)."
+    elif shape := deps.providers[provider].ticket_id_problem(number):
+        problem = shape
     elif not USER_ID.match(added_by):
         problem = "added_by must be a person (a user id)."
     elif not body:

@@ -273,13 +273,19 @@ def _read_choice(
     known = ", ".join(deps.providers)
     if len(words) != 2 or words[0].lower() not in by_name:
         example = next(iter(deps.providers), "hostup")
-        problem = f"Type a provider and a number, like `{example} 10001` ({known})."
-        return problem, BlockId.ADD_TYPED, None, None, None
+        usage = f"Type a provider and a number, like `{example} 10001` ({known})."
+        return usage, BlockId.ADD_TYPED, None, None, None
+    provider = by_name[words[0].lower()]
     number = typed_number(words[1])
-    if number is None:
-        problem = "A ticket number is letters, digits, - and _ (up to 64)."
+    # NOTE: the provider's own id shape too, though only the bot's records are searched
+    problem = (
+        "A ticket number is letters, digits, - and _ (up to 64)."
+        if number is None
+        else deps.providers[provider].ticket_id_problem(number)
+    )
+    if problem:
         return problem, BlockId.ADD_TYPED, None, None, None
-    return None, BlockId.ADD_TYPED, None, by_name[words[0].lower()], number
+    return None, BlockId.ADD_TYPED, None, provider, number
 
 
 async def finish_add(
