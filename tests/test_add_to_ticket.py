@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.domain.additions import MessageRef, add_key
 from bot.slack.listeners.add_step import ADD_INPUTS, ADD_OUTPUTS
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from bot.store import Store
 from tests.alert_styles import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
@@ -57,6 +59,34 @@ async def _add_form(bot: RunningBot, message: dict[str, Any], user: str = "UANA"
     response = await bot.driver.interact(payload)
     assert response.status_code == 200
     return await bot.slack.wait_for_view(BlockId.ADD_TYPED)
+
+
+async def _click_in_modal(
+    bot: RunningBot, view_id: str, block_id: str, button: dict[str, Any]
+) -> None:
+    """A click on ``button`` in the modal as it stands (its inputs as filled)."""
+    slack = bot.slack
+    view = {**slack.view(view_id), "state": {"values": fill(slack.view(view_id), {})}}
+    await bot.driver.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0001", "domain": "fake"},
+            "user": {"id": "UANA", "username": "ana", "name": "ana", "team_id": "T0001"},
+            "api_app_id": "A0TICKET",
+            "trigger_id": slack.trigger(),
+            "container": {"type": "view", "view_id": view_id},
+            "view": view,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": block_id,
+                    "value": button["value"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+    )
 
 
 def _replies(hostup: FakeHostUp) -> list[str]:
@@ -223,27 +253,7 @@ async def test_an_alert_with_an_open_ticket_offers_add_to_first(
     assert offer["text"]["text"] == "Add to HostUp #10001"
     assert opened["submit"]["text"] == "File a new ticket"
     view_id = list(slack.views)[-1]
-    view = {**slack.view(view_id), "state": {"values": fill(slack.view(view_id), {})}}
-    await bot.driver.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": "T0001", "domain": "fake"},
-            "user": {"id": "UANA", "username": "ana", "name": "ana", "team_id": "T0001"},
-            "api_app_id": "A0TICKET",
-            "trigger_id": slack.trigger(),
-            "container": {"type": "view", "view_id": view_id},
-            "view": view,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": offer["action_id"],
-                    "block_id": BlockId.BANNER,
-                    "value": offer["value"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-    )
+    await _click_in_modal(bot, view_id, BlockId.BANNER, offer)
     await slack.wait_for_text(view_id, "Added to")
     assert len(hostup.tickets) == 1  # no second ticket
     body = _replies(hostup)[0]
@@ -325,3 +335,51 @@ def test_the_manifest_declares_the_add_step() -> None:
     step = manifest()["functions"][CallbackId.ADD_STEP]
     assert tuple(step["input_parameters"]["properties"]) == ADD_INPUTS
     assert tuple(step["output_parameters"]["properties"]) == ADD_OUTPUTS
+
+
+async def test_two_replicas_add_a_message_once(store_at: str) -> None:
+    """Both backends: two processes on one database keep one comment and one follower for
+    the same message and ticket, however they race."""
+    first = await Store.open(store_at)
+    second = await Store.open(store_at)
+    try:
+        ticket = await seed_ticket(first, "10001")
+        message = MessageRef(channel_id="C0GENERAL", message_ts="1.000100", thread_ts="1.000100")
+        key = add_key(ticket.id, message)
+        kept = await asyncio.gather(
+            *(s.add_comment(key, ticket.id, "body", time.time()) for s in (first, second) * 3)
+        )
+        assert len([c for c in kept if c is not None]) == 1
+        followed = await asyncio.gather(
+            *(
+                s.follow_thread(ticket.id, "C0GENERAL", "1.000100", user_id="UANA", now=1.0)
+                for s in (first, second) * 3
+            )
+        )
+        assert followed.count(True) == 1
+        assert await second.ticket_by_followed_thread("C0GENERAL", "1.000100") == ticket
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_file_a_ticket_form_offers_add_to_a_ticket_instead(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
+    await _filed(bot, slack)
+    message = slack.post_as_bot("C0GENERAL", {"text": "same problem on db2", "user": "UANA"})
+    await bot.driver.interact(shortcut_payload(slack, message))
+    view_id = await slack.until(
+        lambda: next(
+            (v for v, view in slack.views.items() if "add_instead" in json.dumps(view)), None
+        ),
+        "the form with its offer",
+    )
+    offer = next(b for b in slack.view(view_id)["blocks"] if b.get("block_id") == BlockId.OFFER)
+    await _click_in_modal(bot, view_id, BlockId.OFFER, offer["elements"][0])
+    await slack.wait_for_view(BlockId.ADD_TYPED)
+    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
+    await slack.wait_for_text(view_id, "Added to")
+    assert "same problem on db2" in _replies(hostup)[0] and len(hostup.tickets) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -64,23 +65,45 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         """*Add to HostUp #10001* in the *File a ticket* form of an alert whose ticket is open."""
-        await ack()
-        context["view_id"] = (body.get("view") or {}).get("id")
-        after_ack(deps, client, body, context, add_from_form(deps, client, body))
+        await _button(deps, ack, body, client, context, add_from_form)
+
+    @app.action(ActionId.ADD_INSTEAD)
+    async def handle_add_instead_action(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        """*Add to a ticket instead…* in the File a ticket form."""
+        await _button(deps, ack, body, client, context, switch_to_add)
 
     @app.action(ActionId.ADD_FROM_REACTION)
     async def handle_add_from_reaction_action(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         """*Add to HostUp #10001* in the prompt of a reaction on an alert with an open ticket."""
-        await ack()
-        after_ack(deps, client, body, context, add_from_reaction(deps, client, body))
+        await _button(deps, ack, body, client, context, add_from_reaction)
 
     @app.view(CallbackId.ADD_MODAL)
     async def handle_add_to_ticket_submission(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         await submit_add(deps, ack, body, client, context)
+
+
+ButtonWork = Callable[[Deps, AsyncWebClient, dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+async def _button(
+    deps: Deps,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+    work: ButtonWork,
+) -> None:
+    """Ack a button, then ``work`` after the ack (in its modal, if it is in one: errors go
+    there)."""
+    await ack()
+    context["view_id"] = (body.get("view") or {}).get("id")
+    after_ack(deps, client, body, context, work(deps, client, body))
 
 
 async def open_add_form(
@@ -111,13 +134,20 @@ async def open_add_form(
         domain=(body.get("team") or {}).get("domain"),
     )
     message = await _message_ref(deps, adder, ctx, values, raw)
+    add = AddContext(message=message, response_url=body.get("response_url"))
+    await _show_picker(deps, client, view_id, adder, add)
+
+
+async def _show_picker(
+    deps: Deps, client: AsyncWebClient, view_id: str, adder: Filer, add: AddContext
+) -> None:
+    """The picker in modal ``view_id``: this channel's open tickets, then the adder's own."""
     here, mine = await deps.additions.choices(
-        adder.team_id, adder.user_id, channel_id, deps.access.reader(adder.user_id)
+        adder.team_id, adder.user_id, add.message.channel_id, deps.access.reader(adder.user_id)
     )
-    metadata = AddContext(message=message, response_url=body.get("response_url")).dump()
     view = add_modal(
-        metadata,
-        message,
+        add.dump(),
+        add.message,
         here=here,
         mine=mine,
         titles=deps.provider_titles,
@@ -235,7 +265,29 @@ async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     if ticket is None:
         raise UserFixable("That ticket is gone, or you may not see it any more.")
     state = view_state(body)
-    message = MessageRef(
+    message = _form_message(ctx, state)
+    files = _ticked(state, field_block_id(FILES_KEY))
+    link_only = not deps.additions.takes_comments(ticket)
+    add = AddContext(message=message, response_url=ctx.response_url)
+    await finish_add(deps, client, view["id"], add, adder, ticket, files, link_only=link_only)
+
+
+async def switch_to_add(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """*Add to a ticket instead…* in the File a ticket form: the same modal becomes the picker
+    of the second shortcut, about the same message (its description as typed so far)."""
+    view, adder = body["view"], payload_filer(body)
+    ctx = await deps.modals.context(view, adder.user_id)
+    if not ctx.channel_id or not ctx.message_ts:
+        raise UserFixable("This form is not about a message; use Add to a ticket on one.")
+    message = _form_message(ctx, view_state(body))
+    add = AddContext(message=message, response_url=ctx.response_url)
+    await _show_picker(deps, client, view["id"], adder, add)
+
+
+def _form_message(ctx: ModalContext, state: dict[str, Any]) -> MessageRef:
+    """The message a File a ticket form is about, with its description as it stands."""
+    assert ctx.channel_id and ctx.message_ts
+    return MessageRef(
         channel_id=ctx.channel_id,
         message_ts=ctx.message_ts,
         thread_ts=ctx.thread_ts or ctx.message_ts,
@@ -243,10 +295,6 @@ async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
         text=read_text(state, field_block_id(CommonField.DESCRIPTION))[:TEXT_KEPT],
         files=ctx.files,
     )
-    files = _ticked(state, field_block_id(FILES_KEY))
-    link_only = not deps.additions.takes_comments(ticket)
-    add = AddContext(message=message, response_url=ctx.response_url)
-    await finish_add(deps, client, view["id"], add, adder, ticket, files, link_only=link_only)
 
 
 def _ticked(state: dict[str, Any], block_id: str = BlockId.ADD_FILES) -> tuple[str, ...]:

@@ -149,7 +149,7 @@ async def show_form(
         filed_as=filed_as,
         banner=banner,
         submit=submit,
-        offer=offer if notice else None,
+        offer=offer,
     )
     await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
 

@@ -70,6 +70,8 @@ async def open_prefilled(
                 offer, submit = add_offer(deps, filer.user_id, earlier), "File a new ticket"
         else:
             notice = previously_filed(deps, earlier)
+    if offer is None and ctx.message_ts:  # NOTE: the same choice as the second shortcut
+        offer = button(ActionId.ADD_INSTEAD, "Add to a ticket instead…", "instead")
     await show_form(
         deps,
         client,

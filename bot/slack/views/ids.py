@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     LIST_PAGE = "ticket_list_page"  # /ticket list and find: the next page
     ADD_OFFER = "add_offer"  # "Add to HostUp #10001" beside the form's "already filed"
     ADD_FROM_REACTION = "add_from_reaction"  # …and in the reactor's prompt
+    ADD_INSTEAD = "add_instead"  # the File a ticket form → the Add to a ticket picker
 
 
 class BlockId(StrEnum):
@@ -41,6 +42,7 @@ class BlockId(StrEnum):
     ADD_PICK = "add_pick"  # Add to a ticket: the ticket picked…
     ADD_TYPED = "add_typed"  # …or typed as provider and number
     ADD_FILES = "add_files"
+    OFFER = "offer"  # the File a ticket form's "Add to a ticket instead"
 
 
 FIELD_PREFIX = "field:"

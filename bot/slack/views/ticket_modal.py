@@ -7,7 +7,16 @@ from typing import Any
 
 from bot.domain.drafts import ModalContext
 from bot.domain.forms import FieldKind, FieldValue, Form, FormField
-from bot.slack.views.blocks import Block, context, input_block, modal, option, plain, section
+from bot.slack.views.blocks import (
+    Block,
+    actions,
+    context,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+)
 from bot.slack.views.ids import ERROR_PREFIX, ActionId, BlockId, CallbackId, field_block_id
 from bot.slack.views.text import escape
 
@@ -105,13 +114,16 @@ def ticket_modal(
     offer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The form of ``ctx.provider``; ``errors`` after a provider rejected the submission;
-    ``offer``: a button beside the banner (*Add to HostUp #10001* for an alert's open ticket)."""
+    ``offer``: a button beside the banner (*Add to HostUp #10001* for an alert's open ticket),
+    or above the form without one (*Add to a ticket instead*)."""
     values, errors = values or {}, errors or {}
     blocks: list[Block] = []
     if banner:
         blocks.append(section(f":warning: {banner}", BlockId.BANNER))
         if offer is not None:
             blocks[-1]["accessory"] = offer
+    elif offer is not None:
+        blocks.append(actions(BlockId.OFFER, offer))
     if len(providers) > 1:
         blocks.append(_provider_picker(providers, ctx.provider))
     if form.notes:
