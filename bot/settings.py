@@ -230,9 +230,10 @@ class Options(BaseModel):
         default=True,
         description="A ticket link posted where everyone may see that ticket is unfurled.",
     )
-    previews_in_shared_channels: bool = Field(
+    tickets_in_shared_channels: bool = Field(
         default=False,
-        description="Unfurl ticket links in channels shared with another organisation too.",
+        description="Link previews, /ticket list and /ticket find work in channels shared "
+        "with another organisation (Slack Connect) too.",
     )
     replica_timeout_seconds: float = Field(
         default=30,

@@ -107,7 +107,7 @@ async def test_shared_channels_unfurl_only_when_configured(
     slack.add_channel("C0SHARED", "with-acme", members={BOT_USER, "UANA"}, ext_shared=True)
     bot = await make_bot(
         hostup_table(hostup, extra="poll_seconds = 3600"),
-        options="previews_in_shared_channels = true",
+        options="tickets_in_shared_channels = true",
     )
     await seed_ticket(bot.deps.store, "10001", channel="C0SHARED")
     await _shared(bot, "C0SHARED", event_id="Ev-shared")

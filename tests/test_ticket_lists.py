@@ -109,6 +109,7 @@ async def test_sixty_open_tickets_page_within_block_kits_limits(hostup_bot: Runn
     # somebody else cannot page through Ana's list with her button
     first_page = slack.responses[0]
     await bot.driver.command("list")
+    await slack.wait_for_response(page + 1)  # her first page again, with its button
     await EventsDriver(bot.driver).click(
         ActionId.LIST_PAGE, _next_value(first_page) or "", user="UBEN"
     )
@@ -137,6 +138,7 @@ async def test_find_shows_only_what_the_asker_may_see(hostup_bot: RunningBot) ->
     # the channel's list in a private channel, for someone who is not in it: nothing
     await bot.driver.command("list", user="UBEN", channel="C0SECRET")
     assert "#501" not in _blocks_text(await slack.wait_for_response(5))
+    slack.add_channel("C0OTHER", "other", members={BOT_USER, "UANA"})
     await bot.driver.command("list mine", user="UANA", channel="C0OTHER")
     mine = _blocks_text(await slack.wait_for_response(6))
     assert "#501" in mine and "#502" in mine
@@ -151,3 +153,16 @@ async def test_list_and_find_say_how_to_use_them(hostup_bot: RunningBot) -> None
     await bot.driver.command("help")
     help_text = (await slack.wait_for_response(3))["text"]
     assert "/ticket list" in help_text and "/ticket find" in help_text
+
+
+async def test_no_list_in_a_channel_shared_with_another_organisation(
+    hostup_bot: RunningBot,
+) -> None:
+    bot, slack = hostup_bot, hostup_bot.slack
+    slack.add_channel("C0SHARED", "with-acme", members={BOT_USER, "UANA"}, ext_shared=True)
+    await seed_ticket(bot.deps.store, "601", subject="Shared thing", channel="C0SHARED")
+    await bot.driver.command("list", channel="C0SHARED")
+    refused = await slack.wait_for_response()
+    assert "shared with another organisation" in refused["text"] and "#601" not in str(refused)
+    await bot.driver.command("find shared", channel="C0SHARED")
+    assert "shared with another organisation" in (await slack.wait_for_response(2))["text"]

@@ -98,8 +98,8 @@ class Access:
         to all of them): the channel it was filed from, or one whose members all may.
 
         NOTE: fails closed: a DM, an unreadable channel, one shared with another organisation
-        (unless ``previews_in_shared_channels``) shows nothing."""
-        if channel_id[:1] not in ("C", "G") or not await self._shareable(channel_id):
+        (unless ``tickets_in_shared_channels``) shows nothing."""
+        if channel_id[:1] not in ("C", "G") or await self.shared_outside(channel_id):
             return False
         if channel_id == record.filed_from:
             return True
@@ -114,9 +114,12 @@ class Access:
             readers |= await self._channel_members(record.filed_from)
         return members <= readers
 
-    async def _shareable(self, channel_id: str) -> bool:
-        if self._options.previews_in_shared_channels:
-            return True
+    async def shared_outside(self, channel_id: str) -> bool:
+        """Whether tickets must not be shown in ``channel_id``: a channel shared with another
+        organisation (Slack Connect), unless ``tickets_in_shared_channels``; fails closed (a
+        channel that cannot be read counts as shared)."""
+        if self._options.tickets_in_shared_channels or channel_id[:1] not in ("C", "G"):
+            return False
         try:
             response = await asyncio.wait_for(
                 self._slack.conversations_info(channel=channel_id), LOOKUP_SECONDS
@@ -124,10 +127,9 @@ class Access:
         except (SlackApiError, TimeoutError) as exc:
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else "timeout"
             log.warning("cannot read channel", extra={"channel": channel_id, "error": error})
-            return False
-        channel = response.get("channel") or {}
-        # NOTE: is_ext_shared: Slack Connect (another organisation); is_im: a DM
-        return not (channel.get("is_ext_shared") or channel.get("is_im"))
+            return True
+        # NOTE: is_ext_shared: Slack Connect, shared with another organisation
+        return bool((response.get("channel") or {}).get("is_ext_shared"))
 
     async def is_admin(self, user_id: str) -> bool:
         if user_id in self._options.admins:

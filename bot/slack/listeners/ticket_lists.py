@@ -92,6 +92,12 @@ async def _page_message(
 ) -> tuple[str, list[Block]]:
     if query.provider is not None and query.provider not in deps.providers:
         raise UserFixable(f"No provider called `{escape(query.provider)}`.")
+    if query.channel_id and await deps.access.shared_outside(query.channel_id):
+        raise UserFixable(
+            "Ticket lists and searches are off here: this channel is shared with another "
+            "organisation, or the bot cannot read it. Ask in one of your own channels the bot "
+            "is in, or in a DM with the bot."
+        )
 
     found: Page = await deps.lists.page(query, deps.access.reader(query.user_id), cursor)
     wanted = {t.id: (t.channel_id, t.card_ts) for t in found.tickets if t.card_ts}

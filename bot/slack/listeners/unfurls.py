@@ -1,7 +1,7 @@
 """Link previews: ``link_shared`` → ``chat.unfurl`` for links to tickets the bot filed, and
 only where everyone in the channel may see that ticket (``Access.everyone_may_read``): never
 a ticket from a private channel to its non-members, never in a DM, never in a channel shared
-with another organisation unless ``previews_in_shared_channels``."""
+with another organisation unless ``tickets_in_shared_channels``."""
 
 from __future__ import annotations
 
