@@ -383,3 +383,29 @@ async def test_the_file_a_ticket_form_offers_add_to_a_ticket_instead(
     await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
     await slack.wait_for_text(view_id, "Added to")
     assert "same problem on db2" in _replies(hostup)[0] and len(hostup.tickets) == 1
+
+
+async def test_a_refused_comment_leaves_nothing_half_done_and_a_429_is_kept_for_later(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
+    await _filed(bot, slack)
+    record = (await bot.deps.store.tickets_by_number("T0001", "10001"))[0]
+    refused = slack.post_as_bot("C0GENERAL", {"text": "refuse me", "user": "UANA"})
+    hostup.fail(status=400, path_contains="/messages")
+    view_id = await _add_form(bot, refused)
+    await bot.driver.submit(view_id, {BlockId.ADD_TYPED: "hostup 10001"})
+    said = await slack.wait_for_text(view_id, "refused the comment")
+    assert "Nothing was added" in said
+    assert await bot.deps.store.followed_threads(record.id) == []
+    assert not [
+        m for m in slack.channels["C0GENERAL"].messages if m.get("thread_ts") == refused["ts"]
+    ]
+    later = slack.post_as_bot("C0GENERAL", {"text": "keep me", "user": "UANA"})
+    hostup.fail(status=429, retry_after=60, path_contains="/messages")  # surely not taken
+    view_id = await _add_form(bot, later)
+    await bot.driver.submit(view_id, {BlockId.ADD_TYPED: "hostup 10001"})
+    assert "will send it when it does" in await slack.wait_for_text(view_id, "Saved for")
+    kept = await bot.deps.store.comments_of(record.id)
+    assert [c.state.value for c in kept] == ["gave_up", "retrying"]
+    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", later["ts"])]
