@@ -22,7 +22,7 @@ from bot.deps import Deps, open_deps, slack_client
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
-from bot.manifest import manifest_text
+from bot.manifest import manifest_settings, manifest_text
 from bot.providers.registry import build_provider
 from bot.redact import Redactor
 from bot.runtime import running
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = manifest_settings() if args.command == "manifest" else load_settings()
     except ConfigError as exc:
         say(exc.message)
         return 2

@@ -5,13 +5,15 @@ leaves out the scopes and events of the features the configuration turns off."""
 from __future__ import annotations
 
 import copy
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.domain.errors import ConfigError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.tickets.previews import ticket_hosts
 
 HEADER = (
@@ -23,7 +25,24 @@ Feature = tuple[tuple[str, ...], tuple[str, ...]]
 PREVIEWS: Feature = (("links:read", "links:write"), ("link_shared",))
 EMOJI: Feature = (("reactions:read",), ("reaction_added",))
 GROUPS: Feature = (("usergroups:read",), ())
+NO_SLACK_YET = {"SLACK_BOT_TOKEN": "xoxb-manifest-only", "SLACK_SIGNING_SECRET": "manifest-only"}
 MAX_DOMAINS = 5  # NOTE: Slack's manifest takes at most 5 unfurl_domains (its JSON schema)
+
+
+def manifest_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The configuration as ``load_settings`` reads it, minus Slack's token and signing secret:
+    the manifest comes before the app that issues them (placeholders stand in, unused)."""
+    if environ is None:
+        from dotenv import dotenv_values
+
+        dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+        environ = {**dotenv, **os.environ}
+    given = dict(environ)
+    for name, stand_in in NO_SLACK_YET.items():
+        value = given.get(name, "").strip()
+        if not value or "your-" in value:
+            given[name] = stand_in
+    return load_settings(given)
 
 
 def default_manifest() -> dict[str, Any]:

@@ -155,6 +155,9 @@ def test_ticketbot_manifest_prints_it(
     (tmp_path / "ticketbot.toml").write_text("[ticketbot]\n\n" + hostup_table(hostup))
     for key, value in base_env(tmp_path, slack).items():
         monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN")  # the manifest comes before the app's tokens
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    monkeypatch.chdir(tmp_path)  # and no .env here
     assert main(["manifest"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# The Slack app manifest") and "- cloud.hostup.se" in out
