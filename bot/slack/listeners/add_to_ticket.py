@@ -88,6 +88,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await submit_add(deps, ack, body, client, context)
 
 
+async def _ticket_by_id(deps: Deps, adder: Filer, ticket_id: int) -> TicketRecord:
+    """A ticket a button or the link-only question named, if ``adder`` may still see it."""
+    ticket = await deps.additions.find(
+        adder.team_id,
+        ticket_id=ticket_id,
+        provider=None,
+        number=None,
+        may_read=deps.access.reader(adder.user_id),
+    )
+    if ticket is None:
+        raise UserFixable("That ticket is gone, or you may not see it any more.")
+    return ticket
+
+
 ButtonWork = Callable[[Deps, AsyncWebClient, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
@@ -194,18 +208,19 @@ async def submit_add(
         sealed = deps.modals.sealed(message_modal(ModalContext(), exc.message), adder.user_id)
         await ack(response_action="update", view=sealed)
         return
+    if ctx.ticket_id is not None:  # *Link only*, the answer to the question: no inputs here
+        linking = add_message_modal(ctx.dump(), ":hourglass_flowing_sand: Linking…")
+        await ack(response_action="update", view=deps.modals.sealed(linking, adder.user_id))
+        context["view_id"] = view["id"]
+        work = link_only_answered(deps, client, view["id"], ctx, adder, ctx.ticket_id)
+        after_ack(deps, client, body, context, work)
+        return
     state = view_state(body)
-    link_only = ctx.ticket_id is not None  # the answer to the link-only question
-    files: tuple[str, ...] = ()
-    where: str
-    if link_only:
-        where, ticket_id, provider, number = BlockId.ADD_TYPED, ctx.ticket_id, None, None
-    else:
-        files = _ticked(state)
-        problem, where, ticket_id, provider, number = _read_choice(deps, state)
-        if problem:
-            await ack(response_action="errors", errors={where: problem})
-            return
+    files = _ticked(state)
+    problem, where, ticket_id, provider, number = _read_choice(deps, state)
+    if problem:
+        await ack(response_action="errors", errors={where: problem})
+        return
     lookup = asyncio.ensure_future(
         deps.additions.find(
             adder.team_id,
@@ -227,12 +242,12 @@ async def submit_add(
     if ticket is None:
         title = deps.provider_titles.get(provider or "", provider or "that")
         text = NOT_SEEN.format(title=escape(title), number=escape(number or ""))
-        if ticket_id is not None and not link_only:
+        if ticket_id is not None:
             text = "That ticket is gone, or you may not see it any more."
         await ack(response_action="errors", errors={where: text})
         return
     title = deps.additions.title(ticket)
-    if not link_only and not deps.additions.takes_comments(ticket):
+    if not deps.additions.takes_comments(ticket):
         asked = ctx.model_copy(update={"ticket_id": ticket.id}).dump()
         view_asked = deps.modals.sealed(link_only_modal(asked, ticket, title), adder.user_id)
         await ack(response_action="update", view=view_asked)
@@ -242,8 +257,21 @@ async def submit_add(
     )
     await ack(response_action="update", view=deps.modals.sealed(adding, adder.user_id))
     context["view_id"] = view["id"]
-    work = finish_add(deps, client, view["id"], ctx, adder, ticket, files, link_only=link_only)
+    work = finish_add(deps, client, view["id"], ctx, adder, ticket, files, link_only=False)
     after_ack(deps, client, body, context, work)
+
+
+async def link_only_answered(
+    deps: Deps,
+    client: AsyncWebClient,
+    view_id: str,
+    ctx: AddContext,
+    adder: Filer,
+    ticket_id: int,
+) -> None:
+    """*Link only*: the ticket looked up again (it may be gone, or hidden since), then linked."""
+    ticket = await _ticket_by_id(deps, adder, ticket_id)
+    await finish_add(deps, client, view_id, ctx, adder, ticket, (), link_only=True)
 
 
 async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -255,15 +283,7 @@ async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     opened = deps.seal.open(str(action.get("value") or ""), f"{ADD_PURPOSE}:{adder.user_id}")
     if opened is None or not opened.isdigit() or not ctx.channel_id or not ctx.message_ts:
         raise UserFixable("That button could not be verified; use File a ticket again.")
-    ticket = await deps.additions.find(
-        adder.team_id,
-        ticket_id=int(opened),
-        provider=None,
-        number=None,
-        may_read=deps.access.reader(adder.user_id),
-    )
-    if ticket is None:
-        raise UserFixable("That ticket is gone, or you may not see it any more.")
+    ticket = await _ticket_by_id(deps, adder, int(opened))
     state = view_state(body)
     message = _form_message(ctx, state)
     files = _ticked(state, field_block_id(FILES_KEY))
@@ -401,15 +421,7 @@ async def add_from_reaction(deps: Deps, client: AsyncWebClient, body: dict[str, 
     if len(parts) != 3 or not parts[2].isdigit():
         raise UserFixable("That button could not be verified; use Add to a ticket on the message.")
     channel_id, ts, ticket_id = parts[0], parts[1], int(parts[2])
-    ticket = await deps.additions.find(
-        adder.team_id,
-        ticket_id=ticket_id,
-        provider=None,
-        number=None,
-        may_read=deps.access.reader(adder.user_id),
-    )
-    if ticket is None:
-        raise UserFixable("That ticket is gone, or you may not see it any more.")
+    ticket = await _ticket_by_id(deps, adder, ticket_id)
     raw = await fetch_message(client, channel_id, ts)
     if raw is None:
         raise UserFixable("That message is gone, or I can no longer read it.")
