@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,11 @@ async def test_search_ranks_by_the_words_on_both_backends(store_at: str) -> None
             await store.search_tickets(TEAM, search_words(nasty))
         paged = await store.search_tickets(TEAM, search_words("disk db1"), offset=1, limit=5)
         assert [t.id for t in paged] == [one.id]
+        # retention (or forget) empties the draft: its description leaves the index too
+        assert await store.search_tickets(TEAM, ["slow"]) == [one]
+        await store.prune(time.time() + 10**9)
+        assert await store.search_tickets(TEAM, ["slow"]) == []
+        assert [t.id for t in await store.search_tickets(TEAM, ["backup"])] == [one.id]
     finally:
         await store.close()
 
@@ -61,7 +67,8 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
     await store.close()
     with sqlite3.connect(path) as db:  # as a version-9 database left it: no search index
         db.executescript(
-            "DROP TRIGGER tickets_search; DROP TABLE ticket_search; DROP TABLE ticket_threads;"
+            "DROP TRIGGER tickets_search; DROP TRIGGER submissions_search;"
+            " DROP TABLE ticket_search; DROP TABLE ticket_threads;"
             " PRAGMA user_version = 9;"
         )
     store = await Store.open(path)

@@ -198,8 +198,9 @@ _SQLITE: tuple[str, ...] = (
         PRIMARY KEY (team_id, user_id)
     );
     """,
-    # 10: full-text search over what the bot filed (subject and description), for /ticket find;
-    # PostgreSQL runs its own version (a tsvector with a GIN index)
+    # 10: full-text search over what the bot filed (subject and description), for /ticket find,
+    # kept in step with the drafts (retention and forget empty them); PostgreSQL runs its own
+    # version (a tsvector with a GIN index)
     """
     CREATE VIRTUAL TABLE ticket_search USING fts5(
         subject, description, tokenize = 'porter unicode61'
@@ -212,6 +213,12 @@ _SQLITE: tuple[str, ...] = (
                 WHERE id = NEW.submission_id AND json_valid(draft)
             ), '')
         );
+    END;
+    CREATE TRIGGER submissions_search AFTER UPDATE OF draft ON submissions
+    BEGIN
+        UPDATE ticket_search SET description = COALESCE(CASE WHEN json_valid(NEW.draft)
+            THEN json_extract(NEW.draft, '$.values.description') END, '')
+        WHERE rowid IN (SELECT id FROM tickets WHERE submission_id = NEW.id);
     END;
     INSERT INTO ticket_search (rowid, subject, description)
     SELECT tickets.id, tickets.subject, COALESCE(CASE WHEN json_valid(submissions.draft)
@@ -323,6 +330,16 @@ END
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER tickets_search AFTER INSERT ON tickets
 FOR EACH ROW EXECUTE FUNCTION tickets_search();
+CREATE FUNCTION submissions_search() RETURNS trigger AS $$
+BEGIN
+    UPDATE ticket_search SET doc = setweight(to_tsvector('english', tickets.subject), 'A')
+        || to_tsvector('english', ticket_description(NEW.id))
+    FROM tickets WHERE tickets.submission_id = NEW.id AND ticket_search.ticket_id = tickets.id;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER submissions_search AFTER UPDATE OF draft ON submissions
+FOR EACH ROW EXECUTE FUNCTION submissions_search();
 INSERT INTO ticket_search (ticket_id, doc)
 SELECT id, setweight(to_tsvector('english', subject), 'A')
     || to_tsvector('english', ticket_description(submission_id))
