@@ -16,6 +16,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import __version__
+from bot.alerts.custom import build as build_source
+from bot.alerts.reader import AlertReader
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -73,6 +75,7 @@ class Deps:
     lists: TicketLists
     additions: Additions
     previews: Previews
+    alerts: AlertReader
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -215,6 +218,7 @@ async def open_deps(
         lists=lists,
         additions=Additions(store, providers, comments, lists, slack_files, clock),
         previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
+        alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
         clock=clock,
     )
     try:

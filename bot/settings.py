@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.alerts.custom import AlertSourceConfig
 from bot.config_errors import describe, did_you_mean, is_placeholder, unknown
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.domain.routes import Route
@@ -253,9 +254,10 @@ class Settings(BaseModel):
     options: Options = Options()
     providers: dict[str, ProviderConfigBase]
     routes: tuple[Route, ...] = ()
+    alert_sources: tuple[AlertSourceConfig, ...] = ()
 
 
-TOP_LEVEL = ("ticketbot", "providers", "routes")
+TOP_LEVEL = ("ticketbot", "providers", "routes", "alert_sources")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -312,9 +314,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         problems += describe(exc, "ticketbot", Options)
     routes = _routes(raw.get("routes", []), raw.get("providers"), problems)
+    alert_sources = _alert_sources(raw.get("alert_sources", []), problems)
     if problems or env is None:
         raise ConfigErrors(problems)
-    return Settings(env=env, options=options, providers=providers, routes=routes)
+    return Settings(
+        env=env, options=options, providers=providers, routes=routes, alert_sources=alert_sources
+    )
+
+
+def _alert_sources(tables: Any, problems: list[ConfigError]) -> tuple[AlertSourceConfig, ...]:
+    """The team's own ``[[alert_sources]]`` (bot.alerts.custom): each checked, names unique."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.append(
+            ConfigError("alert_sources", "must be [[alert_sources]] tables (an array of tables)")
+        )
+        return ()
+    found: list[AlertSourceConfig] = []
+    for n, table in enumerate(tables):
+        key = f"alert_sources[{n}]"
+        try:
+            source = AlertSourceConfig.model_validate(table)
+        except ValidationError as exc:
+            problems += describe(exc, key, AlertSourceConfig)
+            continue
+        if any(source.name == other.name for other in found):
+            problems.append(ConfigError(f"{key}.name", f"{source.name} is taken; names are unique"))
+        found.append(source)
+    return tuple(found)
 
 
 def _routes(tables: Any, providers: Any, problems: list[ConfigError]) -> tuple[Route, ...]:

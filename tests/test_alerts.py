@@ -1,4 +1,5 @@
-"""Alert extraction on every fixture style in tests/payloads/."""
+"""Reading the project's own alert samples in tests/payloads/ (the tools' own renderings are
+in tests/payloads/alerts/, see test_alert_sources.py) and Slack markup."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.tickets.alerts import mentioned_users, plain, read_alert
+from bot.alerts.reader import mentioned_users, read_alert
+from bot.alerts.text import plain
 
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 FIXTURES = sorted(PAYLOADS.glob("*.json"))
@@ -21,13 +23,13 @@ def load(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
-def test_every_style_gives_subject_severity_and_fingerprint(path: Path) -> None:
+def test_every_style_gives_subject_severity_and_identity(path: Path) -> None:
     message = load(path)
     expect = message["_expect"]
     alert = read_alert(message, NAMES)
     assert alert.subject == expect["subject"]
-    assert alert.severity == expect["severity"]
-    assert alert.fingerprint == expect["fingerprint"]
+    assert alert.urgency == expect["severity"]
+    assert alert.identity == expect["identity"]
     assert alert.body.strip()
     for raw in ("<http", "<@", "<!", "<#", "&amp;", "&gt;"):
         assert raw not in alert.body + alert.subject, raw
@@ -42,6 +44,47 @@ def test_alertmanager_body_is_readable() -> None:
     assert "Dashboard (https://grafana.example.com/d/k8s) @here" in alert.body
     assert "Cluster: prod-eu-1" in alert.body
     assert "[FIRING:2] KubePodCrashLooping (https://alertmanager.example.com/" in alert.body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("backup at 10:35:00 :fire: failed", "backup at 10:35:00 failed"),
+        ("*a* :smile::+1: ok", "a ok"),
+        ("x:y:z and 12:00", "x:y:z and 12:00"),
+    ],
+)
+def test_only_real_shortcodes_leave_a_subject(text: str, expected: str) -> None:
+    """#29: the old stripper turned 10:35:00 into 1000 (CloudWatch, Falco times)."""
+    assert read_alert({"text": text}).subject == expected
+
+
+def test_blocks_inside_attachments_and_buttons_are_kept() -> None:
+    message = {
+        "bot_id": "B0SENTRY",
+        "attachments": [
+            {
+                "color": "#FA4747",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "312 events"}}],
+                "actions": [{"type": "button", "text": "Runbook", "url": "https://rb.example/x"}],
+            }
+        ],
+        "blocks": [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Silence"},
+                        "url": "https://am.example/silence",
+                    }
+                ],
+            }
+        ],
+    }
+    body = read_alert(message).body
+    assert "312 events" in body
+    assert "Runbook: https://rb.example/x" in body and "Silence: https://am.example/silence" in body
 
 
 def test_datadog_fields_and_mentions() -> None:

@@ -32,14 +32,43 @@ NEVER = {
         "bot.deps",
     ),
     "bot.slack.views": ("bot.",),  # but the domain and the views themselves
-    "bot.tickets": ("bot.slack", "bot.background", "bot.deps", "bot.lane", "bot.settings"),
+    # services parse no Slack message shapes: they get a domain Alert, never the reader
+    "bot.tickets": (
+        "bot.slack",
+        "bot.background",
+        "bot.deps",
+        "bot.lane",
+        "bot.settings",
+        "bot.alerts",
+    ),
+    # the alert readers are pure: Slack message in, domain Alert out
+    "bot.alerts": (
+        "bot.slack",
+        "bot.store",
+        "bot.providers",
+        "bot.tickets",
+        "bot.lane",
+        "bot.settings",
+        "bot.background",
+        "bot.deps",
+        "bot.runtime",
+    ),
     "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.deps"),
 }
 ALLOWED_WITHIN = {
     "bot.domain": ("bot.domain",),
     "bot.slack.views": ("bot.domain", "bot.slack.views"),
 }
-NO_SLACK_LIBRARIES = ("bot.domain", "bot.providers", "bot.store", "bot.tickets", "bot.background")
+NO_SLACK_LIBRARIES = (
+    "bot.domain",
+    "bot.providers",
+    "bot.store",
+    "bot.tickets",
+    "bot.background",
+    "bot.alerts",
+)
+# keys only a Slack message has: a service that reads them parses Slack shapes
+SLACK_MESSAGE_KEYS = {"attachments", "blocks", "bot_id", "bot_profile", "rich_text", "mrkdwn"}
 
 
 def _module(path: Path) -> str:
@@ -100,6 +129,17 @@ def test_listeners_reach_the_store_and_providers_only_through_services() -> None
                 and (isinstance(node.value, ast.Name) and node.value.id == "provider")
             ):
                 found.append(f"{path.name}:{node.lineno} provider.{node.attr}")
+    assert found == []
+
+
+def test_services_parse_no_slack_message_shapes() -> None:
+    """Reading an alert message is ``bot.alerts``' job; services get a domain ``Alert``."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}"
+        for path in (BOT / "tickets").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in SLACK_MESSAGE_KEYS
+    ]
     assert found == []
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.alert_styles import firing
+from tests.alert_sources import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_USER, FakeSlack
@@ -38,7 +38,7 @@ async def test_the_emoji_offers_the_prefilled_form_in_the_thread(
     response_url = slack.response_url()
     await events.click(button["action_id"], button["value"], response_url=response_url)
     view_id = await slack.wait_for_view("field:subject")
-    assert field_value(slack.view(view_id), "subject") == "Triggered: [P1] Disk space low on db-1"
+    assert field_value(slack.view(view_id), "subject") == "High CPU usage on host:web-1"
     await slack.until(lambda: slack.responses, "the prompt deleted")
     assert slack.responses[0] == {"delete_original": True}
     await hostup_bot.driver.submit(view_id, {"department": "vps"})
@@ -74,7 +74,7 @@ async def test_a_route_files_at_once_and_only_once(
     assert "filed by <@UBOB>" in card["text"]
     sent = next(r.body for r in hostup.requests if r.method == "POST")
     assert sent["departmentSlug"] == "vps" and sent["priority"] == "high"
-    assert sent["subject"] == "[FIRING:2] KubePodCrashLooping"
+    assert sent["subject"] == "InstanceDown api-1.example.com:9100 (node critical)"
 
     await events.reaction("UANA", ALERTS, message["ts"])  # someone else reacts too
     told = await slack.wait_for("chat.postEphemeral", user="UANA")

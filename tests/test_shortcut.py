@@ -67,7 +67,7 @@ async def test_files_from_an_alert_into_its_thread(
     card = (await slack.wait_for("chat.postMessage"))[0]
     assert card["thread_ts"] == message["ts"]
     sent = next(r.body for r in hostup.requests if r.method == "POST")
-    assert sent["subject"] == "Triggered: [P1] Disk space low on db-1"
+    assert sent["subject"] == "[P1] Disk space low on db-1"
     assert sent["priority"] == "urgent"  # P1 → HostUp's highest level that needs no reason
     assert "Host: db-1" in sent["message"]
     final = await slack.wait_for_text(view_id, "#10001")

@@ -1,9 +1,10 @@
 """The alert after its ticket: a later message with the same identity either fired again or
 resolved; the ticket's thread hears of both, and so does the provider (``comments``).
 
-The alert's identity is its fingerprint (``bot.tickets.alerts.fingerprint_of``; the rules per
-alert tool are in docs/features.md). The ticket is never closed by the bot: no provider
-documents closing one.
+The alert is known by its key (``bot.domain.alerts.alert_key``: the channel, the sender and
+the identity its tool gives it; the rules per tool are in docs/alerts.md), so a look-alike
+from another channel or another app never moves this ticket. The ticket is never closed by
+the bot: no provider documents closing one.
 """
 
 from __future__ import annotations
@@ -26,17 +27,21 @@ REFIRE_COMMENT_EVERY = 3600.0
 
 @dataclass(frozen=True)
 class AlertMessage:
-    """A message in a channel that carries an alert's identity."""
+    """A message in a channel that carries an alert's key: a new one, or (``edited``) the
+    alert's own message edited to a new state at ``at``."""
 
     team_id: str
     channel_id: str
     ts: str
-    fingerprint: str
+    key: str
     resolved: bool
+    at: float
+    edited: bool = False
 
     @property
-    def at(self) -> float:
-        return float(self.ts)
+    def said(self) -> str:
+        """What names this piece of news: the message, or the message and its edit."""
+        return f"{self.ts}:edited:{self.at:.6f}" if self.edited else self.ts
 
 
 def duration(seconds: float) -> str:
@@ -66,11 +71,16 @@ class AlertLifecycle:
         """Follow up the open ticket filed for this alert, if there is one; returns it."""
         if not policy.follow:
             return None
-        if not await self._store.remember_event(f"alert:{message.channel_id}:{message.ts}"):
+        if not await self._store.remember_event(f"alert:{message.channel_id}:{message.said}"):
             return None  # NOTE: Slack re-delivered it, or another replica has it
-        tickets = await self._store.alert_tickets(message.team_id, message.fingerprint)
-        tickets = [t for t in tickets if t.alert is not None and t.source_ts != message.ts]
+        tickets = await self._store.alert_tickets(message.team_id, message.key)
+        tickets = [
+            t
+            for t in tickets
+            if t.alert is not None and (message.edited or t.source_ts != message.ts)
+        ]
         if not tickets:
+            log.debug("no open ticket for this alert in this channel from this sender")
             return None
         if len(tickets) > 1:
             log.info(
@@ -104,7 +114,7 @@ class AlertLifecycle:
         ):
             await self._comments.add(
                 ticket,
-                f"refire:{ticket.id}:{message.ts}",
+                f"refire:{ticket.id}:{message.said}",
                 f"The alert fired again at {utc_time(message.at)} "
                 f"({ticket.alert.firings} times since filing).",
             )
@@ -126,7 +136,7 @@ class AlertLifecycle:
         if policy.comment_on_resolve:
             await self._comments.add(
                 resolved,
-                f"resolved:{resolved.id}:{message.ts}",
+                f"resolved:{resolved.id}:{message.said}",
                 f"The alert resolved at {utc_time(message.at)}, after {duration(lasted)}.",
             )
         return resolved

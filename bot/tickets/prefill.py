@@ -1,4 +1,5 @@
-"""Prefilling the form from a Slack message (an alert, above all) and fitting it to a provider.
+"""Prefilling the form from an alert (``bot.alerts`` read the message) and fitting it to a
+provider.
 
 Severity maps onto the provider's own priority words: critical → its highest level that needs
 no extra justification, warning → medium, info/resolved → its lowest. The user can change it.
@@ -7,13 +8,10 @@ no extra justification, warning → medium, info/resolved → its lowest. The us
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from bot.domain.alerts import Alert, Severity
 from bot.domain.forms import CommonField, FieldKind, FieldValue, Form
 from bot.domain.text import truncate
-from bot.tickets.alerts import Alert, Severity, plain, read_alert
-
-__all__ = ["fit_to_form", "plain", "prefill_values"]
 
 # Levels that ask for more than a click (HostUp wants a reason with critical).
 EXCEPTIONAL = {"critical", "emergency"}
@@ -21,17 +19,9 @@ MIDDLE = ("medium", "normal")
 
 
 def prefill_values(
-    message: Mapping[str, Any],
-    names: Mapping[str, str],
-    *,
-    permalink: str | None,
-    channel: str | None,
-) -> tuple[dict[str, FieldValue], Alert]:
-    """Subject and description from the message; the alert for severity and fingerprint."""
-    alert = read_alert(message, names)
-    poster = message.get("username") or (message.get("bot_profile") or {}).get("name")
-    if not poster and message.get("user"):
-        poster = "@" + names.get(str(message["user"]), str(message["user"]))
+    alert: Alert, *, poster: str | None, permalink: str | None, channel: str | None
+) -> dict[str, FieldValue]:
+    """Subject and description from the alert, with where it came from."""
     origin = [
         f"Slack message: {permalink}" if permalink else None,
         f"Channel: #{channel}" if channel else None,
@@ -43,7 +33,7 @@ def prefill_values(
         values[CommonField.SUBJECT.value] = alert.subject
     if description:
         values[CommonField.DESCRIPTION.value] = truncate(description, 3000)
-    return values, alert
+    return values
 
 
 def priority_for(form: Form, severity: str | None) -> str | None:

@@ -1,24 +1,26 @@
-"""Thread replies → ticket: a person's message in a ticket's thread is added to the ticket.
+"""Messages in channels: a person's reply in a ticket's thread is added to the ticket; an
+alert tool's message (new, or its first message edited in place) follows up its alert's ticket.
 
 Events API deliveries are de-duplicated by event id (Slack re-delivers with X-Slack-Retry-Num
-when it thinks one was lost). Bot messages, edits and deletions are ignored.
+when it thinks one was lost). Other edits, deletions and our own messages are ignored.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.text import plain
 from bot.deps import Deps
+from bot.domain.alerts import Alert, alert_key
 from bot.domain.errors import TicketbotError
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.views.text import escape
-from bot.tickets.alerts import fingerprint_of, is_resolved
 from bot.tickets.lifecycle import AlertMessage
-from bot.tickets.prefill import plain
 from bot.tickets.routing import AlertPolicy, alert_policy
 
 log = logging.getLogger(__name__)
@@ -29,38 +31,95 @@ PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ALERT_SUBTYPES = {None, "bot_message"}  # an alert tool's new message (not an edit)
 
 
-def alert_message(
+def _policy(deps: Deps, channel: str) -> AlertPolicy:
+    options = deps.settings.options
+    return alert_policy(
+        deps.routes.of(channel),
+        follow=options.follow_alerts,
+        comment_on_resolve=options.comment_on_resolve,
+        comment_on_refire=options.comment_on_refire,
+    )
+
+
+def _from_alert_tool(message: Any, context: dict[str, Any]) -> bool:
+    """Another app's message at the top of a channel (not a reply in a thread, not ours)."""
+    if not isinstance(message, dict) or not message.get("bot_id"):
+        return False
+    thread_ts = message.get("thread_ts")
+    return message["bot_id"] != context.get("bot_id") and thread_ts in (None, message.get("ts"))
+
+
+Follow = Callable[[Deps, str, str, dict[str, Any], AlertPolicy], Coroutine[Any, Any, None]]
+
+
+def follow_alert(
     deps: Deps,
     body: dict[str, Any],
     event: dict[str, Any],
     client: AsyncWebClient,
     context: dict[str, Any],
+    follow: Follow,
 ) -> None:
-    """An alert tool posted: if it is an alert whose ticket is open, follow it up (read in
-    the job: reading an alert walks the whole message, which the ack need not wait for)."""
-    options = deps.settings.options
-    policy = alert_policy(
-        deps.routes.of(str(event.get("channel") or "")),
-        follow=options.follow_alerts,
-        comment_on_resolve=options.comment_on_resolve,
-        comment_on_refire=options.comment_on_refire,
-    )
+    """An alert tool posted (``_follow``) or edited its message (``_follow_edit``: PagerDuty's
+    app, Zabbix, Sentry, Alertmanager's ``update_message``): if it is an alert whose ticket is
+    open, follow it up, in the job: reading an alert walks the whole message, which the ack
+    need not wait for."""
+    channel = str(event.get("channel") or "")
+    policy = _policy(deps, channel)
     if policy.follow:
-        team_id = str(body.get("team_id") or "")
-        after_ack(deps, client, body, context, _follow(deps, team_id, event, policy), deferred=True)
+        work = follow(deps, str(body.get("team_id") or ""), channel, event, policy)
+        after_ack(deps, client, body, context, work, deferred=True)
 
 
-async def _follow(deps: Deps, team_id: str, event: dict[str, Any], policy: AlertPolicy) -> None:
-    fingerprint = fingerprint_of(event)
-    if fingerprint is None:
+async def _follow(
+    deps: Deps, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+) -> None:
+    alert = deps.alerts.read(event)
+    await _seen(deps, team_id, channel, alert, str(event.get("ts")), None, policy)
+
+
+async def _follow_edit(
+    deps: Deps, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+) -> None:
+    """Followed like a new message when the edit changes the alert's state."""
+    message, before = event.get("message"), event.get("previous_message")
+    alert = deps.alerts.read(message)
+    earlier = deps.alerts.read(before) if isinstance(before, dict) else None
+    if alert.resolved == (earlier.resolved if earlier is not None else False):
+        log.debug("an alert message was edited without a change of state; ignored")
+        return
+    if alert.identity is None and earlier is not None:
+        alert = Alert(**{**vars(alert), "identity": earlier.identity})
+    edited = (message or {}).get("edited") or {}
+    said_at = str(event.get("ts") or edited.get("ts") or "")
+    await _seen(deps, team_id, channel, alert, str((message or {}).get("ts")), said_at, policy)
+
+
+async def _seen(
+    deps: Deps,
+    team_id: str,
+    channel: str,
+    alert: Alert,
+    ts: str,
+    edited_at: str | None,
+    policy: AlertPolicy,
+) -> None:
+    key = alert_key(channel, alert)
+    try:
+        said_at = float(edited_at or ts)
+    except ValueError:
+        key = None
+    if key is None:
         log.debug("a bot message without an alert identity; ignored")
         return
     message = AlertMessage(
         team_id=team_id,
-        channel_id=str(event.get("channel") or ""),
-        ts=str(event["ts"]),
-        fingerprint=fingerprint,
-        resolved=is_resolved(event),
+        channel_id=channel,
+        ts=ts,
+        key=key,
+        resolved=alert.resolved,
+        at=said_at,
+        edited=edited_at is not None,
     )
     await deps.lifecycle.seen(message, policy)
 
@@ -71,12 +130,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         thread_ts, ts = event.get("thread_ts"), event.get("ts")
+        if event.get("subtype") == "message_changed":
+            if _from_alert_tool(event.get("message"), context):
+                follow_alert(deps, body, event, client, context, _follow_edit)
+            return
         if event.get("bot_id") and not thread_ts:
-            if (
-                event.get("bot_id") != context.get("bot_id")
-                and event.get("subtype") in ALERT_SUBTYPES
-            ):
-                alert_message(deps, body, event, client, context)
+            if _from_alert_tool(event, context) and event.get("subtype") in ALERT_SUBTYPES:
+                follow_alert(deps, body, event, client, context, _follow)
             return
         if (
             event.get("subtype") not in PERSON_SUBTYPES

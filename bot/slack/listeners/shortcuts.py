@@ -11,7 +11,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.reader import mentioned_users
 from bot.deps import Deps
+from bot.domain.alerts import alert_key
 from bot.domain.drafts import FileRef, ModalContext
 from bot.domain.forms import FieldValue
 from bot.domain.records import TicketRecord
@@ -25,7 +27,6 @@ from bot.slack.views.blocks import button
 from bot.slack.views.ids import ActionId, CallbackId
 from bot.slack.views.text import link as text_link
 from bot.slack.views.ticket_card import ticket_headline
-from bot.tickets.alerts import mentioned_users
 from bot.tickets.prefill import prefill_values
 
 LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
@@ -126,7 +127,10 @@ async def message_context(
     """Where a ticket about ``message`` comes from, and the form values it prefills (the
     channel's route picks the provider)."""
     names, permalink = await _lookups(deps, client, filer.team_id, message, channel_id, domain)
-    values, alert = prefill_values(message, names, permalink=permalink, channel=channel_name)
+    alert = deps.alerts.read(message, names)
+    person = str(message.get("user") or "")
+    poster = alert.sender_name or (f"@{names.get(person, person)}" if person else None)
+    values = prefill_values(alert, poster=poster, permalink=permalink, channel=channel_name)
     route = deps.routes.of(channel_id)
     provider = route.provider if route else None
     if provider is None and len(deps.providers) == 1:
@@ -138,8 +142,8 @@ async def message_context(
         thread_ts=message.get("thread_ts") or message.get("ts"),
         message_ts=str(message.get("ts")),
         response_url=response_url,
-        severity=alert.severity,
-        fingerprint=alert.fingerprint,
+        severity=alert.urgency,
+        fingerprint=alert_key(channel_id, alert),
         permalink=permalink,
         files=tuple(
             FileRef(

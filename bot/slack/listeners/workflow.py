@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.alerts.text import plain
 from bot.deps import Deps
 from bot.domain.drafts import ModalContext, step_key
 from bot.domain.errors import TicketbotError
@@ -22,7 +23,6 @@ from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import step_failed
 from bot.tickets.auto_file import CannotFileAsIs, checked_draft
-from bot.tickets.prefill import plain
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -1,0 +1,91 @@
+"""Small readers the tools' modules share: who sent it, a link's query, a body's facts.
+
+Each is linear in the message's size and never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from bot.alerts import generic
+from bot.alerts.shape import Message
+from bot.alerts.text import plain, without_shortcodes
+
+_URL = re.compile(r"https?://[^\s<>|\"'`]{1,2000}")
+_FACT = re.compile(r"^\s{0,8}[*_]?([A-Za-z][\w .()/-]{0,40}?)[*_]?\s?:[*_]?\s+(\S.{0,500})")
+_LINKED = re.compile(r"\s{0,5}\(https?://[^\s()]{1,2000}\)")
+_PAREN_TAIL = re.compile(r"\s*\([^()]{0,2000}\)\s*$")
+
+
+def sent_by(message: Message, *names: str) -> bool:
+    """Posted under one of ``names`` (a webhook's username or the app's name), any case."""
+    wanted = {n.lower() for n in names}
+    return any(n.lower() in wanted for n in message.sender_names)
+
+
+def urls(message: Message) -> list[str]:
+    return _URL.findall(message.all_text())
+
+
+def link_params(message: Message, has: str) -> dict[str, str]:
+    """The query of the first link whose (decoded) text contains ``has``, decoded once more
+    (Checkmk nests its view's query in ``start_url``)."""
+    for url in urls(message):
+        decoded = unquote(url.replace("&amp;", "&"))
+        if has in decoded:
+            parts = urlsplit(decoded)
+            query = parts.query or parts.fragment.partition("?")[2]
+            inner = dict(parse_qsl(query, max_num_fields=100))
+            if "start_url" in inner:
+                inner |= dict(parse_qsl(urlsplit(inner["start_url"]).query, max_num_fields=100))
+            return inner
+    return {}
+
+
+def search(pattern: re.Pattern[str], message: Message) -> re.Match[str] | None:
+    return pattern.search(message.all_text())
+
+
+def facts(message: Message) -> dict[str, str]:
+    """``Key: value`` lines of the body, keys lower-cased, the first of each kept; a value's
+    trailing ``(link)`` is dropped."""
+    found: dict[str, str] = {}
+    for line in generic.body(message, {}).splitlines()[:500]:
+        if match := _FACT.match(line):
+            key = match.group(1).strip().lower()
+            found.setdefault(key, without_link(match.group(2)).strip())
+    return found
+
+
+def without_link(text: str) -> str:
+    """``db01 (https://…)`` → ``db01``."""
+    return _URL.sub("", _LINKED.sub("", text)).strip()
+
+
+def without_paren_tail(text: str) -> str:
+    """``InstanceDown api-1 (node critical)`` → ``InstanceDown api-1``."""
+    return _PAREN_TAIL.sub("", text)
+
+
+def first_head(message: Message) -> str:
+    """The first title or first line, plain, without emoji shortcodes."""
+    found = generic.heads(message)
+    return without_shortcodes(found[0]).strip() if found else ""
+
+
+def head_matching(pattern: re.Pattern[str], message: Message) -> re.Match[str] | None:
+    for head in generic.heads(message):
+        if match := pattern.search(without_shortcodes(head).strip()):
+            return match
+    return None
+
+
+def anything(*tests: Callable[[Message], object]) -> Callable[[Message], bool]:
+    return lambda message: any(bool(test(message)) for test in tests)
+
+
+def title_plain(message: Message) -> str:
+    found = generic.titles(message)
+    return plain(found[0]) if found else ""

@@ -1,0 +1,48 @@
+"""Reading a message with the catalogue: the team's own sources, the tools, then generic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.alerts import generic
+from bot.alerts.catalogue import CATALOGUE
+from bot.alerts.shape import read_shape
+from bot.alerts.source import GENERIC, Source
+from bot.alerts.text import clean_subject, mentioned, plain
+from bot.domain.alerts import Alert
+
+
+class AlertReader:
+    """Reads messages with the team's own sources first, then the catalogue, then generic."""
+
+    def __init__(self, own: Sequence[Source] = ()) -> None:
+        self.sources: tuple[Source, ...] = (*own, *CATALOGUE)
+
+    def read(self, message: Any, names: Mapping[str, str] | None = None) -> Alert:
+        """What ``message`` says as an alert (a person's message too: its subject and body)."""
+        names = names or {}
+        shape = read_shape(message)
+        source = next((s for s in self.sources if s.recognises(shape)), GENERIC)
+        told = source.subject(shape)
+        identity = source.identity(shape)
+        return Alert(
+            source=source.name,
+            subject=clean_subject(plain(told, names)) if told else generic.subject(shape, names),
+            body=source.body(shape, names),
+            severity=source.severity(shape),
+            identity=f"{source.name}:{identity}"[:500] if identity else None,
+            resolved=source.resolved(shape),
+            sender=shape.sender,
+            sender_name=next(iter(shape.sender_names), None),
+        )
+
+
+def read_alert(message: Any, names: Mapping[str, str] | None = None) -> Alert:
+    """``AlertReader().read``: the catalogue without the team's own sources."""
+    return AlertReader().read(message, names)
+
+
+def mentioned_users(message: Any) -> set[str]:
+    """User ids mentioned anywhere in the message, so the caller can look up their names."""
+    return mentioned(read_shape(message).all_text())

@@ -1,0 +1,32 @@
+"""What a module in the catalogue of alert sources says about its tool's messages.
+
+A tool's module builds one ``Source``: how to recognise its messages, and whatever it reads
+better than the generic reader (identity, resolved, subject, severity); the rest is generic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.alerts import generic
+from bot.alerts.shape import Message
+from bot.domain.alerts import Severity
+
+
+def _none(message: Message) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    recognises: Callable[[Message], bool]
+    identity: Callable[[Message], str | None]
+    resolved: Callable[[Message], bool] = generic.said_resolved
+    subject: Callable[[Message], str | None] = _none  # raw or plain; None: the generic one
+    severity: Callable[[Message], Severity | None] = generic.severity
+    body: Callable[[Message, Mapping[str, str]], str] = generic.body
+
+
+GENERIC = Source(name="generic", recognises=lambda m: True, identity=generic.identity)

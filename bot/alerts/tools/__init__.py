@@ -1,0 +1,1 @@
+"""One module per alert tool: how to recognise its messages and read them."""

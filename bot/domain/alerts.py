@@ -1,0 +1,44 @@
+"""An alert as the services see it: what a monitoring tool's message said, already read.
+
+Reading Slack message shapes is ``bot.alerts``' job; everything past it gets an ``Alert``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert message, read: ``identity`` names the alert across its firing, re-firing
+    and resolved messages (as its tool names it); ``sender`` is the bot (or app) that posted
+    it, None for a person."""
+
+    source: str
+    subject: str
+    body: str
+    severity: Severity | None
+    identity: str | None
+    resolved: bool
+    sender: str | None = None
+    sender_name: str | None = None
+
+    @property
+    def urgency(self) -> Severity | None:
+        """What a ticket's priority starts from: an alert already over is no emergency."""
+        return Severity.INFO if self.resolved else self.severity
+
+
+def alert_key(channel_id: str | None, alert: Alert) -> str | None:
+    """What a ticket is matched on: the alert's identity *in its channel, from its sender*,
+    so a look-alike posted elsewhere or by another app never moves this ticket."""
+    if not alert.identity or not channel_id:
+        return None
+    return f"{channel_id}|{alert.sender or '-'}|{alert.identity}"
