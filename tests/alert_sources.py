@@ -40,8 +40,10 @@ ROWS = (
     Row("datadog", "monitor.firing", "monitor.refire", "monitor.resolved"),
     Row("datadog", "simple.firing", None, "simple.resolved"),
     Row("pagerduty", "incident.firing", None, "incident.resolved"),
+    Row("opsgenie", "alert.firing", None, "alert.resolved"),
+    Row("newrelic", "issue.firing", None, "issue.resolved"),  # resolved in its thread
     Row("sentry", "issue.firing", "issue.refire", "issue.resolved"),
-    Row("sentry", "metric.firing", "metric.warning", "metric.resolved"),
+    Row("sentry", "metric.firing", None, "metric.resolved"),  # resolved in its thread
     Row("cloudwatch", "blueprint.firing", None, "blueprint.resolved"),
     Row("cloudwatch", "tf-notify-slack.firing", None, "tf-notify-slack.resolved"),
     Row("cloudwatch", "chatbot.firing", None, "chatbot.resolved"),
@@ -90,6 +92,11 @@ def message(tool: str, name: str, ts: str) -> dict[str, Any]:
     data.pop("channel", None)
     data.pop("thread_ts", None)
     return data | {"ts": ts}
+
+
+def in_thread(tool: str, name: str) -> bool:
+    """The tool posts this one as a reply in its first message's thread."""
+    return "thread_ts" in fixture(tool, name)
 
 
 def firing(tool: str, ts: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tests.alert_sources import (
     edit,
     expect,
     firing,
+    in_thread,
     is_edit,
     message,
     squash,
@@ -75,7 +76,10 @@ async def resolve(
     if is_edit(row.tool, row.resolved):
         event = edit(row.tool, row.resolved, of=first, ts=ts)
     else:
-        event = slack.post_as_bot(CHANNEL, message(row.tool, row.resolved, ts))
+        over = message(row.tool, row.resolved, ts)
+        if in_thread(row.tool, row.resolved):
+            over["thread_ts"] = first["ts"]
+        event = slack.post_as_bot(CHANNEL, over)
     await EventsDriver(bot.driver).message(CHANNEL, event)
     return event
 

@@ -172,10 +172,10 @@ def test_every_problem_is_reported_at_once_in_plain_words(tmp_path: Path) -> Non
         "User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
         "SLACK_SIGNING_SECRET: is empty; copy the Signing Secret from the app's Basic "
         "Information page",
-        "ticketbt: unknown table (did you mean ticketbot?); valid tables: providers, routes, "
-        "ticketbot",
-        "provider: unknown table (did you mean providers?); valid tables: providers, routes, "
-        "ticketbot",
+        "ticketbt: unknown table (did you mean ticketbot?); valid tables: alert_sources, "
+        "providers, routes, ticketbot",
+        "provider: unknown table (did you mean providers?); valid tables: alert_sources, "
+        "providers, routes, ticketbot",
         "providers.other.kind: unknown kind (did you mean hostup?); one of: billingserv, hostup, "
         "ispcrm, pulse, vpsbg",
         "providers.third.kind: required; one of: billingserv, hostup, ispcrm, pulse, vpsbg",
@@ -284,3 +284,23 @@ def test_a_secret_problem_names_the_key_and_hides_no_other(
         for p in found
     )
     assert "hk-pasted-secret" not in " ".join(found)
+
+
+def test_the_teams_own_alert_sources_are_checked_one_line_per_mistake(tmp_path: Path) -> None:
+    config = (
+        GOOD
+        + '\n[[alert_sources]]\nname = "nightwatch"\nbot_names = ["Nightwatch"]\n'
+        + "identity = 'check=(?P<identity>[\\w.-]+'\n"
+        + '\n[[alert_sources]]\nname = "Night Watch"\nidentity = "x"\nsubjet = "y"\n'
+        + '\n[[alert_sources]]\nname = "ok"\nbot_ids = ["B1"]\nidentity = "id=(\\\\d+)"\n'
+        + "resolved = '(a)\\1'\n"
+    )
+    assert problems(tmp_path, config) == [
+        "alert_sources[0].identity: not a pattern RE2 accepts (missing ))",
+        "alert_sources[1].name: not of the form ^[a-z0-9][a-z0-9_-]*$",
+        "alert_sources[1].subjet: unknown key (did you mean subject?); valid keys: bot_ids, "
+        "bot_names, identity, resolved, subject",
+        "alert_sources[2].resolved: not a pattern RE2 accepts (invalid escape sequence)",
+    ]
+    good = GOOD + '\n[[alert_sources]]\nname = "nw"\nbot_names = ["NW"]\nidentity = "id=(\\\\d+)"\n'
+    assert load_settings(env(tmp_path, good)).alert_sources[0].name == "nw"

@@ -82,7 +82,7 @@ def build(config: AlertSourceConfig) -> Source:
     resolved = _compile(config.resolved) if config.resolved else None
 
     def text(message: Message) -> str:
-        return plain(message.all_text())
+        return plain(message.all_text)
 
     def recognises(message: Message) -> bool:
         by_name = any(n.lower() in names for n in message.sender_names)

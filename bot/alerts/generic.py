@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from bot.alerts.shape import Blocks, Line, Message
 from bot.alerts.text import clean_subject, one_line, plain, without_shortcodes
@@ -78,32 +79,40 @@ def body(message: Message, names: Names) -> str:
         out.insert(0, text)
     elif not out and message.attachments:
         out = [plain(a.fallback, names) for a in message.attachments if a.fallback]
-    return "\n".join(line.strip("\n") for line in out if line.strip())
+    lines = [line.strip("\n") for line in out if line.strip()]
+    return "\n".join(line for n, line in enumerate(lines) if not n or line != lines[n - 1])
 
 
 def first_line(text: str) -> str:
     """The first line with three letters or more once emoji are gone (a quote's ``>`` off)."""
-    for line in text.splitlines():
-        line = line.strip(" >#-•")
+    for line in text.splitlines()[:200]:
+        line = line[:HEAD].strip(" >#-•")
         if len(without_shortcodes(line).strip()) >= 3:
             return line
     return text.strip()[:150]
 
 
-def subject(message: Message, names: Names) -> str:
-    """The first title, or the body's first meaningful line."""
+def subject(message: Message, names: Names, read: str | None = None) -> str:
+    """The first title, or the first meaningful line of the body (``read`` if given)."""
     found = titles(message)
-    raw = plain(found[0], names) if found else first_line(body(message, names))
-    return clean_subject(raw)
+    if found:
+        return clean_subject(plain(found[0][:HEAD], names))
+    return clean_subject(first_line(body(message, names) if read is None else read))
 
 
-def heads(message: Message) -> list[str]:
-    """Titles and first lines, plain: where a state ("resolved", "OK") is said."""
+HEAD = 500  # a title or a first line longer than this says its state within it
+SCAN = 8_000  # severity words are said near the top, not 40,000 characters down
+
+
+@lru_cache(maxsize=8)
+def heads(message: Message) -> tuple[str, ...]:
+    """Titles and first lines, plain: where a state ("resolved", "OK") is said (computed
+    once per message: most readers look)."""
     found = [message.text.split("\n", 1)[0], message.blocks.rich.split("\n", 1)[0]]
     found += titles(message)
     for a in message.attachments:
         found += [a.fallback, a.pretext, a.text.strip().split("\n", 1)[0]]
-    return [without_shortcodes(plain(h)).strip() for h in found if h.strip()]
+    return tuple(without_shortcodes(plain(h[:HEAD])).strip() for h in found if h.strip())
 
 
 RESOLVED_HEAD = re.compile(
@@ -155,7 +164,7 @@ def word_severity(text: str) -> Severity | None:
 
 def severity(message: Message) -> Severity | None:
     """Severity words first (titles, then everything), then attachment colours."""
-    for text in ("\n".join(heads(message)), message.all_text()):
+    for text in ("\n".join(heads(message)), message.all_text[:SCAN]):
         if found := word_severity(text):
             return found
     colours = (colour_severity(a.color) for a in message.attachments)
@@ -177,7 +186,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def title_key(text: str) -> str:
     """A title without its status words, counters and timestamps, as a key: the same for an
     alert's firing and resolved messages."""
-    key = _STATUS.sub(" ", without_shortcodes(plain(text)).lower())
+    key = _STATUS.sub(" ", without_shortcodes(plain(text[:HEAD])).lower())
     return _NOT_WORD.sub(" ", key).strip()[:200]
 
 

@@ -26,7 +26,7 @@ def sent_by(message: Message, *names: str) -> bool:
 
 
 def urls(message: Message) -> list[str]:
-    return _URL.findall(message.all_text())
+    return _URL.findall(message.all_text)
 
 
 def link_params(message: Message, has: str) -> dict[str, str]:
@@ -45,7 +45,7 @@ def link_params(message: Message, has: str) -> dict[str, str]:
 
 
 def search(pattern: re.Pattern[str], message: Message) -> re.Match[str] | None:
-    return pattern.search(message.all_text())
+    return pattern.search(message.all_text)
 
 
 def facts(message: Message) -> dict[str, str]:

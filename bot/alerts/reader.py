@@ -26,13 +26,17 @@ class AlertReader:
         source = next((s for s in self.sources if s.recognises(shape)), GENERIC)
         told = source.subject(shape)
         identity = source.identity(shape)
+        body = source.body(shape, names)
         return Alert(
             source=source.name,
-            subject=clean_subject(plain(told, names)) if told else generic.subject(shape, names),
-            body=source.body(shape, names),
+            subject=clean_subject(plain(told, names))
+            if told
+            else generic.subject(shape, names, body),
+            body=body,
             severity=source.severity(shape),
             identity=f"{source.name}:{identity}"[:500] if identity else None,
             resolved=source.resolved(shape),
+            update=source.update(shape),
             sender=shape.sender,
             sender_name=next(iter(shape.sender_names), None),
         )
@@ -45,4 +49,4 @@ def read_alert(message: Any, names: Mapping[str, str] | None = None) -> Alert:
 
 def mentioned_users(message: Any) -> set[str]:
     """User ids mentioned anywhere in the message, so the caller can look up their names."""
-    return mentioned(read_shape(message).all_text())
+    return mentioned(read_shape(message).all_text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bot.alerts.text import MAX_TEXT
@@ -18,7 +19,9 @@ from bot.alerts.text import MAX_TEXT
 MAX_BLOCKS = 50  # NOTE: Slack's limit per message (api.slack.com/reference/block-kit/blocks)
 MAX_ATTACHMENTS = 100  # NOTE: Slack's limit per message (chat.postMessage, attachments)
 MAX_ITEMS = 100  # fields, elements, buttons per container (Slack allows 10 to 25)
-MAX_TOTAL = 200_000  # characters kept from one message, all strings together
+# characters kept from one message, all strings together: a ticket's description keeps 3,000,
+# so this is room for every fact a tool puts in a message, and bounds every scan of it
+MAX_TOTAL = 60_000
 MAX_DEPTH = 4  # rich text nests sections in lists in quotes
 
 
@@ -98,7 +101,9 @@ class Message:
             yield from (b.url for b in a.buttons)
             yield a.footer
 
+    @cached_property
     def all_text(self) -> str:
+        """Every piece of text, one per line (computed once: every reader scans it)."""
         return "\n".join(s for s in self.strings() if s)
 
 

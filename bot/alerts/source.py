@@ -18,12 +18,18 @@ def _none(message: Message) -> str | None:
     return None
 
 
+def _never(message: Message) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Source:
     name: str
     recognises: Callable[[Message], bool]
     identity: Callable[[Message], str | None]
     resolved: Callable[[Message], bool] = generic.said_resolved
+    # news about the alert that neither fires nor resolves it: acknowledged, assigned, a note
+    update: Callable[[Message], bool] = _never
     subject: Callable[[Message], str | None] = _none  # raw or plain; None: the generic one
     severity: Callable[[Message], Severity | None] = generic.severity
     body: Callable[[Message, Mapping[str, str]], str] = generic.body

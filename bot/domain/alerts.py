@@ -18,8 +18,9 @@ class Severity(StrEnum):
 @dataclass(frozen=True)
 class Alert:
     """One alert message, read: ``identity`` names the alert across its firing, re-firing
-    and resolved messages (as its tool names it); ``sender`` is the bot (or app) that posted
-    it, None for a person."""
+    and resolved messages (as its tool names it); ``update`` says the message only tells of
+    something done about it (acknowledged, assigned, a note); ``sender`` is the bot (or app)
+    that posted it, None for a person."""
 
     source: str
     subject: str
@@ -27,6 +28,7 @@ class Alert:
     severity: Severity | None
     identity: str | None
     resolved: bool
+    update: bool = False
     sender: str | None = None
     sender_name: str | None = None
 

@@ -30,7 +30,7 @@ LEVELS |= {"sev3": Severity.INFO, "sev4": Severity.INFO}
 
 
 def _found(message: Message) -> re.Match[str] | None:
-    return ALERT.search(unquote(message.all_text()))
+    return ALERT.search(unquote(message.all_text))
 
 
 def recognises(message: Message) -> bool:
@@ -61,7 +61,7 @@ def resolved(message: Message) -> bool:
 
 
 def severity(message: Message) -> Severity | None:
-    level = re.search(r"\bSev([0-4])\b", message.all_text())
+    level = re.search(r"\bSev([0-4])\b", message.all_text)
     return LEVELS.get(f"sev{level.group(1)}") if level else generic.severity(message)
 
 

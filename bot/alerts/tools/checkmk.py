@@ -4,7 +4,8 @@
 - recognised by: the name "checkmk", a ``… notification`` header of that form, or a footer
   ``Check_MK notification``;
 - identity: site, host and service from the links to the host and service views;
-- resolved: ``RECOVERY`` in the header, or the state ``OK``/``UP``.
+- resolved: ``RECOVERY`` in the header, or the state ``OK``/``UP``; acknowledgements,
+  downtimes, flapping and custom notifications are updates.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def recognises(message: Message) -> bool:
     return bool(
         kit.sent_by(message, "checkmk", "check_mk", "Checkmk")
         or kit.head_matching(HEADER, message)
-        or "Check_MK notification" in message.all_text()
+        or "Check_MK notification" in message.all_text
     )
 
 
@@ -77,6 +78,11 @@ def resolved(message: Message) -> bool:
     )
 
 
+def update(message: Message) -> bool:
+    header = kit.head_matching(HEADER, message)
+    return header is not None and header.group(2).upper() not in ("PROBLEM", "RECOVERY")
+
+
 def severity(message: Message) -> Severity | None:
     return STATES.get(_state(message)) or generic.severity(message)
 
@@ -86,6 +92,7 @@ SOURCE = Source(
     recognises=recognises,
     identity=identity,
     resolved=resolved,
+    update=update,
     subject=subject,
     severity=severity,
 )

@@ -38,7 +38,7 @@ def _fields(message: Message) -> dict[str, str]:
 
 def recognises(message: Message) -> bool:
     return kit.sent_by(message, "Falcosidekick", "Falco") or (
-        bool(_fields(message)) and "falcosidekick" in message.all_text()
+        bool(_fields(message)) and "falcosidekick" in message.all_text
     )
 
 

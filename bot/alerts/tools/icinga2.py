@@ -7,7 +7,8 @@ a new message.
 - recognised by: the names "icinga2"/"icinga"/"nagios", links to Icinga Web, or a
   ``<TYPE>: …``/``<TYPE> - <STATE>: …`` head with a Nagios notification type;
 - identity: host and service names (the links' query, or ``host/service`` in the head);
-- resolved: notification type ``RECOVERY`` (or a state ``OK``/``UP`` in a ``Type`` field).
+- resolved: notification type ``RECOVERY``; the other types but ``PROBLEM``
+  (acknowledgements, downtimes, flapping, custom) are updates.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ LEVELS |= {"UNREACHABLE": Severity.WARNING}
 def recognises(message: Message) -> bool:
     return bool(
         kit.sent_by(message, "icinga2", "icinga", "nagios")
-        or "/monitoring/service/show?" in message.all_text()
-        or "/monitoring/host/" in message.all_text()
+        or "/monitoring/service/show?" in message.all_text
+        or "/monitoring/host/" in message.all_text
         or kit.head_matching(HEAD, message)
     )
 
@@ -97,6 +98,10 @@ def resolved(message: Message) -> bool:
     return _kind(message) == "RECOVERY"
 
 
+def update(message: Message) -> bool:
+    return _kind(message) not in ("", "PROBLEM", "RECOVERY")
+
+
 def severity(message: Message) -> Severity | None:
     return LEVELS.get(_state(message)) or generic.severity(message)
 
@@ -106,6 +111,7 @@ SOURCE = Source(
     recognises=recognises,
     identity=identity,
     resolved=resolved,
+    update=update,
     subject=subject,
     severity=severity,
 )

@@ -31,7 +31,7 @@ def recognises(message: Message) -> bool:
     return bool(
         any(n.lower().startswith("netdata") for n in message.sender_names)
         or _text(message)
-        or "registry-alert-redirect" in message.all_text()
+        or "registry-alert-redirect" in message.all_text
     )
 
 

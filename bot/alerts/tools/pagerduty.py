@@ -3,7 +3,8 @@ once and then edited in place (``message_changed``) as it is acknowledged and re
 
 - recognised by: the name "PagerDuty", or a link to ``<sub>.pagerduty.com/incidents/<id>``;
 - identity: the incident id in that link;
-- resolved: the message says ``Resolved`` (or ``Incident resolved``) first.
+- resolved: the message says ``Resolved`` (or ``Incident resolved``) first;
+  ``Acknowledged``, ``Reassigned``, ``Escalated`` are updates.
 """
 
 from __future__ import annotations
@@ -40,9 +41,17 @@ def subject(message: Message) -> str | None:
     return STATUS.sub("", head) or None
 
 
-def resolved(message: Message) -> bool:
+def _status(message: Message) -> str:
     status = kit.head_matching(STATUS, message)
-    return status is not None and status.group(1).lower() == "resolved"
+    return status.group(1).lower() if status is not None else ""
+
+
+def resolved(message: Message) -> bool:
+    return _status(message) == "resolved"
+
+
+def update(message: Message) -> bool:
+    return _status(message) in ("acknowledged", "reassigned", "escalated")
 
 
 def severity(message: Message) -> Severity | None:
@@ -58,6 +67,7 @@ SOURCE = Source(
     recognises=recognises,
     identity=identity,
     resolved=resolved,
+    update=update,
     subject=subject,
     severity=severity,
 )

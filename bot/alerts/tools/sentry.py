@@ -54,7 +54,7 @@ def resolved(message: Message) -> bool:
     status = kit.head_matching(STATUS, message)
     if status is not None:
         return status.group(1).lower() == "resolved"
-    acted = [m.group(1).lower() for m in ACTED.finditer(plain(message.all_text()))]
+    acted = [m.group(1).lower() for m in ACTED.finditer(plain(message.all_text))]
     return bool(acted) and acted[-1] == "resolved"
 
 
@@ -62,7 +62,7 @@ def severity(message: Message) -> Severity | None:
     status = kit.head_matching(STATUS, message)
     if status is not None and status.group(1).lower() != "resolved":
         return Severity(status.group(1).lower())
-    text = message.all_text()
+    text = message.all_text
     return next((level for code, level in LEVELS.items() if code in text), None)
 
 

@@ -23,7 +23,7 @@ GROUP = re.compile(r"^_([^\n_]{1,255})_$", re.M)
 
 
 def _line(message: Message) -> re.Match[str] | None:
-    return LINE.search(plain(message.all_text()))
+    return LINE.search(plain(message.all_text))
 
 
 def recognises(message: Message) -> bool:
@@ -36,7 +36,7 @@ def identity(message: Message) -> str | None:
     line = _line(message)
     if line is None:
         return None
-    group = GROUP.search(message.all_text())
+    group = GROUP.search(message.all_text)
     return f"name:{group.group(1) if group else ''}/{line.group(1)}"
 
 

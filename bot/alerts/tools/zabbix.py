@@ -3,7 +3,8 @@ problem, edited in place when it resolves (``message_changed``), updates in its 
 
 - recognised by: the name "Zabbix", or a link to ``tr_events.php?triggerid=…&eventid=…``;
 - identity: the trigger and the problem's event id in that link;
-- resolved: ``Resolved in <duration>:`` heading the title.
+- resolved: ``Resolved in <duration>:`` heading the title; ``Updated problem`` (its
+  thread replies) is an update.
 """
 
 from __future__ import annotations
@@ -42,9 +43,17 @@ def subject(message: Message) -> str | None:
     return STATUS.sub("", kit.first_head(message)) or None
 
 
-def resolved(message: Message) -> bool:
+def _status(message: Message) -> str:
     status = kit.head_matching(STATUS, message)
-    return status is not None and status.group(1).lower() == "resolved"
+    return status.group(1).lower() if status is not None else ""
+
+
+def resolved(message: Message) -> bool:
+    return _status(message) == "resolved"
+
+
+def update(message: Message) -> bool:
+    return _status(message) == "updated problem"
 
 
 def severity(message: Message) -> Severity | None:
@@ -57,6 +66,7 @@ SOURCE = Source(
     recognises=recognises,
     identity=identity,
     resolved=resolved,
+    update=update,
     subject=subject,
     severity=severity,
 )

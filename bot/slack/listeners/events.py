@@ -7,6 +7,7 @@ when it thinks one was lost). Other edits, deletions and our own messages are ig
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 # NOTE: subtypes that carry a person's new words; everything else (bot_message,
 # message_changed, message_deleted, channel_join, …) is not a reply to the ticket.
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
-ALERT_SUBTYPES = {None, "bot_message"}  # an alert tool's new message (not an edit)
+# an alert tool's new message (not an edit), at the top or in a thread (where Sentry and New
+# Relic post an alert's later states; Sentry broadcasts its escalations)
+ALERT_SUBTYPES = {None, "bot_message", "thread_broadcast"}
 
 
 def _policy(deps: Deps, channel: str) -> AlertPolicy:
@@ -42,11 +45,10 @@ def _policy(deps: Deps, channel: str) -> AlertPolicy:
 
 
 def _from_alert_tool(message: Any, context: dict[str, Any]) -> bool:
-    """Another app's message at the top of a channel (not a reply in a thread, not ours)."""
+    """Another app's message (not ours)."""
     if not isinstance(message, dict) or not message.get("bot_id"):
         return False
-    thread_ts = message.get("thread_ts")
-    return message["bot_id"] != context.get("bot_id") and thread_ts in (None, message.get("ts"))
+    return bool(message["bot_id"] != context.get("bot_id"))
 
 
 Follow = Callable[[Deps, str, str, dict[str, Any], AlertPolicy], Coroutine[Any, Any, None]]
@@ -74,7 +76,13 @@ def follow_alert(
 async def _follow(
     deps: Deps, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
 ) -> None:
-    alert = deps.alerts.read(event)
+    alert = await asyncio.to_thread(deps.alerts.read, event)  # NOTE: see shortcuts.py
+    in_thread = event.get("thread_ts") not in (None, event.get("ts"))
+    if not alert.resolved and (alert.update or in_thread):
+        # NOTE: acknowledged, assigned, a note; or a reply in the alert's thread that does
+        # not resolve it (Zabbix's "Updated problem", New Relic's "Acknowledged")
+        log.debug("news about an alert that neither fires nor resolves it; ignored")
+        return
     await _seen(deps, team_id, channel, alert, str(event.get("ts")), None, policy)
 
 
@@ -83,8 +91,10 @@ async def _follow_edit(
 ) -> None:
     """Followed like a new message when the edit changes the alert's state."""
     message, before = event.get("message"), event.get("previous_message")
-    alert = deps.alerts.read(message)
-    earlier = deps.alerts.read(before) if isinstance(before, dict) else None
+    alert = await asyncio.to_thread(deps.alerts.read, message)
+    earlier = (
+        await asyncio.to_thread(deps.alerts.read, before) if isinstance(before, dict) else None
+    )
     if alert.resolved == (earlier.resolved if earlier is not None else False):
         log.debug("an alert message was edited without a change of state; ignored")
         return
@@ -134,7 +144,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if _from_alert_tool(event.get("message"), context):
                 follow_alert(deps, body, event, client, context, _follow_edit)
             return
-        if event.get("bot_id") and not thread_ts:
+        if event.get("bot_id"):
             if _from_alert_tool(event, context) and event.get("subtype") in ALERT_SUBTYPES:
                 follow_alert(deps, body, event, client, context, _follow)
             return

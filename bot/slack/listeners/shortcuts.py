@@ -127,7 +127,9 @@ async def message_context(
     """Where a ticket about ``message`` comes from, and the form values it prefills (the
     channel's route picks the provider)."""
     names, permalink = await _lookups(deps, client, filer.team_id, message, channel_id, domain)
-    alert = deps.alerts.read(message, names)
+    # NOTE: reading is linear but a 40,000-character message still takes tens of ms: in a
+    # worker thread, so the event loop keeps answering
+    alert = await asyncio.to_thread(deps.alerts.read, message, names)
     person = str(message.get("user") or "")
     poster = alert.sender_name or (f"@{names.get(person, person)}" if person else None)
     values = prefill_values(alert, poster=poster, permalink=permalink, channel=channel_name)
