@@ -1,4 +1,4 @@
-"""Healthchecks.io's Slack integration (``templates/integrations/slack_message.json``): one
+"""Healthchecks.io's Slack integration (``hc/integrations/slack/transport.py``): one
 attachment titled ``“<check>” is DOWN.`` / ``is UP.``, linked to the check.
 
 - recognised by: the name "Healthchecks.io", or that title, or a ``/cloaked/`` check link;

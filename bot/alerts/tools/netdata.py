@@ -1,5 +1,6 @@
-"""Netdata's agent (``health/notifications/slack/slack.sh``): ``<host> is critical|needs
-attention|recovered, `<chart>`, *<alarm>*`` over an attachment linked to the alarm.
+"""Netdata's agent (``src/health/notifications/alarm-notify.sh.in``, ``send_slack``):
+``<host> is critical|needs attention|recovered, `<chart>`, *<alarm>*`` over an attachment
+linked to the alarm.
 
 - recognised by: a name starting "netdata", or that text, or a registry-alert link;
 - identity: the host and the ``alarm_id`` of the link (the same for every transition of one
