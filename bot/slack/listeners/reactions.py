@@ -25,6 +25,7 @@ from bot.domain.records import SubmissionState, TicketRecord
 from bot.domain.routes import OnEmoji, Route
 from bot.domain.tickets import Filer
 from bot.providers.base import takes_replies
+from bot.slack import thread_talk
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.shortcuts import (
     already_filed,
@@ -103,6 +104,7 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         message=message,
         response_url=None,
         domain=None,
+        ours=thread_talk.ours({}, body),
     )
     notice = None
     earlier = await deps.filing.earlier_ticket(team_id, channel_id, ts, ctx.fingerprint)

@@ -19,6 +19,7 @@ from bot.domain.forms import FieldValue
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
 from bot.providers.base import takes_replies
+from bot.slack import thread_talk
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
@@ -57,6 +58,7 @@ async def open_prefilled(
         message=message,
         response_url=body.get("response_url"),
         domain=(body.get("team") or {}).get("domain"),
+        ours=thread_talk.ours(context, body),
     )
     earlier = await deps.filing.earlier_ticket(
         filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
@@ -123,16 +125,26 @@ async def message_context(
     message: dict[str, Any],
     response_url: str | None,
     domain: str | None,
+    ours: frozenset[str] = frozenset(),
 ) -> tuple[ModalContext, dict[str, FieldValue]]:
     """Where a ticket about ``message`` comes from, and the form values it prefills (the
-    channel's route picks the provider)."""
-    names, permalink = await _lookups(deps, client, filer.team_id, message, channel_id, domain)
+    channel's route picks the provider); a thread's conversation (not ``ours``) and files
+    come along."""
+    names, permalink, thread = await _lookups(
+        deps, client, filer.team_id, message, channel_id, domain, ours
+    )
     # NOTE: reading is linear but a 40,000-character message still takes tens of ms: in a
     # worker thread, so the event loop keeps answering
     alert = await asyncio.to_thread(deps.alerts.read, message, names)
     person = str(message.get("user") or "")
     poster = alert.sender_name or (f"@{names.get(person, person)}" if person else None)
-    values = prefill_values(alert, poster=poster, permalink=permalink, channel=channel_name)
+    values = prefill_values(
+        alert,
+        poster=poster,
+        permalink=permalink,
+        channel=channel_name,
+        conversation=thread_talk.conversation(thread, names),
+    )
     route = deps.routes.of(channel_id)
     provider = route.provider if route else None
     if provider is None and len(deps.providers) == 1:
@@ -153,7 +165,7 @@ async def message_context(
                 name=str(f.get("name") or f.get("title") or f["id"])[:60],
                 size=int(f.get("size") or 0),
             )
-            for f in (message.get("files") or [])[:10]
+            for f in [f for m in (message, *thread) for f in (m.get("files") or [])[:10]][:10]
             if isinstance(f, dict) and f.get("id")
         ),
     )
@@ -178,8 +190,10 @@ async def _lookups(
     message: dict[str, Any],
     channel_id: str,
     domain: str | None,
-) -> tuple[dict[str, str], str | None]:
-    """Display names of the people the message mentions, and its permalink, within 1 s."""
+    ours: frozenset[str],
+) -> tuple[dict[str, str], str | None, list[dict[str, Any]]]:
+    """The message's thread (if it has one), its permalink, and the display names of the
+    people the message and the thread mention or who wrote there: all within 1 s."""
     users = sorted(
         mentioned_users(message) | ({str(message["user"])} if message.get("user") else set())
     )
@@ -198,14 +212,23 @@ async def _lookups(
             return None
         return str(response["permalink"])
 
-    async def names() -> list[tuple[str, str]]:
-        return list(await asyncio.gather(*(name(u) for u in users[:20])))
+    async def names(more: set[str]) -> dict[str, str]:
+        wanted = users + sorted(more - set(users))
+        return dict(await asyncio.gather(*(name(u) for u in wanted[:30])))
+
+    async def thread_and_names() -> tuple[list[dict[str, Any]], dict[str, str]]:
+        said = await thread_talk.replies(client, channel_id, message, ours)
+        more = thread_talk.authors(said)
+        for m in said:
+            more |= mentioned_users(m)
+        return said, await names(more)
 
     try:
-        pairs, permalink = await asyncio.wait_for(asyncio.gather(names(), link()), LOOKUP_SECONDS)
+        async with asyncio.timeout(LOOKUP_SECONDS):
+            (thread, found), permalink = await asyncio.gather(thread_and_names(), link())
     except TimeoutError:
-        return {}, None
-    return dict(pairs), permalink
+        return {}, None, []
+    return found, permalink, thread
 
 
 async def already_filed(
