@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 
 from tests.alert_sources import ROWS, Row, edit, fixture, is_edit, message
 from tests.clock import ManualClock
@@ -221,3 +223,28 @@ def test_the_fixtures_cite_their_source() -> None:
     for row in ROWS:
         for name in filter(None, (row.firing, row.refire, row.resolved)):
             assert len(str(fixture(row.tool, name)["_source"])) > 20, (row.tool, name)
+
+
+async def test_an_odd_shaped_bot_message_is_left_alone_quietly(
+    hostup_bot: RunningBot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """#27: attachment ``fields`` holding strings raised AttributeError in the old reader (an
+    "unexpected error" with a reference); any shape is now read, or left alone."""
+    caplog.set_level(logging.DEBUG)
+    odd = {
+        "bot_id": "B0ODD",
+        "ts": f"{time.time():.6f}",
+        "text": {"not": "text"},
+        "attachments": [{"fields": ["a", 3, None], "title": ["x"]}, "x", 5],
+        "blocks": [{"type": "section", "fields": "no"}, {"type": "rich_text", "elements": 7}],
+    }
+    response = await EventsDriver(hostup_bot.driver).message(CHANNEL, odd)
+    assert response.status_code == 200
+    await slack.until(
+        lambda: hostup_bot.deps.lane.queued == 0 and not hostup_bot.deps.background, "idle"
+    )
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert "a bot message without an alert identity; ignored" in caplog.text or (
+        "no open ticket for this alert" in caplog.text
+    )
+    assert slack.calls_to("chat.postMessage") == []
