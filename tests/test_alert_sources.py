@@ -175,3 +175,12 @@ def test_attachment_fields_of_any_type_are_read(attachments: list[Any]) -> None:
     """#27: ``fields`` holding strings raised AttributeError in the old fingerprint reader."""
     read_alert({"bot_id": "B0X", "attachments": attachments})
     read_alert({"bot_id": "B0X", "attachments": [{"fields": ["a", "b", 3, None]}]})
+
+
+def test_the_sender_names_its_tool_before_the_content_does() -> None:
+    """A PagerDuty incident raised by a Datadog monitor links the monitor: still PagerDuty's."""
+    incident = message("pagerduty", "incident.firing", "1.0")
+    incident["text"] += " <https://app.datadoghq.com/monitors/123|monitor>"
+    assert read_alert(incident).source == "pagerduty"
+    anonymous = incident | {"bot_profile": {}, "username": "relay"}
+    assert read_alert(anonymous).source == "datadog"  # content only: the first that knows it

@@ -75,18 +75,12 @@ def _read(pattern: Any, name: str, text: str) -> str | None:
 
 def build(config: AlertSourceConfig) -> Source:
     """The ``Source`` a table describes."""
-    names = {n.lower() for n in config.bot_names}
-    ids = set(config.bot_ids)
     identity = _compile(config.identity)
     subject = _compile(config.subject) if config.subject else None
     resolved = _compile(config.resolved) if config.resolved else None
 
     def text(message: Message) -> str:
         return plain(message.all_text)
-
-    def recognises(message: Message) -> bool:
-        by_name = any(n.lower() in names for n in message.sender_names)
-        return by_name or bool({message.bot_id, message.app_id} & ids)
 
     def read_subject(message: Message) -> str | None:
         return _read(subject, "subject", text(message)) if subject is not None else None
@@ -98,7 +92,8 @@ def build(config: AlertSourceConfig) -> Source:
 
     return Source(
         name=config.name,
-        recognises=recognises,
+        names=(*config.bot_names, *config.bot_ids),
+        recognises=lambda message: False,  # NOTE: by its names and ids only
         identity=lambda message: _read(identity, "identity", text(message)),
         resolved=is_resolved,
         subject=read_subject,

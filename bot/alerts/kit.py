@@ -19,12 +19,6 @@ _LINKED = re.compile(r"\s{0,5}\(https?://[^\s()]{1,2000}\)")
 _PAREN_TAIL = re.compile(r"\s*\([^()]{0,2000}\)\s*$")
 
 
-def sent_by(message: Message, *names: str) -> bool:
-    """Posted under one of ``names`` (a webhook's username or the app's name), any case."""
-    wanted = {n.lower() for n in names}
-    return any(n.lower() in wanted for n in message.sender_names)
-
-
 def urls(message: Message) -> list[str]:
     return _URL.findall(message.all_text)
 

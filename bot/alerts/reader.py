@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.alerts import generic
 from bot.alerts.catalogue import CATALOGUE
-from bot.alerts.shape import read_shape
-from bot.alerts.source import GENERIC, Source
+from bot.alerts.shape import Message, read_shape
+from bot.alerts.source import GENERIC, Source, sent_by_one_of
 from bot.alerts.text import clean_subject, mentioned, plain
 from bot.domain.alerts import Alert
 
@@ -19,11 +19,17 @@ class AlertReader:
     def __init__(self, own: Sequence[Source] = ()) -> None:
         self.sources: tuple[Source, ...] = (*own, *CATALOGUE)
 
+    def source_of(self, shape: Message) -> Source:
+        """The source a message's sender names (a PagerDuty message may link to a Datadog
+        monitor: it is still PagerDuty's), else the first that recognises its content."""
+        named = next((s for s in self.sources if _named(s, shape)), None)
+        return named or next((s for s in self.sources if s.recognises(shape)), GENERIC)
+
     def read(self, message: Any, names: Mapping[str, str] | None = None) -> Alert:
         """What ``message`` says as an alert (a person's message too: its subject and body)."""
         names = names or {}
         shape = read_shape(message)
-        source = next((s for s in self.sources if s.recognises(shape)), GENERIC)
+        source = self.source_of(shape)
         told = source.subject(shape)
         identity = source.identity(shape)
         body = source.body(shape, names)
@@ -40,6 +46,10 @@ class AlertReader:
             sender=shape.sender,
             sender_name=next(iter(shape.sender_names), None),
         )
+
+
+def _named(source: Source, shape: Message) -> bool:
+    return bool(source.names) and sent_by_one_of(shape, source.names)
 
 
 def read_alert(message: Any, names: Mapping[str, str] | None = None) -> Alert:

@@ -24,15 +24,29 @@ def _never(message: Message) -> bool:
 
 @dataclass(frozen=True)
 class Source:
+    """One alert tool: how to recognise its messages (``names``, then ``recognises``) and
+    what it reads better than the generic reader."""
+
     name: str
     recognises: Callable[[Message], bool]
     identity: Callable[[Message], str | None]
+    # the names its messages come under (a webhook's username, the app's name), any case: a
+    # message sent under one is this tool's, whatever its content links to
+    names: tuple[str, ...] = ()
     resolved: Callable[[Message], bool] = generic.said_resolved
     # news about the alert that neither fires nor resolves it: acknowledged, assigned, a note
     update: Callable[[Message], bool] = _never
     subject: Callable[[Message], str | None] = _none  # raw or plain; None: the generic one
     severity: Callable[[Message], Severity | None] = generic.severity
     body: Callable[[Message, Mapping[str, str]], str] = generic.body
+
+
+def sent_by_one_of(message: Message, names: tuple[str, ...]) -> bool:
+    """Posted under one of ``names`` (a webhook's username, the app's name; or a team's own
+    source's bot or app id), any case."""
+    wanted = {n.lower() for n in names}
+    sender = (*message.sender_names, message.bot_id, message.app_id)
+    return any(n.lower() in wanted for n in sender if n)
 
 
 GENERIC = Source(name="generic", recognises=lambda m: True, identity=generic.identity)

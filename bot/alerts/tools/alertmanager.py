@@ -26,10 +26,8 @@ def _titled(message: Message) -> bool:
 
 
 def recognises(message: Message) -> bool:
-    return (
-        kit.sent_by(message, "Alertmanager", "Prometheus")
-        or any("/#/alerts?receiver=" in a.title_link for a in message.attachments)
-        or _titled(message)
+    return any("/#/alerts?receiver=" in a.title_link for a in message.attachments) or _titled(
+        message
     )
 
 
@@ -59,6 +57,7 @@ def resolved(message: Message) -> bool:
 
 
 SOURCE = Source(
+    names=("Alertmanager", "Prometheus"),
     name="alertmanager",
     recognises=recognises,
     identity=identity,

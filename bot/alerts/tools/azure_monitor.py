@@ -34,7 +34,7 @@ def _found(message: Message) -> re.Match[str] | None:
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Azure Monitor") or bool(_found(message))
+    return bool(_found(message))
 
 
 def identity(message: Message) -> str | None:
@@ -66,6 +66,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Azure Monitor",),
     name="azure-monitor",
     recognises=recognises,
     identity=identity,

@@ -35,11 +35,7 @@ STATES = {
 
 
 def recognises(message: Message) -> bool:
-    return bool(
-        kit.sent_by(message, "checkmk", "check_mk", "Checkmk")
-        or kit.head_matching(HEADER, message)
-        or "Check_MK notification" in message.all_text
-    )
+    return bool(kit.head_matching(HEADER, message) or "Check_MK notification" in message.all_text)
 
 
 def _where(message: Message) -> tuple[str, str, str]:
@@ -88,6 +84,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("checkmk", "check_mk", "Checkmk"),
     name="checkmk",
     recognises=recognises,
     identity=identity,

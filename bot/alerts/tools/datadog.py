@@ -28,7 +28,7 @@ STATUS = re.compile(
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Datadog") or bool(kit.search(MONITOR, message))
+    return bool(kit.search(MONITOR, message))
 
 
 def _title(message: Message) -> str:
@@ -71,6 +71,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Datadog",),
     name="datadog",
     recognises=recognises,
     identity=identity,

@@ -10,7 +10,6 @@ event's tags. Falco events never resolve.
 
 from __future__ import annotations
 
-from bot.alerts import kit
 from bot.alerts.shape import Message
 from bot.alerts.source import Source
 from bot.domain.alerts import Severity
@@ -37,9 +36,7 @@ def _fields(message: Message) -> dict[str, str]:
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Falcosidekick", "Falco") or (
-        bool(_fields(message)) and "falcosidekick" in message.all_text
-    )
+    return bool(_fields(message)) and "falcosidekick" in message.all_text
 
 
 def identity(message: Message) -> str | None:
@@ -59,6 +56,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Falcosidekick", "Falco"),
     name="falco",
     recognises=recognises,
     identity=identity,

@@ -24,7 +24,7 @@ LEVELS = {"critical": Severity.CRITICAL, "error": Severity.WARNING, "warning": S
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Google Cloud Monitoring") or bool(kit.search(INCIDENT, message))
+    return bool(kit.search(INCIDENT, message))
 
 
 def identity(message: Message) -> str | None:
@@ -47,6 +47,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Google Cloud Monitoring",),
     name="gcp-monitoring",
     recognises=recognises,
     identity=identity,

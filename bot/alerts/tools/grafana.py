@@ -65,5 +65,10 @@ def resolved(message: Message) -> bool:
 
 
 SOURCE = Source(
-    name="grafana", recognises=recognises, identity=identity, resolved=resolved, subject=subject
+    names=("Grafana",),
+    name="grafana",
+    recognises=recognises,
+    identity=identity,
+    resolved=resolved,
+    subject=subject,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts import kit
 from bot.alerts.shape import Message
 from bot.alerts.source import Source
 from bot.alerts.text import plain
@@ -23,11 +22,7 @@ def _title(message: Message) -> re.Match[str] | None:
 
 
 def recognises(message: Message) -> bool:
-    return bool(
-        kit.sent_by(message, "Healthchecks.io", "Healthchecks")
-        or _title(message)
-        or any("/cloaked/" in a.title_link for a in message.attachments)
-    )
+    return bool(_title(message) or any("/cloaked/" in a.title_link for a in message.attachments))
 
 
 def identity(message: Message) -> str | None:
@@ -49,6 +44,7 @@ def resolved(message: Message) -> bool:
 
 
 SOURCE = Source(
+    names=("Healthchecks.io", "Healthchecks"),
     name="healthchecks",
     recognises=recognises,
     identity=identity,

@@ -38,8 +38,7 @@ LEVELS |= {"UNREACHABLE": Severity.WARNING}
 
 def recognises(message: Message) -> bool:
     return bool(
-        kit.sent_by(message, "icinga2", "icinga", "nagios")
-        or "/monitoring/service/show?" in message.all_text
+        "/monitoring/service/show?" in message.all_text
         or "/monitoring/host/" in message.all_text
         or kit.head_matching(HEAD, message)
     )
@@ -107,6 +106,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("icinga2", "icinga", "nagios"),
     name="icinga2",
     recognises=recognises,
     identity=identity,

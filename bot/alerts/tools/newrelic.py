@@ -23,7 +23,7 @@ LEVELS |= {"medium": Severity.INFO, "low": Severity.INFO}
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "New Relic") or bool(kit.search(ISSUE, message))
+    return bool(kit.search(ISSUE, message))
 
 
 def identity(message: Message) -> str | None:
@@ -50,6 +50,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("New Relic",),
     name="newrelic",
     recognises=recognises,
     identity=identity,

@@ -23,7 +23,7 @@ LEVELS |= {"p4": Severity.INFO, "p5": Severity.INFO}
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Opsgenie") or bool(kit.search(ALERT, message))
+    return bool(kit.search(ALERT, message))
 
 
 def identity(message: Message) -> str | None:
@@ -45,6 +45,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Opsgenie",),
     name="opsgenie",
     recognises=recognises,
     identity=identity,

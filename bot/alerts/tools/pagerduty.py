@@ -26,7 +26,7 @@ URGENCY = {"high": Severity.CRITICAL, "low": Severity.WARNING}
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "PagerDuty") or bool(kit.search(INCIDENT, message))
+    return bool(kit.search(INCIDENT, message))
 
 
 def identity(message: Message) -> str | None:
@@ -63,6 +63,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("PagerDuty",),
     name="pagerduty",
     recognises=recognises,
     identity=identity,

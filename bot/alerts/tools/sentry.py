@@ -32,7 +32,7 @@ LEVELS = {
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Sentry") or bool(
+    return bool(
         kit.search(re.compile(r"sentry\.io/(?:organizations/[\w-]{1,60}/)?issues/\d"), message)
         or kit.search(METRIC, message)
     )
@@ -67,6 +67,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Sentry",),
     name="sentry",
     recognises=recognises,
     identity=identity,

@@ -27,7 +27,7 @@ def _line(message: Message) -> re.Match[str] | None:
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Uptime Kuma", "Uptime-Kuma") or bool(_line(message))
+    return bool(_line(message))
 
 
 def identity(message: Message) -> str | None:
@@ -55,6 +55,7 @@ def resolved(message: Message) -> bool:
 
 
 SOURCE = Source(
+    names=("Uptime Kuma", "Uptime-Kuma"),
     name="uptime-kuma",
     recognises=recognises,
     identity=identity,

@@ -31,7 +31,7 @@ LEVELS = {
 
 
 def recognises(message: Message) -> bool:
-    return kit.sent_by(message, "Zabbix") or bool(kit.search(EVENT, message))
+    return bool(kit.search(EVENT, message))
 
 
 def identity(message: Message) -> str | None:
@@ -62,6 +62,7 @@ def severity(message: Message) -> Severity | None:
 
 
 SOURCE = Source(
+    names=("Zabbix",),
     name="zabbix",
     recognises=recognises,
     identity=identity,
