@@ -184,3 +184,13 @@ def test_the_sender_names_its_tool_before_the_content_does() -> None:
     assert read_alert(incident).source == "pagerduty"
     anonymous = incident | {"bot_profile": {}, "username": "relay"}
     assert read_alert(anonymous).source == "datadog"  # content only: the first that knows it
+
+
+def test_a_long_identity_makes_a_short_key() -> None:
+    long = read_alert({"bot_id": "B0X", "text": "FIRING: " + "disk " * 100})
+    short = read_alert({"bot_id": "B0X", "text": "FIRING: disk"})
+    key = alert_key("C0OPS", long)
+    assert key is not None and len(key) < 60 and key != alert_key("C0OPS", short)
+    assert key == alert_key(
+        "C0OPS", read_alert({"bot_id": "B0X", "text": "RESOLVED: " + "disk " * 100})
+    )

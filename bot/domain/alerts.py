@@ -5,8 +5,11 @@ Reading Slack message shapes is ``bot.alerts``' job; everything past it gets an 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+
+LONGEST = 120  # characters of an identity kept as it is in a key; a longer one is hashed
 
 
 class Severity(StrEnum):
@@ -43,4 +46,7 @@ def alert_key(channel_id: str | None, alert: Alert) -> str | None:
     so a look-alike posted elsewhere or by another app never moves this ticket."""
     if not alert.identity or not channel_id:
         return None
-    return f"{channel_id}|{alert.sender or '-'}|{alert.identity}"
+    identity = alert.identity
+    if len(identity) > LONGEST:  # NOTE: the key rides in a modal's private_metadata (3,000)
+        identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return f"{channel_id}|{alert.sender or '-'}|{identity}"
