@@ -248,3 +248,40 @@ async def test_an_odd_shaped_bot_message_is_left_alone_quietly(
         "no open ticket for this alert" in caplog.text
     )
     assert slack.calls_to("chat.postMessage") == []
+
+
+OWN_SOURCE = """
+[[alert_sources]]
+name = "nightwatch"
+bot_names = ["Nightwatch"]
+identity = 'check=(?P<identity>[\\w.-]+)'
+subject = '^(?:FIRING|RESOLVED): (?P<subject>[^\\n]+)'
+resolved = '^RESOLVED\\b'
+"""
+
+
+def nightwatch(state: str, ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": "B0NIGHT",
+        "username": "Nightwatch",
+        "ts": ts,
+        "text": f"{state}: backups late on db-1\ncheck=backup.db1 since 02:00:00",
+    }
+
+
+async def test_the_teams_own_source_is_filed_and_followed(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup) + OWN_SOURCE)
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    first = nightwatch("FIRING", f"{t0:.6f}")
+    await file_alert(bot, slack, first, {"department": "vps"})
+    ticket = next(iter(hostup.tickets.values()))
+    assert ticket["subject"] == "backups late on db-1"
+    over = slack.post_as_bot(CHANNEL, nightwatch("RESOLVED", f"{t0 + 300:.6f}"))
+    await events.message(CHANNEL, over)
+    await slack.until(lambda: ticket["messages"], "the resolve comment")
+    assert ticket["messages"][0]["body"].endswith("after 5 min.")
