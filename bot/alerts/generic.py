@@ -8,10 +8,10 @@ message's size (``bot.alerts.text``) and works on ``bot.alerts.shape.Message`` o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
-from bot.alerts.shape import Blocks, Line, Message
+from bot.alerts.shape import Blocks, Message
 from bot.alerts.text import clean_subject, one_line, plain, without_shortcodes
 from bot.domain.alerts import Severity
 
@@ -198,9 +198,3 @@ def identity(message: Message) -> str | None:
     found = titles(message)
     key = title_key(found[0] if found else first_line(plain(message.text)))
     return f"title:{key}" if key else None
-
-
-def lines_of(message: Message) -> Iterable[Line]:
-    yield from message.blocks.lines
-    for a in message.attachments:
-        yield from a.blocks.lines

@@ -6,12 +6,13 @@ Each is linear in the message's size and never raises.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.alerts import generic
 from bot.alerts.shape import Message
-from bot.alerts.text import plain, without_shortcodes
+from bot.alerts.text import without_shortcodes
 
 _URL = re.compile(r"https?://[^\s<>|\"'`]{1,2000}")
 _FACT = re.compile(r"^\s{0,8}[*_]?([A-Za-z][\w .()/-]{0,40}?)[*_]?\s?:[*_]?\s+(\S.{0,500})")
@@ -42,11 +43,12 @@ def search(pattern: re.Pattern[str], message: Message) -> re.Match[str] | None:
     return pattern.search(message.all_text)
 
 
-def facts(message: Message) -> dict[str, str]:
+@lru_cache(maxsize=8)
+def facts(message: Message) -> Mapping[str, str]:
     """``Key: value`` lines of the body, keys lower-cased, the first of each kept; a value's
     trailing ``(link)`` is dropped."""
     found: dict[str, str] = {}
-    for line in generic.body(message, {}).splitlines()[:500]:
+    for line in generic.body(message, {}).splitlines()[:500]:  # computed once per message
         if match := _FACT.match(line):
             key = match.group(1).strip().lower()
             found.setdefault(key, without_link(match.group(2)).strip())
@@ -74,12 +76,3 @@ def head_matching(pattern: re.Pattern[str], message: Message) -> re.Match[str] |
         if match := pattern.search(without_shortcodes(head).strip()):
             return match
     return None
-
-
-def anything(*tests: Callable[[Message], object]) -> Callable[[Message], bool]:
-    return lambda message: any(bool(test(message)) for test in tests)
-
-
-def title_plain(message: Message) -> str:
-    found = generic.titles(message)
-    return plain(found[0]) if found else ""
