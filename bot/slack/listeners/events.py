@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -99,7 +100,7 @@ async def _follow_edit(
         log.debug("an alert message was edited without a change of state; ignored")
         return
     if alert.identity is None and earlier is not None:
-        alert = Alert(**{**vars(alert), "identity": earlier.identity})
+        alert = replace(alert, identity=earlier.identity)
     edited = (message or {}).get("edited") or {}
     said_at = str(event.get("ts") or edited.get("ts") or "")
     await _seen(deps, team_id, channel, alert, str((message or {}).get("ts")), said_at, policy)
