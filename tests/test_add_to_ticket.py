@@ -15,7 +15,7 @@ from bot.domain.additions import MessageRef, add_key
 from bot.slack.listeners.add_step import ADD_INPUTS, ADD_OUTPUTS
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
 from bot.store import Store
-from tests.alert_styles import firing
+from tests.alert_sources import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.ispcrm import STATIC_TOKEN, FakeIspCrm
@@ -280,7 +280,7 @@ async def test_the_emoji_on_an_alert_with_an_open_ticket_offers_add_to_first(
     told = await slack.wait_for_response()
     assert "Added to" in told["text"] and told["replace_original"] is True
     assert len(hostup.tickets) == 1 and len(_replies(hostup)) == 1
-    assert "KubePodCrashLooping" in _replies(hostup)[0]
+    assert "InstanceDown" in _replies(hostup)[0]
 
 
 def _add_step_event(execution: str, **inputs: str) -> dict[str, Any]:

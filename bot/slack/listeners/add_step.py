@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.alerts.text import plain
 from bot.deps import Deps
 from bot.domain.additions import AddState
 from bot.logs import new_request_id, request_id
@@ -22,7 +23,6 @@ from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import complete, step_failed
 from bot.tickets.additions import typed_number
-from bot.tickets.prefill import plain
 
 # NOTE: the manifest's functions.add_to_ticket declares these (tests/test_add_to_ticket.py)
 ADD_INPUTS = ("provider", "ticket_number", "text", "added_by")
