@@ -262,6 +262,7 @@ def test_every_adapter_module_is_registered_and_has_a_contract_case() -> None:
         "config",
         "fields",
         "http",
+        "paging",
         "registry",
         "twins",
     }

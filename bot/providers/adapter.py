@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from bot.providers.base import REPLIES as REPLIES  # the adapters take them from
 from bot.providers.base import STATUS as STATUS
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import DetailReader, ProviderHttp
+from bot.providers.paging import FetchPage, ListQuery, read_pages
 from bot.providers.twins import find_twin
 
 C = TypeVar("C", bound=ProviderConfigBase)
@@ -176,7 +177,7 @@ class TokenLogin(HttpAdapter[C], ABC):
         for attempt in (1, 2):
             response = await self._http.send(
                 method,
-                f"{self.config.url}{path}",
+                path if path.startswith(("http://", "https://")) else f"{self.config.url}{path}",
                 headers={"Authorization": f"Bearer {token}", **self._headers()},
                 auth_errors=False,
                 **kwargs,
@@ -199,20 +200,22 @@ def _is_json(response: httpx.Response) -> bool:
 
 
 class ListsTickets:
-    """For providers with a ticket list: the twin check (``bot.providers.twins``) over the pages
-    ``_ticket_pages`` yields, newest first."""
+    """For providers with a ticket list: the twin check (``bot.providers.twins``) over its
+    pages, read as the answers say to page (``bot.providers.paging``)."""
 
     created_key: ClassVar[str]
     title: str
-    # NOTE: each adapter that lists tickets has these: its pages, and a ticket ref per item
-    _ticket_pages: Callable[[Requester], AsyncIterator[list[Any]]]
+    # NOTE: each adapter that lists tickets has these: its list's first request, one page's
+    # answer, and a ticket ref per item
+    _list_query: Callable[[Requester], ListQuery]
+    _list_page: FetchPage
     _ref: Callable[[dict[str, Any]], TicketRef | None]
 
     async def find_recent(
         self, ticket: NewTicket, requester: Requester, since: float
     ) -> list[TicketRef]:
         return await find_twin(
-            self._ticket_pages(requester),
+            read_pages(self._list_page, self._list_query(requester)),
             title=self.title,
             subject=ticket.text("subject"),
             since=since,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
@@ -40,6 +39,7 @@ from bot.providers.adapter import (
 )
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
+from bot.providers.paging import ListQuery, PageRequest
 
 PRIORITIES = ("low", "medium", "high", "emergency")
 CLOSED = "close"  # NOTE: BillingServ's status enum says "close", not "closed"
@@ -289,28 +289,26 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
         errors = data.get("errors") if isinstance(data, dict) else None
         return field_errors(errors, API_FIELDS, "Rejected.")
 
-    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
-        """``GET /ticket/lists`` for the requester, page after page.
+    def _list_query(self, requester: Requester) -> ListQuery:
+        """``GET /ticket/lists`` for the requester. NOTE: the docs name the filters, not the
+        paging; we send page/per_page, as the customer list documents, and follow whatever
+        paging the answers carry (``bot.providers.paging``)."""
+        return ListQuery(
+            f"{self.config.url}/ticket/lists",
+            {"user_id": requester.id or ""},
+            size_param="per_page",
+            size=PAGE_SIZE,
+        )
 
-        NOTE: the docs name the filters, not the paging; we send page/per_page, as the
-        customer list documents, and stop at a short page.
-        """
-        page = 1
-        while True:
-            response = await self._http.send(
-                "GET",
-                f"{self.config.url}/ticket/lists",
-                headers=self._headers(),
-                params={"user_id": requester.id or "", "page": page, "per_page": PAGE_SIZE},
-            )
-            self.missing(response, TWIN_CHECK)
-            data = self._read(response)
-            items = data.get("data", data.get("tickets"))
-            found = items if isinstance(items, list) else []
-            yield found
-            if len(found) < PAGE_SIZE:
-                return
-            page += 1
+    async def _list_page(self, request: PageRequest) -> tuple[httpx.Response, Any]:
+        response = await self._http.send(
+            "GET", request.url, headers=self._headers(), params=request.params
+        )
+        self.missing(response, TWIN_CHECK)
+        data = json_body(response)
+        if isinstance(data, list) and response.status_code == 200:
+            return response, data  # NOTE: a bare list; its paging rides in a Link header
+        return response, self._read(response)
 
     def _ref(self, item: dict[str, Any]) -> TicketRef | None:
         if item.get("id") is None:

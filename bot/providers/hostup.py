@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
@@ -34,6 +33,7 @@ from bot.providers.adapter import (
 from bot.providers.cache import Cached
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body
+from bot.providers.paging import ListQuery, PageRequest
 
 PRIORITIES = ("low", "medium", "high", "urgent", "critical")
 SERVICE_TYPES = ("domain", "hosting", "vps", "other")
@@ -286,30 +286,20 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
             general.append(problem_detail(response) or "The ticket was rejected.")
         return FieldErrors(found, " ".join(general) or None)
 
-    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
-        """``GET /support/tickets``, page after page (cursor paging, limit 1-100)."""
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            response = await self._http.send(
-                "GET", f"{self.config.url}/support/tickets", headers=self._headers(), params=params
-            )
-            self.missing(response, TWIN_CHECK)
-            data = json_body(response)
-            if response.status_code != 200 or not isinstance(data, dict):
-                raise self._http.unexpected(response, problem_detail(response) or "list failed")
-            # NOTE: the list's envelope key is not documented; we accept tickets/items/data,
-            # and the next page's cursor as nextCursor or next_cursor.
-            items: list[Any] = next(
-                (data[k] for k in ("tickets", "items", "data") if isinstance(data.get(k), list)),
-                [],
-            )
-            yield items
-            cursor = data.get("nextCursor") or data.get("next_cursor")
-            if not items or not isinstance(cursor, str) or not cursor:
-                return
+    def _list_query(self, requester: Requester) -> ListQuery:
+        """``GET /support/tickets``: the README's summary says cursor paging, limit 1-100;
+        the reader follows whatever paging the answers carry (``bot.providers.paging``)."""
+        return ListQuery(f"{self.config.url}/support/tickets", {}, size_param="limit", size=100)
+
+    async def _list_page(self, request: PageRequest) -> tuple[httpx.Response, Any]:
+        response = await self._http.send(
+            "GET", request.url, headers=self._headers(), params=request.params
+        )
+        self.missing(response, TWIN_CHECK)
+        data = json_body(response)
+        if response.status_code != 200 or data is None:
+            raise self._http.unexpected(response, problem_detail(response) or "list failed")
+        return response, data
 
     def _ref(self, item: dict[str, Any]) -> TicketRef | None:
         ticket_id = item.get("id")

@@ -8,7 +8,6 @@ number is ``ticketNumber``; error bodies are not documented.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -28,6 +27,7 @@ from bot.providers.adapter import (
 )
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body, token_from
+from bot.providers.paging import ListQuery, PageRequest
 
 CATEGORIES = (
     "technical",
@@ -212,23 +212,17 @@ class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
         errors = data.get("errors") if isinstance(data, dict) else None
         return field_errors(errors, API_FIELDS, error_detail(response))
 
-    async def _ticket_pages(self, requester: Requester) -> AsyncIterator[list[Any]]:
-        """``GET /tickets``, page after page (page, pageSize)."""
-        page = 1
-        while True:
-            response = await self._call(
-                "GET", "/tickets", params={"page": page, "pageSize": PAGE_SIZE}
-            )
-            self.missing(response, TWIN_CHECK)
-            data = self._read(response, (200,))
-            items: list[Any] = next(
-                (data[k] for k in ("data", "tickets", "items") if isinstance(data.get(k), list)),
-                [],
-            )
-            yield items
-            if len(items) < PAGE_SIZE:
-                return
-            page += 1
+    def _list_query(self, requester: Requester) -> ListQuery:
+        """``GET /tickets`` (page, pageSize); its answer's paging is not documented."""
+        return ListQuery(f"{self.config.url}/tickets", {}, size_param="pageSize", size=PAGE_SIZE)
+
+    async def _list_page(self, request: PageRequest) -> tuple[httpx.Response, Any]:
+        response = await self._call("GET", request.url, params=request.params)
+        self.missing(response, TWIN_CHECK)
+        data = json_body(response)
+        if response.status_code != 200 or data is None:
+            raise self._http.unexpected(response, error_detail(response))
+        return response, data
 
     def _ref(self, item: dict[str, Any]) -> TicketRef | None:
         if item.get("id") is None or not item.get("ticketNumber"):

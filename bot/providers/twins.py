@@ -2,10 +2,15 @@
 
 Used after a timeout, a reset or a gateway's 5xx on a create, and after a restart that cut an
 attempt short. A ticket counts as the twin when its subject is the one sent and it was filed at
-or after the attempt (with two minutes for clock skew). The search reads page after page until
-a whole page is older than the attempt (lists are read newest first) or there are no more, for
-at most ``SEARCH_SECONDS``; cut short, or faced with a matching ticket whose filing time it
-cannot read, it says it cannot tell (``CannotTell``) instead of guessing.
+or after the attempt (with two minutes for clock skew).
+
+Absence is proven, not assumed: the search says "not there" only when what it read reaches
+back past the attempt: an item older than the attempt in a list read newest first (the order
+is checked, not assumed), or a page the provider marks as the last (``bot.providers.paging``
+follows each paging convention). A page limit (``MAX_PAGES``), a time limit
+(``SEARCH_SECONDS``), paging it cannot follow, a list that stops without saying it is the
+last, or a matching ticket whose filing time it cannot read: it cannot tell (``CannotTell``),
+and the filer decides.
 
 Every match is returned, oldest first: a burst of alerts with one subject files many tickets
 that all match, and the filing service takes the first one no other submission has recorded.
@@ -22,8 +27,10 @@ from typing import Any
 
 from bot.domain.errors import CannotTell
 from bot.domain.tickets import TicketRef
+from bot.providers.paging import ListPage, UnreadableList
 
 SEARCH_SECONDS = 20.0
+MAX_PAGES = 100  # at 100 a page, ten thousand tickets newer than the attempt
 SKEW_SECONDS = 120.0
 TEXT_KEYS = ("body", "message", "description", "content")  # where a list may show the text
 REF_MARK = "ticketbot ref "
@@ -47,7 +54,7 @@ def parse_time(value: object) -> float | None:
 
 
 async def find_twin(
-    pages: AsyncIterator[list[Any]],
+    pages: AsyncIterator[ListPage],
     *,
     title: str,
     subject: str,
@@ -57,33 +64,51 @@ async def find_twin(
     reference: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[TicketRef]:
-    """The candidates from ``pages`` (each a list of the provider's ticket items, with their
+    """The candidates from ``pages`` (each holding the provider's ticket items, with their
     ``subject`` and filing time under ``created_key``) filed since ``since``, oldest first;
-    ``CannotTell`` when the list cannot say."""
+    ``CannotTell`` unless what was read reaches back past the attempt."""
     deadline = clock() + SEARCH_SECONDS
     found: list[TicketRef] = []
-    async for items in pages:
-        older = 0
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            when = parse_time(item.get(created_key))
-            if when is not None and when < since - SKEW_SECONDS:
-                older += 1
-                continue
-            text = _text(item)
-            if reference and f"{REF_MARK}{reference})" in text and (ref := ref_of(item)):
-                return [ref]  # NOTE: its own reference: this is the one, whatever else matches
-            if item.get("subject") != subject or REF_MARK in text:
-                continue  # NOTE: another subject, or another submission's ticket
-            if when is None:
+    newest_first = True  # NOTE: the order is documented nowhere; it is checked as we read
+    latest: float | None = None
+    read = 0
+    try:
+        async for page in pages:
+            read += 1
+            reached_back = False
+            for item in page.items:
+                if not isinstance(item, dict):
+                    continue
+                when = parse_time(item.get(created_key))
+                if when is not None:
+                    newest_first = newest_first and (latest is None or when <= latest)
+                    latest = when
+                if when is not None and when < since - SKEW_SECONDS:
+                    reached_back = True
+                    continue
+                text = _text(item)
+                if reference and f"{REF_MARK}{reference})" in text and (ref := ref_of(item)):
+                    return [ref]  # NOTE: its own reference: this is the one, whatever else
+                if item.get("subject") != subject or REF_MARK in text:
+                    continue  # NOTE: another subject, or another submission's ticket
+                if when is None:
+                    raise CannotTell(
+                        f"{title} lists a ticket with this subject but not when it was filed"
+                    )
+                if (ref := ref_of(item)) is not None:
+                    found.append(ref)
+            if page.last or (reached_back and newest_first):
+                return found[::-1]  # NOTE: read back past the attempt: absence is proven
+            if page.next is None:
                 raise CannotTell(
-                    f"{title} lists a ticket with this subject but not when it was filed"
+                    f"{title}'s ticket list goes on in a way the bot cannot follow, and what it"
+                    " read does not reach back to the attempt"
                 )
-            if (ref := ref_of(item)) is not None:
-                found.append(ref)
-        if items and older == len(items):
-            break  # NOTE: newest first: every later page is older still
-        if clock() > deadline:
-            raise CannotTell(f"{title}'s ticket list was still going after {SEARCH_SECONDS:.0f}s")
-    return found[::-1]
+            if read >= MAX_PAGES or clock() > deadline:
+                raise CannotTell(
+                    f"{title}'s ticket list was still going after {read} pages; what it read"
+                    " does not reach back to the attempt"
+                )
+    except UnreadableList as exc:
+        raise CannotTell(f"{title}'s ticket list could not be read ({exc})") from exc
+    raise CannotTell(f"{title}'s ticket list ended without saying it was the last page")

@@ -30,10 +30,8 @@ from typing import Protocol
 
 from bot.domain.drafts import Draft, view_id_of
 from bot.domain.errors import (
-    AdminFixable,
     AlreadyRecorded,
     CannotTell,
-    FeatureMissing,
     ProviderUnavailable,
     RateLimited,
     StoreUnavailable,
@@ -346,7 +344,9 @@ class FilingService:
             raise CannotTell(f"{provider.title} cannot list its tickets")
         try:
             candidates = await provider.find_recent(ticket, requester, since=submission.created_at)
-        except (FeatureMissing, AdminFixable) as exc:
+        except (CannotTell, Transient):
+            raise  # NOTE: time may fix a timeout or a 5xx: the look-up is retried later
+        except TicketbotError as exc:  # missing, refused, an answer it cannot read
             raise CannotTell(f"{provider.title}'s ticket list could not be read") from exc
         # NOTE: tickets with the same subject that other submissions recorded are theirs.
         twin = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.paging import paged
 from tests.fakes.server import FakeServer
 
 API_KEY = "bs-live-key-51c2"
@@ -79,6 +80,7 @@ class FakeBillingServ(FakeServer):
         }
     )
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    paging: str = "plain"  # how the list pages (tests/fakes/paging.py)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(501))
 
     def error_body(self, status: int) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class FakeBillingServ(FakeServer):
             for t in reversed(self.tickets.values())
             if user is None or str(t["user_id"]) == user
         ]
-        return web.json_response({"success": True, "data": found})
+        return paged(request, found, self.paging, "data")
 
     async def _reply(self, request: web.Request) -> web.Response:
         body = await self.record(request)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.paging import paged
 from tests.fakes.server import FakeServer
 
 API_KEY = "hostup-test-key-3f9a"
@@ -94,6 +95,7 @@ class FakeHostUp(FakeServer):
         ]
     )
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paging: str = "cursor"  # how the list pages (tests/fakes/paging.py)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(10001))
 
     def error_body(self, status: int) -> dict[str, Any]:
@@ -273,12 +275,7 @@ class FakeHostUp(FakeServer):
             {k: v for k, v in t.items() if k not in ("body", "messages")}
             for t in reversed(self.tickets.values())
         ]
-        start = int(request.query.get("cursor", "0") or 0)
-        page = items[start : start + limit]
-        more = start + limit < len(items)
-        return web.json_response(
-            {"tickets": page, "nextCursor": str(start + limit) if more else None}
-        )
+        return paged(request, items, self.paging, "tickets")
 
     async def _get(self, request: web.Request) -> web.Response:
         await self.record(request)

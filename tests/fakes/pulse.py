@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.paging import paged
 from tests.fakes.server import FakeServer
 
 API_KEY = "pulse-key-19ab"
@@ -51,6 +52,7 @@ class FakePulse(FakeServer):
     logins: int = 0
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    paging: str = "total"  # how the list pages (tests/fakes/paging.py)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9001))
 
     def error_body(self, status: int) -> dict[str, Any]:
@@ -177,7 +179,7 @@ class FakePulse(FakeServer):
         await self.record(request)
         if denied := self._auth(request):
             return denied
-        return web.json_response({"data": list(self.tickets.values()), "total": len(self.tickets)})
+        return paged(request, list(reversed(self.tickets.values())), self.paging, "data")
 
     async def _get(self, request: web.Request) -> web.Response:
         await self.record(request)

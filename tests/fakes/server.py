@@ -26,6 +26,7 @@ class Failure:
     hold: asyncio.Event | None = None  # not handled until the test sets it
     times: int = 1
     path_contains: str = ""
+    method: str = ""  # only requests with this method ("" for any)
 
 
 @dataclass
@@ -64,8 +65,10 @@ class FakeServer:
         self.failures.append(failure)
         return failure
 
-    def _take_failure(self, path: str) -> Failure | None:
+    def _take_failure(self, path: str, method: str) -> Failure | None:
         for failure in self.failures:
+            if failure.method and failure.method != method:
+                continue
             if failure.times > 0 and failure.path_contains in path:
                 failure.times -= 1
                 if failure.times == 0:
@@ -80,7 +83,7 @@ class FakeServer:
             raise web.HTTPTemporaryRedirect(self.redirect_to)
         if self.latency:
             await asyncio.sleep(self.latency)
-        failure = self._take_failure(request.path)
+        failure = self._take_failure(request.path, request.method)
         if failure is not None:
             if failure.hold is not None:
                 await self.record(request)
