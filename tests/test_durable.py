@@ -126,7 +126,7 @@ async def test_restart_mid_retry_files_once(
     view_id = await open_form(bot)
     hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # filed; answer lost
     await bot.driver.submit(view_id, FILLED)
-    await card_text(slack, "Queued")
+    await card_text(slack, "may already exist at HostUp")
     submission = await bot.deps.store.submission(1)
     assert submission is not None and submission.state is SubmissionState.RETRYING
     # "restart": a new runtime over the same database resumes the parked submission now

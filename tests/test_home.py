@@ -92,3 +92,21 @@ async def test_admins_see_what_needs_attention_with_the_cards_actions(
     await EventsDriver(bot.driver).click(
         thread["action_id"], thread["value"], container={"type": "view", "view_id": "VHUANA"}
     )
+
+
+async def test_the_card_and_the_home_say_the_ticket_may_exist_while_it_is_looked_for(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Issue #27: while the look-up after an unanswered create was retried, the card said
+    only "HostUp is not answering, retrying": not that the ticket may already exist."""
+    view_id = await open_form(hostup_bot)
+    hostup.fail(delay_after=1.5, method="POST", path_contains="/support/tickets")
+    hostup.fail(status=503, times=10_000, method="GET", path_contains="/support/tickets")
+    await hostup_bot.driver.submit(view_id, FILLED)
+    card = await card_text(slack, "may already exist at HostUp")
+    assert "looking for it in HostUp's ticket list before it files again" in card["text"]
+    home = await opened_home(hostup_bot, slack, "UANA")
+    assert "*Checking*" in shown(home) and "may already exist at HostUp" in shown(home)
+    hostup.failures.clear()  # the list answers again: the ticket is found, not filed twice
+    await card_text(slack, "HostUp ticket #10001")
+    assert len(hostup.tickets) == 1

@@ -17,6 +17,7 @@ class ProviderTrouble:
     retrying: int = 0
     last_error: str | None = None
     last_error_at: float | None = None
+    checking: int = 0  # of those retrying, how many may exist already (looked for first)
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,4 @@ class HomeData:
     is_admin: bool = False
     attention: list[Attention] | None = None
     link_changes: tuple[LinkChange, ...] = ()
+    checking: tuple[Attention, ...] = ()  # the filer's, maybe filed already: being looked for

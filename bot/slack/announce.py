@@ -320,6 +320,7 @@ class Announcer:
             reason=queued.reason,
             attempt=queued.attempt,
             filer_id=queued.draft.filer.user_id,
+            checking=queued.checking,
         )
         posted = await self._card(queued.submission, queued.draft, text, blocks)
         if posted.ts is not None and not queued.submission.card_ts:

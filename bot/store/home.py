@@ -23,6 +23,18 @@ class HomeQueries(Database):
         )
         return [_ticket(row) for row in rows]
 
+    async def being_checked_of(
+        self, team_id: str, user_id: str, limit: int = 10
+    ) -> list[Submission]:
+        """The user's submissions whose create went out unanswered and that wait for a look at
+        the provider's list before they are filed again, newest first."""
+        rows = await self._rows(
+            "SELECT * FROM submissions WHERE team_id = ? AND user_id = ? AND check_twin = 1"
+            " AND state IN (?, ?) ORDER BY id DESC LIMIT ?",
+            (team_id, user_id, S.RETRYING, S.FILING, limit),
+        )
+        return [_submission(row) for row in rows]
+
     async def home_opened(self, team_id: str, user_id: str, now: float) -> None:
         await self._write1(
             "INSERT INTO home_views (team_id, user_id, opened_at) VALUES (?, ?, ?)"
@@ -42,11 +54,13 @@ class HomeQueries(Database):
         of one not filed yet."""
         found: dict[str, ProviderTrouble] = {}
         for row in await self._rows(
-            "SELECT provider, COUNT(*) AS n FROM submissions WHERE team_id = ? AND state = ?"
-            " GROUP BY provider",
+            "SELECT provider, COUNT(*) AS n, SUM(check_twin) AS checking FROM submissions"
+            " WHERE team_id = ? AND state = ? GROUP BY provider",
             (team_id, S.RETRYING),
         ):
-            found[row["provider"]] = ProviderTrouble(retrying=int(row["n"]))
+            found[row["provider"]] = ProviderTrouble(
+                retrying=int(row["n"]), checking=int(row["checking"] or 0)
+            )
         for row in await self._rows(
             "SELECT provider, last_error, updated_at FROM submissions WHERE team_id = ?"
             " AND state IN (?, ?, ?, ?) AND last_error IS NOT NULL"
@@ -56,7 +70,7 @@ class HomeQueries(Database):
             known = found.get(row["provider"], ProviderTrouble())
             if known.last_error is None:
                 found[row["provider"]] = ProviderTrouble(
-                    known.retrying, str(row["last_error"]), float(row["updated_at"])
+                    known.retrying, str(row["last_error"]), float(row["updated_at"]), known.checking
                 )
         return found
 

@@ -376,11 +376,9 @@ class FilingService:
             await self._store.give_up(submission.id, exc.message)
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
+        checking = maybe_created or submission.check_twin
         await self._store.schedule_retry(
-            submission.id,
-            at=now + wait,
-            reason=exc.message,
-            check_twin=maybe_created or submission.check_twin,
+            submission.id, at=now + wait, reason=exc.message, check_twin=checking
         )
         self.on_scheduled()
         log.warning(
@@ -398,6 +396,7 @@ class FilingService:
             reason=exc.message,
             attempt=attempt,
             next_at=now + wait,
+            checking=checking,
         )
 
     async def _unsure(

@@ -85,6 +85,10 @@ class HomeService:
             titles={name: p.title for name, p in self._providers.items()},
             files_as=files_as,
             providers=health,
+            checking=tuple(
+                Attention(submission=s, title=self._title(s.provider), subject=_subject(s))
+                for s in await self._store.being_checked_of(filer.team_id, filer.user_id)
+            ),
         )
         if not is_admin:
             return data

@@ -31,6 +31,7 @@ class Queued:
     reason: str
     attempt: int
     next_at: float
+    checking: bool = False  # the ticket may exist already: the next attempt looks first
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,21 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
+def _checking_lines(data: HomeData) -> list[Block]:
+    """The filer's submissions that may already be tickets: the bot looks before it files."""
+    return [
+        section(
+            f":mag: *Checking* · {escape(truncate(item.subject, 200))}\nThis ticket may already "
+            f"exist at {escape(item.title)}: a request went out and no answer came back. The bot "
+            f"is looking for it in {escape(item.title)}'s ticket list before it files again."
+        )
+        for item in data.checking
+    ]
+
+
 def _ticket_lines(data: HomeData, thread_links: Mapping[int, str]) -> list[Block]:
+    if data.checking and not data.tickets:
+        return _checking_lines(data)
     if not data.tickets:
         return [
             section(
@@ -35,7 +49,7 @@ def _ticket_lines(data: HomeData, thread_links: Mapping[int, str]) -> list[Block
                 "message's ⋯ menu, or by reacting to a message with the ticket emoji."
             )
         ]
-    blocks = []
+    blocks = _checking_lines(data)
     for ticket in data.tickets:
         title = data.titles.get(ticket.provider, ticket.provider)
         target = ticket.url or thread_links.get(ticket.id)
@@ -76,6 +90,12 @@ def _provider_lines(data: HomeData) -> list[Block]:
             else ":large_green_circle: ok"
         )
         lines = [f"*{escape(health.title)}* · {state}"]
+        if trouble.checking:
+            lines.append(
+                f"{trouble.checking} of them may already exist at {escape(health.title)}: a"
+                " request went out unanswered, so the bot is looking for each in its ticket"
+                " list before it files again."
+            )
         if trouble.last_error and trouble.last_error_at is not None:
             ago = hours(max(0.0, data.now - trouble.last_error_at))
             lines.append(f"Last error {ago} ago: {escape(truncate(trouble.last_error, 300))}")

@@ -64,20 +64,28 @@ def filed_text(*, title: str, number: str, url: str | None, where: str | None) -
 
 
 def queued_card(
-    *, title: str, subject: str, reason: str, attempt: int, filer_id: str
+    *, title: str, subject: str, reason: str, attempt: int, filer_id: str, checking: bool = False
 ) -> tuple[str, list[Block]]:
-    """While retrying: "Queued: HostUp is not answering, retrying (attempt 3)"."""
+    """While retrying: "Queued: HostUp is not answering, retrying (attempt 3)"; ``checking``:
+    a create went out unanswered, so the ticket may exist already and the bot looks first."""
+    who = escape(title)
+    if checking:
+        status = (
+            f"Checking: this ticket may already exist at {who} (a request went out and no "
+            f"answer came back). The bot is looking for it in {who}'s ticket list before it "
+            f"files again (attempt {attempt})"
+        )
+        after = (
+            "It files again only once it has found no such ticket; if it cannot tell, you decide."
+        )
+    else:
+        status = f"Queued: {who} is not answering, retrying (attempt {attempt})"
+        after = "Nothing is lost: the draft is saved and the bot keeps trying."
     text = (
-        f":hourglass_flowing_sand: Queued: {escape(title)} is not answering, retrying "
-        f"(attempt {attempt}) · {escape(truncate(subject, 300))} · filed by <@{filer_id}>"
+        f":hourglass_flowing_sand: {status} · {escape(truncate(subject, 300))} · "
+        f"filed by <@{filer_id}>"
     )
-    return text, [
-        section(text),
-        context(
-            f"Last answer: {escape(truncate(reason, 500))}. Nothing is lost: the draft is saved "
-            "and the bot keeps trying."
-        ),
-    ]
+    return text, [section(text), context(f"Last answer: {escape(truncate(reason, 500))}. {after}")]
 
 
 def gave_up_card(
