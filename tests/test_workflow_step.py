@@ -9,6 +9,7 @@ from typing import Any
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
+from tests.provider_cases import BY_KIND, provider_table
 from tests.slack_driver import EventsDriver
 
 ROUTE = (
@@ -23,7 +24,7 @@ def inputs(**over: Any) -> dict[str, Any]:
         "description": "From the disk-space workflow",
         "priority": "high",
         "channel_id": "C0GENERAL",
-        "filed_by": "UANA",
+        "filed_by": {"id": "UANA", "secret": "c2VjcmV0LXVzZXItY29udGV4dA=="},  # user_context
         **over,
     }
 
@@ -67,13 +68,16 @@ async def test_what_a_person_must_fix_completes_with_a_plain_reason(
         "Department": inputs(),  # HostUp needs a department: no route gives one here
         "no provider called 'nope'": inputs(provider="nope"),
         "channel_id must be a channel": inputs(channel_id="not-a-channel"),
+        # NOTE: a bare user id is what a workflow's builder can set to anyone
+        "a user_context input": inputs(filed_by="UBOB"),
+        "a user_context input ": inputs(filed_by={"id": "UBOB"}),
         "Pick one of the options": inputs(priority="whenever"),
     }
     for expected, given in cases.items():
         execution = slack.start_execution()
         await events.step(execution, given)
         failed = await slack.wait_for("functions.completeError", function_execution_id=execution)
-        assert expected in failed[0]["error"], failed[0]["error"]
+        assert expected.strip() in failed[0]["error"], failed[0]["error"]
         assert slack.executions[execution] == "failed"
     assert creates(hostup) == []
 
@@ -89,3 +93,40 @@ async def test_a_provider_failing_for_a_while_completes_when_the_retry_files(
     assert done[0]["outputs"]["ticket_number"] == "10001"
     submission = await bot.deps.store.submission(1)
     assert submission is not None and submission.attempts == 3
+
+
+async def test_the_step_files_the_form_the_modal_would_with_the_providers_defaults(
+    make_bot: BotFactory, slack: FakeSlack
+) -> None:
+    """Issue #27: Pulse CRM in a channel without a route failed with "Category is required"
+    though the modal opens with default_category (technical) chosen."""
+    case = BY_KIND["pulse"]
+    pulse = case.fake()
+    await pulse.start()
+    try:
+        bot = await make_bot(provider_table(case, pulse.url), env=case.env)
+        execution = slack.start_execution()
+        given = inputs(provider="pulse", priority="high", channel_id="C0RANDOM")
+        await EventsDriver(bot.driver).step(execution, given)
+        done = await slack.wait_for("functions.completeSuccess", within=10)
+        assert done[0]["outputs"]["ticket_number"].startswith("TKT-")
+        sent = [r.body for r in pulse.requests if r.method == "POST" and r.path == "/tickets"]
+        assert sent[0]["category"] == "technical" and sent[0]["priority"] == "high"
+    finally:
+        await pulse.stop()
+
+
+async def test_a_run_delivered_again_after_it_failed_does_not_run_again(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Issue #27: a step that failed before anything was saved ran again on Slack's retry
+    (a second completeError, refused with execution_not_in_running_state)."""
+    events = EventsDriver(hostup_bot.driver)
+    execution = slack.start_execution()
+    await events.step(execution, inputs(), event_id="EvFail")  # no route: no department
+    await slack.wait_for("functions.completeError", function_execution_id=execution)
+    await events.step(execution, inputs(), event_id="EvFail", retry=1)
+    await events.step(execution, inputs(), event_id="EvFail2")
+    await hostup_bot.runtime.poller.pass_once()
+    assert len(slack.calls_to("functions.completeError")) == 1
+    assert not slack.rejected and creates(hostup) == []

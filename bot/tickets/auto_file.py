@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.drafts import Draft, ModalContext
-from bot.domain.forms import FieldValue, Form
+from bot.domain.forms import FieldKind, FieldValue, Form
 from bot.domain.routes import Route
 from bot.domain.tickets import Filer
 from bot.providers.base import Provider
@@ -16,6 +16,17 @@ from bot.tickets.links import LinkService
 from bot.tickets.prefill import fit_to_form
 from bot.tickets.requesters import NotLinked
 from bot.tickets.routing import route_values
+
+
+def form_defaults(form: Form) -> dict[str, FieldValue]:
+    """The values the modal opens with: each field's default (the provider's config's)."""
+    found: dict[str, FieldValue] = {}
+    for field in form.fields:
+        if not field.default:
+            continue
+        multi = field.kind in (FieldKind.CHECKBOXES, FieldKind.EMAILS)
+        found[field.key] = tuple(field.default.split(",")) if multi else field.default
+    return found
 
 
 class CannotFileAsIs(Exception):
@@ -39,6 +50,7 @@ async def checked_draft(
     that the provider's form accepts, filed as ``filer``; ``CannotFileAsIs`` if there is none."""
     form: Form = await provider.form()
     merged = fit_to_form(form, {**route_values(route, provider.name, form), **values}, ctx.severity)
+    merged = {**form_defaults(form), **merged}  # NOTE: what the modal shows before any edit
     merged = {k: v for k, v in merged.items() if form.has_field(k)}
     if ctx.files:
         merged[FILES_KEY] = tuple(f.id for f in ctx.files)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain.drafts import Draft, view_id_of
+from bot.domain.drafts import Draft, step_key, view_id_of
 from bot.domain.errors import (
     AlreadyRecorded,
     CannotTell,
@@ -122,6 +122,14 @@ class FilingService:
             known = ", ".join(self._providers) or "none"
             raise UnknownProvider(f"There is no provider called {name!r}. Configured: {known}.")
         return provider
+
+    async def first_run(self, function_execution_id: str) -> bool:
+        """True for the first delivery of a workflow step run, across every replica; Slack's
+        re-deliveries get False, whatever the first run's outcome."""
+        try:
+            return await self._store.once(f"{step_key(function_execution_id)}|run")
+        except self._store.errors as exc:
+            raise StoreUnavailable(f"the database did not take the step run: {exc}") from exc
 
     async def submit(self, key: str, draft: Draft) -> tuple[Submission, bool]:
         """Persist the draft under ``key``; returns the stored submission and if it is new.

@@ -2,8 +2,13 @@
 the one filing service; the step completes when the ticket is recorded (``workflow_step``), or
 with a plain reason when a person must fix something.
 
-NOTE: Slack may deliver one execution more than once; its ``function_execution_id`` keys the
-submission, so it files once.
+NOTE: Slack may deliver one execution more than once (a retry with the same ``event_id``, or a
+new delivery); its ``function_execution_id`` runs the step once across every replica, whatever
+the first run's outcome (``FilingService.first_run``), and keys the submission, so it files once.
+
+Who files is the step's ``filed_by``, a ``slack#/types/user_context`` input: Slack fills it
+with the person who started the workflow (or pressed its button) and a secret, and a
+workflow's builder cannot set it to someone else, unlike a ``user_id`` input.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         inputs = event.get("inputs") or {}
-        reporter = told_to(inputs.get("filed_by"), body.get("team_id"))
+        reporter = told_to(user_context_id(inputs.get("filed_by")), body.get("team_id"))
         work = file_from_step(deps, str(body.get("team_id") or ""), event)
         after_ack(deps, deps.slack, reporter, context, work, deferred=True)
 
@@ -47,7 +52,7 @@ class StepInputs:
 
         self.provider = text("provider").lower()
         self.channel_id = text("channel_id")
-        self.filed_by = text("filed_by")
+        self.filed_by = user_context_id(inputs.get("filed_by")) or ""
         self.values: dict[str, FieldValue] = {
             key: value
             for key in (CommonField.SUBJECT, CommonField.DESCRIPTION, CommonField.PRIORITY)
@@ -61,8 +66,22 @@ class StepInputs:
             )
         elif not CHANNEL_ID.match(self.channel_id):
             self.problem = "channel_id must be a channel (C… or G…)."
-        elif not USER_ID.match(self.filed_by):
-            self.problem = "filed_by must be a person (a user id)."
+        elif not self.filed_by:
+            self.problem = (
+                "filed_by must be the person who runs the workflow (a user_context input, such "
+                "as the workflow's “Person who used this workflow”), not a user id."
+            )
+
+
+def user_context_id(value: object) -> str | None:
+    """The user of a ``slack#/types/user_context`` value (``{"id": "U…", "secret": "…"}``);
+    None for anything else, such as a bare user id a workflow's builder could have typed."""
+    if not isinstance(value, dict):
+        return None
+    user, secret = value.get("id"), value.get("secret")
+    if not isinstance(user, str) or not USER_ID.match(user) or not isinstance(secret, str):
+        return None
+    return user if secret else None
 
 
 async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
@@ -79,6 +98,8 @@ async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> Non
 
 
 async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, Any]) -> None:
+    if not step or not await deps.filing.first_run(step):
+        return  # NOTE: Slack delivered this run again: the first delivery answers it
     given = StepInputs(event.get("inputs") or {}, list(deps.providers))
     if given.problem:
         await step_failed(deps.slack, step, given.problem)
