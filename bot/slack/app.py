@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.slack.announce import connect
+from bot.slack.budget import stamp_receipt
 from bot.slack.listeners import (
     actions,
     add_step,
@@ -40,6 +41,7 @@ def build_app(deps: Deps) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("bot.bolt"),
     )
+    app.middleware(stamp_receipt)  # NOTE: the ack budget counts from receipt (bot.slack.budget)
     # NOTE: bolt tries listeners in this order, each match costing as much as a small ack:
     # the busiest (submits, then /ticket and the shortcut) go first.
     submissions.register(app, deps)

@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.logs import new_request_id
+from bot.slack.budget import RECEIVED
 from bot.slack.verify import RequestVerifier
 
 EVENTS_PATH = "/slack/events"
@@ -103,14 +104,18 @@ def request_kind(body: Mapping[str, Any]) -> str:
     return kind if isinstance(kind, str) and kind else "unknown"
 
 
-def parse_request(raw: bytes, request: web.Request) -> AsyncBoltRequest | None:
+def parse_request(
+    raw: bytes, request: web.Request, received: float | None = None
+) -> AsyncBoltRequest | None:
     """The verified body as bolt's request, or None if it is not UTF-8 text of the shape
-    Slack sends (a form, a form with a JSON ``payload``, or a JSON object)."""
+    Slack sends (a form, a form with a JSON ``payload``, or a JSON object). ``received``:
+    when it arrived (``time.monotonic()``), where the ack budget starts."""
     try:
         bolt_request = AsyncBoltRequest(
             body=raw.decode("utf-8"),
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
+            context={RECEIVED: received if received is not None else time.monotonic()},
         )
     except (ValueError, TypeError, AttributeError, RecursionError):
         return None  # NOTE: JSON errors are ValueErrors; a JSON list fails on .get
@@ -179,7 +184,7 @@ def build_web_app(
     redact = deps.redactor.text
 
     async def handle_slack_events(request: web.Request) -> web.Response:
-        started = time.perf_counter()
+        started, received = time.perf_counter(), time.monotonic()
         raw = await request.read()
         if not verifier.verify(raw, request.headers):
             metrics.refused.inc()
@@ -188,9 +193,9 @@ def build_web_app(
         if len(raw) > BIG_BODY:
             # NOTE: a form-encoded shortcut on a 40,000-character message takes bolt ~75 ms
             # to parse: off the event loop, which keeps answering meanwhile
-            bolt_request = await asyncio.to_thread(parse_request, raw, request)
+            bolt_request = await asyncio.to_thread(parse_request, raw, request, received)
         else:
-            bolt_request = parse_request(raw, request)
+            bolt_request = parse_request(raw, request, received)
         if bolt_request is None:
             log.warning("signed request with a body that does not parse", extra={"bytes": len(raw)})
             return web.Response(status=400)

@@ -1,8 +1,17 @@
-"""The ticket modal's submit: check inline, persist, ack with "Filing…", file, show the result."""
+"""The ticket modal's submit: check inline, persist, ack with "Filing…", file, show the result.
+
+Everything before the ack draws from one budget (``bot.slack.budget``): the checks run as one
+task, and if it has not answered by the deadline the submit is acked with "Checking…" and the
+task's answer reaches the modal after the ack (``views.update``): the form again with its
+errors and what was typed, or "Filing…". Nothing acks late.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,9 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.drafts import Draft, ModalContext, submission_key
 from bot.domain.errors import NotAllowed, StoreUnavailable, TicketbotError
-from bot.domain.forms import Form
+from bot.domain.forms import FieldValue, Form
 from bot.domain.records import SubmissionState
+from bot.domain.tickets import Filer
 from bot.providers.base import Provider
+from bot.slack.budget import ack_deadline, left
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import FILE_AS, form_for
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -21,16 +32,29 @@ from bot.slack.modals import ForeignModal
 from bot.slack.views.form_state import read_provider, read_values
 from bot.slack.views.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.slack.views.text import escape
-from bot.slack.views.ticket_modal import message_modal
+from bot.slack.views.ticket_modal import message_modal, ticket_modal
 from bot.slack.views.unsure import unsure_text
 from bot.tickets.forms import check_form
 from bot.tickets.outcomes import reference
 
-# NOTE: Slack gives the ack 3 s; a form looked up again after a restart may take this long,
-# and saving the submission at most this long (a locked database).
-FORM_WAIT_SECONDS = 1.5
+# NOTE: inside the one ack budget, saving the submission may take at most this long (a locked
+# or unreachable database), so a busy database is answered "busy" while the person still looks.
 STORE_WAIT_SECONDS = 1.0
+log = logging.getLogger(__name__)
 BUSY = "The bot's database is busy. Submit again in a moment: what you typed is kept."
+
+
+@dataclass
+class Answer:
+    """How a submit is answered: inline ``errors`` (by field key) on the ``form`` as typed
+    (``values``), or a ``view`` to show instead; then ``work`` to start once acked."""
+
+    ctx: ModalContext
+    errors: dict[str, str] = field(default_factory=dict)
+    view: dict[str, Any] | None = None
+    form: Form | None = None
+    values: dict[str, FieldValue] = field(default_factory=dict)
+    work: Coroutine[Any, Any, None] | None = None
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -38,104 +62,145 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def handle_ticket_submission(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        view = body["view"]
+        deadline = ack_deadline(context)
         filer = payload_filer(body)
-        try:
-            ctx = await deps.modals.context(view, filer.user_id)
-        except ForeignModal as exc:
+        view_id = str(body["view"]["id"])
+        checking = asyncio.ensure_future(_answer(deps, body, filer))
+        done, _ = await asyncio.wait({checking}, timeout=left(deadline))
+        if checking in done:
+            answer = checking.result()
+            await _ack(deps, ack, answer, filer.user_id)
+        else:  # NOTE: the budget ran out: ack now, answer in the modal once the checks end
+            log.info("submit checked after its ack", extra={"over_budget": True})
             await ack(
                 response_action="update",
-                view=deps.modals.sealed(message_modal(ModalContext(), exc.message), filer.user_id),
+                view=deps.modals.sealed(
+                    message_modal(ModalContext(), ":hourglass_flowing_sand: Checking your ticket…"),
+                    filer.user_id,
+                ),
             )
+            context["view_id"] = view_id
+            after_ack(deps, client, body, context, _late(deps, client, checking, filer, view_id))
             return
-        state = view_state(body)
-        name = read_provider(state) or ctx.provider
-        provider = deps.providers.get(name or "")
-        if provider is None:
-            await ack(
-                response_action="errors",
-                errors={BlockId.PROVIDER: "Pick where the ticket should go."},
-            )
-            return
-        ctx = ctx.with_provider(provider.name)
+        if answer.work is not None:
+            context["view_id"] = view_id
+            after_ack(deps, client, body, context, answer.work, deferred=True)
 
-        def sealed(view: dict[str, Any]) -> dict[str, Any]:
-            return deps.modals.sealed(view, filer.user_id)
 
-        form = provider.cached_form() or await _form_after_restart(provider)
-        if form is None:  # and the provider did not give it in time: keep what was typed
-            text = f"{provider.title} did not answer in time to check this. Please submit again."
-            field = next((block_id for block_id in state if field_key(block_id)), None)
-            if field is not None:
-                await ack(response_action="errors", errors={field: text})
-            else:
-                await ack(response_action="update", view=sealed(message_modal(ctx, escape(text))))
-            return
-        try:
-            await deps.access.require_may_file(filer.user_id, ctx.channel_id)
-        except NotAllowed as exc:
-            await ack(
-                response_action="update", view=sealed(message_modal(ctx, escape(exc.message)))
+async def _ack(deps: Deps, ack: AsyncAck, answer: Answer, opener: str) -> None:
+    if answer.errors:
+        await ack(response_action="errors", errors=_by_block(answer))
+    else:
+        assert answer.view is not None
+        await ack(response_action="update", view=deps.modals.sealed(answer.view, opener))
+
+
+async def _late(
+    deps: Deps,
+    client: AsyncWebClient,
+    checking: asyncio.Future[Answer],
+    filer: Filer,
+    view_id: str,
+) -> None:
+    """The checks' answer after the ack: the modal updated, then the filing started."""
+    answer = await checking
+    view = answer.view
+    if answer.errors:
+        if answer.form is None:
+            view = message_modal(answer.ctx, escape(" ".join(answer.errors.values())))
+        else:
+            view = ticket_modal(
+                answer.ctx,
+                answer.form,
+                providers=deps.provider_titles,
+                values=answer.values,
+                errors=answer.errors,
             )
-            return
-        is_admin = await deps.access.is_admin(filer.user_id)
-        form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
-        values = read_values(form, state)
-        errors = check_form(form, values) | provider.check_values(values)
-        file_as = values.pop(FILE_AS, None)
-        if isinstance(file_as, str) and (problem := provider.requester_id_problem(file_as)):
-            errors[FILE_AS] = problem
-        if errors:
-            await ack(
-                response_action="errors",
-                errors={field_block_id(key): text for key, text in errors.items()},
-            )
-            return
-        draft = Draft(
-            provider=provider.name,
-            values=values,
-            filer=filer,
-            context=ctx,
-            file_as=file_as if isinstance(file_as, str) else None,
-        )
-        # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
-        # after an error reuses the same submission, so it cannot file twice.
-        try:
-            async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
-                submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
-        except (TimeoutError, StoreUnavailable):
-            # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
-            # modal keeps what was typed. If the write lands later, the same key finds it.
-            first = field_block_id(form.fields[0].key) if form.fields else BlockId.PROVIDER
-            await ack(response_action="errors", errors={first: BUSY})
-            return
-        if submission.state is SubmissionState.FILED:
-            await ack(
-                response_action="update",
-                view=sealed(message_modal(ctx, "This ticket was already filed.")),
-            )
-            return
-        if submission.state is SubmissionState.UNSURE:  # the filer decides on the card
-            text = unsure_text(title=provider.title, reference=reference(submission))
-            await ack(response_action="update", view=sealed(message_modal(ctx, text)))
-            return
-        await ack(
-            response_action="update",
-            view=sealed(
-                message_modal(
-                    ctx, f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
-                )
-            ),
-        )
-        context["view_id"] = view["id"]
-        work = deps.filing.file(submission, draft, view_id=view["id"])
-        after_ack(deps, client, body, context, work, deferred=True)
+    assert view is not None
+    await deps.modals.update(client, view_id=view_id, view=view, opener=filer.user_id)
+    if answer.work is not None:
+        await answer.work
+
+
+def _by_block(answer: Answer) -> dict[str, str]:
+    """Inline errors by block id; those of no field on the first field's block."""
+    first = (
+        field_block_id(answer.form.fields[0].key)
+        if answer.form is not None and answer.form.fields
+        else BlockId.PROVIDER
+    )
+    found: dict[str, str] = {}
+    for key, text in answer.errors.items():
+        block = field_block_id(key) if key else first
+        found[block] = f"{found[block]} {text}" if block in found else text
+    return found
+
+
+async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
+    """Check and persist a submit; how to answer it."""
+    view = body["view"]
+    try:
+        ctx = await deps.modals.context(view, filer.user_id)
+    except ForeignModal as exc:
+        return Answer(ModalContext(), view=message_modal(ModalContext(), exc.message))
+    state = view_state(body)
+    name = read_provider(state) or ctx.provider
+    provider = deps.providers.get(name or "")
+    if provider is None:
+        return Answer(ctx, errors={"": "Pick where the ticket should go."})
+    ctx = ctx.with_provider(provider.name)
+    form = provider.cached_form() or await _form_after_restart(provider)
+    if form is None:  # and the provider did not give it in time: keep what was typed
+        text = f"{provider.title} did not answer in time to check this. Please submit again."
+        field = next((key for block_id in state if (key := field_key(block_id))), None)
+        if field is None:
+            return Answer(ctx, view=message_modal(ctx, escape(text)))
+        return Answer(ctx, errors={field: text})
+    try:
+        await deps.access.require_may_file(filer.user_id, ctx.channel_id)
+    except NotAllowed as exc:
+        return Answer(ctx, view=message_modal(ctx, escape(exc.message)))
+    is_admin = await deps.access.is_admin(filer.user_id)
+    form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    values = read_values(form, state)
+    errors = check_form(form, values) | provider.check_values(values)
+    file_as = values.pop(FILE_AS, None)
+    if isinstance(file_as, str) and (problem := provider.requester_id_problem(file_as)):
+        errors[FILE_AS] = problem
+    typed = {**values, **({FILE_AS: file_as} if file_as is not None else {})}
+    if errors:
+        return Answer(ctx, errors=errors, form=form, values=typed)
+    draft = Draft(
+        provider=provider.name,
+        values=values,
+        filer=filer,
+        context=ctx,
+        file_as=file_as if isinstance(file_as, str) else None,
+    )
+    # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
+    # after an error reuses the same submission, so it cannot file twice.
+    try:
+        async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
+            submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
+    except (TimeoutError, StoreUnavailable):
+        # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
+        # modal keeps what was typed. If the write lands later, the same key finds it.
+        return Answer(ctx, errors={"": BUSY}, form=form, values=typed)
+    if submission.state is SubmissionState.FILED:
+        return Answer(ctx, view=message_modal(ctx, "This ticket was already filed."))
+    if submission.state is SubmissionState.UNSURE:  # the filer decides on the card
+        text = unsure_text(title=provider.title, reference=reference(submission))
+        return Answer(ctx, view=message_modal(ctx, text))
+    filing = f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
+    work = deps.filing.file(submission, draft, view_id=view["id"])
+    return Answer(ctx, view=message_modal(ctx, filing), work=work)
 
 
 async def _form_after_restart(provider: Provider) -> Form | None:
     """The form, looked up again: the bot restarted since the modal opened (a deploy), and the
-    user's typing must not be lost for it. None if the provider does not answer in time."""
+    user's typing must not be lost for it. None if the provider does not give it (its own
+    timeout bounds the call; the ack does not wait for it past the budget)."""
     try:
-        return await asyncio.wait_for(provider.form(), FORM_WAIT_SECONDS)
-    except (TimeoutError, TicketbotError):
+        return await provider.form()
+    except TicketbotError:
         return None
