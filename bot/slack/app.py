@@ -25,6 +25,7 @@ from bot.slack.listeners import (
     unsure,
     workflow,
 )
+from bot.slack.shapes import one_line_unhandled
 
 
 def build_app(deps: Deps) -> AsyncApp:
@@ -39,7 +40,7 @@ def build_app(deps: Deps) -> AsyncApp:
         # NOTE: every listener acks, hands its work to a task (``after_ack``) and returns, so
         # bolt answers the moment it returns instead of polling for the ack every 10 ms.
         process_before_response=True,
-        logger=logging.getLogger("bot.bolt"),
+        logger=one_line_unhandled(logging.getLogger("bot.bolt")),
     )
     app.middleware(stamp_receipt)  # NOTE: the ack budget counts from receipt (bot.slack.budget)
     # NOTE: bolt tries listeners in this order, each match costing as much as a small ack:

@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.slack.budget import RECEIVED
+from bot.slack.shapes import is_event_envelope, refusal, unhandled_status
 from bot.slack.verify import RequestVerifier
 
 EVENTS_PATH = "/slack/events"
@@ -117,8 +118,10 @@ def parse_request(
             headers=request.headers,  # type: ignore[arg-type]
             context={RECEIVED: received if received is not None else time.monotonic()},
         )
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        return None  # NOTE: JSON errors are ValueErrors; a JSON list fails on .get
+    except (ValueError, TypeError, AttributeError, LookupError, RecursionError):
+        # NOTE: JSON errors are ValueErrors; a JSON list fails on .get; bolt's context reads
+        # (``authorizations[0]``, ``team.id``) fail on fields of another shape
+        return None
     return bolt_request if isinstance(bolt_request.body, dict) and bolt_request.body else None
 
 
@@ -198,10 +201,14 @@ def build_web_app(
             bolt_request = parse_request(raw, request, received)
         if bolt_request is None:
             log.warning("signed request with a body that does not parse", extra={"bytes": len(raw)})
-            return web.Response(status=400)
+            return web.Response(status=200 if is_event_envelope(raw) else 400)
+        if (status := refusal(bolt_request.body)) is not None:
+            return web.Response(status=status)
         kind = request_kind(bolt_request.body)
         with deps.lane.answering():  # deferred background jobs give way meanwhile
             bolt_response = await app.async_dispatch(bolt_request)
+        if bolt_response.status == 404:  # NOTE: bolt's "unhandled request": no listener for it
+            bolt_response.status, bolt_response.body = unhandled_status(bolt_request.body), ""
         bolt_response.body = redact(bolt_response.body)  # inline errors may quote a provider
         response = await to_aiohttp_response(bolt_response)
         seconds = time.perf_counter() - started

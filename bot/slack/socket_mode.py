@@ -24,6 +24,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.domain.errors import ConfigError
+from bot.slack.shapes import refusal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,6 +82,9 @@ class Handler(AsyncSocketModeHandler):
             )
             return
         started = time.time()
+        if refusal(req.payload) is not None:  # NOTE: acked, not handled (bot.slack.shapes)
+            await send_async_response(client, req, BoltResponse(status=200, body=""), started)
+            return
         response: BoltResponse = await run_async_bolt_app(self.app, req)
         response.body = self._redact(response.body)
         await send_async_response(client, req, response, started)
