@@ -79,6 +79,10 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
             if await deps.store.once("retention", every=PRUNE_EVERY):
                 # NOTE: on its own task: a long pass must not hold up the next heartbeat
                 deps.spawn(keep_within_retention(deps, deps.clock()))
+            if not deps.store.outage.settled(dead_after):
+                # NOTE: after an outage, the others' heartbeats are stale until they beat
+                # again: taking over now would take work they are finishing
+                continue
             taken = await deps.store.resume_interrupted(dead_after)
             cards = await deps.store.release_owed_cards(dead_after)
             if taken or cards:
@@ -87,8 +91,10 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
                     extra={"submissions": taken, "cards": cards},
                 )
                 deps.filing.on_scheduled()
-        except deps.store.errors as exc:
-            log.warning("heartbeat failed: %s", type(exc).__name__)
+        except Exception as exc:
+            if not deps.store.unavailable(exc):
+                raise
+            log.debug("heartbeat failed: %s", type(exc).__name__)  # NOTE: the outage is told once
 
 
 async def count_for_metrics(deps: Deps, dead_after: float) -> None:

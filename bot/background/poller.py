@@ -53,9 +53,11 @@ class StatusPoller:
             wait = IDLE_SECONDS
             try:
                 wait = await self.pass_once()
-            except Exception:
-                # NOTE: no user is waiting on a pass; the next one tries again
-                log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
+            except Exception as exc:
+                # NOTE: no user is waiting on a pass; the next one tries again (a database
+                # outage is told once, by the store)
+                if not self._following.database_away(exc):
+                    log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=wait)
 

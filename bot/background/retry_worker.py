@@ -42,9 +42,11 @@ class RetryWorker:
                 await self._filing.post_owed_cards(time.time())
                 if (next_at := await self._filing.next_due_at()) is not None:
                     wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
-            except Exception:
-                # NOTE: no user is waiting on a pass; the next one tries again
-                log.exception("retry worker pass failed", extra={"ref": secrets.token_hex(4)})
+            except Exception as exc:
+                # NOTE: no user is waiting on a pass; the next one tries again (a database
+                # outage is told once, by the store)
+                if not self._filing.database_away(exc):
+                    log.exception("retry worker pass failed", extra={"ref": secrets.token_hex(4)})
             if self._stopping:
                 return
             self.wake.clear()

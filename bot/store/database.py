@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Protocol
 
+from bot.domain.errors import StoreUnavailable
+from bot.store.outage import Outage
+
 Row = Any  # a row that reads by column name and by position (sqlite3.Row, asyncpg.Record)
 
 
@@ -41,6 +44,13 @@ class Database(ABC):
         # others when its heartbeat stops (see ``bot.store.replicas``).
         self.replica_id = secrets.token_hex(8)
         self.sole = False  # no other process can be using this database (SQLite's lock)
+        # NOTE: told once per outage (``bot.store.outage``); backends that can lose their
+        # server (PostgreSQL) watch their statements with it
+        self.outage = Outage((), type(self).__name__)
+
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the database is away (or busy), not that a query is wrong."""
+        return isinstance(exc, (*self.errors, StoreUnavailable, TimeoutError))
 
     @abstractmethod
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:

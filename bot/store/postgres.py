@@ -9,6 +9,7 @@ Migrations run under a PostgreSQL advisory lock, so replicas starting together m
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import asyncpg
 from bot.domain.errors import DatabaseUnusable
 from bot.store.database import Database, Row, newer_schema
 from bot.store.migrations import MIGRATIONS
+from bot.store.outage import Outage, quiet_pool_retries
 
 MIGRATION_LOCK = 0x7469636B  # "tick": the advisory lock key replicas migrate under
 CONNECT_SECONDS = 10.0
@@ -45,6 +47,18 @@ def safe_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+# NOTE: a statement that has not answered in this long is an outage (a cut connection may
+# hang rather than fail); the longest we run (a claim, a burst's insert) takes milliseconds.
+STATEMENT_SECONDS = 10.0
+# what says the server is away (not that it refused a statement)
+AWAY: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+)
+
+
 class PostgresDatabase(Database):
     """Opened with ``open``; every replica of the bot may share it."""
 
@@ -60,6 +74,8 @@ class PostgresDatabase(Database):
         super().__init__()
         self._pool = pool
         self._url = url
+        self.outage = Outage(AWAY, safe_url(url))
+        quiet_pool_retries(logging.getLogger("asyncpg.pool"))
 
     @classmethod
     async def connect(cls, url: str) -> Self:
@@ -87,15 +103,18 @@ class PostgresDatabase(Database):
         await self._pool.close()
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._pool.fetch(dollar(sql), *params))
+        with self.outage.watch():
+            return list(await self._pool.fetch(dollar(sql), *params, timeout=STATEMENT_SECONDS))
 
     async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._pool.fetch(dollar(sql), *params))
+        with self.outage.watch():
+            return list(await self._pool.fetch(dollar(sql), *params, timeout=STATEMENT_SECONDS))
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[PostgresTx]:
-        async with self._pool.acquire() as connection, connection.transaction():
-            yield PostgresTx(connection)
+        with self.outage.watch():
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield PostgresTx(connection)
 
     async def schema_version(self) -> int:
         async with self._pool.acquire() as connection:

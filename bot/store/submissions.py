@@ -14,6 +14,8 @@ from bot.store.coalesce import Coalescer
 from bot.store.database import Database
 
 S = SubmissionState
+# a filing claim older than this is taken over even from a live process (bot.tickets.filing)
+CLAIM_SECONDS = 600.0
 
 
 class SubmissionQueries(Database):
@@ -116,6 +118,15 @@ class SubmissionQueries(Database):
             (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
         )
 
+    async def holds_claim(self, submission_id: int) -> bool:
+        """Whether this process holds the submission's filing claim, nothing sent yet (a claim
+        whose answer a database outage lost)."""
+        row = await self._row(
+            "SELECT 1 FROM submissions WHERE id = ? AND state = ? AND claimed_by = ? AND sent = 0",
+            (submission_id, S.FILING, self.replica_id),
+        )
+        return row is not None
+
     async def mark_sent(self, submission_id: int) -> None:
         """Written just before the create request goes out: if the process dies before the
         answer is read, the next start knows the request may have left."""
@@ -184,12 +195,15 @@ class SubmissionQueries(Database):
         simply sent."""
         now = time.time()
         working, params = alive(self.replica_id, self.sole, at_start, now - dead_after)
+        # NOTE: a claim also expires after CLAIM_SECONDS, whoever holds it: a live process
+        # that lost what it was doing (a database outage past its patience) leaves nothing stuck
         rows = await self._write1(
             "UPDATE submissions SET state = ?, next_attempt_at = ?, claimed_by = NULL,"  # noqa: S608
             " check_twin = CASE WHEN sent > check_twin THEN sent ELSE check_twin END, sent = 0,"
             " last_error = 'interrupted by a restart', updated_at = ?"
-            f" WHERE state IN (?, ?) AND (claimed_by IS NULL OR NOT ({working})) RETURNING id",
-            (S.RETRYING, now, now, S.FILING, S.PENDING, *params),
+            f" WHERE state IN (?, ?) AND (claimed_by IS NULL OR NOT ({working})"
+            " OR (state = ? AND updated_at < ?)) RETURNING id",
+            (S.RETRYING, now, now, S.FILING, S.PENDING, *params, S.FILING, now - CLAIM_SECONDS),
         )
         return len(rows)
 

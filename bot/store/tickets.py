@@ -88,12 +88,14 @@ class TicketQueries(Database):
             )
         return _ticket(row) if row else None
 
-    async def is_recorded(self, provider: str, provider_ticket_id: str) -> bool:
+    async def recorded_by(self, provider: str, provider_ticket_id: str) -> int | None:
+        """The submission that recorded this provider ticket (0 for one recorded without a
+        submission); None if it is not recorded."""
         row = await self._row(
-            "SELECT 1 FROM tickets WHERE provider = ? AND provider_ticket_id = ?",
+            "SELECT submission_id FROM tickets WHERE provider = ? AND provider_ticket_id = ?",
             (provider, provider_ticket_id),
         )
-        return row is not None
+        return None if row is None else int(row["submission_id"] or 0)
 
     async def ticket(self, ticket_id: int) -> TicketRecord | None:
         row = await self._row("SELECT * FROM tickets WHERE id = ?", (ticket_id,))

@@ -20,13 +20,14 @@ the filer is asked to check and choose (``Unsure``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain.drafts import Draft, step_key, view_id_of
 from bot.domain.errors import (
@@ -77,6 +78,18 @@ class RetryPolicy:
 # NOTE: a submission for a provider whose table was removed is looked at again this much later.
 HELD_SECONDS = 60.0
 FILES_KEY = "files"
+# NOTE: how long a write the database is away for is kept in memory and tried again; a claim
+# older than ``bot.store.submissions.CLAIM_SECONDS`` is taken over, so keep this well under it
+KEEP_SECONDS = 300.0
+T = TypeVar("T")
+
+
+class _NotClaimed(Exception):
+    """The database was away when the attempt tried to claim the submission."""
+
+
+class _FiledMeanwhile(Exception):
+    """The ticket is recorded under this submission already."""
 
 
 class FileFetcher(Protocol):
@@ -123,6 +136,10 @@ class FilingService:
             raise UnknownProvider(f"There is no provider called {name!r}. Configured: {known}.")
         return provider
 
+    def database_away(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the database is away (an outage the store tells once)."""
+        return self._store.unavailable(exc)
+
     async def first_run(self, function_execution_id: str) -> bool:
         """True for the first delivery of a workflow step run, across every replica; Slack's
         re-deliveries get False, whatever the first run's outcome."""
@@ -159,7 +176,13 @@ class FilingService:
         """
         if submission.state is SubmissionState.PENDING and self._enrich is not None:
             draft = await self._enrich(draft)
-        outcome = await self.attempt(submission, draft)
+        try:
+            outcome = await self.attempt(submission, draft)
+        except _NotClaimed:
+            # NOTE: the database was away before anything was sent: the submission is still
+            # saved, and the retry worker files it once the database is back
+            log.info("filing waits for the database", extra={"submission": submission.id})
+            return
         if outcome is not None:  # None: another delivery, or the worker, files it and tells
             await self.announce.outcome(outcome, view_id=view_id)
 
@@ -253,7 +276,23 @@ class FilingService:
 
         Raises what the user or an admin must fix (the submission is then marked failed).
         """
-        if not await self._store.claim_submission(submission.id, draft.model_dump_json()):
+        claim = draft.model_dump_json()
+        try:
+            claimed = await self._store.claim_submission(submission.id, claim)
+        except Exception as exc:
+            if not self._store.unavailable(exc):
+                raise
+            # NOTE: kept in memory until the database answers; a claim the outage hid (it
+            # landed, its answer did not) is this process's own
+            try:
+                claimed = await self._stored(
+                    lambda: self._store.claim_submission(submission.id, claim)
+                ) or await self._store.holds_claim(submission.id)
+            except Exception as still:
+                if self._store.unavailable(still):
+                    raise _NotClaimed from still
+                raise
+        if not claimed:
             return None
         attempt = submission.attempts + 1
         provider = self.provider(draft.provider)
@@ -266,26 +305,39 @@ class FilingService:
             if ref is None:
                 ref = await self._create(provider, ticket, requester, submission)
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
+        except _FiledMeanwhile:
+            return None  # NOTE: recorded under this very submission: its card is owed already
         except CannotTell as exc:
             return await self._unsure(provider, submission, draft, exc.message)
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)
-        except TicketbotError as exc:
-            await self._store.fail_submission(submission.id, f"{type(exc).__name__}: {exc}")
-            raise
         except Exception as exc:
-            await self._store.fail_submission(submission.id, f"unexpected: {type(exc).__name__}")
+            if self._store.unavailable(exc):  # NOTE: before anything was sent (``mark_sent``)
+                await self._wait_for_database(submission)
+                return None
+            why = (
+                f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, TicketbotError)
+                else f"unexpected: {type(exc).__name__}"
+            )
+            await self._stored(lambda: self._store.fail_submission(submission.id, why))
             raise
         try:
-            record = await self._store.record_ticket(
-                submission=submission,
-                ref=ref,
-                subject=ticket.text(CommonField.SUBJECT),
-                priority=ticket.text(CommonField.PRIORITY) or None,
-                source_ts=draft.context.message_ts,
-                fingerprint=draft.context.fingerprint,
+            # NOTE: the provider holds the ticket now: its record is kept in memory and
+            # written once the database answers again, never dropped
+            record = await self._stored(
+                lambda: self._store.record_ticket(
+                    submission=submission,
+                    ref=ref,
+                    subject=ticket.text(CommonField.SUBJECT),
+                    priority=ticket.text(CommonField.PRIORITY) or None,
+                    source_ts=draft.context.message_ts,
+                    fingerprint=draft.context.fingerprint,
+                )
             )
         except AlreadyRecorded as exc:
+            if await self._recorded_here(provider, ref, submission):
+                return None  # NOTE: a write the outage hid had landed; its card is owed
             # NOTE: a twin check took a ticket another submission recorded meanwhile: look again.
             again = ProviderUnavailable(exc.message, maybe_created=True)
             return await self._park(provider, submission, draft, again, attempt)
@@ -359,7 +411,10 @@ class FilingService:
         # NOTE: tickets with the same subject that other submissions recorded are theirs.
         twin = None
         for candidate in candidates:
-            if not await self._store.is_recorded(provider.name, candidate.id):
+            owner = await self._store.recorded_by(provider.name, candidate.id)
+            if owner == submission.id:
+                raise _FiledMeanwhile  # another worker of this replica or another recorded it
+            if owner is None:
                 twin = candidate
                 break
         if twin is not None:
@@ -381,12 +436,14 @@ class FilingService:
         if now + wait > submission.created_at + self.policy.window:
             if maybe_created or submission.check_twin:
                 return await self._unsure(provider, submission, draft, exc.message)
-            await self._store.give_up(submission.id, exc.message)
+            await self._stored(lambda: self._store.give_up(submission.id, exc.message))
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
         checking = maybe_created or submission.check_twin
-        await self._store.schedule_retry(
-            submission.id, at=now + wait, reason=exc.message, check_twin=checking
+        await self._stored(
+            lambda: self._store.schedule_retry(
+                submission.id, at=now + wait, reason=exc.message, check_twin=checking
+            )
         )
         self.on_scheduled()
         log.warning(
@@ -410,12 +467,48 @@ class FilingService:
     async def _unsure(
         self, provider: Provider, submission: Submission, draft: Draft, reason: str
     ) -> Unsure:
-        await self._store.mark_unsure(submission.id, reason)
+        await self._stored(lambda: self._store.mark_unsure(submission.id, reason))
         log.warning(
             "cannot tell whether the ticket was filed; the filer decides",
             extra={"provider": provider.name, "submission": submission.id},
         )
         return Unsure(submission=submission, draft=draft, reason=reason)
+
+    async def _wait_for_database(self, submission: Submission) -> None:
+        """Nothing was sent and the database went away mid-attempt: the submission is parked
+        (kept in memory until the database takes that) for the retry worker, quietly: the
+        filer's modal still says "Filing…" and the card follows the ticket."""
+        await self._stored(
+            lambda: self._store.schedule_retry(
+                submission.id,
+                at=time.time() + self.policy.base_delay,
+                reason="the bot's database did not answer",
+                check_twin=submission.check_twin,
+            )
+        )
+        self.on_scheduled()
+        log.info("filing waits for the database", extra={"submission": submission.id})
+
+    async def _stored(self, write: Callable[[], Awaitable[T]]) -> T:
+        """``write``, tried again while the database is away: what it holds stays in memory
+        (with this submission claimed) until the database answers, for up to ``KEEP_SECONDS``;
+        after that the error, and the claim expires (``CLAIM_SECONDS``) for a take-over that
+        looks for the ticket first."""
+        given_up_at = time.monotonic() + KEEP_SECONDS
+        delay = 0.2
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if not self._store.unavailable(exc) or time.monotonic() > given_up_at:
+                    raise
+            await asyncio.sleep(delay)  # NOTE: the outage is logged once by the store
+            delay = min(delay * 2, 5.0)
+
+    async def _recorded_here(
+        self, provider: Provider, ref: TicketRef, submission: Submission
+    ) -> bool:
+        return await self._store.recorded_by(provider.name, ref.id) == submission.id
 
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:

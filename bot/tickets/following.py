@@ -55,6 +55,10 @@ class Following:
         """The provider's poll interval, jittered so polls do not bunch up."""
         return self._poll_seconds.get(provider, 120.0) * random.uniform(0.8, 1.2)  # noqa: S311
 
+    def database_away(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the database is away (an outage the store tells once)."""
+        return self._store.unavailable(exc)
+
     async def due(self, now: float, limit: int) -> list[TicketRecord]:
         return await self._store.tickets_to_poll(now, limit)
 

@@ -53,8 +53,11 @@ async def report_error(
 ) -> None:
     """Tell the user what went wrong, where they are looking; log it with a reference id."""
     ref = request_id.get() or secrets.token_hex(4)
-    _log(error, ref, body)
     user_id = payload_filer(body).user_id
+    if deps.filing.database_away(error):
+        await _database_away(deps, client, body, ref, user_id)
+        return
+    _log(error, ref, body)
     submitted = body.get("type") == "view_submission" and (
         (body.get("view") or {}).get("callback_id") == CallbackId.TICKET_MODAL
     )
@@ -81,6 +84,25 @@ async def report_error(
     except Exception:
         # NOTE: the last resort failed too (Slack down, view closed); the log has the ref.
         log.exception("could not tell the user about an error", extra={"ref": ref})
+
+
+async def _database_away(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], ref: str, user_id: str
+) -> None:
+    """The database is away (the store logs the outage once): one line here, no traceback,
+    and the user is told to try again, without a database read on the way."""
+    log.info("request not served: the database is away", extra={"ref": ref})
+    text = f"The bot's database is not answering right now. Try again in a moment. (ref {ref})"
+    try:
+        if (
+            not await deps.responses.send(
+                body.get("response_url"), text=text, response_type="ephemeral"
+            )
+            and user_id
+        ):
+            await client.chat_postMessage(channel=user_id, text=text)
+    except Exception:  # NOTE: Slack too: the log has the ref
+        log.warning("could not tell the user the database is away", extra={"ref": ref})
 
 
 async def _restore_draft(

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.drafts import Draft, ModalContext, submission_key
-from bot.domain.errors import NotAllowed, StoreUnavailable, TicketbotError
+from bot.domain.errors import NotAllowed, TicketbotError
 from bot.domain.forms import FieldValue, Form
 from bot.domain.records import SubmissionState
 from bot.domain.tickets import Filer
@@ -139,11 +139,21 @@ def _by_block(answer: Answer) -> dict[str, str]:
 async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
     """Check and persist a submit; how to answer it."""
     view = body["view"]
+    state = view_state(body)
     try:
-        ctx = await deps.modals.context(view, filer.user_id)
+        # NOTE: another replica opened it: who did is read from the database, within the
+        # store's share of the budget
+        async with asyncio.timeout(STORE_WAIT_SECONDS):
+            ctx = await deps.modals.context(view, filer.user_id)
     except ForeignModal as exc:
         return Answer(ModalContext(), view=message_modal(ModalContext(), exc.message))
-    state = view_state(body)
+    except Exception as exc:
+        if not deps.filing.database_away(exc):
+            raise
+        field = next((key for block_id in state if (key := field_key(block_id))), None)
+        if field is None:
+            return Answer(ModalContext(), view=message_modal(ModalContext(), BUSY))
+        return Answer(ModalContext(), errors={field: BUSY})
     name = read_provider(state) or ctx.provider
     provider = deps.providers.get(name or "")
     if provider is None:
@@ -182,7 +192,9 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
     try:
         async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
             submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
-    except (TimeoutError, StoreUnavailable):
+    except Exception as exc:
+        if not deps.filing.database_away(exc):
+            raise
         # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
         # modal keeps what was typed. If the write lands later, the same key finds it.
         return Answer(ctx, errors={"": BUSY}, form=form, values=typed)
