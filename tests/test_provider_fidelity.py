@@ -120,6 +120,49 @@ async def test_check_shows_a_missing_endpoint_as_a_warning(
     assert not any(line.startswith("✗ provider billingserv") for line in lines), done.stdout
 
 
+async def test_check_with_pulse_without_its_ticket_list_warns_and_exits_0(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Issue #27: Pulse CRM's undocumented GET /tickets answering 404 made ``check`` print ✗
+    "answered in a way the bot does not understand" and exit 1."""
+    import asyncio
+
+    from tests.test_operations import run_check
+
+    case = BY_KIND["pulse"]
+    pulse = case.fake()
+    pulse.documented_only = True  # the create call and the login only: GET /tickets is not there
+    await pulse.start()
+    try:
+        done = await asyncio.to_thread(
+            run_check, tmp_path, slack, provider_table(case, pulse.url), **case.env
+        )
+    finally:
+        await pulse.stop()
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("✓ provider pulse (Pulse CRM): logged in") for line in lines)
+    assert any(line.startswith("⚠ provider pulse: ticket list") for line in lines), done.stdout
+    assert not any(line.startswith("✗") for line in lines), done.stdout
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("given", ["²", "٣", "0", "-3", "42a", " 7", ""])
+async def test_billingserv_customer_ids_are_parsed_not_guessed(
+    billing: FakeBillingServ, given: str
+) -> None:
+    """Issue #27: "²" passed ``str.isdigit`` and then raised ValueError in ``int``."""
+    async with httpx.AsyncClient() as client:
+        provider = make_provider(BS, billing.url, client, BS.env)
+        assert provider.requester_id_problem(given) == (
+            "BillingServ customer ids are whole numbers, like 42."
+        )
+        requester = Requester(id=given, label=given, source=RequesterSource.LINK)
+        ticket = NewTicket(values={"subject": "Hi", "description": "There"}, filer=FILER)
+        with pytest.raises(FieldErrors, match="numeric customer id"):
+            await provider.create(ticket, requester)
+    assert not [r for r in billing.requests if r.method == "POST"]
+
+
 # --- HostUp ---------------------------------------------------------------------------------------
 
 

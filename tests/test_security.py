@@ -428,3 +428,24 @@ async def test_the_duplicate_notice_names_no_ticket_the_user_cannot_see(
     await hostup_bot.driver.interact(shortcut_payload(slack, again, user="UEVE"))
     opened = await slack.wait_for("views.open", count=2)
     assert "Already filed" not in json.dumps(opened[-1]["view"])
+
+
+async def test_every_post_loses_hidden_characters_whatever_built_it(
+    hostup_bot: RunningBot, slack: FakeSlack
+) -> None:
+    """Issue #27: U+202E and U+200B from an alert still reached two posts whose text did not
+    go through ``escape``. Now the Slack session strips them from every body (the sealed
+    ``private_metadata`` and ``value`` aside), so a path that forgets cannot leak them."""
+    hidden = "disk \u202efull\u200b on db-1"
+    await hostup_bot.deps.slack.chat_postMessage(
+        channel="C0GENERAL",
+        text=hidden,
+        blocks=[{"type": "header", "text": {"type": "plain_text", "text": hidden}}],
+    )
+    response_url = slack.response_url()
+    assert await hostup_bot.deps.responses.send(response_url, text=hidden)
+    sent = json.dumps(
+        [slack.calls_to("chat.postMessage")[-1], slack.responses[-1]], ensure_ascii=False
+    )
+    assert "disk full on db-1" in sent
+    assert "\u202e" not in sent and "\u200b" not in sent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 
@@ -19,3 +20,15 @@ def truncate(text: str, limit: int) -> str:
 def utc_time(at: float) -> str:
     """``2026-12-03 10:42 UTC``: a time for text that cannot render Slack's date tokens."""
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
+
+
+def whole_number(text: str | None) -> int | None:
+    """``text`` parsed as a whole number in ASCII digits (an optional minus sign); None for
+    anything else. NOTE: ``str.isdigit`` says yes to "²" (which ``int`` refuses) and ``int``
+    reads "٣" as 3: neither is a number a person typed for a form or an id."""
+    if text is None or not _WHOLE.fullmatch(text):
+        return None
+    return int(text)

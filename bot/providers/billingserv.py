@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr
 
 from bot.domain.errors import FeatureMissing, FieldErrors
 from bot.domain.forms import FieldKind, Form, FormField, Values
+from bot.domain.text import whole_number
 from bot.domain.tickets import (
     Filer,
     NewTicket,
@@ -91,6 +92,13 @@ API_FIELDS = {
 
 
 PAGE_SIZE = 50  # tickets per page when looking for a twin
+
+
+def customer_id(text: str | None) -> int | None:
+    """A BillingServ customer id (a positive whole number), parsed; None for anything else
+    ("²", "0", "-3", "42a")."""
+    value = whole_number(text)
+    return value if value is not None and value > 0 else None
 
 
 class BillingServConfig(ProviderConfigBase):
@@ -170,7 +178,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
         }
 
     def requester_id_problem(self, requester_id: str) -> str | None:
-        if not requester_id.isdigit() or int(requester_id) == 0:
+        if customer_id(requester_id) is None:
             return f"{self.title} customer ids are whole numbers, like 42."
         return None
 
@@ -249,11 +257,12 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
         return {}
 
     async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
-        if requester.id is None or not requester.id.isdigit():
+        user_id = customer_id(requester.id)
+        if user_id is None:
             raise FieldErrors({}, f"{self.title} needs a numeric customer id to file as.")
         body: dict[str, Any] = {
             "subject": normalise_subject(ticket.text("subject")),
-            "user_id": int(requester.id),
+            "user_id": user_id,
             "message": clean_message(ticket.text("description") + ticket.footer()),
             "support_department": ticket.text("department"),
             "priority": ticket.text("priority") or "medium",

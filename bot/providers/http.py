@@ -51,7 +51,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # NOTE: "²".isdigit() is True; float() refuses it
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -5,7 +5,8 @@
   (``https://files.slack.com``).
 * ``slack_only``: a middleware for the Slack session; a request (a redirect's included) to any
   other host is refused before it leaves, and an answer is read at most ``cap`` bytes.
-* ``redacting``: a middleware for the Slack session; every request body is redacted first.
+* ``redacting``: a middleware for the Slack session; every request body is redacted first,
+  and loses the characters that hide or reorder text (``strip_invisible_json``).
 * ``ResponseUrls``: posts to a request's ``response_url``, and only when that URL is Slack's
   (``https://hooks.slack.com/…``, or the origin of ``SLACK_API_URL`` where one is set, for a
   stand-in or proxy): a URL from a payload is data, and the bot must not be made to POST
@@ -22,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.redact import Redactor
 from bot.safe_http import origin
+from bot.slack.views.text import strip_invisible_json
 
 log = logging.getLogger(__name__)
 SLACK_API = "https://slack.com"
@@ -103,13 +105,16 @@ def redacting(redactor: Redactor) -> aiohttp.ClientMiddlewareType:
         request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
         body = request.body
-        if redactor and isinstance(body, aiohttp.payload.BytesPayload):
+        if isinstance(body, aiohttp.payload.BytesPayload):
             try:
                 text = body.decode()
             except UnicodeDecodeError:
                 text = None  # a binary upload: nothing the bot wrote
-            if text is not None and (clean := redactor.text(text)) != text:
-                await request.update_body(clean.encode())
+            if text is not None:
+                clean = redactor.text(text) if redactor else text
+                clean = strip_invisible_json(clean) or clean  # NOTE: every post, one place
+                if clean != text:
+                    await request.update_body(clean.encode())
         return await handler(request)
 
     return redact_body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.forms import FieldKind, Form, FormField, Values
+from bot.domain.text import whole_number
 
 # NOTE: deliberately simple: one @, no spaces, a dot in the domain. Providers validate further.
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -38,7 +39,7 @@ def check_form(form: Form, values: Values) -> dict[str, str]:
         text = value if isinstance(value, str) else ", ".join(value)
         if kind is FieldKind.SELECT and not _offered(field, text):
             errors[field.key] = "Pick one of the options."
-        elif kind is FieldKind.INTEGER and not text.lstrip("-").isdigit():
+        elif kind is FieldKind.INTEGER and whole_number(text) is None:
             errors[field.key] = "Enter a whole number."
         elif field.min_length is not None and len(text) < field.min_length:
             errors[field.key] = f"At least {field.min_length} characters (now {len(text)})."

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.alerts.text import plain
+from bot.domain.text import whole_number
 from bot.slack.views.text import escape
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -80,8 +81,8 @@ def _stats_command(args: list[str], by_lower: dict[str, str]) -> TicketCommand:
     for word in args:
         if word.lower() in by_lower and provider is None:
             provider = by_lower[word.lower()]
-        elif word.rstrip("d").isdigit() and 1 <= int(word.rstrip("d")) <= 365:
-            days = float(word.rstrip("d"))
+        elif (n := whole_number(word.removesuffix("d"))) is not None and 1 <= n <= 365:
+            days = float(n)
         else:
             known = ", ".join(f"`{n}`" for n in by_lower.values())
             return TicketCommand(

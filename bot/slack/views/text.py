@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # NOTE: bidirectional overrides and isolates (U+202A-202E, U+2066-2069) reorder what a reader
 # sees ("Trojan Source", CVE-2021-42574); zero-width characters (U+200B-200F, U+2060, U+FEFF,
@@ -16,6 +18,38 @@ URL_OK = re.compile(r"^https?://[^\s<>|]+$")
 def strip_invisible(text: str) -> str:
     """``text`` without bidi controls and zero-width characters."""
     return text.translate(INVISIBLE) if not text.isascii() else text
+
+
+# NOTE: sealed on the way out and checked on the way back: never rewritten
+SEALED_KEYS = frozenset({"private_metadata", "value"})
+_ESCAPED = re.compile(r"\\u(?:20[0-2][a-fA-F0-9]|206[6-9]|2060|[fF][eE][fF][fF]|061[cC])")
+
+
+def strip_invisible_json(body: str) -> str | None:
+    """A JSON request body for Slack with the hiding and reordering characters taken out of
+    every string (but sealed values); None when there is nothing to take out.
+
+    The one place every post passes (the Slack session's middleware), so no path that posts
+    text from outside (an alert, a provider's answer, a file name) can skip it.
+    """
+    if body.isascii() and not _ESCAPED.search(body):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    clean = _strip_all(data)
+    return None if clean == data else json.dumps(clean)
+
+
+def _strip_all(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, str):
+        return value if key in SEALED_KEYS else strip_invisible(value)
+    if isinstance(value, dict):
+        return {k: _strip_all(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_all(v, key) for v in value]
+    return value
 
 
 def escape(text: str) -> str:
