@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -14,6 +15,7 @@ from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import Submission, SubmissionState
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
+from bot.slack.listeners.submissions import BUSY, STORE_WAIT_SECONDS
 from bot.slack.modals import ForeignModal
 from bot.slack.seal import UNSURE_PURPOSE
 from bot.slack.views.form_state import read_text
@@ -44,14 +46,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
         user = payload_filer(body)
+        number = read_text(view_state(body), BlockId.NUMBER).strip().lstrip("#")
         try:
-            submission_id = await deps.modals.metadata(body["view"], user.user_id)
+            # NOTE: both read the database: within the store's share of the ack's budget
+            async with asyncio.timeout(STORE_WAIT_SECONDS):
+                submission_id = await deps.modals.metadata(body["view"], user.user_id)
+                problem = await number_problem(deps, int(submission_id), number)
         except ForeignModal as exc:
             view = message_modal(ModalContext(), exc.message)
             await ack(response_action="update", view=deps.modals.sealed(view, user.user_id))
             return
-        number = read_text(view_state(body), BlockId.NUMBER).strip().lstrip("#")
-        if problem := await number_problem(deps, int(submission_id), number):
+        except Exception as exc:
+            if not deps.filing.database_away(exc):
+                raise
+            await ack(response_action="errors", errors={BlockId.NUMBER: BUSY})
+            return
+        if problem:
             await ack(response_action="errors", errors={BlockId.NUMBER: problem})
             return
         await ack()
