@@ -134,6 +134,7 @@ async def open_deps(
     """
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
     metrics = Metrics()
+    metrics.watch_database(store.outage)
     # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
     # them alive (closing and reopening connections under load cost more CPU than the calls).
     connections = sum(cfg.max_connections for cfg in settings.providers.values()) + 10

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 import aiohttp
 import httpx
@@ -20,11 +21,26 @@ from prometheus_client import (
     generate_latest,
 )
 
+
+class OutageState(Protocol):
+    """What the outage gauges read (``bot.store.outage.Outage``)."""
+
+    @property
+    def away(self) -> bool: ...
+
+    failed: int
+
+
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0)
 CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class Metrics:
+    def watch_database(self, outage: OutageState) -> None:
+        """The outage gauges read ``outage`` whenever they are scraped."""
+        self.database_away.set_function(lambda: float(outage.away))
+        self.database_failed_calls.set_function(lambda: float(outage.failed))
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._ack_children: dict[str, tuple[Counter, Histogram]] = {}
@@ -103,6 +119,17 @@ class Metrics:
             "Slack Web API calls that failed, by class (timeout, connection, rate_limited, "
             "server_error)",
             ["error"],
+            registry=self.registry,
+        )
+        self.database_away = Gauge(
+            "ticketbot_database_away",
+            "1 while the database does not answer (an outage: logged once when it begins and "
+            "once when it ends), else 0",
+            registry=self.registry,
+        )
+        self.database_failed_calls = Gauge(
+            "ticketbot_database_failed_calls",
+            "Database calls that failed in the outage under way (0 when it answers)",
             registry=self.registry,
         )
         # NOTE: process_start_time_seconds (restarts), memory, CPU and open files, on Linux

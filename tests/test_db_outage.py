@@ -19,7 +19,7 @@ from tests.conftest import hostup_table
 from tests.db_proxy import DbProxy
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
-from tests.processes import BotProcess, open_modals, start_bot
+from tests.processes import BotProcess, free_port, open_modals, start_bot
 from tests.slack_driver import SlackDriver
 
 VALUES = {"department": "vps", "description": "Ping fails."}
@@ -42,6 +42,17 @@ async def _submit(bot: BotProcess, slack: FakeSlack, view_id: str, subject: str)
         return await driver.submit(view_id, {**VALUES, "subject": subject}, view=view)
     finally:
         await driver.close()
+
+
+async def _gauges(url: str) -> dict[str, float]:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(url)).text
+    return {
+        name: float(value)
+        for line in text.splitlines()
+        if line.startswith("ticketbot_database_")
+        for name, value in [line.split()]
+    }
 
 
 def _said(answer: httpx.Response) -> str:
@@ -82,7 +93,11 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
         encoding="utf-8",
     )
     env = {"TICKETBOT_DB": through}
-    a, b = await asyncio.gather(start_bot(tmp_path, slack, env), start_bot(tmp_path, slack, env))
+    metrics = f"http://127.0.0.1:{(port := free_port())}/metrics"
+    a, b = await asyncio.gather(
+        start_bot(tmp_path, slack, {**env, "METRICS_PORT": str(port)}),
+        start_bot(tmp_path, slack, env),
+    )
     bots = {"a": a, "b": b}
     try:
         await open_modals(a, slack, 20)
@@ -111,6 +126,8 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
             started = time.monotonic()
             answer = await _submit(other[v], slack, v, f"during {n}")
             timed.append((time.monotonic() - started, answer))
+        away = await _gauges(metrics)
+        assert away["ticketbot_database_away"] == 1 and away["ticketbot_database_failed_calls"] > 0
         answers = {f"before {n}": a for n, a in enumerate(await asyncio.gather(*first))}
         answers |= {f"during {n}": a for n, (_, a) in enumerate(timed)}
         await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - cut_at)))
@@ -145,6 +162,8 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
             lambda: all(_cards(slack, s) == 1 for s in accepted), "one card each", within=20
         )
         assert len(final) == len(accepted)
+        back = await _gauges(metrics)
+        assert back["ticketbot_database_away"] == 0 and back["ticketbot_database_failed_calls"] == 0
         print(
             f"submits {len(answers)}: {Counter(_said(a) for a in answers.values())} at first;"
             f" slowest answer in the outage {max(t for t, _ in timed):.2f}s; creates at the cut"

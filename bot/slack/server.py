@@ -150,7 +150,11 @@ class Operations:
 
     async def handle_metrics(self, _: web.Request) -> web.Response:
         deps = self._deps
-        deps.metrics.retries_pending.set(await deps.store.count_retrying())
+        try:
+            deps.metrics.retries_pending.set(await deps.store.count_retrying())
+        except Exception as exc:  # NOTE: scraped in an outage too: the last count stands
+            if not deps.store.unavailable(exc):
+                raise
         deps.metrics.jobs_waiting.set(deps.lane.queued)
         return web.Response(
             body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
