@@ -16,10 +16,15 @@ import pytest
 from bot.domain.errors import CannotTell
 from bot.domain.tickets import NewTicket, Requester, RequesterSource
 from bot.providers.base import Provider, SupportsRecentLookup
+from tests.conftest import RunningBot
+from tests.fakes.hostup import FakeHostUp
 from tests.fakes.paging import CONVENTIONS
 from tests.fakes.server import FakeServer
+from tests.fakes.slack_api import FakeSlack
+from tests.flows import open_form
 from tests.provider_cases import BY_KIND, Case
 from tests.test_contract import FILER, make_provider
+from tests.test_durable import FILLED
 
 LISTING = ("hostup", "pulse", "billingserv")
 FOLLOWABLE = [c for c in CONVENTIONS if c not in ("stuck", "foreign")]
@@ -114,3 +119,27 @@ async def test_paging_that_cannot_be_followed_cannot_tell(rig: Rig, convention: 
         await rig.find("Disk full", since)
     hosts = {r.headers.get("Host") for r in rig.fake.requests}
     assert not [h for h in hosts if h and "elsewhere" in h]  # the token stayed home
+
+
+@pytest.mark.parametrize(
+    ("convention", "card"), [("pages", "HostUp ticket #"), ("stuck", "Unsure")]
+)
+async def test_one_process_an_unanswered_create_beneath_120_newer_tickets(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack, convention: str, card: str
+) -> None:
+    """The issue's single-process case: a create went out unanswered, 120 tickets were filed
+    after it, HostUp pages with a pagination object. Followed: found, not filed twice; paging
+    that cannot be followed: unsure (the filer decides), never a twin."""
+    hostup.paging = convention
+    view_id = await open_form(hostup_bot)
+    hostup.fail(delay_after=1.5, method="POST", path_contains="/support/tickets")
+    await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "db1 unreachable"})
+    await slack.until(lambda: hostup.tickets, "the create")
+    for n in range(NEWER):
+        hostup.seed(f"other {n}", at(0))
+    await slack.until(
+        lambda: [m for m in slack.channels["C0GENERAL"].messages if card in str(m["text"])],
+        f"a card saying {card!r}",
+        within=10,
+    )
+    assert len(hostup.tickets) == 1 + NEWER  # never a twin
