@@ -34,6 +34,7 @@ async def test_slow_group_reads_and_a_slow_form_look_up_ack_in_time_and_finish_a
     acked_in = time.monotonic() - started
     assert answer.status_code == 200 and "Checking your ticket" in answer.text
     assert acked_in < 2.9, f"acked after {acked_in:.2f}s"
+    print(f"acked in {acked_in:.2f}s")
     await slack.wait_for_text(view_id, "Filing your HostUp ticket")
     await slack.until(lambda: hostup.tickets, "the ticket")
     await slack.wait_for_text(view_id, "#10001")
