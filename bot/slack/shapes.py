@@ -126,7 +126,15 @@ class _Item(_Shape):
     ts: str
 
 
+class _Function(_Shape):
+    callback_id: str | None = None
+
+
 class _Event(_Shape):
+    """NOTE: a message's content (text, attachments, blocks) is left to the alert reader,
+    which reads any shape or leaves the message alone (``bot.alerts``); what routes an event
+    (who, where, which message) is checked here."""
+
     type: str
     subtype: str | None = None
     user: str | None = None
@@ -134,10 +142,7 @@ class _Event(_Shape):
     channel: str | None = None
     ts: str | None = None
     thread_ts: str | None = None
-    text: str | None = None
-    attachments: list[dict[str, Any]] | None = None
     files: list[dict[str, Any]] | None = None
-    blocks: list[dict[str, Any]] | None = None
     message: _Message = ABSENT
     previous_message: _Message = ABSENT
     channel_type: str | None = None
@@ -145,6 +150,7 @@ class _Event(_Shape):
     item: _Item = ABSENT
     tab: str | None = None
     function_execution_id: str | None = None
+    function: _Function = ABSENT  # NOTE: bolt reads event.function.callback_id
     inputs: dict[str, Any] | None = None
 
 
