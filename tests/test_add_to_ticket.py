@@ -283,7 +283,12 @@ async def test_the_emoji_on_an_alert_with_an_open_ticket_offers_add_to_first(
     assert "InstanceDown" in _replies(hostup)[0]
 
 
-def _add_step_event(execution: str, **inputs: str) -> dict[str, Any]:
+def person(user_id: str) -> dict[str, str]:
+    """A ``slack#/types/user_context`` value, as Slack fills it for the workflow's runner."""
+    return {"id": user_id, "secret": "c2VjcmV0LXVzZXItY29udGV4dA=="}
+
+
+def _add_step_event(execution: str, **inputs: object) -> dict[str, Any]:
     return {
         "type": "function_executed",
         "function": {"id": "Fn0ADD", "callback_id": "add_to_ticket", "type": "app"},
@@ -307,7 +312,7 @@ async def test_the_workflow_step_adds_once_and_completes(
         provider="hostup",
         ticket_number="10001",
         text="Nightly check failed",
-        added_by="UANA",
+        added_by=person("UANA"),
     )
     await bot.driver.event(event, event_id="EvStep1")
     await bot.driver.event(event, event_id="EvStep1", retry=1)  # Slack delivers it again…
@@ -323,11 +328,23 @@ async def test_the_workflow_step_adds_once_and_completes(
     reasons: list[str] = []
     for who, number in (("UBEN", "10001"), ("UANA", "99999")):
         run = slack.start_execution()
-        step = _add_step_event(run, provider="hostup", ticket_number=number, text="x", added_by=who)
+        step = _add_step_event(
+            run, provider="hostup", ticket_number=number, text="x", added_by=person(who)
+        )
         await bot.driver.event(step, event_id=f"Ev{run}")
         await slack.wait_for("functions.completeError", count=len(reasons) + 1)
         reasons.append(slack.calls_to("functions.completeError")[-1]["error"])
     assert reasons[0].replace("10001", "N") == reasons[1].replace("99999", "N")
+    assert len(_replies(hostup)) == 1
+    # a bare user id (a builder could type anyone's) ends the step, once however often it comes
+    run = slack.start_execution()
+    step = _add_step_event(run, provider="hostup", ticket_number="10001", text="x", added_by="UANA")
+    await bot.driver.event(step, event_id=f"Ev{run}")
+    await bot.driver.event(step, event_id=f"Ev{run}", retry=1)
+    await slack.wait_for("functions.completeError", count=3)
+    await slack.until(lambda: (not deps.background and not deps.lane.queued) or None, "idle")
+    errors = slack.calls_to("functions.completeError")
+    assert len(errors) == 3 and "user_context" in errors[-1]["error"]
     assert len(_replies(hostup)) == 1
 
 

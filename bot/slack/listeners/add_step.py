@@ -6,6 +6,10 @@ often Slack delivers it (the run's ``function_execution_id`` keys the comment).
 The step completes with the ticket's link and how the comment went (``added``, ``queued``,
 ``unsure``), or fails with a plain reason: no such ticket that ``added_by`` may see (the same
 words whether it exists or not), a provider that takes no comments, a refusal.
+
+As with *File a ticket*, who adds is a ``slack#/types/user_context`` input (a workflow's builder
+cannot set it to someone else), and a run is answered once across replicas, whatever the first
+delivery's outcome (``FilingService.first_run``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from bot.alerts.text import plain
 from bot.deps import Deps
 from bot.domain.additions import AddState
 from bot.logs import new_request_id, request_id
-from bot.settings import USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
+from bot.slack.listeners.workflow import user_context_id
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import complete, step_failed
 from bot.tickets.additions import typed_number
@@ -37,7 +41,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         inputs = event.get("inputs") or {}
-        reporter = told_to(inputs.get("added_by"), body.get("team_id"))
+        reporter = told_to(user_context_id(inputs.get("added_by")), body.get("team_id"))
         work = add_from_step(deps, str(body.get("team_id") or ""), event)
         after_ack(deps, deps.slack, reporter, context, work, deferred=True)
 
@@ -55,6 +59,9 @@ async def add_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None
 
 
 async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, Any]) -> None:
+    if not step or not await deps.filing.first_run(step):
+        return  # NOTE: Slack delivered this run again: the first delivery answers it
+
     def text(key: str) -> str:
         value = inputs.get(key)
         return plain(str(value)).strip() if value is not None else ""
@@ -62,7 +69,7 @@ async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, 
     by_lower = {name.lower(): name for name in deps.providers}
     provider = by_lower.get(text("provider").lower())
     number = typed_number(text("ticket_number"))
-    added_by, body = text("added_by"), text("text")[:TEXT_LIMIT]
+    added_by, body = user_context_id(inputs.get("added_by")) or "", text("text")[:TEXT_LIMIT]
     problem = None
     if provider is None:
         problem = f"There is no provider called {text('provider')!r}; use one of: " + ", ".join(
@@ -72,8 +79,11 @@ async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, 
         problem = "ticket_number must be a ticket number (letters, digits, - and _)."
     elif shape := deps.providers[provider].ticket_id_problem(number):
         problem = shape
-    elif not USER_ID.match(added_by):
-        problem = "added_by must be a person (a user id)."
+    elif not added_by:
+        problem = (
+            "added_by must be the person who runs the workflow (a user_context input, such "
+            "as the workflow's “Person who used this workflow”), not a user id."
+        )
     elif not body:
         problem = "text is empty: there is nothing to add."
     if problem:
