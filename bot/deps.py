@@ -42,6 +42,7 @@ from bot.tickets.links import LinkService
 from bot.tickets.listing import TicketLists
 from bot.tickets.outcomes import TellsAlerts
 from bot.tickets.previews import Previews
+from bot.tickets.outgoing import Outgoing
 from bot.tickets.response_times import ResponseTimes
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -76,6 +77,7 @@ class Deps:
     additions: Additions
     previews: Previews
     alerts: AlertReader
+    outgoing: Outgoing
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -160,6 +162,12 @@ async def open_deps(
     slack = slack_client(settings, slack_session)
     seal = Seal(settings.env.signing_secrets())
     access = Access(settings.options, slack)
+    default = settings.options.disclosure
+    outgoing = Outgoing(
+        {name: cfg.disclosure(default) for name, cfg in settings.providers.items()},
+        default,
+        metrics.redacted,
+    )
     slack_files = SlackFiles(
         slack,
         http,
@@ -172,13 +180,14 @@ async def open_deps(
         providers,
         policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
         slack_files,
+        outgoing,
     )
 
     def tells() -> TellsAlerts:
         assert deps.tells_alerts is not None, "connect() was not called"
         return deps.tells_alerts
 
-    comments = ProviderComments(store, providers, clock)
+    comments = ProviderComments(store, providers, clock, outgoing=outgoing, tells=tells)
     links = LinkService(store, providers, access)
     lists = TicketLists(store)
     response_times = ResponseTimes(
@@ -202,6 +211,7 @@ async def open_deps(
             {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
             announce=lambda: filing.announce,
             clock=clock,
+            outgoing=outgoing,
         ),
         links=links,
         access=access,
@@ -220,6 +230,7 @@ async def open_deps(
         additions=Additions(store, providers, comments, lists, slack_files, clock),
         previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
         alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
+        outgoing=outgoing,
         clock=clock,
     )
     try:

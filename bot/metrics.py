@@ -91,6 +91,12 @@ class Metrics:
             "Jobs after the ack waiting for a background slot or giving way to Slack",
             registry=self.registry,
         )
+        self.redactions = Counter(
+            "ticketbot_redactions",
+            "Findings redacted before text went to a provider, by kind (never a value)",
+            ["kind", "provider"],
+            registry=self.registry,
+        )
         self.poller_lag = Gauge(
             "ticketbot_poller_lag_seconds",
             "How late the most overdue status poll ran",
@@ -143,6 +149,9 @@ class Metrics:
             self._ack_children[kind] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def redacted(self, kind: str, provider: str, count: int) -> None:
+        self.redactions.labels(kind, provider).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.alerts.custom import AlertSourceConfig
 from bot.config_errors import describe, did_you_mean, is_placeholder, unknown
+from bot.domain.disclosure import AllowPatterns, Category, DisclosurePolicy
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.domain.routes import Route
 from bot.providers.config import ProviderConfigBase
@@ -236,6 +237,20 @@ class Options(BaseModel):
         description="Link previews, /ticket list and /ticket find work in channels shared "
         "with another organisation (Slack Connect) too.",
     )
+    redact: tuple[Category, ...] = Field(
+        default=(Category.SECRETS,),
+        description='What is redacted before text goes to a provider: any of "secrets", '
+        '"emails", "phones", "ips", "cards" (a provider table may say otherwise).',
+    )
+    allow: AllowPatterns = Field(
+        default=(),
+        description="Regular expressions for strings that look secret and are not (a team's "
+        "public key ids); a pattern must match a finding whole.",
+    )
+    send_as_typed: Literal["admins", "nobody"] = Field(
+        default="admins",
+        description="Who may send a finding unredacted from the form (audited: who and when).",
+    )
     replica_timeout_seconds: float = Field(
         default=30,
         ge=1,
@@ -243,6 +258,11 @@ class Options(BaseModel):
         description="PostgreSQL with replicas: a replica whose heartbeat is this old is taken "
         "for dead, and the submissions it was filing are taken over by the others.",
     )
+
+    @property
+    def disclosure(self) -> DisclosurePolicy:
+        """The default policy for every provider."""
+        return DisclosurePolicy(redact=self.redact, allow=self.allow)
 
 
 class Settings(BaseModel):

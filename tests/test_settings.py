@@ -68,7 +68,7 @@ def test_good_config_resolves_secrets_from_the_environment(tmp_path: Path) -> No
         (
             GOOD + 'colour = "red"\n',
             {},
-            "config error: providers.hostup.colour: unknown key; valid keys: api_key_env, "
+            "config error: providers.hostup.colour: unknown key; valid keys: allow, api_key_env, "
             "base_url, departments_cache_seconds, first_response_minutes, kind,",
         ),
         (

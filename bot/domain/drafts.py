@@ -38,6 +38,7 @@ class ModalContext(BaseModel):
     files: tuple[FileRef, ...] = ()  # at most 10 (a checkbox group's limit)
     response_url: str | None = None
     step: str | None = None  # the Workflow Builder step's function_execution_id, if it filed
+    noticed: str | None = None  # the findings the form has shown (``disclosure.digest``)
 
     def dump(self) -> str:
         text = self.model_dump_json(exclude_none=True)
@@ -69,6 +70,7 @@ class Draft(BaseModel):
     context: ModalContext
     permalink: str | None = None
     file_as: str | None = None  # a requester an admin picked; set only after an admin check
+    as_typed: tuple[str, ...] = ()  # findings an admin chose to send unredacted (locators)
 
 
 def submission_key(view_id: str, context: ModalContext) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.config_errors import is_placeholder
+from bot.domain.disclosure import AllowPatterns, Category, DisclosurePolicy, merge
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -86,6 +87,21 @@ class ProviderConfigBase(BaseModel):
         le=60 * 24 * 30,
         description="Target for staff's first reply; the thread is reminded once when it passes.",
     )
+
+    redact: tuple[Category, ...] | None = Field(
+        default=None,
+        description="What is redacted before text goes to this provider (default: [ticketbot] "
+        'redact); any of "secrets", "emails", "phones", "ips", "cards".',
+    )
+    allow: AllowPatterns = Field(
+        default=(),
+        description="Regular expressions for strings that look secret and are not (added to "
+        "[ticketbot] allow); a pattern must match a finding whole.",
+    )
+
+    def disclosure(self, default: DisclosurePolicy) -> DisclosurePolicy:
+        """This provider's policy: its ``redact`` or the default's; both ``allow`` lists."""
+        return merge(default, self.redact, self.allow)
 
     @model_validator(mode="before")
     @classmethod

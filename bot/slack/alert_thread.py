@@ -8,8 +8,10 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.disclosure import Redacted
 from bot.domain.records import TicketRecord
 from bot.slack.views.alert_notes import fired_again_text, reminder_text, resolved_text
+from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.ticket_card import ticket_card_of
 
 log = logging.getLogger(__name__)
@@ -59,3 +61,11 @@ class AlertThread:
             thread_ts=ticket.thread_ts,
             text=reminder_text(ticket.filed_by, title, waited, target),
         )
+
+    async def redacted(self, ticket: TicketRecord, title: str, redacted: Redacted) -> None:
+        if ticket.channel_id and ticket.thread_ts:
+            await self._slack.chat_postMessage(
+                channel=ticket.channel_id,
+                thread_ts=ticket.thread_ts,
+                text=redacted_text(redacted, title),
+            )

@@ -25,6 +25,7 @@ from bot.slack.delivery import Posted, post_where_seen
 from bot.slack.details import SlackDetails
 from bot.slack.home import refresh_home
 from bot.slack.seal import RETRY_PURPOSE, UNSURE_PURPOSE
+from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.errors import error_text
 from bot.slack.views.text import escape
 from bot.slack.views.text import link as text_link
@@ -182,6 +183,12 @@ class Announcer:
                 channel=posted.channel_id,
                 thread_ts=posted.thread_ts or posted.ts,
                 text=files_note(filed.ref.attached, filed.ref.not_attached),
+            )
+        if posted.ts is not None and filed.redacted:
+            await self._slack.chat_postMessage(
+                channel=posted.channel_id,
+                thread_ts=posted.thread_ts or posted.ts,
+                text=redacted_text(filed.redacted, provider.title),
             )
         await self._modal(
             view_id,

@@ -16,6 +16,8 @@ from bot.domain.errors import TicketbotError, Transient
 from bot.domain.records import Comment, CommentState, TicketRecord
 from bot.providers.base import Provider, SupportsReply, takes_replies
 from bot.store import Store
+from bot.tickets.outcomes import TellsAlerts
+from bot.tickets.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 6 * 3600.0  # a comment is tried for this long…
@@ -29,8 +31,12 @@ class ProviderComments:
         providers: Mapping[str, Provider],
         clock: Callable[[], float],
         *,
+        outgoing: Outgoing | None = None,
+        tells: Callable[[], TellsAlerts] | None = None,
         base_delay: float = 5.0,
     ) -> None:
+        self._outgoing = outgoing or Outgoing({})
+        self._tells = tells
         self._store = store
         self._providers = providers
         self._clock = clock
@@ -83,8 +89,10 @@ class ProviderComments:
         if not isinstance(provider, SupportsReply):
             await self._store.comment_done(comment.id, CommentState.GAVE_UP, "takes no comments")
             return CommentState.GAVE_UP, "takes no comments"
+        # NOTE: the one check before a comment leaves (bot.tickets.outgoing)
+        body, redacted = await self._outgoing.text(provider.name, comment.body)
         try:
-            await provider.reply(ticket.ref, comment.body)
+            await provider.reply(ticket.ref, body)
         except Transient as exc:
             now = self._clock()
             if exc.maybe_created:
@@ -108,4 +116,6 @@ class ProviderComments:
             log.warning("provider refused a comment: %s", exc, extra={"provider": ticket.provider})
             return CommentState.GAVE_UP, exc.message
         await self._store.comment_done(comment.id, CommentState.SENT)
+        if redacted and self._tells is not None:
+            await self._tells().redacted(ticket, provider.title, redacted)
         return CommentState.SENT, None

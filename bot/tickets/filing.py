@@ -56,6 +56,7 @@ from bot.tickets.outcomes import (
     Unsure,
     reference,
 )
+from bot.tickets.outgoing import Outgoing
 from bot.tickets.requesters import admin_pick, resolve_requester
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,10 @@ class FilingService:
         providers: Mapping[str, Provider],
         policy: RetryPolicy | None = None,
         files: FileFetcher | None = None,
+        outgoing: Outgoing | None = None,
     ) -> None:
         self._files = files
+        self._outgoing = outgoing or Outgoing({})
         self._store = store
         self._providers = providers
         self.policy = policy or RetryPolicy()
@@ -298,6 +301,11 @@ class FilingService:
         provider = self.provider(draft.provider)
         try:
             ticket, skipped = await self._ticket(provider, draft, submission)
+            # NOTE: the one check before a ticket leaves (bot.tickets.outgoing)
+            ticket, redacted, left_out = await self._outgoing.ticket(
+                provider, ticket, as_typed=draft.as_typed
+            )
+            skipped += left_out
             requester = await self._requester(provider, draft)
             ref = None
             if submission.check_twin:
@@ -345,7 +353,7 @@ class FilingService:
             "ticket filed",
             extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
         )
-        return Filed(record=record, ref=ref, draft=draft, submission=submission)
+        return Filed(record=record, ref=ref, draft=draft, submission=submission, redacted=redacted)
 
     async def _create(
         self, provider: Provider, ticket: NewTicket, requester: Requester, submission: Submission

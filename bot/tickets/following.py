@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
+from bot.domain.disclosure import Redacted
 from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
 from bot.domain.records import TicketRecord
 from bot.providers.base import (
@@ -23,6 +24,7 @@ from bot.providers.base import (
 )
 from bot.store import Store
 from bot.tickets.outcomes import Announces
+from bot.tickets.outgoing import Outgoing
 
 # NOTE: a ticket of a provider whose table was removed is read again this much later (the
 # table may come back with the next start); it is never closed for it.
@@ -44,7 +46,9 @@ class Following:
         poll_seconds: Mapping[str, float],
         announce: Callable[[], Announces],
         clock: Callable[[], float] = time.time,
+        outgoing: Outgoing | None = None,
     ) -> None:
+        self._outgoing = outgoing or Outgoing({})
         self._clock = clock
         self._store = store
         self._providers = providers
@@ -155,9 +159,12 @@ class Following:
             return None
         return ticket, provider
 
-    async def reply(self, ticket: TicketRecord, provider: ReplyingProvider, text: str) -> None:
-        """Add ``text`` to the ticket (``thread_ticket`` found both)."""
+    async def reply(self, ticket: TicketRecord, provider: ReplyingProvider, text: str) -> Redacted:
+        """Add ``text`` to the ticket (``thread_ticket`` found both), redacted by the provider's
+        policy (``bot.tickets.outgoing``); returns what was redacted."""
+        text, redacted = await self._outgoing.text(provider.name, text)
         await provider.reply(ticket.ref, text)
+        return redacted
 
     async def readable(self, team_id: str, number: str, may_read: MayRead) -> list[TicketRecord]:
         """The tickets with this number that ``may_read`` lets the asker see."""

@@ -6,9 +6,10 @@ The services know nothing of Slack: they hand outcomes to an ``Announces`` (the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.domain.disclosure import Redacted
 from bot.domain.drafts import Draft
 from bot.domain.records import Submission, TicketRecord
 from bot.domain.tickets import StaffMessage, TicketRef
@@ -20,6 +21,7 @@ class Filed:
     ref: TicketRef
     draft: Draft
     submission: Submission
+    redacted: Redacted = field(default_factory=Redacted)  # what was not sent as typed
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,7 @@ class TellsAlerts(Protocol):
     async def no_reply_reminder(
         self, ticket: TicketRecord, title: str, waited: float, target: float
     ) -> None: ...
+
+    async def redacted(self, ticket: TicketRecord, title: str, redacted: Redacted) -> None:
+        """Say what was redacted before something went to the ticket's provider."""
+        ...

@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.domain.alerts import Alert, alert_key
 from bot.domain.errors import TicketbotError
 from bot.slack.listeners.jobs import after_ack
+from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.text import escape
 from bot.tickets.lifecycle import AlertMessage
 from bot.tickets.routing import AlertPolicy, alert_policy
@@ -175,7 +176,7 @@ async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
     author = await deps.users.filer(ticket.team_id, str(event["user"]), str(event["user"]))
     text = f"{author.name} (via Slack): {plain(str(event.get('text') or ''))}"
     try:
-        await deps.following.reply(ticket, provider, text)
+        redacted = await deps.following.reply(ticket, provider, text)
     except TicketbotError as exc:
         await client.chat_postMessage(
             channel=event["channel"],
@@ -187,3 +188,9 @@ async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
     await client.reactions_add(
         channel=event["channel"], timestamp=event["ts"], name="white_check_mark"
     )
+    if redacted:
+        await client.chat_postMessage(
+            channel=event["channel"],
+            thread_ts=event["thread_ts"],
+            text=redacted_text(redacted, provider.title),
+        )

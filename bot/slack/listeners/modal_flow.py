@@ -14,6 +14,7 @@ from bot.domain.tickets import Filer, RequesterSource
 from bot.providers import fields
 from bot.providers.base import Provider, takes_attachments
 from bot.slack.files import size_text
+from bot.slack.listeners.disclosure import with_notice
 from bot.slack.views.ticket_modal import loading_modal, ticket_modal
 from bot.tickets.filing import FILES_KEY
 from bot.tickets.prefill import fit_to_form
@@ -140,12 +141,19 @@ async def show_form(
         banner = f"{notice}\n{banner}" if banner else notice
     # NOTE: the channel's route fills what nobody typed (and beats the alert's severity)
     route = deps.routes.of(ctx.channel_id)
-    values = {**route_values(route, provider.name, form), **(values or {})}
+    values = fit_to_form(
+        form, {**route_values(route, provider.name, form), **(values or {})}, ctx.severity
+    )
+    shown = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    # NOTE: what the alert prefilled is checked now, so the notice is there before submit
+    ctx, shown, banner = with_notice(
+        deps, provider, ctx, shown, values, is_admin=is_admin, banner=banner
+    )
     view = ticket_modal(
         ctx,
-        form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files),
+        shown,
         providers=titles,
-        values=fit_to_form(form, values, ctx.severity),
+        values=values,
         filed_as=filed_as,
         banner=banner,
         submit=submit,

@@ -25,6 +25,7 @@ from bot.domain.records import SubmissionState
 from bot.domain.tickets import Filer
 from bot.providers.base import Provider
 from bot.slack.budget import ack_deadline, left
+from bot.slack.listeners.disclosure import picked_as_typed, unseen, with_notice
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import FILE_AS, form_for
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -180,12 +181,20 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
     typed = {**values, **({FILE_AS: file_as} if file_as is not None else {})}
     if errors:
         return Answer(ctx, errors=errors, form=form, values=typed)
+    found = deps.outgoing.findings(provider, values)
+    if unseen(found, ctx):  # NOTE: shown first; the next submit files it, redacted
+        ctx, form, banner = with_notice(deps, provider, ctx, form, typed, is_admin=is_admin)
+        titles = deps.provider_titles
+        return Answer(
+            ctx, view=ticket_modal(ctx, form, providers=titles, values=typed, banner=banner)
+        )
     draft = Draft(
         provider=provider.name,
         values=values,
         filer=filer,
         context=ctx,
         file_as=file_as if isinstance(file_as, str) else None,
+        as_typed=picked_as_typed(deps, state, found, is_admin=is_admin),
     )
     # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
     # after an error reuses the same submission, so it cannot file twice.

@@ -1,0 +1,208 @@
+"""Secrets in a line of text, found by detect-secrets (Yelp) plugins.
+
+The plugins are driven directly (``analyze_string`` and the library's heuristic filters), not
+through ``detect_secrets.core.scan.scan_line``: that one rewrites the library's global settings
+and clears its caches on every call, and its filter log names the secret it skipped.
+
+Chosen: every vendor-prefixed plugin (AWS, Azure storage, GitHub, GitLab, Slack, Stripe,
+Twilio, SendGrid, npm, PyPI, OpenAI, Discord, Telegram, Mailchimp, Square), private key blocks,
+JWTs, basic-auth URLs and the keyword plugin (``password=``, ``secret:``, ``api_key: "…"``).
+Left out: the high-entropy plugins (every commit hash, trace id and checksum in an alert is
+"high entropy"), IBM/Softlayer/Cloudant (they fire on any ``key = …`` near their names) and
+Artifactory (its ``AP…`` password pattern matches ordinary upper-case words with digits).
+Added, as the library's own plugin class: what it lacks (GCP API keys, Stripe test and
+restricted keys and webhook secrets, Azure AD client secrets).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from detect_secrets.filters import heuristic
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+from detect_secrets.plugins.basic_auth import BasicAuthDetector
+from detect_secrets.plugins.discord import DiscordBotTokenDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.keyword import (
+    CONFIG_DENYLIST_REGEX_TO_GROUP,
+    DENYLIST,
+    KeywordDetector,
+)
+from detect_secrets.plugins.mailchimp import MailchimpDetector
+from detect_secrets.plugins.npm import NpmDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.private_key import PrivateKeyDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+from detect_secrets.plugins.stripe import StripeDetector
+from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+# NOTE: detect-secrets logs each value its filters skip ("Skipping "<secret>" due to …") on its
+# own stderr handler; never let that through.
+logging.getLogger("detect-secrets").disabled = True
+
+
+class GcpApiKeyDetector(RegexBasedDetector):
+    """Google Cloud API keys (cloud.google.com/docs/authentication/api-keys: ``AIza…``)."""
+
+    secret_type = "GCP API key"  # noqa: S105 (a label)
+    denylist = (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"),)
+
+
+class StripeMoreDetector(RegexBasedDetector):
+    """Stripe keys the library's plugin skips: test and restricted keys, webhook secrets
+    (docs.stripe.com/keys: ``sk_test_…``, ``rk_…``; ``whsec_…``)."""
+
+    secret_type = "Stripe key"  # noqa: S105 (a label)
+    denylist = (
+        re.compile(r"\b(?:sk|rk)_test_[0-9A-Za-z]{24,99}\b"),
+        re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{25,99}\b"),
+        re.compile(r"\bwhsec_[0-9A-Za-z]{24,99}\b"),
+    )
+
+
+class AzureClientSecretDetector(RegexBasedDetector):
+    """Microsoft Entra (Azure AD) application client secrets: three characters, a digit,
+    ``Q~``, then 31–34 more (the format Microsoft issues since 2021)."""
+
+    secret_type = "Azure client secret"  # noqa: S105 (a label)
+    denylist = (re.compile(r"(?<![\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?![\w~.-])"),)
+
+
+PLUGINS: tuple[BasePlugin, ...] = (
+    AWSKeyDetector(),
+    AzureStorageKeyDetector(),
+    AzureClientSecretDetector(),
+    BasicAuthDetector(),
+    DiscordBotTokenDetector(),
+    GcpApiKeyDetector(),
+    GitHubTokenDetector(),
+    GitLabTokenDetector(),
+    JwtTokenDetector(),
+    MailchimpDetector(),
+    NpmDetector(),
+    OpenAIDetector(),
+    PrivateKeyDetector(),
+    PypiTokenDetector(),
+    SendGridDetector(),
+    SlackDetector(),
+    SquareOAuthDetector(),
+    StripeDetector(),
+    StripeMoreDetector(),
+    TelegramBotTokenDetector(),
+    TwilioKeyDetector(),
+)
+KEYWORD = KeywordDetector()
+
+# The library's secret types, as people read them.
+KINDS = {
+    "AWS Access Key": "AWS access key",
+    "Azure Storage Account access key": "Azure storage key",
+    "Basic Auth Credentials": "password in a URL",
+    "Discord Bot Token": "Discord bot token",
+    "GitHub Token": "GitHub token",
+    "GitLab Token": "GitLab token",
+    "JSON Web Token": "JSON web token",
+    "Mailchimp Access Key": "Mailchimp key",
+    "NPM tokens": "npm token",
+    "OpenAI Token": "OpenAI key",
+    "Private Key": "private key",
+    "PyPI Token": "PyPI token",
+    "SendGrid API Key": "SendGrid key",
+    "Slack Token": "Slack token",
+    "Square OAuth Secret": "Square secret",
+    "Stripe Access Key": "Stripe key",
+    "Telegram Bot Token": "Telegram bot token",
+    "Twilio API Key": "Twilio key",
+    "Secret Keyword": "password or secret",
+}
+# A match may stop short of the token's end (the JWT pattern ends lazily): it is extended
+# over these characters, so nothing of the token is left behind.
+TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-.+/=~]{0,4096}")
+PRIVATE_KEY_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY( BLOCK)?-----")
+KEYWORD_VALUE = re.compile(r"[^\s,;'\"`]{1,512}")
+# Keyword values that name a secret rather than hold one.
+PLACEHOLDER = re.compile(
+    r"(?i)^(?:\*+|x+|\.+|<[^>]*>|\[[^\]]*\]|\{[^}]*\}|%\w*|null|none|nil|true|false|"
+    r"redacted|hidden|masked|changeme|required|optional|yes|no|set|unset|empty|"
+    r"expired|invalid|missing|rotated|reset|mounted|ok|n/?a)$"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A secret's span in one line, and its kind."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# NOTE: the keyword plugin's patterns cost a hundred times more than the rest; a line without
+# any of its words is not handed to it.
+KEYWORD_WORDS = re.compile("|".join(DENYLIST), re.IGNORECASE)
+
+
+def tokens_in(text: str) -> Iterator[Hit]:
+    """Vendor tokens, keys, JWTs, private keys and URL passwords in ``text`` (any number of
+    lines, bounded in length by the caller)."""
+    for plugin in PLUGINS:
+        # NOTE: each value once: ``_spans`` finds all its places (a value repeated n times
+        # would otherwise cost n²)
+        for value in set(plugin.analyze_string(text)):
+            if not value or heuristic.is_potential_uuid(value):
+                continue
+            kind = KINDS.get(plugin.secret_type, plugin.secret_type)
+            yield from _spans(text, value, kind, extend=True)
+
+
+def keywords_in(line: str) -> Iterator[Hit]:
+    """``password=…``, ``secret: …``, ``"token": "…"`` in one line: the value up to the first
+    space (a sentence after the value is not part of it)."""
+    if not KEYWORD_WORDS.search(line):
+        return
+    for value in set(KEYWORD.analyze_string(line, CONFIG_DENYLIST_REGEX_TO_GROUP)):
+        token = KEYWORD_VALUE.match(value.strip())
+        if token is None:
+            continue
+        secret = token.group(0)
+        if (
+            len(secret) < 4
+            or PLACEHOLDER.match(secret)
+            or heuristic.is_templated_secret(secret)
+            or heuristic.is_prefixed_with_dollar_sign(secret)
+            or heuristic.is_not_alphanumeric_string(secret)
+            or heuristic.is_sequential_string(secret)
+            or heuristic.is_potential_uuid(secret)
+            or heuristic.is_indirect_reference(line)
+        ):
+            continue
+        yield from _spans(line, secret, KINDS["Secret Keyword"], extend=False)
+
+
+def _spans(text: str, value: str, kind: str, *, extend: bool) -> Iterator[Hit]:
+    at = text.find(value)
+    while at != -1:
+        end = at + len(value)
+        if extend:
+            tail = TOKEN_TAIL.match(text, end)
+            end = tail.end() if tail else end
+        yield Hit(kind, at, end)
+        at = text.find(value, end)
+
+
+def private_key_end(text: str, start: int) -> int:
+    """Where the private key block that begins at ``start`` ends (its END line), or the end of
+    ``text`` if it has none: a key cut short is still a key."""
+    found = PRIVATE_KEY_END.search(text, start)
+    return found.end() if found else len(text)
