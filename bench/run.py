@@ -73,7 +73,9 @@ async def idle(pid: int, within: float = 120) -> None:
 View = tuple[str, str]  # (view id, private_metadata) of a modal the bot opened
 
 
-def body_for(kind: str, n: int, view: View | None = None) -> tuple[bytes, str]:
+def body_for(
+    kind: str, n: int, view: View | None = None, description: str = "bench"
+) -> tuple[bytes, str]:
     """A signed-request body of ``kind``; view submissions file a ticket with subject s-<n>.
 
     ``view``: the modal to submit, as the bot opened it (the bot files only from modals it
@@ -123,7 +125,7 @@ def body_for(kind: str, n: int, view: View | None = None) -> tuple[bytes, str]:
                         "field:department": {"value": sel},
                         "field:subject": {"value": {"type": "plain_text_input", "value": subject}},
                         "field:description": {
-                            "value": {"type": "plain_text_input", "value": "bench"}
+                            "value": {"type": "plain_text_input", "value": description}
                         },
                         "field:priority": {
                             "value": {
@@ -222,7 +224,8 @@ async def until(check: Callable[[], Awaitable[bool]], within: float) -> None:
 class Rig:
     """The processes: fakes, bot, bare app."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, options: str = "") -> None:
+        self.options = options  # the providers file's [ticketbot] table
         self.tmp = Path(tempfile.mkdtemp(prefix="ticketbot-bench-"))
         self.slack_port, self.hostup_port = free_port(), free_port()
         self.bot_port, self.bare_port = free_port(), free_port()
@@ -263,6 +266,7 @@ class Rig:
         assert fakes.stdout is not None
         await asyncio.to_thread(fakes.stdout.readline)
         (self.tmp / "ticketbot.toml").write_text(
+            f"[ticketbot]\n{self.options}\n\n"
             f'[providers.hostup]\nkind = "hostup"\nbase_url = "{self.hostup}/api/v2"\n'
             'api_key_env = "HOSTUP_API_KEY"\ntimeout_seconds = 10\npoll_seconds = 3600\n',
             encoding="utf-8",

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from detect_secrets.plugins.keyword import DENYLIST
 
 from bot.disclosure.scanner import redact, scan
+from bot.disclosure.secrets import HINTS, KEYWORD_HINTS, PLUGINS
 from bot.domain.disclosure import Category, DisclosurePolicy
 from bot.settings import load_settings
 from bot.tickets.outgoing import Outgoing
@@ -49,6 +52,17 @@ def test_each_kind_is_found_in_its_documented_form(kind: str, example: str, sour
     sent = redact(text, found)
     assert secret_of(example) not in sent and f"[redacted: {kind}]" in sent
     assert len(found[0].masked.replace("…", "")) <= 8  # at most four characters each end
+
+
+def test_each_shortcut_hint_is_in_every_pattern_it_guards() -> None:
+    """A pattern is skipped for text without its hint (bot.disclosure.secrets.HINTS): a
+    detect-secrets update that changed a pattern must not make the skip drop matches."""
+    for plugin in PLUGINS:
+        hints = HINTS.get(type(plugin))
+        for pattern in plugin.denylist if hints else ():  # type: ignore[attr-defined]
+            literal = re.sub(r"\\(.)", r"\1", pattern.pattern).lower()
+            assert any(hint in literal for hint in hints), (type(plugin).__name__, pattern)
+    assert all(any(hint in word for hint in KEYWORD_HINTS) for word in DENYLIST)
 
 
 def test_allow_patterns_and_policies_per_provider(tmp_path: Path) -> None:
