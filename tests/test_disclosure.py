@@ -58,7 +58,7 @@ def test_each_shortcut_hint_is_in_every_pattern_it_guards() -> None:
     """A pattern is skipped for text without its hint (bot.disclosure.secrets.HINTS): a
     detect-secrets update that changed a pattern must not make the skip drop matches."""
     for plugin in PLUGINS:
-        hints = HINTS.get(type(plugin))
+        hints = HINTS.get(type(plugin), ())
         for pattern in plugin.denylist if hints else ():  # type: ignore[attr-defined]
             literal = re.sub(r"\\(.)", r"\1", pattern.pattern).lower()
             assert any(hint in literal for hint in hints), (type(plugin).__name__, pattern)
