@@ -54,10 +54,12 @@ NEVER = {
         "bot.runtime",
     ),
     "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.deps"),
+    "bot.disclosure": ("bot.",),  # the scan: the domain and itself only
 }
 ALLOWED_WITHIN = {
     "bot.domain": ("bot.domain",),
     "bot.slack.views": ("bot.domain", "bot.slack.views"),
+    "bot.disclosure": ("bot.domain", "bot.disclosure"),
 }
 NO_SLACK_LIBRARIES = (
     "bot.domain",
@@ -66,6 +68,7 @@ NO_SLACK_LIBRARIES = (
     "bot.tickets",
     "bot.background",
     "bot.alerts",
+    "bot.disclosure",
 )
 # keys only a Slack message has: a service that reads them parses Slack shapes
 SLACK_MESSAGE_KEYS = {"attachments", "blocks", "bot_id", "bot_profile", "rich_text", "mrkdwn"}
