@@ -179,7 +179,8 @@ async def test_an_admin_may_send_one_finding_as_typed_and_it_is_audited(
         "public id AKIAIOSFODNN7EXAMPLE\npassword=[redacted: password or secret]"
     )
     (audit,) = [r for r in caplog.records if getattr(r, "audit", None) == "sent_as_typed"]
-    assert (audit.user, audit.provider, audit.count) == ("UANA", "hostup", 1)  # type: ignore[attr-defined]
+    who = (audit.user, audit.provider, audit.ticket, audit.count)  # type: ignore[attr-defined]
+    assert who == ("UANA", "hostup", "10001", 1)
     _no_value_in(caplog.records, ("AKIAIOSFODNN7EXAMPLE", "hunter2-Prod-77"))
 
 
@@ -274,3 +275,22 @@ def _no_value_in(records: list[logging.LogRecord], values: tuple[str, ...] = ())
         text = record.getMessage() + json.dumps(record.__dict__, default=str)
         for value in values:
             assert value not in text, f"{record.name}: {record.msg}"
+
+
+async def test_a_comment_the_bot_adds_is_redacted_and_the_thread_told(
+    hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    view_id = await open_form(hostup_bot)
+    await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "db1", "description": "down"})
+    await slack.wait_for("chat.postMessage")
+    record = await hostup_bot.deps.store.ticket(1)
+    assert record is not None and record.thread_ts
+    body = "The alert fired again: curl https://ops:Tr0ub4dor3x@db1.prod.internal/health"
+    assert await hostup_bot.deps.comments.add(record, "refire:1:test", body)
+    ticket = next(iter(hostup.tickets.values()))
+    assert [m["body"] for m in ticket["messages"]] == [
+        "The alert fired again: curl https://ops:[redacted: password in a URL]@db1.prod.internal"
+        "/health"
+    ]
+    note = await _thread_note(slack, record.thread_ts)
+    assert "1 secret was redacted before this went to HostUp (password in a URL)." in note

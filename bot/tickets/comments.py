@@ -116,6 +116,7 @@ class ProviderComments:
             log.warning("provider refused a comment: %s", exc, extra={"provider": ticket.provider})
             return CommentState.GAVE_UP, exc.message
         await self._store.comment_done(comment.id, CommentState.SENT)
+        self._outgoing.sent(provider.name, redacted)
         if redacted and self._tells is not None:
             await self._tells().redacted(ticket, provider.title, redacted)
         return CommentState.SENT, None

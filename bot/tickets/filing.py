@@ -353,6 +353,7 @@ class FilingService:
             "ticket filed",
             extra={"provider": provider.name, "ticket": ref.number, "attempt": attempt},
         )
+        self._outgoing.sent(provider.name, redacted, filer=draft.filer, ticket=ref.number)
         return Filed(record=record, ref=ref, draft=draft, submission=submission, redacted=redacted)
 
     async def _create(

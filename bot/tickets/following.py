@@ -164,6 +164,7 @@ class Following:
         policy (``bot.tickets.outgoing``); returns what was redacted."""
         text, redacted = await self._outgoing.text(provider.name, text)
         await provider.reply(ticket.ref, text)
+        self._outgoing.sent(provider.name, redacted)
         return redacted
 
     async def readable(self, team_id: str, number: str, may_read: MayRead) -> list[TicketRecord]:

@@ -17,7 +17,7 @@ from typing import Any
 from bot.disclosure.scanner import MAX_FILE_BYTES, redact, scan
 from bot.domain.disclosure import DisclosurePolicy, Finding, Located, Redacted, slug
 from bot.domain.forms import FieldKind, Values
-from bot.domain.tickets import Attachment, NewTicket
+from bot.domain.tickets import Attachment, Filer, NewTicket
 from bot.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -88,21 +88,6 @@ class Outgoing:
                 continue
             attachments.append(sent)
             done += redacted
-        self._counted(provider.name, done)
-        if done.as_typed:
-            # NOTE: the audit trail: who chose, for which ticket, when (the record's time);
-            # never what.
-            log.warning(
-                "an admin sent findings as typed",
-                extra={
-                    "audit": "sent_as_typed",
-                    "user": ticket.filer.user_id,
-                    "team": ticket.filer.team_id,
-                    "provider": provider.name,
-                    "reference": ticket.reference,
-                    "count": done.as_typed,
-                },
-            )
         cleaned = ticket.model_copy(update={"values": values, "attachments": tuple(attachments)})
         return cleaned, done, skipped
 
@@ -110,7 +95,6 @@ class Outgoing:
         """A reply or comment as it may be sent, and what was redacted from it."""
         found = await _scan(text, self.policy(provider))
         done = Redacted(kinds=tuple(f.kind for f in found))
-        self._counted(provider, done)
         return (redact(text, found) if found else text), done
 
     async def _file(
@@ -133,16 +117,37 @@ class Outgoing:
         redacted = Redacted(kinds=tuple(f.kind for f in found), files=(attachment.name,))
         return attachment.model_copy(update={"content": content}), redacted, ""
 
-    def _counted(self, provider: str, done: Redacted) -> None:
-        if not done and not done.as_typed:
-            return
+    def sent(
+        self,
+        provider: str,
+        done: Redacted,
+        *,
+        filer: Filer | None = None,
+        ticket: str | None = None,
+    ) -> None:
+        """What went to ``provider`` (once, after it took it; not per attempt): counted by
+        kind on /metrics and logged, never with a value. ``filer``: who chose to send findings
+        as typed on ticket ``ticket``, for the audit trail (who and when: the record's time)."""
         counts = Counter(done.kinds)
         for kind, n in counts.items():
             self._count(slug(kind), provider, n)
-        log.info(
-            "redacted before sending to a provider",
-            extra={"provider": provider, "redacted": dict(counts), "as_typed": done.as_typed},
-        )
+        if counts:
+            log.info(
+                "redacted before sending to a provider",
+                extra={"provider": provider, "redacted": dict(counts)},
+            )
+        if done.as_typed and filer is not None:
+            log.warning(
+                "an admin sent findings as typed",
+                extra={
+                    "audit": "sent_as_typed",
+                    "user": filer.user_id,
+                    "team": filer.team_id,
+                    "provider": provider,
+                    "ticket": ticket,
+                    "count": done.as_typed,
+                },
+            )
 
 
 def locate(where: str, findings: list[Finding]) -> list[Located]:
