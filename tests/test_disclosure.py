@@ -282,7 +282,7 @@ async def test_a_comment_the_bot_adds_is_redacted_and_the_thread_told(
 ) -> None:
     view_id = await open_form(hostup_bot)
     await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "db1", "description": "down"})
-    await slack.wait_for("chat.postMessage")
+    await slack.wait_for_text(view_id, "#10001")  # the card's thread is recorded by then
     record = await hostup_bot.deps.store.ticket(1)
     assert record is not None and record.thread_ts
     body = "The alert fired again: curl https://ops:Tr0ub4dor3x@db1.prod.internal/health"

@@ -17,6 +17,7 @@ from typing import Any
 from bot.disclosure.scanner import MAX_FILE_BYTES, redact, scan
 from bot.domain.disclosure import DisclosurePolicy, Finding, Located, Redacted, slug
 from bot.domain.forms import FieldKind, Values
+from bot.domain.text import truncate
 from bot.domain.tickets import Attachment, Filer, NewTicket
 from bot.providers.base import Provider
 
@@ -77,7 +78,11 @@ class Outgoing:
             found = [item for item in every if item.locator not in as_typed]
             kept = len(every) - len(found)
             if found:
-                values[key] = redact(text, [item.finding for item in found])
+                # NOTE: a replacement may be longer than what it replaces; the field's limit
+                # still holds (the provider would refuse the ticket)
+                cleaned = redact(text, [item.finding for item in found])
+                limit = _limits(provider).get(key)
+                values[key] = truncate(cleaned, limit) if limit else cleaned
             done += Redacted(kinds=tuple(i.finding.kind for i in found), as_typed=kept)
         attachments: list[Attachment] = []
         skipped: list[str] = []
@@ -88,8 +93,8 @@ class Outgoing:
                 continue
             attachments.append(sent)
             done += redacted
-        cleaned = ticket.model_copy(update={"values": values, "attachments": tuple(attachments)})
-        return cleaned, done, skipped
+        update = {"values": values, "attachments": tuple(attachments)}
+        return ticket.model_copy(update=update), done, skipped
 
     async def text(self, provider: str, text: str) -> tuple[str, Redacted]:
         """A reply or comment as it may be sent, and what was redacted from it."""
@@ -176,6 +181,11 @@ def _free_text(provider: Provider, values: Values) -> list[str]:
         for key, value in values.items()
         if isinstance(value, str) and kinds.get(key, FieldKind.TEXT) in FREE_TEXT
     ]
+
+
+def _limits(provider: Provider) -> dict[str, int]:
+    form = provider.cached_form()
+    return {f.key: f.max_length for f in form.fields if f.max_length} if form else {}
 
 
 def _looks_textual(attachment: Attachment) -> bool:
