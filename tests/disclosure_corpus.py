@@ -51,6 +51,8 @@ HTTP 503 from upstream checkout-svc:8080 after 3 retries (backoff 200ms)
 PagerDuty incident Q2AB3CD4EFGH56 dedup_key 0123456789abcdef0123456789abcdef
 Opsgenie alias 7b6a5c4d-3e2f-1a0b-9c8d-7e6f5a4b3c2d tiny id 1234
 ISO week 2026-W49, build number 4111111111, order 1234567890123
+aws ec2 describe-instances: "NextToken": "eyJ2IjoxLCJjIjoiQUFBQUFBIn0=", next_token=AAAB3NzaC1yc2Ex
+model max_tokens: 4096, auth=required, token: expired, api_key: null, X-Auth-Token: <redacted>
 """
 
 # (kind as the scan names it, example, where its format is documented)
@@ -162,6 +164,23 @@ SECRETS = [
     ),
 ]
 
+# What on-call pastes carry beyond vendor formats (RFC 7617/6750 headers, curl's -u).
+PASTED = [
+    (
+        "token or credential",
+        'curl -H "Authorization: Bearer mF_9.B5f-4.1JqM" https://api.example.com/v1',
+        "RFC 6750 section 2.1 (its example token)",
+    ),
+    (
+        "token or credential",
+        "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        "RFC 7617 section 2 (its example credentials)",
+    ),
+    ("token or credential", "curl -u deploy:Wr0ngHorse9 https://ci.internal/job", "curl(1) -u"),
+    ("token or credential", "export SERVICE_TOKEN=Zx81kPq0wLm3nB7v", "(a shell assignment)"),
+    ("token or credential", "x-api-key: 9f8e7d6c5b4a39281706", "(an HTTP header)"),
+]
+
 PERSONAL = [
     ("e-mail address", "jane.doe@example.com", "RFC 5322"),
     ("phone number", "+44 20 7946 0958", "Ofcom's numbers for drama (UK)"),
@@ -173,9 +192,20 @@ PERSONAL = [
 
 def secret_of(example: str) -> str:
     """The part of an example that must not reach the provider."""
-    for marker in ("AccountKey=", "_authToken=", "= ", "PASSWORD=", "secret: "):
+    for marker in (
+        "AccountKey=",
+        "_authToken=",
+        "= ",
+        "PASSWORD=",
+        "secret: ",
+        "Bearer ",
+        "Basic ",
+        "deploy:",
+        "TOKEN=",
+        "key: ",
+    ):
         if marker in example:
-            return example.split(marker, 1)[1].strip('"')
+            return example.split(marker, 1)[1].split()[0].strip('"')
     if example.startswith("postgresql://"):
         return "Tr0ub4dor3x"
     return example

@@ -20,7 +20,14 @@ from bot.domain.disclosure import Category, DisclosurePolicy
 from bot.settings import load_settings
 from bot.tickets.outgoing import Outgoing
 from tests.conftest import BotFactory, RunningBot, hostup_table
-from tests.disclosure_corpus import OPS_TEXT, PERSONAL, SECRETS, payload_texts, secret_of
+from tests.disclosure_corpus import (
+    OPS_TEXT,
+    PASTED,
+    PERSONAL,
+    SECRETS,
+    payload_texts,
+    secret_of,
+)
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
 from tests.flows import modal_text, open_form
@@ -32,7 +39,7 @@ EVERYTHING = DisclosurePolicy(redact=tuple(Category))
 # are findings for a provider that redacts them, not false ones.
 NOT_ADDRESSES = DisclosurePolicy(redact=(Category.SECRETS, Category.PHONES, Category.CARDS))
 ALL_KINDS = 'redact = ["secrets", "emails", "phones", "ips", "cards"]'
-EXAMPLES = [*SECRETS, *PERSONAL]
+EXAMPLES = [*SECRETS, *PASTED, *PERSONAL]
 FILLED = {"department": "vps", "priority": "high", "cc": "ops@example.com"}
 
 

@@ -80,11 +80,32 @@ class AzureClientSecretDetector(RegexBasedDetector):
     denylist = (re.compile(r"(?<![\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?![\w~.-])"),)
 
 
+class CredentialDetector(RegexBasedDetector):
+    """What incident pastes carry that the library's keyword list lacks: ``token=``/``api-key:``
+    assignments, an HTTP ``Authorization:`` header's credentials, ``curl -u user:password``."""
+
+    secret_type = "credential"  # noqa: S105 (a label; the kinds are told apart below)
+    denylist = (
+        re.compile(
+            # NOTE: a page's or a request's token is no credential (AWS's NextToken, page_token)
+            r"(?i)(?<![\w-])(?!(?:next|page|continuation|pagination|cursor|sync|idempotency)[_.-]?)"
+            r"(?:[\w.-]{0,40}[_.-])?(?:token|api-?key|apikey|access-?key|auth)"
+            r"(?![\w-])[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?([^\s\"'`,;]{8,512})"
+        ),
+        re.compile(
+            r"(?i)\bauthorization[\"']?[ \t]{0,5}:[ \t]{0,5}(?:basic|bearer|token|digest)[ \t]{1,5}"
+            r"([A-Za-z0-9._~+/=-]{8,4096})"
+        ),
+        re.compile(r"(?:^|\s)(?:-u|--user)[ \t]+[\"']?[^\s:\"']{1,64}:([^\s\"']{3,256})"),
+    )
+
+
 PLUGINS: tuple[BasePlugin, ...] = (
     AWSKeyDetector(),
     AzureStorageKeyDetector(),
     AzureClientSecretDetector(),
     BasicAuthDetector(),
+    CredentialDetector(),
     DiscordBotTokenDetector(),
     GcpApiKeyDetector(),
     GitHubTokenDetector(),
@@ -126,6 +147,7 @@ KINDS = {
     "Telegram Bot Token": "Telegram bot token",
     "Twilio API Key": "Twilio key",
     "Secret Keyword": "password or secret",
+    "credential": "token or credential",
 }
 # A match may stop short of the token's end (the JWT pattern ends lazily): it is extended
 # over these characters, so nothing of the token is left behind.
@@ -153,6 +175,7 @@ class Hit:
 # most text holds none, and skipping costs a substring search instead of a regex pass.
 HINTS: dict[type[BasePlugin], tuple[str, ...]] = {
     AzureClientSecretDetector: ("q~",),
+    CredentialDetector: ("token", "key", "auth", "-u", "--user"),
     GcpApiKeyDetector: ("aiza",),
     MailchimpDetector: ("-us",),
     PrivateKeyDetector: ("private key", "putty-user-key"),
@@ -177,6 +200,8 @@ def tokens_in(text: str) -> Iterator[Hit]:
         for value in set(plugin.analyze_string(text)):
             if not value or heuristic.is_potential_uuid(value):
                 continue
+            if isinstance(plugin, CredentialDetector) and not _looks_secret(value):
+                continue
             kind = KINDS.get(plugin.secret_type, plugin.secret_type)
             yield from _spans(text, value, kind, extend=True)
 
@@ -192,18 +217,24 @@ def keywords_in(line: str) -> Iterator[Hit]:
         if token is None:
             continue
         secret = token.group(0)
-        if (
-            len(secret) < 4
-            or PLACEHOLDER.match(secret)
-            or heuristic.is_templated_secret(secret)
-            or heuristic.is_prefixed_with_dollar_sign(secret)
-            or heuristic.is_not_alphanumeric_string(secret)
-            or heuristic.is_sequential_string(secret)
-            or heuristic.is_potential_uuid(secret)
-            or heuristic.is_indirect_reference(line)
-        ):
+        if len(secret) < 4 or not _looks_secret(secret) or heuristic.is_indirect_reference(line):
             continue
         yield from _spans(line, secret, KINDS["Secret Keyword"], extend=False)
+
+
+def _looks_secret(value: str) -> bool:
+    """Not a placeholder, a template, a variable, a run of symbols or a sequence: the
+    library's own filters, and the words that name a secret rather than hold one."""
+    return not (
+        PLACEHOLDER.match(value)
+        or heuristic.is_templated_secret(value)
+        or heuristic.is_prefixed_with_dollar_sign(value)
+        or heuristic.is_not_alphanumeric_string(value)
+        or heuristic.is_sequential_string(value)
+        or heuristic.is_potential_uuid(value)
+        or (value.isalpha() and value.islower())  # a word: "token: expired", "auth=required"
+        or value.isdigit()  # a count or an id: "max_token: 4096"
+    )
 
 
 def _spans(text: str, value: str, kind: str, *, extend: bool) -> Iterator[Hit]:
