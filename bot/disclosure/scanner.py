@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from functools import cache
 
 from bot.disclosure.personal import cards_in, emails_in, ips_in, phones_in
 from bot.disclosure.secrets import KINDS, Hit, keywords_in, private_key_end, tokens_in
@@ -27,6 +28,7 @@ PER_WINDOW: dict[Category, Finder] = {
     Category.CARDS: cards_in,
 }
 PER_LINE: dict[Category, Finder] = {Category.PHONES: phones_in}
+Finders = tuple[tuple[Category, Finder], ...]
 PRIVATE_KEY = KINDS["Private Key"]
 
 
@@ -34,11 +36,7 @@ def scan(text: str, policy: DisclosurePolicy) -> list[Finding]:
     """What ``policy`` redacts in ``text``, in order, none overlapping."""
     if not policy.redact or not text:
         return []
-    per_window = [(c, f) for c, f in PER_WINDOW.items() if policy.covers(c)]
-    per_line = [(c, f) for c, f in PER_LINE.items() if policy.covers(c)]
-    if policy.covers(Category.SECRETS):
-        per_window.insert(0, (Category.SECRETS, tokens_in))
-        per_line.insert(0, (Category.SECRETS, keywords_in))
+    per_window, per_line = _finders(policy.redact)
     hits: list[tuple[Hit, Category]] = []
     for offset, window in _windows(text, 0):
         hits += _run(per_window, window, offset)
@@ -50,9 +48,19 @@ def scan(text: str, policy: DisclosurePolicy) -> list[Finding]:
     return _findings(text, hits, policy)
 
 
-def _run(
-    finders: list[tuple[Category, Finder]], text: str, offset: int
-) -> Iterator[tuple[Hit, Category]]:
+@cache
+def _finders(redact: tuple[Category, ...]) -> tuple[Finders, Finders]:
+    """The finders over whole windows and over lines, for a policy's categories."""
+    secrets = Category.SECRETS in redact
+    per_window = [(c, f) for c, f in PER_WINDOW.items() if c in redact]
+    per_line = [(c, f) for c, f in PER_LINE.items() if c in redact]
+    if secrets:
+        per_window.insert(0, (Category.SECRETS, tokens_in))
+        per_line.insert(0, (Category.SECRETS, keywords_in))
+    return tuple(per_window), tuple(per_line)
+
+
+def _run(finders: Finders, text: str, offset: int) -> Iterator[tuple[Hit, Category]]:
     for category, finder in finders:
         for hit in finder(text):
             yield Hit(hit.kind, offset + hit.start, offset + hit.end), category

@@ -174,7 +174,19 @@ class Hit:
 # NOTE: a pattern runs only over text holding a string every match of it holds (lower-cased):
 # most text holds none, and skipping costs a substring search instead of a regex pass.
 HINTS: dict[type[BasePlugin], tuple[str, ...]] = {
+    AWSKeyDetector: ("a3t", "abia", "acca", "akia", "asia", "aws"),
     AzureClientSecretDetector: ("q~",),
+    AzureStorageKeyDetector: ("accountkey=",),
+    BasicAuthDetector: ("://",),
+    GitHubTokenDetector: ("ghp", "gho", "ghu", "ghs", "ghr"),
+    GitLabTokenDetector: ("gl", "gr1348941"),
+    JwtTokenDetector: ("eyj",),
+    NpmDetector: ("_authtoken",),
+    OpenAIDetector: ("t3blbkfj",),
+    PypiTokenDetector: ("pypi-",),
+    SendGridDetector: ("sg.",),
+    SquareOAuthDetector: ("sq0csp-",),
+    TelegramBotTokenDetector: (":",),
     CredentialDetector: ("token", "key", "auth", "-u", "--user"),
     GcpApiKeyDetector: ("aiza",),
     MailchimpDetector: ("-us",),
@@ -183,17 +195,24 @@ HINTS: dict[type[BasePlugin], tuple[str, ...]] = {
     StripeDetector: ("k_live_",),
     StripeMoreDetector: ("k_test_", "k_live_", "whsec_"),
 }
+GUARDED = tuple((plugin, HINTS.get(type(plugin), ())) for plugin in PLUGINS)
 # The keyword plugin's words (detect_secrets.plugins.keyword.DENYLIST) each hold one of these.
 KEYWORD_HINTS = ("key", "pass", "pwd", "secret", "contras")
+
+
+def _holds(lowered: str, hints: tuple[str, ...]) -> bool:
+    for hint in hints:  # noqa: SIM110 (a loop, not any(genexpr): this runs ~30 times a text)
+        if hint in lowered:
+            return True
+    return False
 
 
 def tokens_in(text: str) -> Iterator[Hit]:
     """Vendor tokens, keys, JWTs, private keys and URL passwords in ``text`` (any number of
     lines, bounded in length by the caller)."""
     lowered = text.lower()
-    for plugin in PLUGINS:
-        hints = HINTS.get(type(plugin))
-        if hints is not None and not any(hint in lowered for hint in hints):
+    for plugin, hints in GUARDED:
+        if hints and not _holds(lowered, hints):
             continue
         # NOTE: each value once: ``_spans`` finds all its places (a value repeated n times
         # would otherwise cost n²)
@@ -209,8 +228,7 @@ def tokens_in(text: str) -> Iterator[Hit]:
 def keywords_in(line: str) -> Iterator[Hit]:
     """``password=…``, ``secret: …``, ``"token": "…"`` in one line: the value up to the first
     space (a sentence after the value is not part of it)."""
-    lowered = line.lower()
-    if not any(hint in lowered for hint in KEYWORD_HINTS):
+    if not _holds(line.lower(), KEYWORD_HINTS):
         return
     for value in set(KEYWORD.analyze_string(line, CONFIG_DENYLIST_REGEX_TO_GROUP)):
         token = KEYWORD_VALUE.match(value.strip())
