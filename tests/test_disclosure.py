@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from detect_secrets.plugins.keyword import DENYLIST
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.disclosure.scanner import redact, scan
 from bot.disclosure.secrets import HINTS, KEYWORD_HINTS, PLUGINS
@@ -301,3 +303,37 @@ async def test_a_comment_the_bot_adds_is_redacted_and_the_thread_told(
     ]
     note = await _thread_note(slack, record.thread_ts)
     assert "1 secret was redacted before this went to HostUp (password in a URL)." in note
+
+
+# Text people paste: ops words, digits, punctuation that the patterns key on, whitespace.
+PASTE = st.lists(
+    st.sampled_from(
+        [
+            *"abcxyzAKIQ0123456789 \t\n:=@/._-+~'\"`{}[]()$*<>",
+            *("password", "token", "key", "://", "AKIA", "ghp_", "xoxb-", "eyJ", "-----BEGIN "),
+        ]
+    ),
+    max_size=200,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PASTE)
+def test_any_text_scans_into_ordered_spans_it_can_redact(text: str) -> None:
+    found = scan(text, EVERYTHING)
+    ends = [0]
+    for finding in found:
+        assert ends[-1] <= finding.start < finding.end <= len(text)
+        ends.append(finding.end)
+    sent = redact(text, found)
+    assert sent.count("[redacted: ") >= len(found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PASTE, PASTE, st.sampled_from([e for e in EXAMPLES if e[0] != "phone number"]))
+def test_a_secret_anywhere_in_pasted_text_does_not_reach_the_provider(
+    before: str, after: str, example: tuple[str, str, str]
+) -> None:
+    _, value, _ = example
+    text = f"{before}\n{value}\n{after}"
+    assert secret_of(value) not in redact(text, scan(text, EVERYTHING))
