@@ -53,6 +53,16 @@ Opsgenie alias 7b6a5c4d-3e2f-1a0b-9c8d-7e6f5a4b3c2d tiny id 1234
 ISO week 2026-W49, build number 4111111111, order 1234567890123
 aws ec2 describe-instances: "NextToken": "eyJ2IjoxLCJjIjoiQUFBQUFBIn0=", next_token=AAAB3NzaC1yc2Ex
 model max_tokens: 4096, auth=required, token: expired, api_key: null, X-Auth-Token: <redacted>
+FATAL:  password authentication failed for user "postgres"
+kubectl describe pod web-5c9f7d8b4-qwe12:
+    Type:        Secret (a volume populated by a Secret)
+    SecretName:  db-credentials
+    TokenExpirationSeconds:  3607
+  DB_PASSWORD:  <set to the key 'password' in secret 'db-credentials'>  Optional: false
+  API_KEY_FILE: /etc/secrets/api-key
+  secretKeyRef: name=db-secret key=password
+  passwordSecretRef: pg-admin
+  "secretName": "tls-cert", "token_type": "Bearer", "auth_method": "oidc"
 """
 
 # (kind as the scan names it, example, where its format is documented)
@@ -179,6 +189,17 @@ PASTED = [
     ("token or credential", "curl -u deploy:Wr0ngHorse9 https://ci.internal/job", "curl(1) -u"),
     ("token or credential", "export SERVICE_TOKEN=Zx81kPq0wLm3nB7v", "(a shell assignment)"),
     ("token or credential", "x-api-key: 9f8e7d6c5b4a39281706", "(an HTTP header)"),
+    ("token or credential", "redis://:p4ssw0rdX@redis.internal:6379/0", "redis-cli(1) URI"),
+    (
+        "password or secret",
+        "HEROKU_API_KEY=3f2b8c1d-6e4a-4b9f-8c7d-2a1e0f9b8c6d",
+        "devcenter.heroku.com/articles/authentication (a UUID key)",
+    ),
+    (
+        "password or secret",
+        '"client_secret": "GOCSPX-1a2b3c4d5e6f7g8h9i0jKLmn"',
+        "developers.google.com/identity/protocols/oauth2 (client_secret.json)",
+    ),
 ]
 
 PERSONAL = [
@@ -203,11 +224,15 @@ def secret_of(example: str) -> str:
         "deploy:",
         "TOKEN=",
         "key: ",
+        "KEY=",
+        '"client_secret": ',
     ):
         if marker in example:
             return example.split(marker, 1)[1].split()[0].strip('"')
     if example.startswith("postgresql://"):
         return "Tr0ub4dor3x"
+    if example.startswith("redis://"):
+        return "p4ssw0rdX"
     return example
 
 

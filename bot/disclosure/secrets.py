@@ -97,6 +97,7 @@ class CredentialDetector(RegexBasedDetector):
             r"([A-Za-z0-9._~+/=-]{8,4096})"
         ),
         re.compile(r"(?:^|\s)(?:-u|--user)[ \t]+[\"']?[^\s:\"']{1,64}:([^\s\"']{3,256})"),
+        re.compile(r"://:([^\s@/]{3,256})@"),  # a URL password without a user (redis://:pw@)
     )
 
 
@@ -187,7 +188,7 @@ HINTS: dict[type[BasePlugin], tuple[str, ...]] = {
     SendGridDetector: ("sg.",),
     SquareOAuthDetector: ("sq0csp-",),
     TelegramBotTokenDetector: (":",),
-    CredentialDetector: ("token", "key", "auth", "-u", "--user"),
+    CredentialDetector: ("token", "key", "auth", "-u", "--user", "://:"),
     GcpApiKeyDetector: ("aiza",),
     MailchimpDetector: ("-us",),
     PrivateKeyDetector: ("private key", "putty-user-key"),
@@ -219,7 +220,7 @@ def tokens_in(text: str) -> Iterator[Hit]:
         for value in set(plugin.analyze_string(text)):
             if not value or heuristic.is_potential_uuid(value):
                 continue
-            if isinstance(plugin, CredentialDetector) and not _looks_secret(value):
+            if isinstance(plugin, CredentialDetector) and not _looks_secret(text, value):
                 continue
             kind = KINDS.get(plugin.secret_type, plugin.secret_type)
             yield from _spans(text, value, kind, extend=True)
@@ -235,24 +236,58 @@ def keywords_in(line: str) -> Iterator[Hit]:
         if token is None:
             continue
         secret = token.group(0)
-        if len(secret) < 4 or not _looks_secret(secret) or heuristic.is_indirect_reference(line):
+        if len(secret) < 4 or not _looks_secret(line, secret):
             continue
         yield from _spans(line, secret, KINDS["Secret Keyword"], extend=False)
 
 
-def _looks_secret(value: str) -> bool:
-    """Not a placeholder, a template, a variable, a run of symbols or a sequence: the
-    library's own filters, and the words that name a secret rather than hold one."""
+def _looks_secret(text: str, value: str) -> bool:
+    """Not a placeholder, a template, a variable, a run of symbols, a sequence, a word or a
+    count (the library's own filters, and ours), nor the value of a key that names where a
+    secret is kept rather than holding it (``SecretName: db-credentials``)."""
     return not (
         PLACEHOLDER.match(value)
         or heuristic.is_templated_secret(value)
         or heuristic.is_prefixed_with_dollar_sign(value)
         or heuristic.is_not_alphanumeric_string(value)
         or heuristic.is_sequential_string(value)
-        or heuristic.is_potential_uuid(value)
+        or heuristic.is_indirect_reference(_line_of(text, value))  # password = get_pw()
         or (value.isalpha() and value.islower())  # a word: "token: expired", "auth=required"
         or value.isdigit()  # a count or an id: "max_token: 4096"
+        or _keyed_by_reference(text, value)
     )
+
+
+def _line_of(text: str, value: str) -> str:
+    at = max(0, text.find(value))
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1 : end if end != -1 else len(text)]
+
+
+def _keyed_by_reference(text: str, value: str) -> bool:
+    """Every place ``value`` is assigned in ``text`` is under a key that names a secret's
+    whereabouts or properties (…Name, …Ref, …File, …Path, …Type), none under one that holds
+    it; ``value`` unassigned anywhere counts as held."""
+    keys = []
+    at = text.find(value)
+    while at != -1:
+        key = KEY_BEFORE.search(text, max(0, at - 120), at)
+        if key is None:
+            return False
+        keys.append(re.sub(r"[^a-z]", "", key.group(1).lower()))
+        at = text.find(value, at + len(value))
+    return bool(keys) and all(k.endswith(REFERENCE_KEYS) for k in keys)
+
+
+# The key just before a value: ``SecretName:  ``, ``"password": "``, ``token=``.
+KEY_BEFORE = re.compile(
+    r"([A-Za-z0-9_.\-]{1,80})[\"'\]]{0,2}[ \t]{0,5}(?::=|=>|[:=]{1,2})[ \t]{0,5}[\"'`]?\Z"
+)
+REFERENCE_KEYS = (
+    "name", "names", "ref", "file", "path", "dir", "type", "id", "ids", "arn", "mount",
+    "length", "policy", "version", "provider", "namespace", "selector", "label", "field",
+    "seconds", "ttl", "format", "mode", "method", "store", "manager", "enabled", "required",
+)  # fmt: skip
 
 
 def _spans(text: str, value: str, kind: str, *, extend: bool) -> Iterator[Hit]:
