@@ -63,6 +63,11 @@ kubectl describe pod web-5c9f7d8b4-qwe12:
   secretKeyRef: name=db-secret key=password
   passwordSecretRef: pg-admin
   "secretName": "tls-cert", "token_type": "Bearer", "auth_method": "oidc"
+aws iam get-user: {"PasswordLastUsed": "2026-11-30T08:12:44Z", "UserName": "ops-bot"}
+Dec 07 00:41:12 db1 sshd[1234]: Failed password for invalid user admin port 52144 ssh2
+terraform:  ~ password      = (sensitive value)
+vault: Code: 403. Errors: * permission denied on secret/data/prod/db
+GET /v1/items?api_key_id=42&page_token=CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA0 HTTP/1.1" 200
 """
 
 # (kind as the scan names it, example, where its format is documented)

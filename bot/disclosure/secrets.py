@@ -254,6 +254,7 @@ def _looks_secret(text: str, value: str) -> bool:
         or heuristic.is_indirect_reference(_line_of(text, value))  # password = get_pw()
         or (value.isalpha() and value.islower())  # a word: "token: expired", "auth=required"
         or value.isdigit()  # a count or an id: "max_token: 4096"
+        or TIMESTAMP.match(value)  # "PasswordLastUsed": "2026-11-30T08:12:44Z"
         or _keyed_by_reference(text, value)
     )
 
@@ -279,6 +280,9 @@ def _keyed_by_reference(text: str, value: str) -> bool:
     return bool(keys) and all(k.endswith(REFERENCE_KEYS) for k in keys)
 
 
+TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?\Z"
+)
 # The key just before a value: ``SecretName:  ``, ``"password": "``, ``token=``.
 KEY_BEFORE = re.compile(
     r"([A-Za-z0-9_.\-]{1,80})[\"'\]]{0,2}[ \t]{0,5}(?::=|=>|[:=]{1,2})[ \t]{0,5}[\"'`]?\Z"
@@ -287,6 +291,7 @@ REFERENCE_KEYS = (
     "name", "names", "ref", "file", "path", "dir", "type", "id", "ids", "arn", "mount",
     "length", "policy", "version", "provider", "namespace", "selector", "label", "field",
     "seconds", "ttl", "format", "mode", "method", "store", "manager", "enabled", "required",
+    "date", "time", "used", "changed", "days", "count",
 )  # fmt: skip
 
 
