@@ -337,3 +337,22 @@ def test_a_secret_anywhere_in_pasted_text_does_not_reach_the_provider(
     _, value, _ = example
     text = f"{before}\n{value}\n{after}"
     assert secret_of(value) not in redact(text, scan(text, EVERYTHING))
+
+
+async def test_a_workflow_step_files_redacted_and_the_thread_says_so(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    from tests.test_workflow_step import ROUTE, creates, inputs
+
+    bot = await make_bot(hostup_table(hostup, extra=ALL_KINDS), routes=ROUTE)
+    description = "Rotate it: sk_live_51H8qLmKz3xYv9TqRwEaBcDe, on-call jane.doe@example.com"
+    execution = slack.start_execution()
+    await EventsDriver(bot.driver).step(execution, inputs(description=description))
+    await slack.wait_for("functions.completeSuccess")
+    (sent,) = creates(hostup)
+    assert sent["message"].startswith(
+        "Rotate it: [redacted: Stripe key], on-call [redacted: e-mail address]"
+    )
+    card = slack.channels["C0GENERAL"].messages[0]
+    note = await _thread_note(slack, card["ts"])
+    assert "2 findings were redacted before this went to HostUp" in note
