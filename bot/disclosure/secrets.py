@@ -11,7 +11,8 @@ Left out: the high-entropy plugins (every commit hash, trace id and checksum in 
 "high entropy"), IBM/Softlayer/Cloudant (they fire on any ``key = …`` near their names) and
 Artifactory (its ``AP…`` password pattern matches ordinary upper-case words with digits).
 Added, as the library's own plugin class: what it lacks (GCP API keys, Stripe test and
-restricted keys and webhook secrets, Azure AD client secrets).
+restricted keys and webhook secrets, Azure AD client secrets) and what incident pastes carry
+(``token=`` assignments, ``Authorization:`` headers, ``curl -u``, ``redis://:pw@``).
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ PLACEHOLDER = re.compile(
 
 @dataclass(frozen=True)
 class Hit:
-    """A secret's span in one line, and its kind."""
+    """A finding's span in the text it was found in, and its kind."""
 
     kind: str
     start: int
@@ -218,9 +219,10 @@ def tokens_in(text: str) -> Iterator[Hit]:
         # NOTE: each value once: ``_spans`` finds all its places (a value repeated n times
         # would otherwise cost n²)
         for value in set(plugin.analyze_string(text)):
-            if not value or heuristic.is_potential_uuid(value):
-                continue
-            if isinstance(plugin, CredentialDetector) and not _looks_secret(text, value):
+            if isinstance(plugin, CredentialDetector):
+                if not _looks_secret(text, value):  # NOTE: a UUID under a key's name may be one
+                    continue
+            elif not value or heuristic.is_potential_uuid(value):
                 continue
             kind = KINDS.get(plugin.secret_type, plugin.secret_type)
             yield from _spans(text, value, kind, extend=True)
