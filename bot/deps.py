@@ -41,8 +41,8 @@ from bot.tickets.lifecycle import AlertLifecycle
 from bot.tickets.links import LinkService
 from bot.tickets.listing import TicketLists
 from bot.tickets.outcomes import TellsAlerts
-from bot.tickets.previews import Previews
 from bot.tickets.outgoing import Outgoing
+from bot.tickets.previews import Previews
 from bot.tickets.response_times import ResponseTimes
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -227,7 +227,7 @@ async def open_deps(
         response_times=response_times,
         home=HomeService(store, providers, links, response_times, clock),
         lists=lists,
-        additions=Additions(store, providers, comments, lists, slack_files, clock),
+        additions=Additions(store, providers, comments, lists, slack_files, clock, outgoing),
         previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
         alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
         outgoing=outgoing,

@@ -356,3 +356,35 @@ async def test_a_workflow_step_files_redacted_and_the_thread_says_so(
     card = slack.channels["C0GENERAL"].messages[0]
     note = await _thread_note(slack, card["ts"])
     assert "2 findings were redacted before this went to HostUp" in note
+
+
+async def test_add_to_a_ticket_sends_the_message_and_its_file_redacted(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    from bot.slack.views.ids import BlockId
+    from tests.test_add_to_ticket import _add_form, _filed
+
+    bot = await make_bot(hostup_table(hostup))
+    card = await _filed(bot, slack)
+    info = slack.add_file("F1", "env.txt", b"DB_PASSWORD=hunter2-Prod-77\nLOG_LEVEL=info\n")
+    message = slack.post_as_bot(
+        "C0GENERAL",
+        {"text": "new key: ghp_16C7e42F292c6912E7710c838347Ae178B4a", "user": "UANA",
+         "files": [info]},
+    )  # fmt: skip
+    view_id = await _add_form(bot, message)
+    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
+    await slack.wait_for_text(view_id, "Added to")
+    assert "1 secret was redacted before this went to HostUp" in slack.view_text(view_id)
+    ticket = next(iter(hostup.tickets.values()))
+    (comment,) = [m["body"] for m in ticket["messages"]]
+    assert "new key: [redacted: GitHub token]" in comment and "ghp_16C7" not in comment
+    upload = next(
+        r.body for r in hostup.requests if r.path == "/api/v2/support/attachments"
+    )  # fmt: skip
+    assert upload["file"]["content"] == b"DB_PASSWORD=[redacted: password or secret]\n" + (
+        b"LOG_LEVEL=info\n"
+    )
+    note = await _thread_note(slack, card["ts"])  # the comment's, in the card's thread
+    assert "1 secret was redacted before this went to HostUp (GitHub token)." in note

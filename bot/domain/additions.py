@@ -3,11 +3,12 @@ it across its round trip (``AddContext``, in ``private_metadata``), and what the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.domain.disclosure import Redacted
 from bot.domain.drafts import PRIVATE_METADATA_LIMIT, FileRef
 from bot.domain.records import TicketRecord
 
@@ -80,3 +81,4 @@ class AddResult:
     not_attached: tuple[str, ...] = ()
     reason: str | None = None  # the provider's words, when it refused
     followed: bool = False  # this thread now follows the ticket (it did not before)
+    redacted: Redacted = field(default_factory=Redacted)  # taken out of the files sent

@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from bot.domain.additions import AddResult, AddState, MessageRef, add_key
+from bot.domain.disclosure import Redacted
 from bot.domain.records import CommentState, TicketRecord
 from bot.domain.text import utc_time
 from bot.domain.tickets import Filer
@@ -21,6 +22,7 @@ from bot.store import Store
 from bot.tickets.comments import ProviderComments
 from bot.tickets.filing import FileFetcher
 from bot.tickets.listing import ListKind, TicketLists, TicketQuery
+from bot.tickets.outgoing import Outgoing
 
 # NOTE: a number a person types: the shapes our providers use (10001, tkt_01hx…, TCK-42), and
 # nothing that could reach a URL path or a query unencoded.
@@ -54,7 +56,9 @@ class Additions:
         lists: TicketLists,
         files: FileFetcher | None,
         clock: Callable[[], float],
+        outgoing: Outgoing | None = None,
     ) -> None:
+        self._outgoing = outgoing or Outgoing({})
         self._store = store
         self._providers = providers
         self._comments = comments
@@ -131,7 +135,7 @@ class Additions:
         if comment_state is CommentState.GAVE_UP:
             return AddResult(AddState.REFUSED, ticket, title, reason=reason)
         followed = await self._follow(ticket, message, adder)
-        attached, not_attached = await self._attach(ticket, message, file_ids)
+        attached, not_attached, redacted = await self._attach(ticket, message, file_ids)
         return AddResult(
             ADDED_AS[comment_state],
             ticket,
@@ -140,6 +144,7 @@ class Additions:
             not_attached=not_attached,
             reason=reason,
             followed=followed,
+            redacted=redacted,
         )
 
     async def add_text(self, ticket: TicketRecord, key: str, text: str, adder: Filer) -> AddResult:
@@ -166,18 +171,22 @@ class Additions:
 
     async def _attach(
         self, ticket: TicketRecord, message: MessageRef, file_ids: Sequence[str]
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ) -> tuple[tuple[str, ...], tuple[str, ...], Redacted]:
         names = {f.id: f.name for f in message.files}
         chosen = [i for i in file_ids if i in names]
         if not chosen:
-            return (), ()
+            return (), (), Redacted()
         provider = self._providers.get(ticket.provider)
         if not isinstance(provider, SupportsAttachTo) or self._files is None:
             title = self.title(ticket)
-            return (), tuple(f"{names[i]}: {title} takes no files on a ticket" for i in chosen)
+            why = tuple(f"{names[i]}: {title} takes no files on a ticket" for i in chosen)
+            return (), why, Redacted()
         files, skipped = await self._files.fetch(chosen)
+        # NOTE: the one check before files leave (bot.tickets.outgoing)
+        files, redacted, left_out = await self._outgoing.files(provider.name, files)
         attached, failed = await provider.attach(ticket.ref, tuple(files))
-        return attached, (*skipped, *failed)
+        self._outgoing.sent(provider.name, redacted)
+        return attached, (*skipped, *left_out, *failed), redacted
 
 
 def comment_body(message: MessageRef, adder: Filer, now: float) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from bot.disclosure.scanner import MAX_FILE_BYTES, redact, scan
@@ -84,17 +84,28 @@ class Outgoing:
                 limit = _limits(provider).get(key)
                 values[key] = truncate(cleaned, limit) if limit else cleaned
             done += Redacted(kinds=tuple(i.finding.kind for i in found), as_typed=kept)
-        attachments: list[Attachment] = []
+        attachments, redacted, skipped = await self.files(provider.name, ticket.attachments)
+        done += redacted
+        update = dict(values=values, attachments=tuple(attachments))
+        return ticket.model_copy(update=update), done, skipped
+
+    async def files(
+        self, provider: str, attachments: Sequence[Attachment]
+    ) -> tuple[list[Attachment], Redacted, list[str]]:
+        """``attachments`` as they may be sent: text files redacted by policy, one too big to
+        check left out; what was redacted; and "name: why" for each file left out."""
+        policy = self.policy(provider)
+        sent: list[Attachment] = []
+        done = Redacted()
         skipped: list[str] = []
-        for attachment in ticket.attachments:
-            sent, redacted, why = await self._file(attachment, policy)
-            if sent is None:
+        for attachment in attachments:
+            cleaned, redacted, why = await self._file(attachment, policy)
+            if cleaned is None:
                 skipped.append(f"{attachment.name}: {why}")
                 continue
-            attachments.append(sent)
+            sent.append(cleaned)
             done += redacted
-        update = {"values": values, "attachments": tuple(attachments)}
-        return ticket.model_copy(update=update), done, skipped
+        return sent, done, skipped
 
     async def text(self, provider: str, text: str) -> tuple[str, Redacted]:
         """A reply or comment as it may be sent, and what was redacted from it."""

@@ -9,6 +9,7 @@ from bot.domain.additions import AddResult, AddState, MessageRef
 from bot.domain.records import TicketRecord
 from bot.domain.text import truncate
 from bot.slack.views.blocks import Block, context, input_block, modal, option, plain, section
+from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.ids import ActionId, BlockId, CallbackId
 from bot.slack.views.text import escape, link
 
@@ -140,6 +141,8 @@ def added_text(result: AddResult) -> str:
         text += "\n:heavy_minus_sign: Not attached: " + "; ".join(
             escape(truncate(n, 200)) for n in result.not_attached[:10]
         )
+    if result.redacted:
+        text += "\n" + redacted_text(result.redacted, result.title)
     return text
 
 
