@@ -1,6 +1,9 @@
 """The framework's floor: a bolt AsyncApp served exactly as ticketbot is, doing the least
 each request needs: ``/ticket`` and the shortcut ack and open a one-field modal (bolt's own
-example: ``await ack()`` then ``views_open``), a submit only acks.
+example: ``await ack()`` then ``views_open``), a submit only acks. For ``bench.edges``: a
+``message`` event only acks; a reaction reads the user and the message and answers with an
+ephemeral prompt, App Home publishes a view, a workflow step files with HostUp
+(``HOSTUP_URL``) and completes: the Slack (and provider) calls ticketbot makes on those paths.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -12,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+import httpx
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -36,6 +40,67 @@ MODAL = {
 }
 
 
+HOME = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}]}
+PROMPT = [
+    {"type": "section", "text": {"type": "mrkdwn", "text": "File this message as a ticket?"}},
+    {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "bare_file",
+                "text": {"type": "plain_text", "text": "File a ticket"},
+            }
+        ],
+    },
+]
+
+
+def add_paths(app: AsyncApp) -> None:
+    """The interactive paths, making the Slack calls ticketbot makes on each."""
+    hostup = httpx.AsyncClient(
+        base_url=os.environ.get("HOSTUP_URL", "http://127.0.0.1:9"),
+        headers={"Authorization": f"Bearer {os.environ.get('HOSTUP_API_KEY', '')}"},
+    )
+
+    @app.event("reaction_added")
+    async def reaction(event: dict[str, Any], client: AsyncWebClient) -> None:
+        item, user = event["item"], event["user"]
+        await client.users_info(user=user)
+        await client.conversations_history(
+            channel=item["channel"], latest=item["ts"], inclusive=True, limit=1
+        )
+        await client.chat_postEphemeral(
+            channel=item["channel"], user=user, text="File this message?", blocks=PROMPT
+        )
+
+    @app.event("app_home_opened")
+    async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
+        await client.views_publish(user_id=event["user"], view=HOME)
+
+    @app.event("function_executed")
+    async def step(event: dict[str, Any]) -> None:
+        # NOTE: bolt hands a step's listener a client with the run's own token (xwfp-…);
+        # ticketbot calls with its bot token, and so does this
+        client = app.client
+        inputs = event["inputs"]
+        created = await hostup.post(
+            "/api/v2/support/tickets",
+            json={
+                "departmentSlug": "vps",
+                "subject": inputs["subject"],
+                "message": inputs["description"],
+                "priority": inputs["priority"],
+            },
+        )
+        number = str(created.json().get("ticketNumber") or created.json().get("id") or "1")
+        await client.chat_postMessage(channel=inputs["channel_id"], text=f"Ticket #{number}")
+        await client.functions_completeSuccess(
+            function_execution_id=event["function_execution_id"],
+            outputs={"ticket_number": number},
+        )
+
+
 def build() -> web.Application:
     app = AsyncApp(
         client=AsyncWebClient(
@@ -54,6 +119,8 @@ def build() -> web.Application:
     app.command("/ticket")(ack_and_open)
     app.shortcut("file_ticket")(ack_and_open)
     app.view("ticket_modal")(just_ack)
+    app.event("message")(just_ack)
+    add_paths(app)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))

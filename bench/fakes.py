@@ -19,7 +19,9 @@ from aiohttp import web
 
 from bench.bare_app import BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import BOT_USER, FakeSlack
+
+BENCH_TS = "1733500000.000100"  # the message in C0BENCH that bench.edges reacts to
 
 
 @dataclass
@@ -28,6 +30,46 @@ class BenchSlack(FakeSlack):
     opened: dict[str, float] = field(default_factory=dict)  # trigger id → when views.open used it
     # every modal the bot opened, as Slack holds it: the load generator submits these
     opened_views: list[tuple[str, str]] = field(default_factory=list)
+    # "method key" → when Slack got the call that ends an interactive path (bench.edges)
+    stamps: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # NOTE: bench.edges reacts as, and opens App Home for, users UB0000000…UB0019999 in
+        # C0BENCH, whose one message the reactions point at; its step runs are made up too.
+        users = [f"UB{n:07d}" for n in range(20_000)]
+        for n, user in enumerate(users):
+            self.add_user(user, f"b{n}", f"Bench {n}", None)
+        self.add_channel("C0BENCH", "bench", members={BOT_USER, "UANA", *users})
+        self.channels["C0BENCH"].messages.append(
+            {"type": "message", "user": "UANA", "text": "disk full on db-1", "ts": BENCH_TS}
+        )
+
+    def _stamp(self, method: str, key: object) -> None:
+        self.stamps[f"{method} {key}"] = time.time()
+        self.calls.clear()  # keep memory flat
+        self.ephemerals.clear()
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super()._chat_postEphemeral(args)
+        self._stamp("chat.postEphemeral", args.get("user"))
+        return result
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super()._views_publish(args)
+        self.homes.clear()
+        self._stamp("views.publish", args.get("user_id"))
+        return result
+
+    def _running(self, args: dict[str, Any]) -> str:
+        execution = str(args.get("function_execution_id") or "")
+        self.executions.setdefault(execution, "running")  # made up by the load generator
+        return super()._running(args)
+
+    def _functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super()._functions_completeSuccess(args)
+        self._stamp("functions.completeSuccess", args.get("function_execution_id"))
+        return result
 
     def _use_trigger(self, trigger_id: Any) -> None:
         # NOTE: the load generator cannot ask for trigger ids, so it makes them up and the bench
@@ -58,12 +100,16 @@ class BenchSlack(FakeSlack):
         app.router.add_get("/_bench/cards", self._cards)
         app.router.add_get("/_bench/opened", self._opened)
         app.router.add_get("/_bench/views", self._views)
+        app.router.add_get("/_bench/stamps", self._stamps)
 
     async def _cards(self, _: web.Request) -> web.Response:
         return web.json_response(self.cards)
 
     async def _opened(self, _: web.Request) -> web.Response:
         return web.json_response(self.opened)
+
+    async def _stamps(self, _: web.Request) -> web.Response:
+        return web.json_response(self.stamps)
 
     async def _views(self, _: web.Request) -> web.Response:
         return web.json_response(self.opened_views)

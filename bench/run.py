@@ -143,11 +143,16 @@ def body_for(
     return urlencode({"payload": json.dumps(payload)}).encode(), "form"
 
 
-async def send(client: aiohttp.ClientSession, url: str, body: bytes) -> float:
-    """One signed request; seconds until the whole ack arrived."""
+async def send(
+    client: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> float:
+    """One signed request (events are JSON); seconds until the whole ack arrived."""
     ts = int(time.time())
     headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": str(ts),
         "X-Slack-Signature": sign(body, ts),
     }
@@ -235,6 +240,12 @@ class Rig:
         self.bare = f"http://127.0.0.1:{self.bare_port}"
         self.latency = latency
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.bot_env: dict[str, str] = {}  # e.g. PYTHONPATH of another checkout, for an A/B
+        self.config = (  # the bot's ticketbot.toml; {hostup} is the fake's URL
+            f"[ticketbot]\n{options}\n\n"
+            '[providers.hostup]\nkind = "hostup"\nbase_url = "{hostup}/api/v2"\n'
+            'api_key_env = "HOSTUP_API_KEY"\ntimeout_seconds = 10\npoll_seconds = 3600\n'
+        )
 
     def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{args[1]}.log").open("wb")  # each process's stderr, for a post-mortem
@@ -253,6 +264,7 @@ class Rig:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": f"{self.slack}/api/",
             "HOSTUP_API_KEY": API_KEY,
+            "HOSTUP_URL": self.hostup,
             "TICKETBOT_CONFIG": str(self.tmp / "ticketbot.toml"),
             "TICKETBOT_DB": str(self.tmp / "ticketbot.db"),
             "HOST": "127.0.0.1",
@@ -266,13 +278,13 @@ class Rig:
         assert fakes.stdout is not None
         await asyncio.to_thread(fakes.stdout.readline)
         (self.tmp / "ticketbot.toml").write_text(
-            f"[ticketbot]\n{self.options}\n\n"
-            f'[providers.hostup]\nkind = "hostup"\nbase_url = "{self.hostup}/api/v2"\n'
-            'api_key_env = "HOSTUP_API_KEY"\ntimeout_seconds = 10\npoll_seconds = 3600\n',
-            encoding="utf-8",
+            self.config.replace("{hostup}", self.hostup), encoding="utf-8"
         )
         self.bot_proc = self.spawn(
-            "-m", "bot", "run", env={**self.env(), "PORT": str(self.bot_port), "METRICS_PORT": "0"}
+            "-m",
+            "bot",
+            "run",
+            env={**self.env(), **self.bot_env, "PORT": str(self.bot_port), "METRICS_PORT": "0"},
         )
         healthy_after = await wait_healthy(self.bot)
         self.bare_proc = self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())
@@ -289,7 +301,9 @@ class Rig:
         """What a fake recorded: ``/_bench/cards`` and ``/_bench/opened`` are Slack's."""
         fake = (
             self.slack
-            if path.startswith(("/_bench/cards", "/_bench/opened", "/_bench/views"))
+            if path.startswith(
+                ("/_bench/cards", "/_bench/opened", "/_bench/views", "/_bench/stamps")
+            )
             else self.hostup
         )
         async with httpx.AsyncClient() as client:

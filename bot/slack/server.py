@@ -30,6 +30,7 @@ from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.slack.budget import RECEIVED
 from bot.slack.shapes import is_event_envelope, refusal, unhandled_status
+from bot.slack.triage import skippable
 from bot.slack.verify import RequestVerifier
 
 EVENTS_PATH = "/slack/events"
@@ -196,6 +197,9 @@ def build_web_app(
         if not verifier.verify(raw, request.headers):
             metrics.refused.inc()
             return web.Response(status=401)
+        if len(raw) <= BIG_BODY and skippable(raw):  # chatter: answered now, bolt never sees it
+            metrics.acked("event_skipped", time.perf_counter() - started)
+            return web.Response()
         rid = new_request_id()
         if len(raw) > BIG_BODY:
             # NOTE: a form-encoded shortcut on a 40,000-character message takes bolt ~75 ms

@@ -71,8 +71,8 @@ class AlertLifecycle:
         """Follow up the open ticket filed for this alert, if there is one; returns it."""
         if not policy.follow:
             return None
-        if not await self._store.remember_event(f"alert:{message.channel_id}:{message.said}"):
-            return None  # NOTE: Slack re-delivered it, or another replica has it
+        # NOTE: the read first: most alerts have no ticket, and for those the bot writes
+        # nothing (a storm of them cost a write each, queued behind the filings' writes).
         tickets = await self._store.alert_tickets(message.team_id, message.key)
         tickets = [
             t
@@ -82,6 +82,8 @@ class AlertLifecycle:
         if not tickets:
             log.debug("no open ticket for this alert in this channel from this sender")
             return None
+        if not await self._store.remember_event(f"alert:{message.channel_id}:{message.said}"):
+            return None  # NOTE: Slack re-delivered it, or another replica has it
         if len(tickets) > 1:
             log.info(
                 "an alert matches several open tickets; the newest is updated",
