@@ -31,6 +31,7 @@ from tests.clock import ManualClock
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_limits import RateWindow
 from tests.provider_cases import BY_KIND, provider_table
 from tests.slack_driver import EventsDriver, shortcut_payload
 from tests.test_alert_sources import SUMMARIES
@@ -89,6 +90,7 @@ async def test_filed_fired_again_then_resolved(
     row: Row, make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:
     clock = ManualClock(now=time.time())
+    slack.rates = RateWindow()  # Slack's rate limits: the bot must not meet them
     bot = await make_bot(hostup_table(hostup), clock=clock.time)
     events = EventsDriver(bot.driver)
     t0 = time.time() - 3600
@@ -131,6 +133,7 @@ async def test_filed_fired_again_then_resolved(
     await bot.runtime.poller.pass_once()
     assert len(ticket["messages"]) == 2  # resolved once
     assert len([t for t in thread_texts(slack, first["ts"]) if "Resolved at" in t]) == 1
+    assert not slack.limited
 
 
 async def test_a_refire_an_hour_later_comments_again(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.disclosure import Redacted
 from bot.domain.records import TicketRecord
+from bot.slack.edits import PacedEdits
 from bot.slack.views.alert_notes import fired_again_text, reminder_text, resolved_text
 from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.ticket_card import ticket_card_of
@@ -18,24 +18,36 @@ log = logging.getLogger(__name__)
 
 
 class AlertThread:
-    def __init__(self, slack: AsyncWebClient) -> None:
+    """The notes go out paced (``PacedEdits``): in a storm a note changes many times a second,
+    and only its latest text is sent."""
+
+    def __init__(self, slack: AsyncWebClient, edits: PacedEdits) -> None:
         self._slack = slack
+        self._edits = edits
+        self._moved: dict[str, str] = {}  # a deleted note's ts → the note posted in its place
 
     async def alert_fired_again(
         self, ticket: TicketRecord, title: str, at: float, firings: int
     ) -> str | None:
         assert ticket.channel_id and ticket.thread_ts
+        channel, thread = ticket.channel_id, ticket.thread_ts
         text = fired_again_text(at, firings)
         note = ticket.alert.note_ts if ticket.alert else None
+        if note in self._moved:
+            moved = self._moved.pop(note)
+            self._edits.edit(channel, moved, text=text)
+            return moved  # NOTE: the ticket records the note that took the deleted one's place
         if note:
-            try:
-                await self._slack.chat_update(channel=ticket.channel_id, ts=note, text=text)
-                return None
-            except SlackApiError as exc:  # NOTE: deleted by someone: post it anew
-                log.info("fired-again note not updated", extra={"error": exc.response.get("error")})
-        posted = await self._slack.chat_postMessage(
-            channel=ticket.channel_id, thread_ts=ticket.thread_ts, text=text
-        )
+
+            async def post_anew() -> None:  # NOTE: deleted by someone: post it anew
+                posted = await self._slack.chat_postMessage(
+                    channel=channel, thread_ts=thread, text=text
+                )
+                self._moved[note] = str(posted["ts"])
+
+            self._edits.edit(channel, note, text=text, if_gone=post_anew)
+            return None
+        posted = await self._slack.chat_postMessage(channel=channel, thread_ts=thread, text=text)
         return str(posted["ts"])
 
     async def alert_resolved(
@@ -47,8 +59,8 @@ class AlertThread:
         )
         if ticket.card_ts:
             text, blocks = ticket_card_of(ticket, title, status=ticket.status)
-            await self._slack.chat_update(
-                channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
+            self._edits.edit(
+                ticket.channel_id, ticket.card_ts, urgent=True, text=text, blocks=blocks
             )
 
     async def no_reply_reminder(

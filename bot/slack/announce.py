@@ -23,6 +23,7 @@ from bot.domain.tickets import StaffMessage
 from bot.slack.alert_thread import AlertThread
 from bot.slack.delivery import Posted, post_where_seen
 from bot.slack.details import SlackDetails
+from bot.slack.edits import PacedEdits
 from bot.slack.home import refresh_home
 from bot.slack.seal import RETRY_PURPOSE, UNSURE_PURPOSE
 from bot.slack.views.disclosure import redacted_text
@@ -64,7 +65,7 @@ def connect(deps: Deps) -> Announcer:
     if not isinstance(announcer := deps.filing.told, Announcer):
         announcer = Announcer(deps)
         deps.filing.tell_with(announcer, SlackDetails(deps.users, deps.slack))
-        deps.tells_alerts = AlertThread(deps.slack)
+        deps.tells_alerts = AlertThread(deps.slack, PacedEdits(deps.slack, deps.spawn))
     return announcer
 
 

@@ -20,6 +20,7 @@ from aiohttp import web
 from tests.fakes.server import FakeServer
 from tests.fakes.slack_limits import (
     LimitError,
+    RateWindow,
     check_blocks,
     check_home,
     check_message,
@@ -94,6 +95,10 @@ class FakeSlack(FakeServer):
     file_streams: dict[str, int] = field(default_factory=dict)
     file_bytes_sent: dict[str, int] = field(default_factory=dict)
     _triggers: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    # Slack's rate limits per method (slack_limits.RATE_LIMITS), when a test turns them on;
+    # ``limited`` lists each call answered 429
+    rates: RateWindow | None = None
+    limited: list[str] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -320,6 +325,13 @@ class FakeSlack(FakeServer):
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error(method, "unknown_method")
+        if self.rates and (wait := self.rates.allow(method, str(args.get("channel") or ""))):
+            self.limited.append(method)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
         try:
             result: dict[str, Any] = handler(args)
         except LimitError as exc:

@@ -6,7 +6,10 @@ Real Slack answers ``invalid_arguments`` (or a named error) when one is broken; 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
 INPUT_ELEMENTS = {
@@ -168,3 +171,36 @@ def check_message(text: Any, blocks: Any) -> None:
         raise LimitError("msg_too_long")
     if blocks is not None:
         check_blocks(blocks, limit=50)
+
+
+# Rate limits per method (https://api.slack.com/apis/rate-limits; /work/shared/slack/README.md):
+# calls allowed in any 60 s, and whether the count is per channel (chat.postMessage: "1 per
+# second per channel", bursts allowed) or per workspace (Tier 3: "50+ per minute").
+RATE_LIMITS: dict[str, tuple[int, bool]] = {
+    "chat.update": (50, False),
+    "chat.postMessage": (60, True),
+    "users.lookupByEmail": (50, False),
+}
+
+
+class RateWindow:
+    """Calls per method (and channel) in the last 60 s; ``allow`` answers whether one more
+    keeps within Slack's limit, and if not, the whole seconds to wait (``Retry-After``)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._calls: dict[tuple[str, str], deque[float]] = {}
+
+    def allow(self, method: str, channel: str) -> int | None:
+        limit = RATE_LIMITS.get(method)
+        if limit is None:
+            return None
+        count, per_channel = limit
+        now = self._clock()
+        calls = self._calls.setdefault((method, channel if per_channel else ""), deque())
+        while calls and calls[0] <= now - 60:
+            calls.popleft()
+        if len(calls) >= count:
+            return max(1, math.ceil(calls[0] + 60 - now))
+        calls.append(now)
+        return None

@@ -1,0 +1,121 @@
+"""Edits the bot keeps making (an alert's note, a card) against the fake Slack with Slack's
+rate limits on: the latest text of a message wins, urgent edits go first, no more than the
+limit leave in any 60 s, and a note someone deleted is posted anew."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.records import AlertPhase, AlertState, TicketRecord
+from bot.slack.alert_thread import AlertThread
+from bot.slack.edits import PacedEdits
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_limits import RateWindow
+
+
+class Background:
+    """Holds spawned work the way ``Deps.spawn`` does, so a test can wait for it."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        self.tasks.append(asyncio.ensure_future(work))
+
+    async def done(self) -> None:
+        while not all(t.done() for t in self.tasks):
+            await asyncio.gather(*self.tasks)
+
+
+class Clock:
+    """Time that moves only when the pacer waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def client(slack: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token=BOT_TOKEN, base_url=f"{slack.url}/api/")
+
+
+def post(slack: FakeSlack, n: int) -> str:
+    ts = f"1733500000.{n:06d}"
+    slack.channels["C0GENERAL"].messages.append({"type": "message", "ts": ts, "text": "old"})
+    return ts
+
+
+async def test_the_latest_text_of_a_message_wins(slack: FakeSlack) -> None:
+    slack.rates = RateWindow()
+    background = Background()
+    edits = PacedEdits(client(slack), background.spawn)
+    ts = post(slack, 1)
+    for n in range(1, 31):  # a storm: thirty refires before the first edit can leave
+        edits.edit("C0GENERAL", ts, text=f"fired {n} times")
+    await background.done()
+    assert [u["text"] for u in slack.calls_to("chat.update")] == ["fired 30 times"]
+    assert not slack.limited
+
+
+async def test_no_more_than_the_limit_leave_in_any_minute_urgent_first(slack: FakeSlack) -> None:
+    clock, background = Clock(), Background()
+    edits = PacedEdits(
+        client(slack), background.spawn, per_minute=3, clock=clock.time, sleep=clock.sleep
+    )
+    notes = [post(slack, n) for n in range(5)]
+    for ts in notes:
+        edits.edit("C0GENERAL", ts, text=f"note {ts}")
+    card = post(slack, 9)
+    edits.edit("C0GENERAL", card, urgent=True, text="card: alert resolved")
+    await background.done()
+    sent = [u["ts"] for u in slack.calls_to("chat.update")]
+    assert sent == [card, *notes]  # the urgent one ahead of the notes, which keep their order
+    assert clock.waits == [60.0]  # three, then the other three a minute later
+
+
+async def test_a_deleted_note_is_posted_anew_and_then_edited(slack: FakeSlack) -> None:
+    background = Background()
+    web = client(slack)
+    thread = AlertThread(web, PacedEdits(web, background.spawn))
+    parent = post(slack, 1)
+    ticket = ticket_with(channel="C0GENERAL", thread_ts=parent, note_ts="1733500000.999999")
+    assert await thread.alert_fired_again(ticket, "HostUp", 1733500100.0, 3) is None
+    await background.done()
+    anew = await slack.wait_for("chat.postMessage")
+    assert anew[0]["thread_ts"] == parent and "3rd time" in anew[0]["text"]
+    moved = slack.channels["C0GENERAL"].messages[-1]["ts"]
+    assert await thread.alert_fired_again(ticket, "HostUp", 1733500200.0, 4) == moved
+    await background.done()
+    assert slack.calls_to("chat.update")[-1]["ts"] == moved
+    assert "4th time" in slack.calls_to("chat.update")[-1]["text"]
+
+
+def ticket_with(*, channel: str, thread_ts: str, note_ts: str) -> TicketRecord:
+    return TicketRecord(
+        id=1,
+        provider="hostup",
+        provider_ticket_id="1",
+        number="10001",
+        url=None,
+        subject="Disk full",
+        priority=None,
+        status="open",
+        team_id="T0FAKE",
+        filed_by="UANA",
+        channel_id=channel,
+        card_ts=None,
+        thread_ts=thread_ts,
+        created_at=1733500000.0,
+        alert=AlertState(AlertPhase.FIRING, fired_at=1733500000.0, firings=2, note_ts=note_ts),
+    )
