@@ -1,9 +1,10 @@
 """The fakes for the benchmark, in their own process so the load generator does not slow them.
 
-``python -m bench.fakes SLACK_PORT HOSTUP_PORT LATENCY [HOST]`` serves the fake Slack Web API
-and a fake HostUp whose every answer takes LATENCY seconds, plus ``/_bench/*`` endpoints to read
-what they received and to change the latency; on 127.0.0.1, or HOST (``0.0.0.0`` in a
-container that other containers call, as in ``bench.compose_smoke``).
+``python -m bench.fakes SLACK_PORT HOSTUP_PORT LATENCY [HOST] [storm]`` serves the fake
+Slack Web API and a fake HostUp whose every answer takes LATENCY seconds, plus ``/_bench/*``
+endpoints to read what they received and to change the latency; on 127.0.0.1, or HOST
+(``0.0.0.0`` in a container that other containers call, as in ``bench.compose_smoke``);
+``storm``: Slack's rate limits on and every message kept (``bench.storm``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,9 @@ from aiohttp import web
 from bench.bare_app import BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_USER, FakeSlack
+from tests.fakes.slack_limits import RateWindow
 
+STORM_CHANNELS = 5  # C0STORM0…4, where bench.storm's alerts fire
 BENCH_TS = "1733500000.000100"  # the message in C0BENCH that bench.edges reacts to
 
 
@@ -32,6 +36,8 @@ class BenchSlack(FakeSlack):
     opened_views: list[tuple[str, str]] = field(default_factory=list)
     # "method key" → when Slack got the call that ends an interactive path (bench.edges)
     stamps: dict[str, float] = field(default_factory=dict)
+    # bench.storm: Slack's rate limits on, every message kept (the notes and cards are edited)
+    storm: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -41,6 +47,10 @@ class BenchSlack(FakeSlack):
         for n, user in enumerate(users):
             self.add_user(user, f"b{n}", f"Bench {n}", None)
         self.add_channel("C0BENCH", "bench", members={BOT_USER, "UANA", *users})
+        if self.storm:
+            self.rates = RateWindow()
+            for n in range(STORM_CHANNELS):
+                self.add_channel(f"C0STORM{n}", f"storm-{n}", members={BOT_USER, "UANA"})
         self.channels["C0BENCH"].messages.append(
             {"type": "message", "user": "UANA", "text": "disk full on db-1", "ts": BENCH_TS}
         )
@@ -92,7 +102,8 @@ class BenchSlack(FakeSlack):
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         result = super()._chat_postMessage(args)
         self.cards.append((str(args.get("text")), time.time()))
-        self.channels[result["channel"]].messages.clear()  # keep memory flat
+        if not self.storm:
+            self.channels[result["channel"]].messages.clear()  # keep memory flat
         return result
 
     def routes(self, app: web.Application) -> None:
@@ -101,12 +112,32 @@ class BenchSlack(FakeSlack):
         app.router.add_get("/_bench/opened", self._opened)
         app.router.add_get("/_bench/views", self._views)
         app.router.add_get("/_bench/stamps", self._stamps)
+        app.router.add_post("/_bench/post", self._post)
+        app.router.add_get("/_bench/storm", self._storm)
 
     async def _cards(self, _: web.Request) -> web.Response:
         return web.json_response(self.cards)
 
     async def _opened(self, _: web.Request) -> web.Response:
         return web.json_response(self.opened)
+
+    async def _post(self, request: web.Request) -> web.Response:
+        """Another app (an alert tool) posts the JSON body in ``?channel=``."""
+        return web.json_response(self.post_as_bot(request.query["channel"], await request.json()))
+
+    async def _storm(self, _: web.Request) -> web.Response:
+        """What the storm left: 429s by method, calls by method, each storm channel's messages."""
+        return web.json_response(
+            {
+                "limited": dict(Counter(self.limited)),
+                "calls": dict(Counter(c.method for c in self.calls)),
+                "channels": {
+                    cid: channel.messages
+                    for cid, channel in self.channels.items()
+                    if cid.startswith("C0STORM")
+                },
+            }
+        )
 
     async def _stamps(self, _: web.Request) -> web.Response:
         return web.json_response(self.stamps)
@@ -116,7 +147,8 @@ class BenchSlack(FakeSlack):
 
     def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
         result = super()._store_view(view, view_id)
-        self.calls.clear()  # keep memory flat over thousands of calls
+        if not self.storm:
+            self.calls.clear()  # keep memory flat over thousands of calls
         return result
 
 
@@ -128,6 +160,7 @@ class BenchHostUp(FakeHostUp):
         super().routes(app)
         app.router.add_get("/_bench/tickets", self._created)
         app.router.add_post("/_bench/latency", self._set_latency)
+        app.router.add_get("/_bench/comments", self._comments)
 
     async def record(self, request: web.Request) -> Any:
         body = await super().record(request)
@@ -139,13 +172,21 @@ class BenchHostUp(FakeHostUp):
     async def _created(self, _: web.Request) -> web.Response:
         return web.json_response(self.created)
 
+    async def _comments(self, _: web.Request) -> web.Response:
+        """Comments (replies) each ticket got, by ticket id."""
+        return web.json_response(
+            {str(tid): len(t.get("messages") or []) for tid, t in self.tickets.items()}
+        )
+
     async def _set_latency(self, request: web.Request) -> web.Response:
         self.latency = float(request.query["seconds"])
         return web.json_response({"latency": self.latency})
 
 
-async def main(slack_port: int, hostup_port: int, latency: float, host: str = "127.0.0.1") -> None:
-    slack, hostup = BenchSlack(), BenchHostUp(latency=latency)
+async def main(
+    slack_port: int, hostup_port: int, latency: float, host: str = "127.0.0.1", storm: bool = False
+) -> None:
+    slack, hostup = BenchSlack(storm=storm), BenchHostUp(latency=latency)
     for fake, port in ((slack, slack_port), (hostup, hostup_port)):
         app = web.Application(middlewares=[fake._switches])
         fake.routes(app)
@@ -160,4 +201,8 @@ async def main(slack_port: int, hostup_port: int, latency: float, host: str = "1
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), *sys.argv[4:5]))
+    extra = sys.argv[4:]  # [HOST] [storm]
+    host = next((a for a in extra if a != "storm"), "127.0.0.1")
+    asyncio.run(
+        main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), host, "storm" in extra)
+    )

@@ -240,6 +240,7 @@ class Rig:
         self.bare = f"http://127.0.0.1:{self.bare_port}"
         self.latency = latency
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.fake_args: list[str] = []  # e.g. ["storm"]: see bench.fakes
         self.bot_env: dict[str, str] = {}  # e.g. PYTHONPATH of another checkout, for an A/B
         self.config = (  # the bot's ticketbot.toml; {hostup} is the fake's URL
             f"[ticketbot]\n{options}\n\n"
@@ -273,7 +274,12 @@ class Rig:
 
     async def start(self) -> float:
         fakes = self.spawn(
-            "-m", "bench.fakes", str(self.slack_port), str(self.hostup_port), str(self.latency)
+            "-m",
+            "bench.fakes",
+            str(self.slack_port),
+            str(self.hostup_port),
+            str(self.latency),
+            *self.fake_args,
         )
         assert fakes.stdout is not None
         await asyncio.to_thread(fakes.stdout.readline)
@@ -302,7 +308,13 @@ class Rig:
         fake = (
             self.slack
             if path.startswith(
-                ("/_bench/cards", "/_bench/opened", "/_bench/views", "/_bench/stamps")
+                (
+                    "/_bench/cards",
+                    "/_bench/opened",
+                    "/_bench/views",
+                    "/_bench/stamps",
+                    "/_bench/storm",
+                )
             )
             else self.hostup
         )

@@ -62,7 +62,8 @@ async def test_the_latest_text_of_a_message_wins(slack: FakeSlack) -> None:
     edits = PacedEdits(client(slack), background.spawn)
     ts = post(slack, 1)
     for n in range(1, 31):  # a storm: thirty refires before the first edit can leave
-        edits.edit("C0GENERAL", ts, text=f"fired {n} times")
+        edits.edit("C0GENERAL", ts, text=f"fired {n} times", order=n)
+    edits.edit("C0GENERAL", ts, text="fired 29 times", order=29)  # a job that finished late
     await background.done()
     assert [u["text"] for u in slack.calls_to("chat.update")] == ["fired 30 times"]
     assert not slack.limited

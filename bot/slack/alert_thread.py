@@ -35,7 +35,7 @@ class AlertThread:
         note = ticket.alert.note_ts if ticket.alert else None
         if note in self._moved:
             moved = self._moved.pop(note)
-            self._edits.edit(channel, moved, text=text)
+            self._edits.edit(channel, moved, text=text, order=firings)
             return moved  # NOTE: the ticket records the note that took the deleted one's place
         if note:
 
@@ -45,7 +45,7 @@ class AlertThread:
                 )
                 self._moved[note] = str(posted["ts"])
 
-            self._edits.edit(channel, note, text=text, if_gone=post_anew)
+            self._edits.edit(channel, note, text=text, if_gone=post_anew, order=firings)
             return None
         posted = await self._slack.chat_postMessage(channel=channel, thread_ts=thread, text=text)
         return str(posted["ts"])

@@ -29,6 +29,7 @@ Key = tuple[str, str]  # (channel, ts) of the message edited
 class _Edit:
     fields: dict[str, Any]
     if_gone: Callable[[], Awaitable[None]] | None
+    order: float
 
 
 class PacedEdits:
@@ -62,15 +63,21 @@ class PacedEdits:
         *,
         urgent: bool = False,
         if_gone: Callable[[], Awaitable[None]] | None = None,
+        order: float = 0.0,
         **fields: Any,
     ) -> None:
         """Edit the message at ``ts`` to ``fields`` (text, blocks) when its turn comes; an
-        edit of the same message still waiting is replaced (keeping its place in line)."""
+        edit of the same message still waiting is replaced (keeping its place in line),
+        unless its ``order`` is higher (jobs finish out of order: a note's 5th firing must
+        not be replaced by its 4th)."""
         key = (channel, ts)
+        waiting = self._urgent.get(key) or self._waiting.get(key)
+        if waiting is not None and waiting.order > order:
+            return
         if urgent:
             self._waiting.pop(key, None)
         queue = self._urgent if urgent or key in self._urgent else self._waiting
-        queue[key] = _Edit(fields, if_gone)
+        queue[key] = _Edit(fields, if_gone, order)
         if not self._flushing:
             self._flushing = True
             self._spawn(self._flush())
