@@ -290,7 +290,7 @@ class Rig:
             "-m",
             "bot",
             "run",
-            env={**self.env(), **self.bot_env, "PORT": str(self.bot_port), "METRICS_PORT": "0"},
+            env={**self.env(), "PORT": str(self.bot_port), "METRICS_PORT": "0", **self.bot_env},
         )
         healthy_after = await wait_healthy(self.bot)
         self.bare_proc = self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())

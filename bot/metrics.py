@@ -97,6 +97,11 @@ class Metrics:
             ["kind", "provider"],
             registry=self.registry,
         )
+        self.tasks = Gauge(
+            "ticketbot_event_loop_tasks",
+            "Tasks alive on the event loop (a number that keeps growing is a leak)",
+            registry=self.registry,
+        )
         self.poller_lag = Gauge(
             "ticketbot_poller_lag_seconds",
             "How late the most overdue status poll ran",

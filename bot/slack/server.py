@@ -157,6 +157,7 @@ class Operations:
             if not deps.store.unavailable(exc):
                 raise
         deps.metrics.jobs_waiting.set(deps.lane.queued)
+        deps.metrics.tasks.set(len(asyncio.all_tasks()))
         return web.Response(
             body=deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
