@@ -1,9 +1,10 @@
 """The framework's floor: a bolt AsyncApp served exactly as ticketbot is, doing the least
 each request needs: ``/ticket`` and the shortcut ack and open a one-field modal (bolt's own
 example: ``await ack()`` then ``views_open``), a submit only acks. For ``bench.edges``: a
-``message`` event only acks; a reaction reads the user and the message and answers with an
-ephemeral prompt, App Home publishes a view, a workflow step files with HostUp
-(``HOSTUP_URL``) and completes: the Slack (and provider) calls ticketbot makes on those paths.
+``message`` event only acks; a reaction reads the user, the message and its permalink and
+answers with an ephemeral prompt, App Home reads the user and publishes a view, a workflow
+step files with HostUp (``HOSTUP_URL``), posts a card and completes: the Slack (and
+provider) calls ticketbot makes on those paths.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -70,12 +71,14 @@ def add_paths(app: AsyncApp) -> None:
         await client.conversations_history(
             channel=item["channel"], latest=item["ts"], inclusive=True, limit=1
         )
+        await client.chat_getPermalink(channel=item["channel"], message_ts=item["ts"])
         await client.chat_postEphemeral(
             channel=item["channel"], user=user, text="File this message?", blocks=PROMPT
         )
 
     @app.event("app_home_opened")
     async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
+        await client.users_info(user=event["user"])
         await client.views_publish(user_id=event["user"], view=HOME)
 
     @app.event("function_executed")

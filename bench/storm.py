@@ -48,7 +48,8 @@ api_key_env = "HOSTUP_API_KEY"
 timeout_seconds = 10
 poll_seconds = 3600
 """
-COUNT = re.compile(r"\((\d+)(?:st|nd|rd|th) time since filing\)")
+# the note ("(3rd time since filing)") or the resolution ("it fired 3 times since filing")
+COUNT = re.compile(r"(\d+)(?:st|nd|rd|th| times) (?:time )?since filing")
 
 
 def alert(n: int, ts: float, *, over: bool = False) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Edits the bot keeps making (an alert's note, a card) against the fake Slack with Slack's
-rate limits on: the latest text of a message wins, urgent edits go first, no more than the
-limit leave in any 60 s, and a note someone deleted is posted anew."""
+rate limits on: the latest text of a message wins, a message edited again soon waits until it
+is left alone, urgent edits go first, no more than the limit leave in any 60 s, a resolution
+says how often the alert fired (and its note's waiting edit is dropped), and a note someone
+deleted is posted anew. Time is a clock that moves only when the pacer waits."""
 
 from __future__ import annotations
 
@@ -56,24 +58,46 @@ def post(slack: FakeSlack, n: int) -> str:
     return ts
 
 
+def paced(slack: FakeSlack, clock: Clock, background: Background, **limits: Any) -> PacedEdits:
+    return PacedEdits(
+        client(slack), background.spawn, clock=clock.time, sleep=clock.sleep, **limits
+    )
+
+
 async def test_the_latest_text_of_a_message_wins(slack: FakeSlack) -> None:
     slack.rates = RateWindow()
-    background = Background()
-    edits = PacedEdits(client(slack), background.spawn)
+    clock, background = Clock(), Background()
+    edits = paced(slack, clock, background)
     ts = post(slack, 1)
     for n in range(1, 31):  # a storm: thirty refires before the first edit can leave
         edits.edit("C0GENERAL", ts, text=f"fired {n} times", order=n)
     edits.edit("C0GENERAL", ts, text="fired 29 times", order=29)  # a job that finished late
     await background.done()
     assert [u["text"] for u in slack.calls_to("chat.update")] == ["fired 30 times"]
+    assert clock.waits == []  # not edited lately: at once
     assert not slack.limited
+
+
+async def test_a_message_edited_again_soon_waits_until_left_alone(slack: FakeSlack) -> None:
+    clock, background = Clock(), Background()
+    edits = paced(slack, clock, background, settle=10.0, max_wait=300.0)
+    ts = post(slack, 1)
+    edits.edit("C0GENERAL", ts, text="fired 2 times", order=2)
+    await background.done()
+    clock.now += 3
+    for n in range(3, 8):
+        edits.edit("C0GENERAL", ts, text=f"fired {n} times", order=n)
+    await background.done()
+    assert [u["text"] for u in slack.calls_to("chat.update")] == [
+        "fired 2 times",
+        "fired 7 times",
+    ]
+    assert clock.waits == [10.0]  # left alone for 10 s after the last edit
 
 
 async def test_no_more_than_the_limit_leave_in_any_minute_urgent_first(slack: FakeSlack) -> None:
     clock, background = Clock(), Background()
-    edits = PacedEdits(
-        client(slack), background.spawn, per_minute=3, clock=clock.time, sleep=clock.sleep
-    )
+    edits = paced(slack, clock, background, per_minute=3)
     notes = [post(slack, n) for n in range(5)]
     for ts in notes:
         edits.edit("C0GENERAL", ts, text=f"note {ts}")
@@ -83,12 +107,35 @@ async def test_no_more_than_the_limit_leave_in_any_minute_urgent_first(slack: Fa
     sent = [u["ts"] for u in slack.calls_to("chat.update")]
     assert sent == [card, *notes]  # the urgent one ahead of the notes, which keep their order
     assert clock.waits == [60.0]  # three, then the other three a minute later
+    assert not [c for c in slack.calls if not c.ok]
+
+
+async def test_a_resolution_says_how_often_and_drops_the_notes_waiting_edit(
+    slack: FakeSlack,
+) -> None:
+    clock, background = Clock(), Background()
+    thread = AlertThread(client(slack), paced(slack, clock, background))
+    parent, note = post(slack, 1), post(slack, 2)
+    ticket = ticket_with(channel="C0GENERAL", thread_ts=parent, note_ts=note)
+    await thread.alert_fired_again(ticket, "HostUp", 1733500100.0, 3)
+    await background.done()
+    await thread.alert_fired_again(ticket, "HostUp", 1733500110.0, 4)  # waits: edited lately
+    await thread.alert_resolved(
+        ticket_with(channel="C0GENERAL", thread_ts=parent, note_ts=None, firings=4),
+        "HostUp",
+        1733500120.0,
+        "2 min",
+    )
+    await background.done()
+    assert len(slack.calls_to("chat.update")) == 1  # the 3rd time; the 4th is in the resolution
+    said = slack.calls_to("chat.postMessage")[-1]["text"]
+    assert "Resolved at" in said and "it fired 4 times since filing" in said
 
 
 async def test_a_deleted_note_is_posted_anew_and_then_edited(slack: FakeSlack) -> None:
-    background = Background()
+    clock, background = Clock(), Background()
     web = client(slack)
-    thread = AlertThread(web, PacedEdits(web, background.spawn))
+    thread = AlertThread(web, paced(slack, clock, background))
     parent = post(slack, 1)
     ticket = ticket_with(channel="C0GENERAL", thread_ts=parent, note_ts="1733500000.999999")
     assert await thread.alert_fired_again(ticket, "HostUp", 1733500100.0, 3) is None
@@ -102,7 +149,9 @@ async def test_a_deleted_note_is_posted_anew_and_then_edited(slack: FakeSlack) -
     assert "4th time" in slack.calls_to("chat.update")[-1]["text"]
 
 
-def ticket_with(*, channel: str, thread_ts: str, note_ts: str) -> TicketRecord:
+def ticket_with(
+    *, channel: str, thread_ts: str, note_ts: str | None, firings: int = 2
+) -> TicketRecord:
     return TicketRecord(
         id=1,
         provider="hostup",
@@ -118,5 +167,7 @@ def ticket_with(*, channel: str, thread_ts: str, note_ts: str) -> TicketRecord:
         card_ts=None,
         thread_ts=thread_ts,
         created_at=1733500000.0,
-        alert=AlertState(AlertPhase.FIRING, fired_at=1733500000.0, firings=2, note_ts=note_ts),
+        alert=AlertState(
+            AlertPhase.FIRING, fired_at=1733500000.0, firings=firings, note_ts=note_ts
+        ),
     )

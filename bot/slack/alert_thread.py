@@ -25,6 +25,7 @@ class AlertThread:
         self._slack = slack
         self._edits = edits
         self._moved: dict[str, str] = {}  # a deleted note's ts → the note posted in its place
+        self._notes: dict[int, tuple[str, str]] = {}  # ticket id → its note with an edit due
 
     async def alert_fired_again(
         self, ticket: TicketRecord, title: str, at: float, firings: int
@@ -36,6 +37,7 @@ class AlertThread:
         if note in self._moved:
             moved = self._moved.pop(note)
             self._edits.edit(channel, moved, text=text, order=firings)
+            self._notes[ticket.id] = (channel, moved)
             return moved  # NOTE: the ticket records the note that took the deleted one's place
         if note:
 
@@ -46,6 +48,7 @@ class AlertThread:
                 self._moved[note] = str(posted["ts"])
 
             self._edits.edit(channel, note, text=text, if_gone=post_anew, order=firings)
+            self._notes[ticket.id] = (channel, note)
             return None
         posted = await self._slack.chat_postMessage(channel=channel, thread_ts=thread, text=text)
         return str(posted["ts"])
@@ -54,8 +57,13 @@ class AlertThread:
         self, ticket: TicketRecord, title: str, at: float, lasted: str
     ) -> None:
         assert ticket.channel_id and ticket.thread_ts
+        firings = ticket.alert.firings if ticket.alert else 1
+        if note := self._notes.pop(ticket.id, None):
+            self._edits.drop(*note)  # NOTE: the resolution says how often it fired
         await self._slack.chat_postMessage(
-            channel=ticket.channel_id, thread_ts=ticket.thread_ts, text=resolved_text(at, lasted)
+            channel=ticket.channel_id,
+            thread_ts=ticket.thread_ts,
+            text=resolved_text(at, lasted, firings),
         )
         if ticket.card_ts:
             text, blocks = ticket_card_of(ticket, title, status=ticket.status)

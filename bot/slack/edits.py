@@ -2,9 +2,13 @@
 coalesced and paced: in an alert storm one note may change many times a second, and
 ``chat.update`` is Tier 3, 50+ a minute per workspace (https://api.slack.com/apis/rate-limits).
 
-Each message's latest edit wins; edits wait their turn oldest first (urgent ones, such as a
-card saying its alert resolved, ahead of the rest) and leave at most ``per_minute`` in any
-60 s. An edit Slack refuses (the message was deleted) runs the caller's ``if_gone`` instead.
+Each message's latest edit wins. Urgent edits (a card saying its alert resolved) leave at
+once, oldest first. The others (a note's count) leave at once too if their message was not
+edited in the last ``settle`` seconds; else once it has been left alone for ``settle``
+seconds, or ``max_wait`` after its first waiting edit if it keeps changing: a storm then costs
+one edit per message while it lasts, and the budget is there for what it ends with. At most
+``per_minute`` leave in any 60 s. An edit Slack refuses (the message was deleted) runs the
+caller's ``if_gone`` instead. Edits still waiting when the process stops are not sent.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +29,18 @@ TIER3_PER_MINUTE = 45  # NOTE: Slack's Tier 3 is "50+ per minute"; kept under, w
 Key = tuple[str, str]  # (channel, ts) of the message edited
 
 
+SETTLE_SECONDS = 10.0
+MAX_WAIT_SECONDS = 300.0
+
+
 @dataclass
 class _Edit:
     fields: dict[str, Any]
     if_gone: Callable[[], Awaitable[None]] | None
     order: float
+    first: float  # when the message's oldest waiting edit came
+    last: float  # when this edit came
+    at_once: bool  # the message had not been edited for ``settle`` s
 
 
 class PacedEdits:
@@ -39,17 +50,23 @@ class PacedEdits:
         spawn: Callable[[Coroutine[Any, Any, Any]], None],
         *,
         per_minute: int = TIER3_PER_MINUTE,
+        settle: float = SETTLE_SECONDS,
+        max_wait: float = MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._slack = slack
         self._spawn = spawn
         self._per_minute = per_minute
+        self._settle = settle
+        self._max_wait = max_wait
+        self._wake = asyncio.Event()
         self._clock = clock
         self._sleep = sleep
         self._urgent: dict[Key, _Edit] = {}
         self._waiting: dict[Key, _Edit] = {}
         self._sent: deque[float] = deque()
+        self._recent: OrderedDict[Key, float] = OrderedDict()  # edited in the last ``settle`` s
         self._flushing = False
 
     @property
@@ -76,22 +93,56 @@ class PacedEdits:
             return
         if urgent:
             self._waiting.pop(key, None)
+        now = self._clock()
+        while self._recent and next(iter(self._recent.values())) <= now - self._settle:
+            self._recent.popitem(last=False)
+        at_once = waiting.at_once if waiting else key not in self._recent
         queue = self._urgent if urgent or key in self._urgent else self._waiting
-        queue[key] = _Edit(fields, if_gone, order)
+        queue[key] = _Edit(fields, if_gone, order, waiting.first if waiting else now, now, at_once)
+        self._wake.set()
         if not self._flushing:
             self._flushing = True
             self._spawn(self._flush())
 
+    def drop(self, channel: str, ts: str) -> None:
+        """Forget the message's waiting edit (what it said is said elsewhere now)."""
+        self._urgent.pop((channel, ts), None)
+        self._waiting.pop((channel, ts), None)
+
+    def _due(self, edit: _Edit) -> float:
+        if edit.at_once:
+            return edit.first
+        return min(edit.last + self._settle, edit.first + self._max_wait)
+
     async def _flush(self) -> None:
         try:
             while self._urgent or self._waiting:
+                if self._urgent:
+                    queue = self._urgent
+                    key = next(iter(queue))
+                else:
+                    queue = self._waiting
+                    key = min(queue, key=lambda k: self._due(queue[k]))
+                    wait = self._due(queue[key]) - self._clock()
+                    if wait > 0:
+                        await self._nap(wait)
+                        continue
                 await self._turn()
-                queue = self._urgent or self._waiting
-                key = next(iter(queue))
-                edit = queue.pop(key)
-                await self._send(key, edit)
+                if key in queue:  # NOTE: dropped or made urgent meanwhile: look again
+                    await self._send(key, queue.pop(key))
         finally:
             self._flushing = False
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if an edit comes meanwhile."""
+        self._wake.clear()
+        woken = asyncio.ensure_future(self._wake.wait())
+        slept = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait({woken, slept}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            slept.cancel()
 
     async def _turn(self) -> None:
         """Wait until one more call keeps the last 60 s within ``per_minute``."""
@@ -105,6 +156,8 @@ class PacedEdits:
             await self._sleep(self._sent[0] + 60 - now)
 
     async def _send(self, key: Key, edit: _Edit) -> None:
+        self._recent[key] = self._clock()
+        self._recent.move_to_end(key)
         try:
             await self._slack.chat_update(channel=key[0], ts=key[1], **edit.fields)
         except SlackApiError as exc:

@@ -26,8 +26,10 @@ def fired_again_text(at: float, firings: int) -> str:
     )
 
 
-def resolved_text(at: float, lasted: str) -> str:
-    return f":white_check_mark: Resolved at {slack_time(at)}, after {escape(lasted)}"
+def resolved_text(at: float, lasted: str, firings: int = 1) -> str:
+    """*Resolved at 11:05, after 23 min*, and how often it fired if more than once."""
+    text = f":white_check_mark: Resolved at {slack_time(at)}, after {escape(lasted)}"
+    return text if firings <= 1 else f"{text}; it fired {firings} times since filing"
 
 
 def hours(seconds: float) -> str:
