@@ -340,7 +340,8 @@ async def run(args: argparse.Namespace) -> Rounds:
     rig = Rig(args.latency)
     rig.config = CONFIG
     if args.bot_src:
-        rig.bot_env = {"PYTHONPATH": args.bot_src}
+        # NOTE: ``python -m`` puts the working directory first on sys.path
+        rig.bot_cwd = args.bot_src
     rounds = Rounds()
     try:
         await rig.start()

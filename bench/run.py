@@ -241,20 +241,24 @@ class Rig:
         self.latency = latency
         self.procs: list[subprocess.Popen[bytes]] = []
         self.fake_args: list[str] = []  # e.g. ["storm"]: see bench.fakes
-        self.bot_env: dict[str, str] = {}  # e.g. PYTHONPATH of another checkout, for an A/B
+        self.bot_env: dict[str, str] = {}
+        self.bot_cwd: str | None = None  # another checkout to run the bot from, for an A/B
         self.config = (  # the bot's ticketbot.toml; {hostup} is the fake's URL
             f"[ticketbot]\n{options}\n\n"
             '[providers.hostup]\nkind = "hostup"\nbase_url = "{hostup}/api/v2"\n'
             'api_key_env = "HOSTUP_API_KEY"\ntimeout_seconds = 10\npoll_seconds = 3600\n'
         )
 
-    def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, *args: str, env: dict[str, str] | None = None, cwd: str | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{args[1]}.log").open("wb")  # each process's stderr, for a post-mortem
         proc = subprocess.Popen(
             [sys.executable, *args],
             env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=log,
+            cwd=cwd,
         )
         self.procs.append(proc)
         return proc
@@ -291,6 +295,7 @@ class Rig:
             "bot",
             "run",
             env={**self.env(), "PORT": str(self.bot_port), "METRICS_PORT": "0", **self.bot_env},
+            cwd=self.bot_cwd,
         )
         healthy_after = await wait_healthy(self.bot)
         self.bare_proc = self.spawn("-m", "bench.bare_app", str(self.bare_port), env=self.env())
