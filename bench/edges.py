@@ -367,7 +367,7 @@ async def run(args: argparse.Namespace) -> Rounds:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.edges", description=__doc__)
-    parser.add_argument("phases", nargs="*", default=list(PHASES), choices=PHASES)
+    parser.add_argument("phases", nargs="*", choices=[*PHASES, []], help="all by default")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (≥ 3)")
     parser.add_argument("--events", type=int, default=3000, help="message events per round")
     parser.add_argument("--tail", type=int, default=1000, help="/ticket requests per round")
@@ -377,6 +377,7 @@ def main() -> None:
     parser.add_argument("--profile", help="py-spy the bot's message rounds into this folder")
     parser.add_argument("--bot-src", help="run the bot from this checkout (an A/B)")
     args = parser.parse_args()
+    args.phases = args.phases or list(PHASES)
     if args.bot_src:
         args.bot_src = os.path.abspath(args.bot_src)
     before = load_average()
