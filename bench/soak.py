@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -177,6 +178,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="provider latency, s")
     parser.add_argument("--out", default="docs/soak", help="writes OUT.json and OUT.png")
     args = parser.parse_args()
+
+    def stop(*_: object) -> None:
+        raise SystemExit("stopped")  # NOTE: so that the rig stops its processes too
+
+    signal.signal(signal.SIGTERM, stop)
     samples = asyncio.run(run(args))
     Path(f"{args.out}.json").write_text(json.dumps(samples, indent=0), encoding="utf-8")
     v = verdict(samples, args.warm)
