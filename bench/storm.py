@@ -19,6 +19,7 @@ import re
 import sqlite3
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +28,8 @@ from bench.edges import event_body
 from bench.fakes import STORM_CHANNELS
 from bench.run import Rig, cpu_seconds, send, session
 from bench.store_figures import p
-from tests.alert_styles import firing, resolved
 
+ALERTMANAGER = Path(__file__).resolve().parent.parent / "tests" / "payloads" / "alertmanager.json"
 TICKETED = 50
 OTHERS = 150
 CONFIG = """
@@ -53,13 +54,19 @@ COUNT = re.compile(r"(\d+)(?:st|nd|rd|th| times) (?:time )?since filing")
 
 
 def alert(n: int, ts: float, *, over: bool = False) -> dict[str, Any]:
-    """Alertmanager's notification (tests/payloads/alertmanager.json) for alert group ``n``."""
-    make = resolved if over else firing
-    message = make("alertmanager", f"{ts:.6f}")
-    for field in message["attachments"][0]["fields"]:
+    """Alertmanager's notification for alert group ``n`` (tests/payloads/alertmanager.json,
+    its source cited there), firing or, ``over``, resolved (as its default template says it:
+    ``[RESOLVED]`` in the title, colour good)."""
+    message = {k: v for k, v in json.loads(ALERTMANAGER.read_text("utf-8")).items() if k[0] != "_"}
+    attachment = message["attachments"][0]
+    for field in attachment["fields"]:
         if field["title"] == "GroupKey":
             field["value"] = f'{{}}/{{alertname="Storm{n}"}}'
-    return message
+    if over:
+        attachment["color"] = "good"
+        attachment["title"] = attachment["title"].replace("[FIRING:2]", "[RESOLVED]")
+        attachment["fallback"] = attachment["title"]
+    return message | {"ts": f"{ts:.6f}"}
 
 
 def channel_of(n: int) -> str:
