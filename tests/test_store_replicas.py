@@ -120,3 +120,21 @@ async def test_an_event_is_remembered_once_across_replicas(store_at: str) -> Non
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_claim_taken_over_is_fenced_at_the_send(store_at: str) -> None:
+    """After a database outage a live replica can look dead for a moment, and another takes
+    its claims over: the first may no longer mark its create sent (so it does not send), and
+    the one that took it over may."""
+    a, b = await _two(store_at)
+    try:
+        submission = await _begin(a, "k-fence")
+        assert await a.claim_submission(submission.id, "{}")
+        await b.heartbeat()  # NOTE: a has not beaten since: b takes it for stopped
+        assert await b.resume_interrupted(dead_after=60) == 1
+        assert await a.mark_sent(submission.id) is False  # a lost its claim: it must not send
+        assert await b.claim_submission(submission.id, "{}")
+        assert await b.mark_sent(submission.id) is True
+    finally:
+        await a.close()
+        await b.close()

@@ -127,10 +127,17 @@ class SubmissionQueries(Database):
         )
         return row is not None
 
-    async def mark_sent(self, submission_id: int) -> None:
+    async def mark_sent(self, submission_id: int) -> bool:
         """Written just before the create request goes out: if the process dies before the
-        answer is read, the next start knows the request may have left."""
-        await self._write1_here("UPDATE submissions SET sent = 1 WHERE id = ?", (submission_id,))
+        answer is read, the next start knows the request may have left. False, and nothing
+        written, when this process no longer holds the filing claim (a replica took it over
+        while this one looked dead, as after a database outage): it must not send."""
+        rows = await self._write1_here(
+            "UPDATE submissions SET sent = 1 WHERE id = ? AND state = ? AND claimed_by = ?"
+            " RETURNING id",
+            (submission_id, S.FILING, self.replica_id),
+        )
+        return bool(rows)
 
     async def mark_unsure(self, submission_id: int, reason: str) -> None:
         """Sent, unanswered, and not knowable: it waits for the filer (``file_now`` or a

@@ -93,6 +93,10 @@ class _FiledMeanwhile(Exception):
     """The ticket is recorded under this submission already."""
 
 
+class _ClaimLost(Exception):
+    """Another replica took this submission over before its create left: it files it."""
+
+
 class FileFetcher(Protocol):
     async def fetch(self, file_ids: Sequence[str]) -> tuple[list[Attachment], list[str]]: ...
 
@@ -315,6 +319,11 @@ class FilingService:
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
         except _FiledMeanwhile:
             return None  # NOTE: recorded under this very submission: its card is owed already
+        except _ClaimLost:
+            log.info(
+                "another replica took this submission over", extra={"submission": submission.id}
+            )
+            return None
         except CannotTell as exc:
             return await self._unsure(provider, submission, draft, exc.message)
         except Transient as exc:
@@ -363,7 +372,10 @@ class FilingService:
         leaves (``ON_CREATE``), not while it waits for a connection."""
 
         async def sending() -> None:
-            await self._store.mark_sent(submission.id)
+            # NOTE: the claim is checked as the request leaves (a fencing write): a replica
+            # that took this submission over meanwhile files it, and two creates never leave
+            if not await self._store.mark_sent(submission.id):
+                raise _ClaimLost
 
         token = ON_CREATE.set(sending)
         try:
