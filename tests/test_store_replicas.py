@@ -138,3 +138,30 @@ async def test_a_claim_taken_over_is_fenced_at_the_send(store_at: str) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_an_attempts_outcome_landing_after_a_take_over_changes_nothing(store_at: str) -> None:
+    """An outcome kept in memory through a database outage (parked, failed, unsure) lands
+    after another replica took the submission over and filed it: it must not put the
+    submission back in the queue, where it would be sent again without a twin check."""
+    a, b = await _two(store_at)
+    try:
+        submission = await _begin(a, "k-late")
+        assert await a.claim_submission(submission.id, "{}")
+        await b.heartbeat()
+        assert await b.resume_interrupted(dead_after=60) == 1
+        assert await b.claim_submission(submission.id, "{}")
+        await b.record_ticket(
+            submission=submission,
+            ref=TicketRef(provider="p", id="id-1", number="1"),
+            subject="s",
+            priority=None,
+        )
+        kept = a.schedule_retry(submission.id, at=0, reason="away", check_twin=False, claimed=True)
+        assert await kept is False
+        assert await a.fail_submission(submission.id, "x", claimed=True) is False
+        assert await a.mark_unsure(submission.id, "x", claimed=True) is False
+        assert await b.due_submissions(time.time() + 60) == []
+    finally:
+        await a.close()
+        await b.close()

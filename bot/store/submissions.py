@@ -111,12 +111,29 @@ class SubmissionQueries(Database):
         reason: str,
         next_at: float | None = None,
         check_twin: bool = False,
-    ) -> None:
-        await self._write1(
+        *,
+        claimed: bool = False,
+    ) -> bool:
+        """Whether it was written. ``claimed``: only while this process still holds the
+        filing claim (an attempt's own outcome, which a take-over must not be overwritten by:
+        a write kept through a database outage can land after another replica filed it)."""
+        sql = (
             "UPDATE submissions SET state = ?, last_error = ?, next_attempt_at = ?,"
-            " check_twin = ?, sent = 0, updated_at = ? WHERE id = ?",
-            (state, reason[:500], next_at, int(check_twin), time.time(), submission_id),
+            " check_twin = ?, sent = 0, updated_at = ? WHERE id = ?"
         )
+        params: tuple[Any, ...] = (
+            state,
+            reason[:500],
+            next_at,
+            int(check_twin),
+            time.time(),
+            submission_id,
+        )
+        if claimed:
+            sql += " AND state = ? AND claimed_by = ?"
+            params += (S.FILING, self.replica_id)
+        rows = await self._write1(sql + " RETURNING id", params)
+        return bool(rows)
 
     async def holds_claim(self, submission_id: int) -> bool:
         """Whether this process holds the submission's filing claim, nothing sent yet (a claim
@@ -139,10 +156,12 @@ class SubmissionQueries(Database):
         )
         return bool(rows)
 
-    async def mark_unsure(self, submission_id: int, reason: str) -> None:
+    async def mark_unsure(self, submission_id: int, reason: str, *, claimed: bool = False) -> bool:
         """Sent, unanswered, and not knowable: it waits for the filer (``file_now`` or a
         number entered by hand); nothing files it again by itself."""
-        await self._set_state(submission_id, S.UNSURE, reason, check_twin=True)
+        return await self._set_state(
+            submission_id, S.UNSURE, reason, check_twin=True, claimed=claimed
+        )
 
     async def file_now(self, submission_id: int) -> bool:
         """The filer checked and says it was not filed: send it, without a twin check."""
@@ -163,17 +182,21 @@ class SubmissionQueries(Database):
         )
         return bool(rows)
 
-    async def fail_submission(self, submission_id: int, reason: str) -> None:
-        await self._set_state(submission_id, S.FAILED, reason)
+    async def fail_submission(
+        self, submission_id: int, reason: str, *, claimed: bool = False
+    ) -> bool:
+        return await self._set_state(submission_id, S.FAILED, reason, claimed=claimed)
 
     async def schedule_retry(
-        self, submission_id: int, *, at: float, reason: str, check_twin: bool
-    ) -> None:
+        self, submission_id: int, *, at: float, reason: str, check_twin: bool, claimed: bool = False
+    ) -> bool:
         """Park a submission for the retry worker; ``check_twin``: look before re-sending."""
-        await self._set_state(submission_id, S.RETRYING, reason, at, check_twin)
+        return await self._set_state(
+            submission_id, S.RETRYING, reason, at, check_twin, claimed=claimed
+        )
 
-    async def give_up(self, submission_id: int, reason: str) -> None:
-        await self._set_state(submission_id, S.GAVE_UP, reason)
+    async def give_up(self, submission_id: int, reason: str, *, claimed: bool = False) -> bool:
+        return await self._set_state(submission_id, S.GAVE_UP, reason, claimed=claimed)
 
     async def due_submissions(self, now: float, limit: int = 20) -> list[Submission]:
         """Parked submissions due for a retry, and saved ones whose first attempt never

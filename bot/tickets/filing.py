@@ -115,6 +115,7 @@ class FilingService:
         self._files = files
         self._outgoing = outgoing or Outgoing({})
         self._store = store
+        self._attempting: dict[int, object] = {}  # submission id → the task attempting it
         self._providers = providers
         self.policy = policy or RetryPolicy()
         self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
@@ -279,10 +280,24 @@ class FilingService:
         return True
 
     async def attempt(self, submission: Submission, draft: Draft) -> Outcome | None:
-        """One attempt at a persisted submission; None when another worker has it.
+        """One attempt at a persisted submission; None when another worker has it (another
+        replica, or another of this process's tasks), or took it over meanwhile.
 
         Raises what the user or an admin must fix (the submission is then marked failed).
         """
+        mine = object()
+        try:
+            return await self._attempt(submission, draft, mine)
+        except _ClaimLost:
+            log.info(
+                "another worker took this submission over", extra={"submission": submission.id}
+            )
+            return None
+        finally:
+            if self._attempting.get(submission.id) is mine:
+                del self._attempting[submission.id]
+
+    async def _attempt(self, submission: Submission, draft: Draft, mine: object) -> Outcome | None:
         claim = draft.model_dump_json()
         try:
             claimed = await self._store.claim_submission(submission.id, claim)
@@ -299,7 +314,9 @@ class FilingService:
                 if self._store.unavailable(still):
                     raise _NotClaimed from still
                 raise
-        if not claimed:
+        # NOTE: the claim names this process; which of its tasks holds it is known here only
+        # (a claim retried through an outage may find one the retry worker made meanwhile)
+        if not claimed or self._attempting.setdefault(submission.id, mine) is not mine:
             return None
         attempt = submission.attempts + 1
         provider = self.provider(draft.provider)
@@ -319,11 +336,6 @@ class FilingService:
             ref = ref.model_copy(update={"not_attached": (*ref.not_attached, *skipped)})
         except _FiledMeanwhile:
             return None  # NOTE: recorded under this very submission: its card is owed already
-        except _ClaimLost:
-            log.info(
-                "another replica took this submission over", extra={"submission": submission.id}
-            )
-            return None
         except CannotTell as exc:
             return await self._unsure(provider, submission, draft, exc.message)
         except Transient as exc:
@@ -337,7 +349,7 @@ class FilingService:
                 if isinstance(exc, TicketbotError)
                 else f"unexpected: {type(exc).__name__}"
             )
-            await self._stored(lambda: self._store.fail_submission(submission.id, why))
+            await self._held(lambda: self._store.fail_submission(submission.id, why, claimed=True))
             raise
         try:
             # NOTE: the provider holds the ticket now: its record is kept in memory and
@@ -457,13 +469,13 @@ class FilingService:
         if now + wait > submission.created_at + self.policy.window:
             if maybe_created or submission.check_twin:
                 return await self._unsure(provider, submission, draft, exc.message)
-            await self._stored(lambda: self._store.give_up(submission.id, exc.message))
+            await self._held(lambda: self._store.give_up(submission.id, exc.message, claimed=True))
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
         checking = maybe_created or submission.check_twin
-        await self._stored(
+        await self._held(
             lambda: self._store.schedule_retry(
-                submission.id, at=now + wait, reason=exc.message, check_twin=checking
+                submission.id, at=now + wait, reason=exc.message, check_twin=checking, claimed=True
             )
         )
         self.on_scheduled()
@@ -488,7 +500,7 @@ class FilingService:
     async def _unsure(
         self, provider: Provider, submission: Submission, draft: Draft, reason: str
     ) -> Unsure:
-        await self._stored(lambda: self._store.mark_unsure(submission.id, reason))
+        await self._held(lambda: self._store.mark_unsure(submission.id, reason, claimed=True))
         log.warning(
             "cannot tell whether the ticket was filed; the filer decides",
             extra={"provider": provider.name, "submission": submission.id},
@@ -499,16 +511,24 @@ class FilingService:
         """Nothing was sent and the database went away mid-attempt: the submission is parked
         (kept in memory until the database takes that) for the retry worker, quietly: the
         filer's modal still says "Filing…" and the card follows the ticket."""
-        await self._stored(
+        await self._held(
             lambda: self._store.schedule_retry(
                 submission.id,
                 at=time.time() + self.policy.base_delay,
                 reason="the bot's database did not answer",
                 check_twin=submission.check_twin,
+                claimed=True,
             )
         )
         self.on_scheduled()
         log.info("filing waits for the database", extra={"submission": submission.id})
+
+    async def _held(self, write: Callable[[], Awaitable[bool]]) -> None:
+        """An attempt's outcome written while it still holds its claim (``_stored``): when
+        another worker took the submission over meanwhile, ``_ClaimLost`` (its outcome is
+        that worker's to write and tell)."""
+        if not await self._stored(write):
+            raise _ClaimLost
 
     async def _stored(self, write: Callable[[], Awaitable[T]]) -> T:
         """``write``, tried again while the database is away: what it holds stays in memory
