@@ -224,3 +224,30 @@ async def test_providers_without_files_and_bots_without_the_scope_say_so(
     )[0]
     assert "F0LOG: Slack would not share it (missing_scope)" in note["text"]
     assert not next(iter(hostup.tickets.values()))["attachments"]
+
+
+async def test_a_slow_look_at_what_was_filed_before_still_opens_the_form(
+    postgres_url: str, make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Whether someone else's earlier ticket may be shown to this person can take a read of
+    the channel's members; when it does not fit the trigger's 3 s, the form opens without the
+    notice."""
+    slack.add_user("UBEN", "ben", "Ben", "ben@example.com")
+    table = provider_table(BY_KIND["hostup"], hostup.url)
+    options = "admins = []"
+    env = {"TICKETBOT_DB": postgres_url}
+    bot = await make_bot(table, env=env, options=options)
+    message = alert("alertmanager")
+    await bot.driver.interact(shortcut_payload(slack, message))
+    first = await slack.wait_for_view("field:subject")
+    await bot.driver.submit(first, {"department": "vps"})
+    await slack.wait_for_text(first, "#10001")
+    fresh = await make_bot(table, env=env, options=options)  # a replica: nothing read yet
+    slack.fail(delay=4.0, times=10, path_contains="conversations.members")  # past the trigger
+    await fresh.driver.interact(shortcut_payload(slack, message, user="UBEN"))
+    await slack.until(lambda: len(slack.views) == 2 or None, "the second modal", within=10)
+    second = list(slack.views)[-1]  # opened in time; the form follows in it
+    await slack.until(
+        lambda: "field:subject" in json.dumps(slack.view(second)) or None, "the form", within=10
+    )
+    assert "HostUp ticket #10001" not in json.dumps(slack.view(second))

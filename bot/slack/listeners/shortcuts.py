@@ -4,6 +4,7 @@ all), answered in the message's thread, and "already filed" when it was."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
 from bot.providers.base import takes_replies
 from bot.slack import thread_talk
+from bot.slack.budget import ack_deadline, left
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
@@ -29,6 +31,8 @@ from bot.slack.views.ids import ActionId, CallbackId
 from bot.slack.views.text import link as text_link
 from bot.slack.views.ticket_card import ticket_headline
 from bot.tickets.prefill import prefill_values
+
+log = logging.getLogger(__name__)
 
 LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
 
@@ -60,19 +64,27 @@ async def open_prefilled(
         domain=(body.get("team") or {}).get("domain"),
         ours=thread_talk.ours(context, body),
     )
-    earlier = await deps.filing.earlier_ticket(
-        filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
-    )
     notice, submit, offer = None, "File ticket", None
-    if earlier is not None and await deps.access.may_read(
-        filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
-    ):
-        if is_open_duplicate(earlier, ctx.message_ts):
-            notice, submit = await already_filed(deps, client, earlier), "File another anyway"
-            if earlier.source_ts != ctx.message_ts:  # NOTE: the alert again, in a new message
-                offer, submit = add_offer(deps, filer.user_id, earlier), "File a new ticket"
-        else:
-            notice = previously_filed(deps, earlier)
+    try:
+        # NOTE: the trigger lives 3 s from the request: what was filed before is told only if
+        # it is found within the ack's budget, so the form itself still opens in time
+        async with asyncio.timeout(left(ack_deadline(context))):
+            earlier = await deps.filing.earlier_ticket(
+                filer.team_id, ctx.channel_id, ctx.message_ts, ctx.fingerprint
+            )
+            if earlier is not None and await deps.access.may_read(
+                filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
+            ):
+                if is_open_duplicate(earlier, ctx.message_ts):
+                    notice = await already_filed(deps, client, earlier)
+                    submit = "File another anyway"
+                    if earlier.source_ts != ctx.message_ts:  # NOTE: the alert again, anew
+                        offer = add_offer(deps, filer.user_id, earlier)
+                        submit = "File a new ticket"
+                else:
+                    notice = previously_filed(deps, earlier)
+    except TimeoutError:
+        log.info("what was filed before was not found in time; the form opens without it")
     if offer is None and ctx.message_ts:  # NOTE: the same choice as the second shortcut
         offer = button(ActionId.ADD_INSTEAD, "Add to a ticket instead…", "instead")
     await show_form(
