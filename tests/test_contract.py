@@ -134,6 +134,34 @@ async def test_full_ticket(rig: Rig) -> None:
     assert ref.number == rig.case.number
 
 
+class _ClaimGone(Exception):
+    """What a ``before_send`` hook raises when the create must not leave (filing's fence)."""
+
+
+async def test_before_send_runs_as_the_create_leaves_and_can_stop_it(rig: Rig) -> None:
+    """``create(..., before_send=...)``: the hook is awaited once, right before the create
+    request leaves; when it raises, the create never leaves and the exception comes through."""
+    await rig.provider.form()
+    values = as_submitted(rig.provider, rig.case.minimal)
+    seen: list[int] = []
+
+    async def mark() -> None:
+        seen.append(len(rig.fake.requests))
+
+    await rig.provider.create(ticket(values), rig.requester, before_send=mark)
+    assert len(seen) == 1
+    leaving = rig.fake.requests[seen[0]]
+    assert leaving.method == "POST" and leaving.body == rig.case.sent(rig.fake)
+
+    async def lost() -> None:
+        raise _ClaimGone
+
+    before = len(rig.fake.requests)
+    with pytest.raises(_ClaimGone):
+        await rig.provider.create(ticket(values), rig.requester, before_send=lost)
+    assert not [r for r in rig.fake.requests[before:] if r.method == "POST"]
+
+
 async def test_provider_rejection_lands_on_the_field(rig: Rig) -> None:
     with pytest.raises(FieldErrors) as caught:
         await rig.provider.create(ticket(rig.case.rejected), rig.requester)

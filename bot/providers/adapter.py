@@ -22,6 +22,7 @@ from bot.domain.forms import Form
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
 from bot.providers.base import REPLIES as REPLIES  # the adapters take them from here
 from bot.providers.base import STATUS as STATUS
+from bot.providers.base import BeforeSend as BeforeSend
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import DetailReader, ProviderHttp
 from bot.providers.paging import FetchPage, ListQuery, read_pages

@@ -6,7 +6,7 @@ Block Kit and one generic parser reads the submission back, so no adapter touche
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeGuard, runtime_checkable
 
 from bot.domain.forms import Form, Values
@@ -18,6 +18,10 @@ from bot.domain.tickets import (
     TicketRef,
     TicketStatus,
 )
+
+# NOTE: awaited just before a create request leaves, once it holds a connection slot; the
+# filing service marks its submission sent there (and may raise to stop the send).
+BeforeSend = Callable[[], Awaitable[None]]
 
 
 class Provider(Protocol):
@@ -63,7 +67,12 @@ class Provider(Protocol):
         """Provider rules the generic checks cannot express; field key → message."""
         ...
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef: ...
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
+        """File the ticket; ``before_send`` is awaited just before the create request leaves
+        (it may raise, and then nothing is sent)."""
+        ...
 
     def ticket_ref(self, ticket_id: str, number: str, *, status: str) -> TicketRef:
         """A reference to one of this provider's tickets, with its link if one is configured."""

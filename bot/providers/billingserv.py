@@ -34,6 +34,7 @@ from bot.providers.adapter import (
     REPLIES,
     STATUS,
     TWIN_CHECK,
+    BeforeSend,
     HttpAdapter,
     ListsTickets,
     StaticForm,
@@ -256,7 +257,9 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
             }
         return {}
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
         user_id = customer_id(requester.id)
         if user_id is None:
             raise FieldErrors({}, f"{self.title} needs a numeric customer id to file as.")
@@ -274,7 +277,7 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
             f"{self.config.url}/ticket/create",
             headers=self._headers(),
             json=body,
-            creates=True,
+            before_send=before_send,
         )
         data = self._read(response)
         ticket_data = data.get("ticket")

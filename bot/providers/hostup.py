@@ -25,6 +25,7 @@ from bot.providers.adapter import (
     REPLIES,
     STATUS,
     TWIN_CHECK,
+    BeforeSend,
     CredentialIsRequester,
     FormMemo,
     HttpAdapter,
@@ -173,7 +174,9 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
             errors["service_id"] = "Give the linked service's ID."
         return errors
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
         body: dict[str, Any] = {
             "departmentSlug": ticket.text("department"),
             "subject": ticket.text("subject"),
@@ -193,7 +196,7 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
             f"{self.config.url}/support/tickets",
             headers=self._headers(),
             json=body,
-            creates=True,
+            before_send=before_send,
             auth_errors=False,
         )
         if response.status_code == 400:

@@ -14,9 +14,8 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import httpx
@@ -31,14 +30,12 @@ from bot.domain.errors import (
     RateLimited,
     Transient,
 )
+from bot.providers.base import BeforeSend
 from bot.safe_http import DEFAULT_MAX_BYTES, MAX_BYTES, TooBig, origin, read_capped
 
 log = logging.getLogger(__name__)
 
 DetailReader = Callable[[httpx.Response], str]
-# NOTE: the seam through which the filing service learns that a create is leaving (it marks
-# the submission "sent"); set around ``Provider.create``, read here, nothing else known.
-ON_CREATE: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("on_create", default=None)
 TransientT = TypeVar("TransientT", bound=Transient)
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 ANSWER_CAP = DEFAULT_MAX_BYTES  # NOTE: a page of tickets is a few KB; nothing documented nears it
@@ -165,12 +162,13 @@ class ProviderHttp:
         files: Any = None,
         params: Mapping[str, Any] | None = None,
         auth_errors: bool = True,
-        creates: bool = False,
+        before_send: BeforeSend | None = None,
     ) -> httpx.Response:
         """Send one request; map what every provider shares onto the error family.
 
-        ``creates``: this request files the ticket; ``ON_CREATE``'s hook (the filing
-        service's) is awaited just before it leaves, once it has a connection to leave on.
+        ``before_send``: awaited just before the request leaves, once it has a connection
+        slot to leave on (the filing service marks its submission sent there; it may raise,
+        and then nothing is sent).
         """
         if self._origin is None or origin(url) != self._origin:
             # NOTE: the key goes only to base_url's origin; a URL from an answer (a paging
@@ -194,8 +192,8 @@ class ProviderHttp:
         )
         try:
             async with self._turn():
-                if creates and (hook := ON_CREATE.get()) is not None:
-                    await hook()
+                if before_send is not None:
+                    await before_send()
                 async with asyncio.timeout(self._deadline):
                     response = await self._bounded(request)
         except TimeoutError:

@@ -16,7 +16,7 @@ from bot.domain.errors import ConfigError, FieldErrors, ProviderAuthError
 from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
 from bot.domain.tickets import NewTicket, Requester, TicketRef, TicketStatus
 from bot.providers import fields
-from bot.providers.adapter import STATUS, CredentialIsRequester, FormMemo, TokenLogin
+from bot.providers.adapter import STATUS, BeforeSend, CredentialIsRequester, FormMemo, TokenLogin
 from bot.providers.cache import Cached
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body, token_from
@@ -189,7 +189,9 @@ class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
     def _id(self, mapping: dict[str, int], ticket: NewTicket, key: str) -> int:
         return mapping.get(ticket.text(key), next(iter(mapping.values())))
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
         message = ticket.text("description") + ticket.footer()
         if summary := ticket.text("subject"):
             message = f"{summary}\n\n{message}"
@@ -201,7 +203,9 @@ class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
             "group_id": self._id(self.config.groups, ticket, "group"),
             "message": message,
         }
-        response = await self._call("POST", "/subscriber/CreateTicket", json=body, creates=True)
+        response = await self._call(
+            "POST", "/subscriber/CreateTicket", json=body, before_send=before_send
+        )
         data = self._data(response)
         ticket_id = data.get("ticket_id") if isinstance(data, dict) else None
         if ticket_id is None:

@@ -21,6 +21,7 @@ from bot.providers.adapter import (
     REPLIES,
     STATUS,
     TWIN_CHECK,
+    BeforeSend,
     ListsTickets,
     StaticForm,
     TokenLogin,
@@ -166,7 +167,9 @@ class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
     def check_values(self, values: Values) -> dict[str, str]:
         return {}
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
         kind = self.config.requester_type
         requester_id = requester.id or ticket.filer.email
         if not requester_id:
@@ -191,7 +194,7 @@ class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
             body |= {"requesterName": ticket.filer.name, "requesterEmail": ticket.filer.email}
         if self.config.ticket_type_id:
             body["ticketTypeId"] = self.config.ticket_type_id
-        response = await self._call("POST", "/tickets", json=body, creates=True)
+        response = await self._call("POST", "/tickets", json=body, before_send=before_send)
         data = self._read(response, (200, 201))
         number, ticket_id = data.get("ticketNumber"), data.get("id")
         if not number or ticket_id is None:

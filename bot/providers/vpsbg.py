@@ -18,7 +18,13 @@ from bot.domain.errors import AdminFixable, FieldErrors
 from bot.domain.forms import FieldKind, Form, FormField, Values
 from bot.domain.tickets import NewTicket, Requester, TicketRef
 from bot.providers import fields
-from bot.providers.adapter import REPLIES, CredentialIsRequester, HttpAdapter, StaticForm
+from bot.providers.adapter import (
+    REPLIES,
+    BeforeSend,
+    CredentialIsRequester,
+    HttpAdapter,
+    StaticForm,
+)
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
 
@@ -103,7 +109,9 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
             return {missing: "Give both the related service's type and its ID, or neither."}
         return {}
 
-    async def create(self, ticket: NewTicket, requester: Requester) -> TicketRef:
+    async def create(
+        self, ticket: NewTicket, requester: Requester, *, before_send: BeforeSend | None = None
+    ) -> TicketRef:
         department = ticket.text("department")
         if department not in self.config.departments:
             raise FieldErrors({"department": "Pick one of the departments."})
@@ -123,7 +131,7 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
             f"{self.config.url}/support/tickets",
             headers=self._headers(),
             files=[*multipart(parts), *files],
-            creates=True,
+            before_send=before_send,
         )
         data = self._read(response)
         if data.get("id") is None:

@@ -44,7 +44,6 @@ from bot.domain.forms import CommonField
 from bot.domain.records import Submission, SubmissionState, TicketRecord
 from bot.domain.tickets import ENTERED_BY_HAND, Attachment, NewTicket, Requester, TicketRef
 from bot.providers.base import Provider, SupportsRecentLookup, takes_attachments
-from bot.providers.http import ON_CREATE
 from bot.store import Store
 from bot.tickets.outcomes import (
     Announces,
@@ -381,7 +380,7 @@ class FilingService:
         self, provider: Provider, ticket: NewTicket, requester: Requester, submission: Submission
     ) -> TicketRef:
         """``provider.create``, the submission marked sent just before the create request
-        leaves (``ON_CREATE``), not while it waits for a connection."""
+        leaves (``before_send``), not while it waits for a connection."""
 
         async def sending() -> None:
             # NOTE: the claim is checked as the request leaves (a fencing write): a replica
@@ -389,11 +388,7 @@ class FilingService:
             if not await self._store.mark_sent(submission.id):
                 raise _ClaimLost
 
-        token = ON_CREATE.set(sending)
-        try:
-            return await provider.create(ticket, requester)
-        finally:
-            ON_CREATE.reset(token)
+        return await provider.create(ticket, requester, before_send=sending)
 
     async def _ticket(
         self, provider: Provider, draft: Draft, submission: Submission
