@@ -21,6 +21,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.domain.errors import TicketbotError
 from bot.domain.records import LinkRow
 from bot.store.retention import Forgotten
 
@@ -64,12 +65,11 @@ def forgotten_text(who: str, done: Forgotten) -> str:
     return text
 
 
-class LinksFailure(Exception):
+class LinksFailure(TicketbotError):
     """The command could not run: one line for the operator, and its exit code."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
-        self.message = message
         self.code = code
 
 

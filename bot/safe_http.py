@@ -7,13 +7,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.domain.errors import Signal
+
 # NOTE: a request extension (httpx passes ``extensions`` down to the transport): the most
 # bytes of the answer the transport reads before it gives up (``bot.lane``'s reads the body).
 MAX_BYTES = "ticketbot.max_bytes"
 DEFAULT_MAX_BYTES = 8 * 1_048_576
 
 
-class TooBig(Exception):
+class TooBig(Signal):
     """An answer's body passed its cap while it was being read; the rest was not read."""
 
     def __init__(self, cap: int) -> None:

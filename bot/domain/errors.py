@@ -1,10 +1,46 @@
 """The one error family every layer raises from.
 
-Three branches decide what happens next (see ARCHITECTURE.md, "The adapter seam"):
+Our exception hierarchy (classes defined elsewhere name their module):
 
-* ``UserFixable``: the person filing can fix it (a field, a permission, a missing link);
-* ``AdminFixable``: an admin must fix it (credentials, scopes, configuration);
-* ``Transient``: time fixes it (timeouts, connection errors, 5xx, 429). Only these are retried.
+* TicketbotError - raised on purpose; ``message`` is for the person who reads it.
+  x UserFixable - the person filing can fix it.
+    + FieldErrors - input rejected; field key -> message, or a general line.
+    + NoSuchTicket - not one of the provider's ticket ids, or a 404 for one typed by hand.
+    + NotAllowed - the user may not do this (admin-only, channel not allowed, ...).
+    + UnknownProvider - the user named a provider that is not configured.
+    + CannotFileAsIs - a reaction's or a step's values are not enough to file without the form.
+    + NotLinked (tickets/requesters.py) - no requester at the provider, and no default.
+    + ForeignModal (slack/modals.py) - a view the bot did not open for this user.
+  x AdminFixable - an admin must fix it; ``admin_detail`` is for admins only.
+    + ConfigError - the settings or providers file is wrong at ``key``.
+      - ConfigErrors - every configuration problem at once, one line each.
+      - DatabaseUnusable - the database cannot be opened, written or read as ours (at start).
+      - TokenRefused (slack/socket_mode.py) - Slack refused the app-level token.
+    + ProviderAuthError - the provider refused our credentials (401) or permissions (403).
+    + ProviderProtocolError - the provider answered what its documentation does not allow.
+  x Transient - time fixes it; the only branch retried. ``maybe_created``: it may have acted.
+    + ProviderUnavailable - connection refused, dropped, or a 5xx.
+    + RateLimited - 429; wait ``retry_after`` seconds.
+    + ProviderTimeout - no answer in time.
+  x Internal - ours to decide on: the service that catches it turns it into an outcome.
+    + StoreUnavailable - the database did not take a write; nothing was lost yet.
+    + FeatureMissing - an optional provider endpoint is not there (404/405): the feature is off.
+    + AlreadyRecorded - another submission recorded that provider ticket first.
+    + CannotTell - whether an unanswered attempt filed the ticket cannot be found out.
+  x LinksFailure (links_cli.py) - ``ticketbot links`` could not run; one line and an exit code.
+* Signal - a hand-off between two functions of ours, never shown or retried as such.
+  x TooBig (safe_http.py) - an answer passed its byte cap while being read.
+  x UnreadableList (providers/paging.py) - an answer holds no list the reader can find.
+  x DownloadRefused (slack/files.py) - Slack answered something other than the file.
+  x _NotClaimed, _FiledMeanwhile, _ClaimLost (tickets/filing.py) - one filing attempt's exits.
+
+The branch decides what happens next (see ARCHITECTURE.md, "The adapter seam"):
+``UserFixable`` and ``AdminFixable`` say who must act; only ``Transient`` is retried;
+``Internal`` is caught by the service that knows what it means. ``Signal`` is not a
+``TicketbotError``, so no broad ``except TicketbotError`` on its way takes it by mistake.
+
+Outside on purpose: ``NotSlack`` and ``AnswerTooBig`` (slack/outbound.py) extend
+``aiohttp.ClientError``, so the Slack SDK treats them as the transport failures they are.
 
 Messages are written for the person who will read them and never contain secrets.
 """
@@ -50,6 +86,11 @@ class NoSuchTicket(UserFixable):
     About that ticket only: no provider feature goes off for it."""
 
 
+class CannotFileAsIs(UserFixable):
+    """The values are not enough to file without the form (a reaction in a file-at-once
+    route, a Workflow Builder step); the message says what a person must add."""
+
+
 class NotAllowed(UserFixable):
     """The user may not do this (admin-only command, channel not allowed, …)."""
 
@@ -92,10 +133,6 @@ class DatabaseUnusable(ConfigError):
 
     def __init__(self, problem: str) -> None:
         super().__init__("TICKETBOT_DB", problem)
-
-
-class StoreUnavailable(TicketbotError):
-    """The database did not take a write (locked, unreachable); nothing was lost yet."""
 
 
 class ProviderAuthError(AdminFixable):
@@ -146,16 +183,36 @@ class ProviderTimeout(Transient):
         self.maybe_created = maybe_created
 
 
-class FeatureMissing(TicketbotError):
+# --- what a service of ours decides on --------------------------------------------------------
+
+
+class Internal(TicketbotError):
+    """Ours to decide on: the service that catches it turns it into an outcome (a feature off,
+    a park, a person asked to check, a write kept for later)."""
+
+
+class StoreUnavailable(Internal):
+    """The database did not take a write (locked, unreachable); nothing was lost yet."""
+
+
+class FeatureMissing(Internal):
     """An endpoint beyond the documented create call is not there (404/405): the feature it
     serves (a twin look-up, status, replies, files) is off for that provider; filing is not."""
 
 
-class AlreadyRecorded(TicketbotError):
+class AlreadyRecorded(Internal):
     """Another submission recorded that provider ticket first (two twin checks took the same
     candidate at once)."""
 
 
-class CannotTell(TicketbotError):
+class CannotTell(Internal):
     """Whether an earlier, unanswered attempt filed the ticket cannot be found out: the
     provider lists no tickets, or the look-up failed or was cut short. A person must check."""
+
+
+# --- not errors: hand-offs between two functions of ours ---------------------------------------
+
+
+class Signal(Exception):
+    """Raised by one function of ours for its caller to catch and turn into an outcome; never
+    shown or retried as such. Not a ``TicketbotError``: no broad handler takes it by mistake."""

@@ -29,6 +29,8 @@ from typing import Any
 
 import httpx
 
+from bot.domain.errors import Signal
+
 ITEM_KEYS = ("tickets", "items", "data", "results", "records")
 WRAPPERS = (
     "pagination",
@@ -79,7 +81,7 @@ class ListPage:
     next: PageRequest | None
 
 
-class UnreadableList(Exception):
+class UnreadableList(Signal):
     """The answer holds no list of items the reader can find."""
 
 

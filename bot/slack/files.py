@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import Signal
 from bot.domain.tickets import Attachment
 from bot.safe_http import MAX_BYTES, TooBig, read_capped
 from bot.slack.outbound import SlackOrigins
@@ -134,7 +135,7 @@ class SlackFiles:
                 response.stream = httpx.ByteStream(b"")  # NOTE: see ProviderHttp._bounded
 
 
-class DownloadRefused(Exception):
+class DownloadRefused(Signal):
     """Slack answered something other than the file; the message says what."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.drafts import Draft, ModalContext
+from bot.domain.errors import CannotFileAsIs
 from bot.domain.forms import FieldKind, FieldValue, Form
 from bot.domain.routes import Route
 from bot.domain.tickets import Filer
@@ -27,14 +28,6 @@ def form_defaults(form: Form) -> dict[str, FieldValue]:
         multi = field.kind in (FieldKind.CHECKBOXES, FieldKind.EMAILS)
         found[field.key] = tuple(field.default.split(",")) if multi else field.default
     return found
-
-
-class CannotFileAsIs(Exception):
-    """The values are not enough to file; ``reason`` says what a person must add."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def checked_draft(

@@ -35,6 +35,7 @@ from bot.domain.errors import (
     CannotTell,
     ProviderUnavailable,
     RateLimited,
+    Signal,
     StoreUnavailable,
     TicketbotError,
     Transient,
@@ -84,15 +85,15 @@ KEEP_SECONDS = 300.0
 T = TypeVar("T")
 
 
-class _NotClaimed(Exception):
+class _NotClaimed(Signal):
     """The database was away when the attempt tried to claim the submission."""
 
 
-class _FiledMeanwhile(Exception):
+class _FiledMeanwhile(Signal):
     """The ticket is recorded under this submission already."""
 
 
-class _ClaimLost(Exception):
+class _ClaimLost(Signal):
     """Another replica took this submission over before its create left: it files it."""
 
 

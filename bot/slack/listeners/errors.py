@@ -22,7 +22,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.drafts import ModalContext
-from bot.domain.errors import AdminFixable, FieldErrors, TicketbotError, Transient, UserFixable
+from bot.domain.errors import (
+    AdminFixable,
+    FieldErrors,
+    ProviderUnavailable,
+    TicketbotError,
+    Transient,
+    UserFixable,
+)
 from bot.logs import request_id
 from bot.slack.announce import Announcer
 from bot.slack.listeners.modal_flow import form_for
@@ -158,7 +165,11 @@ def _log(error: Exception, ref: str, body: dict[str, Any]) -> None:
         log.info("user-fixable error: %s", error, extra=extra)
     elif isinstance(error, AdminFixable):
         log.warning("admin-fixable error: %s", error.admin_detail or error, extra=extra)
-    elif isinstance(error, Transient | TicketbotError):
+    elif isinstance(error, ProviderUnavailable):
         log.warning("provider unavailable: %s", error, extra=extra)
+    elif isinstance(error, Transient):
+        log.warning("provider timed out or rate limited: %s", error, extra=extra)
+    elif isinstance(error, TicketbotError):  # Internal and the rest: the class says which
+        log.warning("%s: %s", type(error).__name__, error, extra=extra)
     else:
         log.error("unexpected error", exc_info=error, extra=extra)

@@ -39,7 +39,7 @@ from bot.slack.views.blocks import button
 from bot.slack.views.ids import ActionId
 from bot.slack.views.reaction import file_prompt
 from bot.slack.views.text import escape
-from bot.tickets.auto_file import CannotFileAsIs, checked_draft
+from bot.tickets.auto_file import checked_draft
 
 log = logging.getLogger(__name__)
 FETCH_SECONDS = 1.0
@@ -178,9 +178,7 @@ class AtOnce:
                 values=self._values,
                 route=self._route,
             )
-        except CannotFileAsIs as exc:
-            return exc.reason
-        except TicketbotError as exc:
+        except TicketbotError as exc:  # CannotFileAsIs among them: what a person must add
             return exc.message
         submission, new = await deps.filing.submit(key, draft)
         if submission.state is SubmissionState.FAILED:

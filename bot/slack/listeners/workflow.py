@@ -27,7 +27,7 @@ from bot.settings import CHANNEL_ID, USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
 from bot.slack.workflow_step import step_failed
-from bot.tickets.auto_file import CannotFileAsIs, checked_draft
+from bot.tickets.auto_file import checked_draft
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -116,10 +116,7 @@ async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, 
             values=given.values,
             route=deps.routes.of(given.channel_id),
         )
-    except CannotFileAsIs as exc:
-        await step_failed(deps.slack, step, exc.reason)
-        return
-    except TicketbotError as exc:
+    except TicketbotError as exc:  # CannotFileAsIs among them: what a person must add
         await step_failed(deps.slack, step, exc.message)
         return
     submission, new = await deps.filing.submit(step_key(step), draft)
