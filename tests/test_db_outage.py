@@ -180,7 +180,11 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
         assert "Traceback" not in log
         assert sum("database outage began" in line for line in lines) == 1
         assert sum("database outage ended" in line for line in lines) == 1
-        assert len(lines) <= 3, "\n".join(lines)  # bolt's start-up notice, the outage's two
+        # NOTE: bolt's start-up notice and the outage's two; with this test's 2 s heartbeat
+        # timeout a loaded machine may also make one replica take over the other's work (safe:
+        # every write of an attempt is fenced by its claim), which is a line of its own
+        told = [line for line in lines if "took over what a stopped replica left" not in line]
+        assert len(told) <= 3, "\n".join(lines)
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
