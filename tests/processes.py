@@ -53,11 +53,15 @@ async def start_bot(
     env: dict[str, str] | None = None,
     healthy: bool = True,
     code: Path | None = None,
+    one_port: bool = False,
 ) -> BotProcess:
     """Start ``python -m bot run`` in HTTP mode over ``tmp_path``'s providers file and
     database; with ``healthy``, return once ``/healthz`` answers 200. ``code``: a directory
-    holding another ``bot`` package to run (an earlier release)."""
+    holding another ``bot`` package to run (an earlier release). ``one_port``: ``/metrics`` on
+    the public port too (a second port picked here could be taken before the bot binds it)."""
     port = free_port()
+    while str(port) == (env or {}).get("METRICS_PORT"):  # NOTE: a port just freed comes back
+        port = free_port()
     full = {
         **os.environ,
         **base_env(tmp_path, slack),
@@ -65,6 +69,8 @@ async def start_bot(
         "HOST": "127.0.0.1",
         **(env or {}),
     }
+    if one_port:
+        full["METRICS_PORT"] = str(port)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

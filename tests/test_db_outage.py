@@ -19,7 +19,7 @@ from tests.conftest import hostup_table
 from tests.db_proxy import DbProxy
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import FakeSlack
-from tests.processes import BotProcess, free_port, open_modals, start_bot
+from tests.processes import BotProcess, open_modals, start_bot
 from tests.slack_driver import SlackDriver
 
 VALUES = {"department": "vps", "description": "Ping fails."}
@@ -93,11 +93,11 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
         encoding="utf-8",
     )
     env = {"TICKETBOT_DB": through}
-    metrics = f"http://127.0.0.1:{(port := free_port())}/metrics"
     a, b = await asyncio.gather(
-        start_bot(tmp_path, slack, {**env, "METRICS_PORT": str(port)}),
+        start_bot(tmp_path, slack, env, one_port=True),
         start_bot(tmp_path, slack, env),
     )
+    metrics = f"{a.url}/metrics"
     bots = {"a": a, "b": b}
     try:
         await open_modals(a, slack, 20)
