@@ -9,6 +9,8 @@ functions.completeSuccess takes bot tokens).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -17,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.records import TicketRecord
 from bot.domain.text import truncate
+from bot.logs import new_request_id, request_id
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 500
@@ -69,3 +72,17 @@ async def _complete(
         # NOTE: an execution Slack timed out (or completed) answers execution_not_in_running_state
         code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("workflow step not completed", extra={"error": code})
+
+
+@asynccontextmanager
+async def fails_plainly(slack: AsyncWebClient, step: str) -> AsyncIterator[None]:
+    """A step whose work hits an unexpected error fails with a reason instead of hanging; the
+    error goes on to the error handler, which logs it and tells the person under the same
+    reference."""
+    try:
+        yield
+    except Exception:
+        ref = request_id.get() or new_request_id()
+        reason = f"ticketbot hit an unexpected error (ref {ref}); its admins find it in the log."
+        await step_failed(slack, step, reason)
+        raise

@@ -21,11 +21,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.alerts.text import plain
 from bot.deps import Deps
 from bot.domain.additions import AddState
-from bot.logs import new_request_id, request_id
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.workflow import user_context_id
 from bot.slack.views.ids import CallbackId
-from bot.slack.workflow_step import complete, step_failed
+from bot.slack.workflow_step import complete, fails_plainly, step_failed
 from bot.tickets.additions import typed_number
 
 # NOTE: the manifest's functions.add_to_ticket declares these (tests/test_add_to_ticket.py)
@@ -49,13 +48,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def add_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
     """Add the step's text; the step fails with a reason rather than hang on a surprise."""
     step = str(event.get("function_execution_id") or "")
-    try:
+    async with fails_plainly(deps.slack, step):
         await _add_from_step(deps, team_id, step, event.get("inputs") or {})
-    except Exception:
-        ref = request_id.get() or new_request_id()
-        reason = f"ticketbot hit an unexpected error (ref {ref}); its admins find it in the log."
-        await step_failed(deps.slack, step, reason)
-        raise
 
 
 async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, Any]) -> None:

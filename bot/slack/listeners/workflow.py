@@ -22,11 +22,10 @@ from bot.deps import Deps
 from bot.domain.drafts import ModalContext, step_key
 from bot.domain.errors import TicketbotError
 from bot.domain.forms import CommonField, FieldValue
-from bot.logs import new_request_id, request_id
 from bot.settings import CHANNEL_ID, USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import CallbackId
-from bot.slack.workflow_step import step_failed
+from bot.slack.workflow_step import fails_plainly, step_failed
 from bot.tickets.auto_file import checked_draft
 
 
@@ -88,13 +87,8 @@ async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> Non
     """File the step's ticket; the step fails with a reason rather than hang on a surprise,
     which the error handler then logs and tells the filer, under the same reference."""
     step = str(event.get("function_execution_id") or "")
-    try:
+    async with fails_plainly(deps.slack, step):
         await _file_from_step(deps, team_id, step, event)
-    except Exception:
-        ref = request_id.get() or new_request_id()
-        reason = f"ticketbot hit an unexpected error (ref {ref}); its admins find it in the log."
-        await step_failed(deps.slack, step, reason)
-        raise
 
 
 async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, Any]) -> None:
