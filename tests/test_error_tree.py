@@ -84,6 +84,4 @@ def test_only_a_provider_outage_is_logged_as_one(
         _log(error, "ref1", {"type": "view_submission"})
     (record,) = caplog.records
     assert record.getMessage().startswith(said)
-    assert ("provider unavailable" in record.getMessage()) is isinstance(
-        error, ProviderUnavailable
-    )
+    assert ("provider unavailable" in record.getMessage()) is isinstance(error, ProviderUnavailable)

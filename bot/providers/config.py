@@ -116,8 +116,7 @@ class ProviderConfigBase(BaseModel):
         for field in cls.secret_fields:
             if field in data:
                 data[field] = Unresolved(
-                    f"{field}: put the secret in an environment variable and name it in "
-                    f"{field}_env"
+                    f"{field}: put the secret in an environment variable and name it in {field}_env"
                 )
                 data.pop(f"{field}_env", None)
                 continue

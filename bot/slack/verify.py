@@ -25,9 +25,7 @@ SIGNATURE_HEADER = "X-Slack-Signature"
 class RequestVerifier:
     """``verify(body, headers)`` is True only for a request Slack signed in the last 5 minutes."""
 
-    def __init__(
-        self, secrets: Sequence[str], clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, secrets: Sequence[str], clock: Callable[[], float] = time.time) -> None:
         """``secrets``: the current signing secret first, then any still accepted."""
         self._keys = tuple(secret.encode() for secret in secrets)
         self._clock = clock
