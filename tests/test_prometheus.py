@@ -117,12 +117,19 @@ async def test_rules_and_panels_name_only_what_the_bot_exports(
     hostup_bot: RunningBot, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:
     """The bot exercised so every labelled metric has samples: a ticket filed after one failed
-    attempt (a provider error and a retry), one Slack call failing (its card owed)."""
+    attempt (a provider error and a retry), one Slack call failing (its card owed), and one
+    filed with a secret in it, redacted."""
     view_id = await open_form(hostup_bot)
     hostup.fail(status=500, path_contains="/support/tickets")
     slack.fail(status=500, path_contains="chat.postMessage")
     await hostup_bot.driver.submit(view_id, FILLED)
     await slack.wait_for_text(view_id, "#10001", within=10)
+    view_id = await open_form(hostup_bot)
+    shown = await hostup_bot.driver.submit(
+        view_id, {**FILLED, "subject": "key AKIAIOSFODNN7EXAMPLE"}
+    )
+    await hostup_bot.driver.submit(view_id, {}, view={**shown.json()["view"], "id": view_id})
+    await slack.wait_for_text(view_id, "#10002", within=10)
     await hostup_bot.driver.send(b"{}", "application/json", signature="v0=" + "0" * 64)
     exported, values = await scrape(hostup_bot)
     assert (values["ticketbot_replicas_alive"], values["ticketbot_replicas_stale"]) == (1, 0)
