@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.additions import MessageRef, add_key
 from bot.slack.listeners.add_step import ADD_INPUTS, ADD_OUTPUTS
-from bot.slack.views.ids import ActionId, BlockId, CallbackId
+from bot.slack.views.ids import ActionId, BlockId, CallbackId, FunctionId
 from bot.store import Store
 from tests.alert_sources import firing
 from tests.conftest import BotFactory, RunningBot, hostup_table
@@ -349,7 +349,7 @@ async def test_the_workflow_step_adds_once_and_completes(
 
 
 def test_the_manifest_declares_the_add_step() -> None:
-    step = manifest()["functions"][CallbackId.ADD_STEP]
+    step = manifest()["functions"][FunctionId.ADD_TO_TICKET]
     assert tuple(step["input_parameters"]["properties"]) == ADD_INPUTS
     assert tuple(step["output_parameters"]["properties"]) == ADD_OUTPUTS
 

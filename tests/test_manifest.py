@@ -10,7 +10,7 @@ import jsonschema
 import yaml
 
 from bot.slack.listeners.commands import COMMAND
-from bot.slack.views.ids import CallbackId
+from bot.slack.views.ids import ActionId, BlockId, CallbackId, FunctionId
 from bot.slack.workflow_step import INPUTS, OUTPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +42,17 @@ def test_manifest_names_what_the_code_listens_for() -> None:
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
 
 
+def test_no_id_is_another_ids_alias() -> None:
+    """Two members of one enum with one value are one member (``FILE_STEP is FILE_SHORTCUT``):
+    a step's id and its shortcut's live in enums of their own."""
+    for ids in (CallbackId, FunctionId, ActionId, BlockId):
+        assert list(ids.__members__) == [member.name for member in ids], ids.__name__
+
+
 def test_manifest_declares_the_workflow_step_and_events_the_code_uses() -> None:
     data = manifest()
     assert data["_metadata"]["major_version"] == 2
-    step = data["functions"][CallbackId.FILE_STEP]
+    step = data["functions"][FunctionId.FILE_TICKET]
     assert tuple(step["input_parameters"]["properties"]) == INPUTS
     assert tuple(step["output_parameters"]["properties"]) == OUTPUTS
     assert step["output_parameters"]["required"] == ["ticket_number"]

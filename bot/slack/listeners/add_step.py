@@ -23,7 +23,7 @@ from bot.deps import Deps
 from bot.domain.additions import AddState
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.workflow import user_context_id
-from bot.slack.views.ids import CallbackId
+from bot.slack.views.ids import FunctionId
 from bot.slack.workflow_step import complete, fails_plainly, step_failed
 from bot.tickets.additions import typed_number
 
@@ -34,7 +34,7 @@ TEXT_LIMIT = 10_000
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.function(CallbackId.ADD_STEP)
+    @app.function(FunctionId.ADD_TO_TICKET)
     async def handle_add_to_ticket_function(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     ) -> None:

@@ -24,13 +24,13 @@ from bot.domain.errors import TicketbotError
 from bot.domain.forms import CommonField, FieldValue
 from bot.settings import CHANNEL_ID, USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
-from bot.slack.views.ids import CallbackId
+from bot.slack.views.ids import FunctionId
 from bot.slack.workflow_step import fails_plainly, step_failed
 from bot.tickets.auto_file import checked_draft
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.function(CallbackId.FILE_STEP)
+    @app.function(FunctionId.FILE_TICKET)
     async def handle_file_ticket_function(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     ) -> None:

@@ -6,13 +6,25 @@ from enum import StrEnum
 
 
 class CallbackId(StrEnum):
+    """Shortcuts' (manifest ``features.shortcuts``) and modals' callback ids."""
+
     TICKET_MODAL = "ticket_modal"
     FILE_SHORTCUT = "file_ticket"
     FILED_NUMBER = "filed_number"  # "It was filed": the number the filer found
-    FILE_STEP = "file_ticket"  # the Workflow Builder step (manifest ``functions``)
     ADD_SHORTCUT = "add_to_ticket"  # the "Add to a ticket" message shortcut
     ADD_MODAL = "add_to_ticket_modal"
-    ADD_STEP = "add_to_ticket"  # the second Workflow Builder step (manifest ``functions``)
+
+
+class FunctionId(StrEnum):
+    """The Workflow Builder steps' callback ids (manifest ``functions``).
+
+    NOTE: Slack keeps functions' and shortcuts' callback ids apart, and the manifests in use
+    name each step as its shortcut is named: equal strings, in an enum of their own (one
+    enum would make each an alias of the shortcut, ``FILE_STEP is FILE_SHORTCUT``).
+    """
+
+    FILE_TICKET = "file_ticket"
+    ADD_TO_TICKET = "add_to_ticket"
 
 
 class ActionId(StrEnum):
