@@ -71,6 +71,20 @@ class Draft(BaseModel):
     permalink: str | None = None
     file_as: str | None = None  # a requester an admin picked; set only after an admin check
     as_typed: tuple[str, ...] = ()  # findings an admin chose to send unredacted (locators)
+    view_id: str | None = None  # the modal that shows how filing went; None: no modal filed it
+
+    @classmethod
+    def stored(cls, key: str, text: str) -> Draft:
+        """The draft a submission saved under ``key``.
+
+        NOTE: a draft saved by 0.2.0 or earlier does not carry its modal's view id: its key
+        begins with it, as a modal submit's key still does (``submission_key``).
+        """
+        draft = cls.model_validate_json(text)
+        if "view_id" in draft.model_fields_set:
+            return draft
+        view_id = key.split("|", 1)[0]
+        return draft.model_copy(update={"view_id": view_id if view_id.startswith("V") else None})
 
 
 def submission_key(view_id: str, context: ModalContext) -> str:
@@ -82,13 +96,6 @@ def submission_key(view_id: str, context: ModalContext) -> str:
     if context.channel_id and context.message_ts:
         return f"{view_id}|{context.channel_id}:{context.message_ts}"
     return view_id
-
-
-def view_id_of(key: str) -> str | None:
-    """The modal a submission was filed from, if it was (a reaction or a workflow step files
-    without one: their keys start with their kind)."""
-    view_id = key.split("|", 1)[0]
-    return view_id if view_id.startswith("V") else None
 
 
 def reaction_key(channel_id: str, message_ts: str) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from bot.domain.drafts import Draft, step_key, view_id_of
+from bot.domain.drafts import Draft, step_key
 from bot.domain.errors import (
     AlreadyRecorded,
     CannotTell,
@@ -176,9 +176,9 @@ class FilingService:
             first_attempt_by=time.time() + self.policy.first_attempt_within,
         )
 
-    async def file(self, submission: Submission, draft: Draft, *, view_id: str | None) -> None:
+    async def file(self, submission: Submission, draft: Draft) -> None:
         """The one way to file a persisted submission, whatever triggered it: enrich (its first
-        attempt), attempt, announce the outcome (``view_id``: the modal that shows it, if any).
+        attempt), attempt, announce the outcome (in ``draft.view_id``'s modal too, if any).
 
         Raises what the user or an admin must fix, the submission marked failed.
         """
@@ -192,7 +192,7 @@ class FilingService:
             log.info("filing waits for the database", extra={"submission": submission.id})
             return
         if outcome is not None:  # None: another delivery, or the worker, files it and tells
-            await self.announce.outcome(outcome, view_id=view_id)
+            await self.announce.outcome(outcome, view_id=draft.view_id)
 
     async def retry(self, submission: Submission) -> None:
         """``file`` for the retry worker; what needs a person is told to the filer. A
@@ -206,10 +206,10 @@ class FilingService:
                 check_twin=submission.check_twin,
             )
             return
-        draft = Draft.model_validate_json(submission.draft)
+        draft = Draft.stored(submission.key, submission.draft)
         try:
-            # NOTE: the modal may still be open (view id = key); updating a closed one is a no-op
-            await self.file(submission, draft, view_id=view_id_of(submission.key))
+            # NOTE: the modal may still be open; updating a closed one is a no-op
+            await self.file(submission, draft)
         except Exception as exc:
             ref = secrets.token_hex(4)
             if isinstance(exc, TicketbotError):

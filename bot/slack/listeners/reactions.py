@@ -187,7 +187,7 @@ class AtOnce:
             await say(f"<@{submission.user_id}> is filing this already; the card follows.")
             return None
         try:
-            await deps.filing.file(submission, draft, view_id=None)
+            await deps.filing.file(submission, draft)
         except TicketbotError as exc:  # the submission is failed; the form can still file it
             return exc.message
         return None

@@ -195,6 +195,7 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
         context=ctx,
         file_as=file_as if isinstance(file_as, str) else None,
         as_typed=picked_as_typed(deps, state, found, is_admin=is_admin),
+        view_id=view["id"],
     )
     # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
     # after an error reuses the same submission, so it cannot file twice.
@@ -213,7 +214,7 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
         text = unsure_text(title=provider.title, reference=reference(submission))
         return Answer(ctx, view=message_modal(ctx, text))
     filing = f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
-    work = deps.filing.file(submission, draft, view_id=view["id"])
+    work = deps.filing.file(submission, draft)
     return Answer(ctx, view=message_modal(ctx, filing), work=work)
 
 

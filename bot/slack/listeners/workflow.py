@@ -117,6 +117,6 @@ async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, 
     if not new:
         return  # NOTE: Slack delivered this run again; the first delivery files it
     try:
-        await deps.filing.file(submission, draft, view_id=None)
+        await deps.filing.file(submission, draft)
     except TicketbotError as exc:  # the submission is failed: the step says why
         await step_failed(deps.slack, step, exc.message)
