@@ -34,6 +34,7 @@ from bot.slack.users import UserDirectory
 from bot.store import Store
 from bot.tickets.additions import Additions
 from bot.tickets.comments import ProviderComments
+from bot.tickets.drafting import Drafting
 from bot.tickets.filing import FilingService, RetryPolicy
 from bot.tickets.following import Following
 from bot.tickets.home import HomeService
@@ -78,6 +79,7 @@ class Deps:
     previews: Previews
     alerts: AlertReader
     outgoing: Outgoing
+    drafting: Drafting
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -189,6 +191,16 @@ async def open_deps(
 
     comments = ProviderComments(store, providers, clock, outgoing=outgoing, tells=tells)
     links = LinkService(store, providers, access)
+    routes = Routes(settings.routes)
+    users = UserDirectory(slack, guests_by_email=settings.options.link_guests_by_email)
+    drafting = Drafting(
+        providers,
+        access,
+        links,
+        routes,
+        outgoing,
+        send_as_typed=settings.options.send_as_typed == "admins",
+    )
     lists = TicketLists(store)
     response_times = ResponseTimes(
         store,
@@ -203,7 +215,7 @@ async def open_deps(
         http=http,
         slack=slack,
         providers=providers,
-        users=UserDirectory(slack, guests_by_email=settings.options.link_guests_by_email),
+        users=users,
         filing=filing,
         following=Following(
             store,
@@ -221,7 +233,7 @@ async def open_deps(
         seal=seal,
         modals=Modals(seal, store),
         responses=ResponseUrls(slack_session, origins),
-        routes=Routes(settings.routes),
+        routes=routes,
         comments=comments,
         lifecycle=AlertLifecycle(store, providers, comments, clock, tells),
         response_times=response_times,
@@ -231,6 +243,7 @@ async def open_deps(
         previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
         alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
         outgoing=outgoing,
+        drafting=drafting,
         clock=clock,
     )
     try:

@@ -9,6 +9,7 @@ Our exception hierarchy (classes defined elsewhere name their module):
     + NotAllowed - the user may not do this (admin-only, channel not allowed, ...).
     + UnknownProvider - the user named a provider that is not configured.
     + CannotFileAsIs - a reaction's or a step's values are not enough to file without the form.
+    + FormUnavailable - the provider's form, to check a submit against, did not come in time.
     + NotLinked (tickets/requesters.py) - no requester at the provider, and no default.
     + ForeignModal (slack/modals.py) - a view the bot did not open for this user.
   x AdminFixable - an admin must fix it; ``admin_detail`` is for admins only.
@@ -89,6 +90,11 @@ class NoSuchTicket(UserFixable):
 class CannotFileAsIs(UserFixable):
     """The values are not enough to file without the form (a reaction in a file-at-once
     route, a Workflow Builder step); the message says what a person must add."""
+
+
+class FormUnavailable(UserFixable):
+    """The provider's form did not come in time to check a submit against (a modal opened
+    before this process started); submitting again, what was typed kept, may do."""
 
 
 class NotAllowed(UserFixable):

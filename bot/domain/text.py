@@ -32,3 +32,10 @@ def whole_number(text: str | None) -> int | None:
     if text is None or not _WHOLE.fullmatch(text):
         return None
     return int(text)
+
+
+def size_text(size: int) -> str:
+    """A file's size for people: "1.5 MB", "12.0 KB"."""
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.1f} MB"
+    return f"{size / 1024:.1f} KB"

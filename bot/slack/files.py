@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import Signal
+from bot.domain.text import size_text
 from bot.domain.tickets import Attachment
 from bot.safe_http import MAX_BYTES, TooBig, read_capped
 from bot.slack.outbound import SlackOrigins
@@ -39,12 +40,6 @@ def safe_file_name(name: str, fallback: str) -> str:
         stem, dot, ext = base.rpartition(".")
         base = f"{stem[: 99 - len(ext)]}.{ext}" if dot and len(ext) <= 10 else base[:100]
     return base or fallback
-
-
-def size_text(size: int) -> str:
-    if size >= 1_048_576:
-        return f"{size / 1_048_576:.1f} MB"
-    return f"{size / 1024:.1f} KB"
 
 
 class SlackFiles:

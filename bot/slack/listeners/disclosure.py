@@ -10,20 +10,14 @@ cannot carry the admin's "send as typed" choice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
 from bot.deps import Deps
-from bot.domain.disclosure import Located, digest
+from bot.domain.disclosure import digest
 from bot.domain.drafts import ModalContext
 from bot.domain.forms import FieldValue, Form
 from bot.providers.base import Provider
-from bot.slack.views.disclosure import AS_TYPED, as_typed_field, notice_text
-from bot.slack.views.form_state import read_values
-
-
-def may_send_as_typed(deps: Deps, is_admin: bool) -> bool:
-    return is_admin and deps.settings.options.send_as_typed == "admins"
+from bot.slack.views.disclosure import as_typed_field, notice_text
 
 
 def with_notice(
@@ -43,25 +37,7 @@ def with_notice(
         return ctx, form, banner
     labels = {field.key: field.label for field in form.fields}
     notice = notice_text(found, labels, provider.title)
-    if may_send_as_typed(deps, is_admin):
+    if deps.drafting.may_send_as_typed(is_admin):
         form = form.model_copy(update={"fields": (*form.fields, as_typed_field(found, labels))})
     ctx = ctx.model_copy(update={"noticed": digest(found)})
     return ctx, form, f"{banner}\n{notice}" if banner else notice
-
-
-def unseen(found: Sequence[Located], ctx: ModalContext) -> bool:
-    """Whether the form has not shown these findings yet."""
-    return bool(found) and ctx.noticed != digest(found)
-
-
-def picked_as_typed(
-    deps: Deps, state: Mapping[str, Any], found: Sequence[Located], *, is_admin: bool
-) -> tuple[str, ...]:
-    """The findings an admin ticked to send as typed (none for anyone else)."""
-    if not found or not may_send_as_typed(deps, is_admin):
-        return ()
-    labels: dict[str, str] = {}
-    form = Form(fields=(as_typed_field(found, labels),))
-    picked = read_values(form, state).get(AS_TYPED, ())
-    known = {item.locator for item in found}
-    return tuple(p for p in picked if p in known)

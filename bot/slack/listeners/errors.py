@@ -32,7 +32,6 @@ from bot.domain.errors import (
 )
 from bot.logs import request_id
 from bot.slack.announce import Announcer
-from bot.slack.listeners.modal_flow import form_for
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
 from bot.slack.views.errors import error_text
@@ -122,12 +121,10 @@ async def _restore_draft(
         ctx = await deps.modals.context(view, filer.user_id)
     except ForeignModal:
         return False
-    provider = deps.providers.get(ctx.provider or "")
-    form = provider.cached_form() if provider else None
-    if provider is None or form is None:
+    shown = await deps.drafting.shown_form(filer, ctx)
+    if shown is None:
         return False
-    is_admin = await deps.access.is_admin(filer.user_id)
-    form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    provider, form = shown.provider, shown.form
     values = read_values(form, view_state(body))
     errors: dict[str, str] = {}
     banner = text

@@ -8,69 +8,16 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import FileRef, ModalContext
-from bot.domain.forms import Choice, FieldKind, FieldValue, Form, FormField
-from bot.domain.tickets import Filer, RequesterSource
+from bot.domain.drafts import ModalContext
+from bot.domain.forms import FieldValue, Form
+from bot.domain.tickets import Filer
 from bot.providers import fields
-from bot.providers.base import Provider, takes_attachments
-from bot.slack.files import size_text
 from bot.slack.listeners.disclosure import with_notice
 from bot.slack.views.ticket_modal import loading_modal, ticket_modal
-from bot.tickets.filing import FILES_KEY
-from bot.tickets.prefill import fit_to_form
 from bot.tickets.requesters import NotLinked
-from bot.tickets.routing import route_values
 
 # Before a provider is picked: the fields every provider has, so typing can start at once.
 NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description()))
-FILE_AS = "file_as"
-
-
-def form_for(
-    provider: Provider, form: Form, *, is_admin: bool, filer: Filer, files: tuple[FileRef, ...] = ()
-) -> Form:
-    """The provider's form, plus the message's files (a checkbox each, on by default) and, for
-    admins where requesters exist, a "File as" field.
-
-    NOTE: the submit parser uses this too, so a non-admin's forged "File as" is never read.
-    """
-    if files:
-        takes = takes_attachments(provider)
-        choices = tuple(
-            Choice(value=f.id, label=f"{f.name} ({size_text(f.size)})") for f in files[:10]
-        )
-        form = form.model_copy(
-            update={
-                "fields": (
-                    *form.fields,
-                    FormField(
-                        key=FILES_KEY,
-                        label="Attach the message's files",
-                        kind=FieldKind.CHECKBOXES,
-                        required=False,
-                        choices=choices,
-                        default=",".join(c.value for c in choices),
-                        hint=None
-                        if takes
-                        else f"{provider.title} does not take files; they will be "
-                        "listed in the ticket's thread instead.",
-                    ),
-                )
-            }
-        )
-    if not is_admin:
-        return form
-    default = provider.default_requester(filer)
-    if default is not None and default.source is RequesterSource.TOKEN_OWNER:
-        return form
-    file_as = FormField(
-        key=FILE_AS,
-        label="File as (requester id)",
-        required=False,
-        max_length=100,
-        hint="Admins only: file on someone's behalf. Leave empty to file as yourself.",
-    )
-    return form.model_copy(update={"fields": (*form.fields, file_as)})
 
 
 async def show_form(
@@ -140,11 +87,8 @@ async def show_form(
     if notice:
         banner = f"{notice}\n{banner}" if banner else notice
     # NOTE: the channel's route fills what nobody typed (and beats the alert's severity)
-    route = deps.routes.of(ctx.channel_id)
-    values = fit_to_form(
-        form, {**route_values(route, provider.name, form), **(values or {})}, ctx.severity
-    )
-    shown = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    values = deps.drafting.prefilled(provider, form, ctx, values or {})
+    shown = deps.drafting.form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
     # NOTE: what the alert prefilled is checked now, so the notice is there before submit
     ctx, shown, banner = with_notice(
         deps, provider, ctx, shown, values, is_admin=is_admin, banner=banner

@@ -18,24 +18,23 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import Draft, ModalContext, submission_key
-from bot.domain.errors import NotAllowed, TicketbotError
+from bot.domain.drafts import ModalContext, submission_key
+from bot.domain.errors import FieldErrors, FormUnavailable, NotAllowed
 from bot.domain.forms import FieldValue, Form
 from bot.domain.records import SubmissionState
 from bot.domain.tickets import Filer
-from bot.providers.base import Provider
 from bot.slack.budget import ack_deadline, left
-from bot.slack.listeners.disclosure import picked_as_typed, unseen, with_notice
+from bot.slack.listeners.disclosure import with_notice
 from bot.slack.listeners.jobs import after_ack
-from bot.slack.listeners.modal_flow import FILE_AS, form_for
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
-from bot.slack.views.form_state import read_provider, read_values
+from bot.slack.views.disclosure import AS_TYPED
+from bot.slack.views.form_state import read_picked, read_provider, read_values
 from bot.slack.views.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.slack.views.text import escape
 from bot.slack.views.ticket_modal import message_modal, ticket_modal
 from bot.slack.views.unsure import unsure_text
-from bot.tickets.forms import check_form
+from bot.tickets.drafting import Unseen
 from bot.tickets.outcomes import reference
 
 # NOTE: inside the one ack budget, saving the submission may take at most this long (a locked
@@ -123,6 +122,15 @@ async def _late(
         await answer.work
 
 
+def _on_first_field(ctx: ModalContext, state: dict[str, Any], text: str) -> Answer:
+    """``text`` under the first field the modal has (no form to place it by: what was typed
+    stays), else in place of the modal."""
+    field = next((key for block_id in state if (key := field_key(block_id))), None)
+    if field is None:
+        return Answer(ctx, view=message_modal(ctx, escape(text)))
+    return Answer(ctx, errors={field: text})
+
+
 def _by_block(answer: Answer) -> dict[str, str]:
     """Inline errors by block id; those of no field on the first field's block."""
     first = (
@@ -151,52 +159,31 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
     except Exception as exc:
         if not deps.filing.database_away(exc):
             raise
-        field = next((key for block_id in state if (key := field_key(block_id))), None)
-        if field is None:
-            return Answer(ModalContext(), view=message_modal(ModalContext(), BUSY))
-        return Answer(ModalContext(), errors={field: BUSY})
+        return _on_first_field(ModalContext(), state, BUSY)
     name = read_provider(state) or ctx.provider
-    provider = deps.providers.get(name or "")
-    if provider is None:
-        return Answer(ctx, errors={"": "Pick where the ticket should go."})
-    ctx = ctx.with_provider(provider.name)
-    form = provider.cached_form() or await _form_after_restart(provider)
-    if form is None:  # and the provider did not give it in time: keep what was typed
-        text = f"{provider.title} did not answer in time to check this. Please submit again."
-        field = next((key for block_id in state if (key := field_key(block_id))), None)
-        if field is None:
-            return Answer(ctx, view=message_modal(ctx, escape(text)))
-        return Answer(ctx, errors={field: text})
     try:
-        await deps.access.require_may_file(filer.user_id, ctx.channel_id)
+        shown = await deps.drafting.form(filer, ctx, name)
+    except FieldErrors as exc:  # no provider picked
+        return Answer(ctx, errors={"": exc.message})
+    except FormUnavailable as exc:  # keep what was typed
+        return _on_first_field(ctx.with_provider(name), state, exc.message)
     except NotAllowed as exc:
+        ctx = ctx.with_provider(name)
         return Answer(ctx, view=message_modal(ctx, escape(exc.message)))
-    is_admin = await deps.access.is_admin(filer.user_id)
-    form = form_for(provider, form, is_admin=is_admin, filer=filer, files=ctx.files)
+    ctx, provider, form = shown.context, shown.provider, shown.form
     values = read_values(form, state)
-    errors = check_form(form, values) | provider.check_values(values)
-    file_as = values.pop(FILE_AS, None)
-    if isinstance(file_as, str) and (problem := provider.requester_id_problem(file_as)):
-        errors[FILE_AS] = problem
-    typed = {**values, **({FILE_AS: file_as} if file_as is not None else {})}
-    if errors:
-        return Answer(ctx, errors=errors, form=form, values=typed)
-    found = deps.outgoing.findings(provider, values)
-    if unseen(found, ctx):  # NOTE: shown first; the next submit files it, redacted
-        ctx, form, banner = with_notice(deps, provider, ctx, form, typed, is_admin=is_admin)
+    try:
+        draft = deps.drafting.draft(
+            shown, filer, values, as_typed=read_picked(state, AS_TYPED), view_id=view["id"]
+        )
+    except FieldErrors as exc:
+        return Answer(ctx, errors=exc.fields, form=form, values=values)
+    if isinstance(draft, Unseen):  # NOTE: shown first; the next submit files it, redacted
+        ctx, form, banner = with_notice(deps, provider, ctx, form, values, is_admin=shown.is_admin)
         titles = deps.provider_titles
         return Answer(
-            ctx, view=ticket_modal(ctx, form, providers=titles, values=typed, banner=banner)
+            ctx, view=ticket_modal(ctx, form, providers=titles, values=values, banner=banner)
         )
-    draft = Draft(
-        provider=provider.name,
-        values=values,
-        filer=filer,
-        context=ctx,
-        file_as=file_as if isinstance(file_as, str) else None,
-        as_typed=picked_as_typed(deps, state, found, is_admin=is_admin),
-        view_id=view["id"],
-    )
     # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
     # after an error reuses the same submission, so it cannot file twice.
     try:
@@ -207,7 +194,7 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
             raise
         # NOTE: a locked or failing database must not push the ack past Slack's 3 s; the
         # modal keeps what was typed. If the write lands later, the same key finds it.
-        return Answer(ctx, errors={"": BUSY}, form=form, values=typed)
+        return Answer(ctx, errors={"": BUSY}, form=form, values=values)
     if submission.state is SubmissionState.FILED:
         return Answer(ctx, view=message_modal(ctx, "This ticket was already filed."))
     if submission.state is SubmissionState.UNSURE:  # the filer decides on the card
@@ -216,13 +203,3 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
     filing = f":hourglass_flowing_sand: Filing your {escape(provider.title)} ticket…"
     work = deps.filing.file(submission, draft)
     return Answer(ctx, view=message_modal(ctx, filing), work=work)
-
-
-async def _form_after_restart(provider: Provider) -> Form | None:
-    """The form, looked up again: the bot restarted since the modal opened (a deploy), and the
-    user's typing must not be lost for it. None if the provider does not give it (its own
-    timeout bounds the call; the ack does not wait for it past the budget)."""
-    try:
-        return await provider.form()
-    except TicketbotError:
-        return None

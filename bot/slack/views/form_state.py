@@ -39,8 +39,7 @@ def read_values(form: Form, state: Mapping[str, Any]) -> dict[str, FieldValue]:
             continue
         kind = field.kind
         if kind is FieldKind.CHECKBOXES:
-            picked = action.get("selected_options") or []
-            values[field.key] = tuple(str(o.get("value")) for o in picked if isinstance(o, dict))
+            values[field.key] = _picked(action)
             continue
         text = _raw(action).strip()
         if not text:
@@ -54,6 +53,17 @@ def read_values(form: Form, state: Mapping[str, Any]) -> dict[str, FieldValue]:
         else:
             values[field.key] = text
     return values
+
+
+def _picked(action: dict[str, Any]) -> tuple[str, ...]:
+    picked = action.get("selected_options") or []
+    return tuple(str(o.get("value")) for o in picked if isinstance(o, dict))
+
+
+def read_picked(state: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """The boxes ticked in field ``key``'s checkbox group (none if the modal has no such)."""
+    action = _action(state, field_block_id(key), ActionId.VALUE)
+    return _picked(action) if action is not None else ()
 
 
 def read_loose_values(state: Mapping[str, Any]) -> dict[str, FieldValue]:
