@@ -33,6 +33,7 @@ from bot.slack.seal import Seal
 from bot.slack.users import UserDirectory
 from bot.store import Store
 from bot.tickets.additions import Additions
+from bot.tickets.auto_filing import AutoFiling
 from bot.tickets.comments import ProviderComments
 from bot.tickets.drafting import Drafting
 from bot.tickets.filing import FilingService, RetryPolicy
@@ -80,6 +81,7 @@ class Deps:
     alerts: AlertReader
     outgoing: Outgoing
     drafting: Drafting
+    auto_filing: AutoFiling
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -244,6 +246,7 @@ async def open_deps(
         alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
         outgoing=outgoing,
         drafting=drafting,
+        auto_filing=AutoFiling(drafting, filing, access, users, routes),
         clock=clock,
     )
     try:

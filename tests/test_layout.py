@@ -135,6 +135,32 @@ def test_listeners_reach_the_store_and_providers_only_through_services() -> None
     assert found == []
 
 
+# what turns given values into a draft: a listener asks ``bot.tickets.drafting.Drafting`` (or
+# ``bot.tickets.auto_filing.AutoFiling``), so every trigger applies the same rules
+DRAFTING_RULES = {
+    "bot.tickets.forms": None,  # the whole module
+    "bot.tickets.auto_file": None,  # replaced by the two services
+    "bot.tickets.prefill": {"fit_to_form"},
+    "bot.tickets.routing": {"route_values"},
+    "bot.tickets.drafting": {"form_defaults", "FILE_AS"},
+}
+
+
+def test_listeners_leave_drafting_to_its_service() -> None:
+    found = []
+    for path in (BOT / "slack").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.module not in DRAFTING_RULES:
+                continue
+            names = DRAFTING_RULES[node.module]
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}"
+                for alias in node.names
+                if names is None or alias.name in names or alias.name.startswith("_")
+            ]
+    assert found == []
+
+
 def test_services_parse_no_slack_message_shapes() -> None:
     """Reading an alert message is ``bot.alerts``' job; services get a domain ``Alert``."""
     found = [

@@ -96,6 +96,11 @@ class TicketRecord:
             status=self.status,
         )
 
+    def is_open_duplicate(self, message_ts: str | None) -> bool:
+        """A ticket about ``message_ts`` already: filed from that very message, or for its
+        alert while still open (an alert that fires after its ticket closed is a new alert)."""
+        return self.source_ts == message_ts or self.closed_at is None
+
 
 @dataclass(frozen=True)
 class Link:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -18,18 +17,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import ModalContext, reaction_key
-from bot.domain.errors import NotAllowed, TicketbotError, UserFixable
-from bot.domain.forms import FieldValue
+from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import SubmissionState, TicketRecord
-from bot.domain.routes import OnEmoji, Route
-from bot.domain.tickets import Filer
 from bot.providers.base import takes_replies
 from bot.slack import thread_talk
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.shortcuts import (
     already_filed,
-    is_open_duplicate,
     message_context,
     open_prefilled,
     previously_filed,
@@ -39,7 +33,7 @@ from bot.slack.views.blocks import button
 from bot.slack.views.ids import ActionId
 from bot.slack.views.reaction import file_prompt
 from bot.slack.views.text import escape
-from bot.tickets.auto_file import checked_draft
+from bot.tickets.auto_filing import Filing, InHand, NotFiled, Reacted
 
 log = logging.getLogger(__name__)
 FETCH_SECONDS = 1.0
@@ -83,7 +77,7 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         return
 
     async def say(text: str) -> None:
-        await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        await _ephemeral(deps, channel_id, user_id, text=text)
 
     try:
         await deps.access.require_may_file(user_id, channel_id)
@@ -106,37 +100,47 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
         domain=None,
         ours=thread_talk.ours({}, body),
     )
-    notice = None
-    earlier = await deps.filing.earlier_ticket(team_id, channel_id, ts, ctx.fingerprint)
-    if earlier is not None and await deps.access.may_read(
-        user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
-    ):
-        if is_open_duplicate(earlier, ts) and earlier.source_ts == ts:
+    reacted = await deps.auto_filing.react(reactor, ctx, values)
+    await tell_reactor(deps, reacted, channel_id, ts, user_id)
+
+
+async def tell_reactor(
+    deps: Deps, reacted: Reacted, channel_id: str, ts: str, user_id: str
+) -> None:
+    """What the reaction came to, in an ephemeral message: the ticket filed already, or the
+    *File a ticket* button (with why it was not filed at once, and what was filed before);
+    nothing when it is filed at once (the card says it)."""
+
+    async def say(text: str) -> None:
+        await _ephemeral(deps, channel_id, user_id, text=text)
+
+    earlier, notice, reason, offer = reacted.earlier, None, None, None
+    if earlier is not None and reacted.duplicate:
+        if earlier.source_ts == ts:
             await say(await already_filed(deps, deps.slack, earlier, ANOTHER))
             return
-        if is_open_duplicate(earlier, ts):  # NOTE: the alert again, in a new message
-            offer = reaction_offer(deps, user_id, channel_id, ts, earlier)
-            notice = await already_filed(deps, deps.slack, earlier, "")
-            prompt = file_prompt(
-                deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE),
-                reason=None,
-                notice=notice.rstrip(". ") + ".",
-                offer=offer,
-            )
-            await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **prompt)
-            return
+        # NOTE: the alert again, in a new message
+        offer = reaction_offer(deps, user_id, channel_id, ts, earlier)
+        notice = (await already_filed(deps, deps.slack, earlier, "")).rstrip(". ") + "."
+    elif earlier is not None:
         notice = previously_filed(deps, earlier)
-    route = deps.routes.of(channel_id)
-    reason = None
-    if route is not None and route.on_emoji is OnEmoji.FILE:
-        at_once = AtOnce(deps, route, reactor, ctx, values)
-        reason = await at_once.file(reaction_key(channel_id, ts), say)
-        if reason is None:
+    match reacted.filed:
+        case Filing():
             return
-    prompt = file_prompt(
-        deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE), reason=reason, notice=notice
-    )
-    await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **prompt)
+        case InHand(submission) if submission.state is SubmissionState.FAILED:
+            reason = f"filing it at once failed ({submission.last_error})"
+        case InHand(submission):
+            await say(f"<@{submission.user_id}> is filing this already; the card follows.")
+            return
+        case NotFiled(why):
+            reason = why
+    sealed = deps.seal.seal(f"{channel_id}|{ts}", REACTION_PURPOSE)
+    prompt = file_prompt(sealed, reason=reason, notice=notice, offer=offer)
+    await _ephemeral(deps, channel_id, user_id, **prompt)
+
+
+async def _ephemeral(deps: Deps, channel_id: str, user_id: str, **message: Any) -> None:
+    await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **message)
 
 
 def reaction_offer(
@@ -149,48 +153,6 @@ def reaction_offer(
     value = deps.seal.seal(f"{channel_id}|{ts}|{ticket.id}", f"{ADD_PURPOSE}:{user_id}")
     label = f"{verb} {title} #{ticket.number}"
     return button(ActionId.ADD_FROM_REACTION, label, value, style="primary")
-
-
-class AtOnce:
-    """A reaction in a file-at-once route: the ticket from the message and the route."""
-
-    def __init__(
-        self,
-        deps: Deps,
-        route: Route,
-        reactor: Filer,
-        ctx: ModalContext,
-        values: dict[str, FieldValue],
-    ) -> None:
-        self._deps, self._route, self._reactor = deps, route, reactor
-        self._ctx, self._values = ctx, values
-
-    async def file(self, key: str, say: Callable[[str], Awaitable[None]]) -> str | None:
-        """File it through the filing service (None: filed, or in hand and said so), or say
-        why it cannot be filed without the form."""
-        deps = self._deps
-        try:
-            draft = await checked_draft(
-                deps.filing.provider(self._route.provider),
-                deps.links,
-                filer=self._reactor,
-                ctx=self._ctx,
-                values=self._values,
-                route=self._route,
-            )
-        except TicketbotError as exc:  # CannotFileAsIs among them: what a person must add
-            return exc.message
-        submission, new = await deps.filing.submit(key, draft)
-        if submission.state is SubmissionState.FAILED:
-            return f"filing it at once failed ({submission.last_error})"
-        if not new:
-            await say(f"<@{submission.user_id}> is filing this already; the card follows.")
-            return None
-        try:
-            await deps.filing.file(submission, draft)
-        except TicketbotError as exc:  # the submission is failed; the form can still file it
-            return exc.message
-        return None
 
 
 async def fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> dict[str, Any] | None:

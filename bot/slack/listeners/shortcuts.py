@@ -75,7 +75,7 @@ async def open_prefilled(
             if earlier is not None and await deps.access.may_read(
                 filer.user_id, filed_by=earlier.filed_by, filed_from=earlier.filed_from
             ):
-                if is_open_duplicate(earlier, ctx.message_ts):
+                if earlier.is_open_duplicate(ctx.message_ts):
                     notice = await already_filed(deps, client, earlier)
                     submit = "File another anyway"
                     if earlier.source_ts != ctx.message_ts:  # NOTE: the alert again, anew
@@ -109,12 +109,6 @@ def add_offer(deps: Deps, user_id: str, ticket: TicketRecord) -> dict[str, Any]:
     verb = "Add to" if takes_replies(provider) else "Follow"
     value = deps.seal.seal(str(ticket.id), f"{ADD_PURPOSE}:{user_id}")
     return button(ActionId.ADD_OFFER, f"{verb} {title} #{ticket.number}", value, style="primary")
-
-
-def is_open_duplicate(earlier: TicketRecord, message_ts: str | None) -> bool:
-    """Filed from this very message, or for this alert while its ticket is open; an alert
-    that fires after its ticket was closed is a new alert."""
-    return earlier.source_ts == message_ts or earlier.closed_at is None
 
 
 def previously_filed(deps: Deps, earlier: TicketRecord) -> str:

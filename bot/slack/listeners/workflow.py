@@ -19,14 +19,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.alerts.text import plain
 from bot.deps import Deps
-from bot.domain.drafts import ModalContext, step_key
-from bot.domain.errors import TicketbotError
-from bot.domain.forms import CommonField, FieldValue
+from bot.domain.forms import CommonField
 from bot.settings import CHANNEL_ID, USER_ID
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import FunctionId
 from bot.slack.workflow_step import fails_plainly, step_failed
-from bot.tickets.auto_file import checked_draft
+from bot.tickets.auto_filing import NotFiled, StepRun
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -41,35 +39,38 @@ def register(app: AsyncApp, deps: Deps) -> None:
         after_ack(deps, deps.slack, reporter, context, work, deferred=True)
 
 
-class StepInputs:
-    """The step's inputs, read and checked; ``problem`` says what is wrong, plainly."""
+def read_step(step: str, team_id: str, inputs: dict[str, Any], providers: list[str]) -> StepRun:
+    """The step's run, its inputs read and checked; ``problem`` says what is wrong, plainly."""
 
-    def __init__(self, inputs: dict[str, Any], providers: list[str]) -> None:
-        def text(key: str) -> str:
-            value = inputs.get(key)
-            return plain(str(value)).strip() if value is not None else ""
+    def text(key: str) -> str:
+        value = inputs.get(key)
+        return plain(str(value)).strip() if value is not None else ""
 
-        self.provider = text("provider").lower()
-        self.channel_id = text("channel_id")
-        self.filed_by = user_context_id(inputs.get("filed_by")) or ""
-        self.values: dict[str, FieldValue] = {
+    provider, channel_id = text("provider").lower(), text("channel_id")
+    filed_by = user_context_id(inputs.get("filed_by")) or ""
+    problem = None
+    if provider not in providers:
+        problem = f"There is no provider called {provider!r}; use one of: {', '.join(providers)}."
+    elif not CHANNEL_ID.match(channel_id):
+        problem = "channel_id must be a channel (C… or G…)."
+    elif not filed_by:
+        problem = (
+            "filed_by must be the person who runs the workflow (a user_context input, such "
+            "as the workflow's “Person who used this workflow”), not a user id."
+        )
+    return StepRun(
+        step=step,
+        team_id=team_id,
+        provider=provider,
+        channel_id=channel_id,
+        filed_by=filed_by,
+        values={
             key: value
             for key in (CommonField.SUBJECT, CommonField.DESCRIPTION, CommonField.PRIORITY)
             if (value := text(key))
-        }
-        self.problem = None
-        if self.provider not in providers:
-            self.problem = (
-                f"There is no provider called {self.provider!r}; use one of: "
-                f"{', '.join(providers)}."
-            )
-        elif not CHANNEL_ID.match(self.channel_id):
-            self.problem = "channel_id must be a channel (C… or G…)."
-        elif not self.filed_by:
-            self.problem = (
-                "filed_by must be the person who runs the workflow (a user_context input, such "
-                "as the workflow's “Person who used this workflow”), not a user id."
-            )
+        },
+        problem=problem,
+    )
 
 
 def user_context_id(value: object) -> str | None:
@@ -92,31 +93,7 @@ async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> Non
 
 
 async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, Any]) -> None:
-    if not step or not await deps.filing.first_run(step):
-        return  # NOTE: Slack delivered this run again: the first delivery answers it
-    given = StepInputs(event.get("inputs") or {}, list(deps.providers))
-    if given.problem:
-        await step_failed(deps.slack, step, given.problem)
-        return
-    filer = await deps.users.filer(team_id, given.filed_by, given.filed_by)
-    ctx = ModalContext(provider=given.provider, channel_id=given.channel_id, step=step)
-    try:
-        await deps.access.require_may_file(filer.user_id, given.channel_id)
-        draft = await checked_draft(
-            deps.filing.provider(given.provider),
-            deps.links,
-            filer=filer,
-            ctx=ctx,
-            values=given.values,
-            route=deps.routes.of(given.channel_id),
-        )
-    except TicketbotError as exc:  # CannotFileAsIs among them: what a person must add
-        await step_failed(deps.slack, step, exc.message)
-        return
-    submission, new = await deps.filing.submit(step_key(step), draft)
-    if not new:
-        return  # NOTE: Slack delivered this run again; the first delivery files it
-    try:
-        await deps.filing.file(submission, draft)
-    except TicketbotError as exc:  # the submission is failed: the step says why
-        await step_failed(deps.slack, step, exc.message)
+    run = read_step(step, team_id, event.get("inputs") or {}, list(deps.providers))
+    # NOTE: None: Slack delivered this run again, and the first delivery answers it
+    if isinstance(filed := await deps.auto_filing.file_step(run), NotFiled):
+        await step_failed(deps.slack, step, filed.reason)
