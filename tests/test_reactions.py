@@ -3,6 +3,7 @@ same message never filed twice, bots and removals ignored, permissions as for /t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -129,3 +130,33 @@ async def test_file_emoji_off(make_bot: BotFactory, hostup: FakeHostUp, slack: F
     await events.reaction("UANA", "C0GENERAL", message["ts"])
     await bot.runtime.poller.pass_once()
     assert not slack.calls_to("chat.postEphemeral")
+
+
+async def test_the_reactions_job_gives_way_to_a_modal_its_turn_after(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Answering an emoji is work nobody stares at: with the lane's one slot held by a modal's
+    job (its views.open held by Slack), the reaction's job waits for the slot, reading nothing
+    meanwhile; at a modal's priority it would take a slot at once and read the message."""
+    bot = await make_bot(hostup_table(hostup), options='admins = ["UANA"]\nbackground_slots = 1')
+    events = EventsDriver(bot.driver)
+    message = slack.post_as_bot("C0GENERAL", firing("datadog", f"{time.time() - 60:.6f}"))
+
+    def asked(method: str) -> list[int]:
+        return [n for n, (_, path) in enumerate(slack.seen) if path.startswith(f"/api/{method}")]
+
+    opened = asyncio.Event()
+    slack.fail(hold=opened, path_contains="views.open")
+    try:
+        await bot.driver.command("")
+        await slack.until(lambda: asked("views.open"), "the modal's views.open, held")
+        await events.reaction("UANA", "C0GENERAL", message["ts"])
+        await slack.until(
+            lambda: bot.deps.lane.queued or asked("conversations.history"),
+            "the reaction's job queued, or reading the message",
+        )
+        assert not asked("conversations.history")  # it waits for the modal's slot
+    finally:
+        opened.set()
+    await slack.wait_for("chat.postEphemeral")  # its turn came once the modal opened
+    assert asked("views.open")[0] < asked("conversations.history")[0]

@@ -57,7 +57,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ):
             return
         reporter = told_to(user, body.get("team_id"))
-        after_ack(deps, client, reporter, context, on_reaction(deps, body, event))
+        # NOTE: nobody stares at a modal for it: it gives way to Slack's requests and modals
+        work = on_reaction(deps, body, event)
+        after_ack(deps, client, reporter, context, work, deferred=True)
 
     @app.action(ActionId.FILE_FROM_REACTION)
     async def handle_file_from_reaction_action(
