@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from bot.alerts.custom import AlertSourceConfig, build
 from bot.alerts.generic import title_key
-from bot.alerts.reader import AlertReader, mentioned_users, read_alert
+from bot.alerts.reader import AlertReader, mentioned_users
 from bot.domain.alerts import alert_key
 from tests.alert_sources import ALERTS, ROWS, Row, expect, fixture, message, squash, words
 
 FIXTURES = sorted(ALERTS.glob("*/*.json"))
+# NOTE: the reader the bot builds when the config has no [[alert_sources]]
+read_alert = AlertReader().read
 
 # Facts of ``_expect`` that are a reader's summary rather than words of the message.
 SUMMARIES = {

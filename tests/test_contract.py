@@ -33,7 +33,7 @@ from bot.domain.forms import FieldValue
 from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, TicketRef
 from bot.providers.adapter import REPLIES, STATUS
 from bot.providers.base import Provider, SupportsReply, SupportsStatus
-from bot.providers.registry import build_provider, provider_config_model
+from bot.providers.registry import REGISTRY, build_provider
 from bot.tickets.forms import check_form
 from tests.fakes.server import FakeServer
 from tests.provider_cases import CASES, Case, provider_table
@@ -58,9 +58,9 @@ def make_provider(
     extra: str = "timeout_seconds = 0.5\n",
 ) -> Provider:
     table = tomllib.loads(provider_table(case, url, extra=extra))["providers"][case.kind]
-    model = provider_config_model(case.kind)
-    assert model is not None
-    config = model.model_validate({**table, "name": case.kind}, context={"env": env})
+    config = REGISTRY[case.kind].config.model_validate(
+        {**table, "name": case.kind}, context={"env": env}
+    )
     return build_provider(config, client)
 
 

@@ -52,11 +52,6 @@ def _named(source: Source, shape: Message) -> bool:
     return bool(source.names) and sent_by_one_of(shape, source.names)
 
 
-def read_alert(message: Any, names: Mapping[str, str] | None = None) -> Alert:
-    """``AlertReader().read``: the catalogue without the team's own sources."""
-    return AlertReader().read(message, names)
-
-
 def mentioned_users(message: Any) -> set[str]:
     """User ids mentioned anywhere in the message, so the caller can look up their names."""
     return mentioned(read_shape(message).all_text)

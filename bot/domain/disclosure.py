@@ -148,9 +148,6 @@ class DisclosurePolicy(BaseModel):
     def allowed(self, value: str) -> bool:
         return any(re.fullmatch(p, value) for p in self.allow)
 
-    def covers(self, category: Category) -> bool:
-        return category in self.redact
-
 
 def merge(
     default: DisclosurePolicy, redact: Iterable[Category] | None, allow: Iterable[str]

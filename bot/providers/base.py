@@ -101,15 +101,10 @@ class SupportsRecentLookup(Protocol):
         ...
 
 
-class SupportsAttachments(Protocol):
-    """Adapters whose ``create`` sends ``NewTicket.attachments`` (and says which it could)."""
-
-    accepts_attachments: bool
-
-
 def takes_attachments(provider: Provider) -> bool:
-    """Whether ``provider`` sends files with a ticket: ``accepts_attachments = True``, not
-    merely the attribute (a protocol check would count ``False`` as support)."""
+    """Whether ``provider``'s ``create`` sends ``NewTicket.attachments`` (and says which it
+    could): ``accepts_attachments = True``, not merely the attribute (a protocol check would
+    count ``False`` as support)."""
     return getattr(provider, "accepts_attachments", False) is True
 
 

@@ -36,10 +36,5 @@ REGISTRY: dict[str, Kind] = {
 }
 
 
-def provider_config_model(kind: str) -> type[ProviderConfigBase] | None:
-    entry = REGISTRY.get(kind)
-    return entry.config if entry else None
-
-
 def build_provider(config: ProviderConfigBase, client: httpx.AsyncClient) -> Provider:
     return REGISTRY[config.kind].build(config, client)
