@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.drafts import ModalContext, submission_key
+from bot.domain.drafts import Draft, ModalContext, submission_key
 from bot.domain.errors import FieldErrors, FormUnavailable, NotAllowed
 from bot.domain.forms import FieldValue, Form
 from bot.domain.records import SubmissionState
@@ -34,7 +34,7 @@ from bot.slack.views.ids import BlockId, CallbackId, field_block_id, field_key
 from bot.slack.views.text import escape
 from bot.slack.views.ticket_modal import message_modal, ticket_modal
 from bot.slack.views.unsure import unsure_text
-from bot.tickets.drafting import Unseen
+from bot.tickets.drafting import FilerForm, Unseen
 from bot.tickets.outcomes import reference
 
 # NOTE: inside the one ack budget, saving the submission may take at most this long (a locked
@@ -184,11 +184,20 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
         return Answer(
             ctx, view=ticket_modal(ctx, form, providers=titles, values=values, banner=banner)
         )
+    return await _persist(deps, shown, draft, values, view["id"])
+
+
+async def _persist(
+    deps: Deps, shown: FilerForm, draft: Draft, values: dict[str, FieldValue], view_id: str
+) -> Answer:
+    """Save the checked draft under its modal; how to answer (``values``: as typed, kept if
+    the database will not take it)."""
+    ctx, provider, form = shown.context, shown.provider, shown.form
     # NOTE: the view id is stable across submits of one modal: a double click or a re-submit
     # after an error reuses the same submission, so it cannot file twice.
     try:
         async with asyncio.timeout(STORE_WAIT_SECONDS):  # NOTE: no task, unlike wait_for
-            submission, _ = await deps.filing.submit(submission_key(view["id"], ctx), draft)
+            submission, _ = await deps.filing.submit(submission_key(view_id, ctx), draft)
     except Exception as exc:
         if not deps.filing.database_away(exc):
             raise
