@@ -18,12 +18,47 @@ from bot.slack.announce import Announcer, connect
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0  # seconds between retention passes, across all replicas
+IDLE_POLL_SECONDS = 0.01
+IDLE_CONFIRMATIONS = 3  # loop turns in a row with nothing under way
 
 
 @dataclasses.dataclass
 class Runtime:
     worker: RetryWorker
     poller: StatusPoller
+    deps: Deps
+
+    def busy(self) -> list[str]:
+        """What is under way or waiting its turn now; empty when the bot is idle."""
+        lane = self.deps.lane
+        found = [
+            f"{len(self.deps.background)} background jobs" if self.deps.background else "",
+            f"{lane.queued} jobs waiting for the lane" if lane.queued else "",
+            f"{lane.answering_now} Slack requests being answered" if lane.answering_now else "",
+            "" if self.worker.resting() else "a retry worker pass",
+            "" if self.poller.resting() else "a status poller pass",
+        ]
+        return [what for what in found if what]
+
+    async def idle(self) -> None:
+        """Return once nothing is under way or waiting its turn: no job after an ack (begun
+        or deferred), no Slack request being answered, no retry or poll pass running or due.
+        What is scheduled for later (a retry's back-off, the next poll) is not under way.
+
+        The barrier a test waits on before asserting that something did *not* happen: what
+        would have done it has run by then, however slow the machine.
+        """
+        calm = 0
+        while calm < IDLE_CONFIRMATIONS:
+            if background := set(self.deps.background):
+                calm = 0
+                await asyncio.wait(background)
+            elif self.busy():
+                calm = 0
+                await asyncio.sleep(IDLE_POLL_SECONDS)  # NOTE: the lane begins jobs on a timer
+            else:
+                calm += 1
+                await asyncio.sleep(0)  # NOTE: a job's end may start another in its callbacks
 
 
 @asynccontextmanager
@@ -46,6 +81,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
     runtime = Runtime(
         RetryWorker(deps.filing, deps.lane),
         StatusPoller(deps.following, deps.lane, deps.metrics, deps.comments, deps.response_times),
+        deps,
     )
     deps.filing.on_scheduled = runtime.worker.wake.set
     loops = [

@@ -75,6 +75,15 @@ class RunningBot:
     slack: FakeSlack
     runtime: Runtime
 
+    async def idle(self, within: float = 10) -> None:
+        """Wait until nothing is under way in the bot (``Runtime.idle``): the barrier before
+        asserting that something did not happen. ``within``: fail, naming what is still busy."""
+        try:
+            async with asyncio.timeout(within):
+                await self.runtime.idle()
+        except TimeoutError:
+            raise AssertionError(f"never idle: {', '.join(self.runtime.busy())}") from None
+
 
 BotFactory = Callable[..., Awaitable[RunningBot]]
 

@@ -246,7 +246,7 @@ async def test_thread_reply_reaches_the_ticket_once(
     await bot.driver.event({**event, "bot_id": "B1", "ts": "1732400000.000300"}, event_id="Ev3")
     await slack.wait_for("reactions.add")
     ticket = next(iter(hostup.tickets.values()))
-    await asyncio.sleep(0.3)  # time for a (wrong) second copy to arrive
+    await bot.idle()  # a (wrong) second copy would have arrived by now
     assert [m["body"] for m in ticket["messages"]] == [
         "ana (via Slack): Rebooted, @UBOB still sees it"
     ]

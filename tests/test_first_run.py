@@ -32,6 +32,15 @@ async def healthz(url: str, within: float = 5.0) -> httpx.Response:
                 await asyncio.sleep(0.05)
 
 
+async def health_saying(url: str, words: str, within: float = 10.0) -> None:
+    """Return once ``/healthz``'s reason says ``words``."""
+    async with httpx.AsyncClient() as client:
+        deadline = time.monotonic() + within
+        while words not in str((body := (await client.get(f"{url}/healthz")).json()).get("reason")):
+            assert time.monotonic() < deadline, f"/healthz never said {words!r}: {body}"
+            await asyncio.sleep(0.05)
+
+
 def config(tmp_path: Path, hostup: FakeHostUp) -> None:
     (tmp_path / "ticketbot.toml").write_text(hostup_table(hostup), encoding="utf-8")
 
@@ -75,7 +84,7 @@ async def test_slack_down_serves_healthz_at_once_and_sigterm_stops_it(
     assert answer.status_code == 503
     body = answer.json()
     assert body["slack"] is False and body["database"] is True and body["reason"]
-    await asyncio.sleep(1.5)  # a retry or two
+    await health_saying(bot.url, "try 2,")  # a retry made; waiting before the third
     started = time.monotonic()
     code, log = await bot.stop(signal.SIGTERM)
     assert code == 0 and time.monotonic() - started < 2

@@ -43,6 +43,12 @@ class StatusPoller:
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self.lag = 0.0  # seconds the most overdue ticket waited past its poll time
         self._stopping = asyncio.Event()
+        self._passing = True  # until the first pass has ended
+        self._next_pass_at = 0.0
+
+    def resting(self) -> bool:
+        """No pass is under way, and none is due before the sleep it is in ends."""
+        return not self._passing and time.time() < self._next_pass_at
 
     def stop(self) -> None:
         """Finish the pass under way (its thread posts), then end."""
@@ -50,6 +56,7 @@ class StatusPoller:
 
     async def run(self) -> None:
         while not self._stopping.is_set():
+            self._passing = True
             wait = IDLE_SECONDS
             try:
                 wait = await self.pass_once()
@@ -58,6 +65,7 @@ class StatusPoller:
                 # outage is told once, by the store)
                 if not self._following.database_away(exc):
                     log.exception("status poll pass failed", extra={"ref": secrets.token_hex(4)})
+            self._next_pass_at, self._passing = time.time() + wait, False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=wait)
 

@@ -24,6 +24,12 @@ class RetryWorker:
         self._lane = lane
         self.wake = asyncio.Event()  # set when a retry is scheduled sooner than we sleep
         self._stopping = False
+        self._passing = True  # until the first pass has ended
+        self._next_pass_at = 0.0
+
+    def resting(self) -> bool:
+        """No pass is under way, and none is due before the sleep it is in ends."""
+        return not self._passing and not self.wake.is_set() and time.time() < self._next_pass_at
 
     def stop(self) -> None:
         """Finish the pass under way (its attempts and cards), then end."""
@@ -33,6 +39,7 @@ class RetryWorker:
     async def run(self) -> None:
         """Until stopped: retry what is due, then sleep until the next is due (at most 5 s)."""
         while not self._stopping:
+            self._passing = True
             wait = IDLE_SECONDS
             try:
                 # NOTE: side by side: after an outage hundreds fall due, each waiting on the
@@ -50,6 +57,7 @@ class RetryWorker:
             if self._stopping:
                 return
             self.wake.clear()
+            self._next_pass_at, self._passing = time.time() + wait, False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait)
 
