@@ -232,6 +232,7 @@ async def test_ispcrm_offers_link_only_before_anything_is_sent(
     slack.views[view_id] = {**asked["view"], "id": view_id}  # Slack shows the answer's view
     await bot.driver.submit(view_id, {})
     await slack.wait_for_text(view_id, "Linked to")
+    await bot.idle()
     assert len(ispcrm.requests) == before  # nothing went to ISPCRM
     assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", message["ts"])]
 
@@ -255,6 +256,7 @@ async def test_an_alert_with_an_open_ticket_offers_add_to_first(
     view_id = list(slack.views)[-1]
     await _click_in_modal(bot, view_id, BlockId.BANNER, offer)
     await slack.wait_for_text(view_id, "Added to")
+    await bot.idle()
     assert len(hostup.tickets) == 1  # no second ticket
     body = _replies(hostup)[0]
     assert "Added from Slack by ana" in body and again["ts"] != message["ts"]
@@ -318,8 +320,7 @@ async def test_the_workflow_step_adds_once_and_completes(
     await bot.driver.event(event, event_id="EvStep1", retry=1)  # Slack delivers it again…
     await bot.driver.event(event, event_id="EvStep1-b")  # …even under another event id
     await slack.until(lambda: slack.executions[execution] == "completed" or None, "completed")
-    deps = bot.deps  # every delivery's job has run
-    await slack.until(lambda: (not deps.background and not deps.lane.queued) or None, "idle")
+    await bot.idle()  # every delivery's job has run
     done = slack.calls_to("functions.completeSuccess")[0]["outputs"]
     assert done["state"] == "added" and done["ticket_url"].endswith("10001")
     assert len(_replies(hostup)) == 1 and "Nightly check failed" in _replies(hostup)[0]
@@ -342,7 +343,7 @@ async def test_the_workflow_step_adds_once_and_completes(
     await bot.driver.event(step, event_id=f"Ev{run}")
     await bot.driver.event(step, event_id=f"Ev{run}", retry=1)
     await slack.wait_for("functions.completeError", count=3)
-    await slack.until(lambda: (not deps.background and not deps.lane.queued) or None, "idle")
+    await bot.idle()
     errors = slack.calls_to("functions.completeError")
     assert len(errors) == 3 and "user_context" in errors[-1]["error"]
     assert len(_replies(hostup)) == 1

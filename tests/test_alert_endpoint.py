@@ -101,7 +101,7 @@ async def test_a_look_alike_from_another_channel_or_app_moves_nothing(
     another_app = slack.post_as_bot(CHANNEL, over | {"ts": f"{t0 + 61:.6f}", "bot_id": "B0EVIL"})
     await events.message(CHANNEL, another_app)
     await bot.runtime.poller.pass_once()
-    await slack.until(lambda: bot.deps.lane.queued == 0 and not bot.deps.background, "idle")
+    await bot.idle()
     assert ticket["messages"] == []
     assert not any("Resolved at" in t for t in thread_texts(slack, first["ts"]))
     real = slack.post_as_bot(CHANNEL, message("datadog", "monitor.resolved", f"{t0 + 62:.6f}"))
@@ -125,7 +125,7 @@ async def test_an_edit_or_a_reply_that_changes_no_state_is_ignored(
     )
     update = message("zabbix", "problem.update", f"{t0 + 70:.6f}") | {"thread_ts": first["ts"]}
     await events.message(CHANNEL, slack.post_as_bot(CHANNEL, update))
-    await slack.until(lambda: bot.deps.lane.queued == 0 and not bot.deps.background, "idle")
+    await bot.idle()
     assert ticket["messages"] == []
     assert not any("fired again" in t for t in thread_texts(slack, first["ts"]))
     assert is_edit("pagerduty", "incident.resolved")
@@ -240,11 +240,7 @@ async def test_the_worst_message_does_not_stall_the_bot(
         await asyncio.to_thread(probe.first_answer)
         assert await asyncio.to_thread(deliver) == [200, 200]
         await slack.wait_for_view("field:subject", within=30)
-        await slack.until(
-            lambda: hostup_bot.deps.lane.queued == 0 and not hostup_bot.deps.background,
-            "the alert read",
-            within=30,
-        )
+        await hostup_bot.idle(within=30)  # the alert read
     finally:
         await asyncio.to_thread(probe.stop)  # NOTE: its last request needs this loop to answer
         gc.unfreeze()
@@ -272,9 +268,7 @@ async def test_an_odd_shaped_bot_message_is_left_alone_quietly(
     }
     response = await EventsDriver(hostup_bot.driver).message(CHANNEL, odd)
     assert response.status_code == 200
-    await slack.until(
-        lambda: hostup_bot.deps.lane.queued == 0 and not hostup_bot.deps.background, "idle"
-    )
+    await hostup_bot.idle()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert "a bot message without an alert identity; ignored" in caplog.text or (
         "no open ticket for this alert" in caplog.text

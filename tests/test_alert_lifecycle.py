@@ -182,6 +182,7 @@ async def test_a_provider_without_replies_gets_the_thread_messages_only(
             "the resolved note",
         )
         assert any("fired again" in t for t in thread_texts(slack, first["ts"]))
+        await bot.idle()
         told = [r for r in fake.requests[sent:] if "alert" in json.dumps(r.body)]
         assert told == []  # ISPCRM heard nothing of it
     finally:

@@ -115,6 +115,7 @@ async def test_provider_field_errors_come_back_on_the_fields_with_the_draft(
     assert "error:department" in text
     # the draft is kept: every typed value is back in the form
     assert "db1 unreachable" in text and "Ping fails." in text
+    await hostup_bot.idle()
     assert not hostup.tickets and not slack.calls_to("chat.postMessage")
 
 

@@ -46,10 +46,7 @@ async def _shared(
 async def _settled(bot: RunningBot) -> None:
     """Every job after an ack has finished (the unfurl's is deferred: it is queued in the lane
     or running in the background from before the event's 200 on)."""
-    deps = bot.deps
-    await bot.slack.until(
-        lambda: (not deps.background and not deps.lane.queued) or None, "background work done"
-    )
+    await bot.idle()
 
 
 @pytest.fixture

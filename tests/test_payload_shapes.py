@@ -189,6 +189,7 @@ async def _check(bot: RunningBot, out: io.StringIO, body: bytes, kind: str) -> N
     out.truncate()
     content_type = "application/json" if kind == "event" else "application/x-www-form-urlencoded"
     response = await bot.driver.send(body, content_type)
+    await bot.idle()  # and what the request started after its ack has run
     logged = out.getvalue()
     envelope = json.loads(body) if kind == "event" else None
     is_event = isinstance(envelope, dict) and envelope.get("type") == "event_callback"

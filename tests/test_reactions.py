@@ -82,7 +82,7 @@ async def test_a_route_files_at_once_and_only_once(
     assert "Already filed as" in told[0]["text"] and "#10001" in told[0]["text"]
     await events.reaction("UBOB", ALERTS, message["ts"], event_id="EvAgain")  # same person again
     await events.reaction("UBOB", ALERTS, message["ts"], kind="reaction_removed")
-    await bot.runtime.poller.pass_once()
+    await bot.idle()
     assert len([r for r in hostup.requests if r.method == "POST"]) == 1
     assert len(slack.calls_to("chat.postEphemeral")) == 1
 
@@ -117,7 +117,7 @@ async def test_bots_reactions_other_emoji_and_disallowed_channels(
     await events.reaction("UBOB", ALERTS, message["ts"])
     told = (await slack.wait_for("chat.postEphemeral"))[0]
     assert told["user"] == "UBOB" and "C0GENERAL" in told["text"]  # where filing is allowed
-    await bot.runtime.poller.pass_once()
+    await bot.idle()
     assert len(slack.calls_to("chat.postEphemeral")) == 1
     assert not [r for r in hostup.requests if r.method == "POST"]
 
@@ -128,7 +128,7 @@ async def test_file_emoji_off(make_bot: BotFactory, hostup: FakeHostUp, slack: F
     message = slack.post_as_bot("C0GENERAL", firing("datadog", f"{time.time() - 60:.6f}"))
     await events.reaction("UANA", "C0GENERAL", message["ts"], reaction="")
     await events.reaction("UANA", "C0GENERAL", message["ts"])
-    await bot.runtime.poller.pass_once()
+    await bot.idle()
     assert not slack.calls_to("chat.postEphemeral")
 
 

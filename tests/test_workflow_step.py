@@ -54,7 +54,7 @@ async def test_the_step_files_and_completes_with_the_ticket(
 
     await events.step(execution, inputs(), event_id="EvStep1", retry=1)  # Slack's retry
     await events.step(execution, inputs(), event_id="EvStep2")  # delivered again
-    await bot.runtime.poller.pass_once()
+    await bot.idle()
     assert len(creates(hostup)) == 1
     assert len(slack.calls_to("functions.completeSuccess")) == 1
     assert not slack.rejected
