@@ -40,6 +40,13 @@ class BotProcess:
             self.process.send_signal(sig)
         return await self.exited(within)
 
+    async def drained(self) -> str:
+        """Stop it with SIGTERM, which drains what it has under way; its log. The barrier
+        before asserting that a process did *not* do something: it had every chance."""
+        code, log = await self.stop()
+        assert code == 0 and "parked unfinished work" not in log, log[-2000:]
+        return log
+
     async def exited(self, within: float = 10) -> tuple[int, str]:
         """Wait for the process to end by itself; its exit code and log."""
         _, stderr = await asyncio.wait_for(self.process.communicate(), timeout=within)
@@ -108,19 +115,19 @@ SETTLED = {"filed", "unsure"}
 
 
 async def open_modals(bot: BotProcess, slack: FakeSlack, count: int) -> list[str]:
+    """Open forms through ``bot`` until ``count`` are open in all (those opened through
+    another replica count); every form's view id, in the order they were opened."""
+
+    def forms() -> list[str]:
+        return [v for v, view in slack.views.items() if "field:subject" in json.dumps(view)]
+
     driver = SlackDriver(bot.url, slack)
     try:
-        await asyncio.gather(*(driver.command("") for _ in range(count)))
-        await slack.until(
-            lambda: (
-                len([v for v in slack.views.values() if "field:subject" in json.dumps(v)]) >= count
-            ),
-            f"{count} forms",
-            within=20,
-        )
+        await asyncio.gather(*(driver.command("") for _ in range(count - len(forms()))))
+        await slack.until(lambda: len(forms()) >= count, f"{count} forms", within=20)
     finally:
         await driver.close()
-    return [v for v, view in slack.views.items() if "field:subject" in json.dumps(view)]
+    return forms()
 
 
 async def submit_all(

@@ -3,7 +3,6 @@ restart after each; over loopback, against real ``ticketbot run`` processes."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 
@@ -32,7 +31,11 @@ async def test_sigterm_mid_burst_then_restart_files_each_acked_submission_once_o
         fake.fail(delay_after=2.0, times=10_000, path_contains="/support/tickets")
         values = {"department": "Tech support", "description": "Disk at 97%"}
         acked = await submit_all(first, slack, views, values)
-        await asyncio.sleep(0.5)  # mid-burst: 50 calls in flight, 100 not sent yet
+        await slack.until(  # mid-burst: 50 calls in flight, 100 not sent yet
+            lambda: fake.seen.count(("POST", "/v1/support/tickets")) >= 50,
+            "50 creates in flight",
+            within=20,
+        )
         code, log = await first.stop(signal.SIGTERM)
         assert code == 0, log
         assert acked == 150
