@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
@@ -74,13 +77,31 @@ NO_SLACK_LIBRARIES = (
 SLACK_MESSAGE_KEYS = {"attachments", "blocks", "bot_id", "bot_profile", "rich_text", "mrkdwn"}
 
 
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    tree: ast.Module
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, Source]:
+    """Every module of ``bot``, parsed once for all the rules below."""
+    return {_module(path): Source(path, ast.parse(path.read_text())) for path in BOT.rglob("*.py")}
+
+
+@pytest.fixture(scope="module")
+def graph(sources: dict[str, Source]) -> dict[str, set[str]]:
+    """Each module → every name it imports (ours or not)."""
+    return {module: set(_imports(source.tree)) for module, source in sources.items()}
+
+
 def _module(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> Iterator[str]:
-    for node in ast.walk(ast.parse(path.read_text())):
+def _imports(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             yield node.module
             if node.module == "bot":  # ``from bot import lane``
@@ -89,17 +110,17 @@ def _imports(path: Path) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
 
 
-def _graph() -> dict[str, set[str]]:
-    return {_module(path): set(_imports(path)) for path in BOT.rglob("*.py")}
+def _under(sources: dict[str, Source], folder: Path) -> list[Source]:
+    return [source for source in sources.values() if source.path.is_relative_to(folder)]
 
 
 def _in(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
-def test_each_layer_imports_only_what_it_may() -> None:
+def test_each_layer_imports_only_what_it_may(graph: dict[str, set[str]]) -> None:
     broken = []
-    for module, imports in sorted(_graph().items()):
+    for module, imports in sorted(graph.items()):
         for package, never in NEVER.items():
             if not _in(module, package):
                 continue
@@ -118,20 +139,22 @@ def test_each_layer_imports_only_what_it_may() -> None:
     assert broken == []
 
 
-def test_listeners_reach_the_store_and_providers_only_through_services() -> None:
+def test_listeners_reach_the_store_and_providers_only_through_services(
+    sources: dict[str, Source],
+) -> None:
     """A listener acks, parses, calls one service and renders: ``deps.store`` and a provider's
     own calls are the services' business."""
     found = []
-    for path in (BOT / "slack" / "listeners").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+    for source in _under(sources, BOT / "slack" / "listeners"):
+        for node in ast.walk(source.tree):
             if isinstance(node, ast.Attribute) and node.attr == "store":
-                found.append(f"{path.name}:{node.lineno} .store")
+                found.append(f"{source.path.name}:{node.lineno} .store")
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr in {"create", "get", "reply"}
                 and (isinstance(node.value, ast.Name) and node.value.id == "provider")
             ):
-                found.append(f"{path.name}:{node.lineno} provider.{node.attr}")
+                found.append(f"{source.path.name}:{node.lineno} provider.{node.attr}")
     assert found == []
 
 
@@ -146,36 +169,35 @@ DRAFTING_RULES = {
 }
 
 
-def test_listeners_leave_drafting_to_its_service() -> None:
+def test_listeners_leave_drafting_to_its_service(sources: dict[str, Source]) -> None:
     found = []
-    for path in (BOT / "slack").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+    for source in _under(sources, BOT / "slack"):
+        for node in ast.walk(source.tree):
             if not isinstance(node, ast.ImportFrom) or node.module not in DRAFTING_RULES:
                 continue
             names = DRAFTING_RULES[node.module]
             found += [
-                f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}"
+                f"{source.path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}"
                 for alias in node.names
                 if names is None or alias.name in names or alias.name.startswith("_")
             ]
     assert found == []
 
 
-def test_services_parse_no_slack_message_shapes() -> None:
+def test_services_parse_no_slack_message_shapes(sources: dict[str, Source]) -> None:
     """Reading an alert message is ``bot.alerts``' job; services get a domain ``Alert``."""
     found = [
-        f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}"
-        for path in (BOT / "tickets").rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text()))
+        f"{source.path.relative_to(ROOT)}:{node.lineno} {node.value!r}"
+        for source in _under(sources, BOT / "tickets")
+        for node in ast.walk(source.tree)
         if isinstance(node, ast.Constant) and node.value in SLACK_MESSAGE_KEYS
     ]
     assert found == []
 
 
-def test_no_import_cycles() -> None:
-    graph = {
-        module: {name for name in imports if name in _graph_modules()}
-        for module, imports in _graph().items()
+def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
+    ours = {
+        module: {name for name in imports if name in graph} for module, imports in graph.items()
     }
     cycles: list[list[str]] = []
     state: dict[str, int] = {}
@@ -184,7 +206,7 @@ def test_no_import_cycles() -> None:
     def visit(module: str) -> None:
         state[module] = 1
         stack.append(module)
-        for name in sorted(graph[module]):
+        for name in sorted(ours[module]):
             if state.get(name) == 1:
                 cycles.append([*stack[stack.index(name) :], name])
             elif name not in state:
@@ -192,11 +214,7 @@ def test_no_import_cycles() -> None:
         stack.pop()
         state[module] = 2
 
-    for module in sorted(graph):
+    for module in sorted(ours):
         if module not in state:
             visit(module)
     assert cycles == []
-
-
-def _graph_modules() -> set[str]:
-    return {_module(path) for path in BOT.rglob("*.py")}
