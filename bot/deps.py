@@ -24,6 +24,7 @@ from bot.metrics import MeteredTransport, Metrics
 from bot.providers.base import Provider
 from bot.providers.registry import build_provider
 from bot.redact import Redactor
+from bot.safe_http import tls_context
 from bot.settings import Settings
 from bot.slack.access import Access
 from bot.slack.files import SlackFiles
@@ -148,7 +149,7 @@ async def open_deps(
     http = httpx.AsyncClient(
         transport=GivingWayTransport(
             MeteredTransport(
-                httpx.AsyncHTTPTransport(limits=limits),
+                httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits),
                 metrics,
                 {name: cfg.url for name, cfg in settings.providers.items()},
             )

@@ -3,6 +3,8 @@ secret may be sent (``origin``) and how much of an answer is read (``read_capped
 
 from __future__ import annotations
 
+import functools
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +23,13 @@ class TooBig(Signal):
     def __init__(self, cap: int) -> None:
         super().__init__(f"the answer is over {cap} bytes")
         self.cap = cap
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS settings (certifi's CAs, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    loaded once per process: loading the CA bundle costs about 70 ms a client."""
+    return httpx.create_ssl_context()
 
 
 def origin(url: str) -> str | None:

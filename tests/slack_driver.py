@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bot.safe_http import tls_context
 from tests.fakes.slack_api import TEAM, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-8c1d"
@@ -80,7 +81,7 @@ class SlackDriver:
     def __init__(self, bot_url: str, slack: FakeSlack) -> None:
         self.bot_url = bot_url
         self.slack = slack
-        self.http = httpx.AsyncClient(timeout=10)
+        self.http = httpx.AsyncClient(timeout=10, verify=tls_context())
 
     async def close(self) -> None:
         await self.http.aclose()

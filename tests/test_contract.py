@@ -34,6 +34,7 @@ from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, Tic
 from bot.providers.adapter import REPLIES, STATUS
 from bot.providers.base import Provider, SupportsReply, SupportsStatus
 from bot.providers.registry import REGISTRY, build_provider
+from bot.safe_http import tls_context
 from bot.tickets.forms import check_form
 from tests.fakes.server import FakeServer
 from tests.provider_cases import CASES, Case, provider_table
@@ -73,7 +74,7 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
     fake = case.fake()
     fake.documented_only = strict
     await fake.start()
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(case, fake.url, client, case.env)
         requester = (
             Requester(id=case.link, label="linked", source=RequesterSource.LINK)
@@ -172,7 +173,7 @@ async def test_provider_rejection_lands_on_the_field(rig: Rig) -> None:
 
 
 async def test_refused_credentials_are_an_admin_error(rig: Rig) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(
             rig.case, rig.fake.url, client, {**rig.case.env, **rig.case.bad_env}
         )
@@ -221,7 +222,7 @@ async def test_dropped_connection_may_have_created(rig: Rig) -> None:
 
 async def test_unreachable_provider_is_unavailable(rig: Rig) -> None:
     await rig.fake.stop()
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(rig.case, rig.fake.url, client, rig.case.env)
         with pytest.raises((ProviderUnavailable, ProviderTimeout)) as caught:
             await provider.create(ticket(rig.case.minimal), rig.requester)

@@ -19,6 +19,7 @@ from bot.domain.tickets import TicketRef
 from bot.links_cli import import_links, run_links
 from bot.providers.base import REPLIES
 from bot.providers.http import ANSWER_CAP
+from bot.safe_http import tls_context
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.billingserv import FakeBillingServ
 from tests.fakes.hostup import FakeHostUp
@@ -135,7 +136,7 @@ async def test_a_provider_key_goes_only_to_its_base_url_origin(
 ) -> None:
     """A URL a provider answers with (a paging link, a download) never gets the key: a request
     to any other origin is refused before it leaves; a redirect is not followed."""
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(BY_KIND["hostup"], hostup.url, client, BY_KIND["hostup"].env)
         http = provider._http  # type: ignore[attr-defined]
         with pytest.raises(ConfigError, match="not the origin of base_url"):
@@ -269,7 +270,7 @@ async def test_a_provider_answer_is_read_up_to_its_cap_within_one_deadline() -> 
     fake = Endless()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["hostup"]
             provider = make_provider(case, fake.url, client, case.env, "timeout_seconds = 0.3\n")
             with pytest.raises(ProviderProtocolError, match="more than 8 MB"):
@@ -454,7 +455,7 @@ async def test_metrics_listen_on_their_own_port_and_health_on_both(
     ops = free_port()
     bot = await start_bot(tmp_path, slack, {"METRICS_PORT": str(ops)})
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             assert (await client.get(f"{bot.url}/metrics")).status_code == 404
             metrics = await client.get(f"http://127.0.0.1:{ops}/metrics")
             assert metrics.status_code == 200 and "ticketbot_slack_requests_total" in metrics.text

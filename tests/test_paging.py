@@ -16,6 +16,7 @@ import pytest
 from bot.domain.errors import CannotTell
 from bot.domain.tickets import NewTicket, Requester, RequesterSource
 from bot.providers.base import Provider, SupportsRecentLookup
+from bot.safe_http import tls_context
 from tests.conftest import RunningBot
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.paging import CONVENTIONS
@@ -86,7 +87,7 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
     case = BY_KIND[request.param]
     fake = case.fake()
     await fake.start()
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         yield Rig(case, fake, make_provider(case, fake.url, client, case.env))
     await fake.stop()
 

@@ -16,6 +16,7 @@ from bot.domain.tickets import Attachment, Filer, NewTicket, Requester, Requeste
 from bot.providers.adapter import ATTACHMENTS, CUSTOMER_SEARCH
 from bot.providers.billingserv import clean_message, normalise_subject
 from bot.providers.registry import REGISTRY
+from bot.safe_http import tls_context
 from tests.conftest import BotFactory
 from tests.fakes.billingserv import FakeBillingServ, has_emoji
 from tests.fakes.hostup import FakeHostUp
@@ -48,7 +49,7 @@ def test_billingserv_keeps_ordinary_colons_and_words_only_real_emoji() -> None:
 async def test_billingserv_accepts_plain_colons_and_a_200_without_success(
     billing: FakeBillingServ,
 ) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(BS, billing.url, client, BS.env)
         billing.mangle = lambda body: {k: v for k, v in body.items() if k != "success"}
         values = {**BS.minimal, "description": "Backup at 10:30:45 failed: ERROR:root:disk"}
@@ -65,7 +66,7 @@ def test_billingserv_normalises_what_autocorrect_types() -> None:
 
 
 async def test_billingserv_curly_quotes_are_not_an_inline_error(billing: FakeBillingServ) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(BS, billing.url, client, BS.env)
         assert provider.check_values({"subject": "Customer’s invoice – wrong"}) == {}
         await provider.create(
@@ -151,7 +152,7 @@ async def test_billingserv_customer_ids_are_parsed_not_guessed(
     billing: FakeBillingServ, given: str
 ) -> None:
     """Issue #27: "²" passed ``str.isdigit`` and then raised ValueError in ``int``."""
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = make_provider(BS, billing.url, client, BS.env)
         assert provider.requester_id_problem(given) == (
             "BillingServ customer ids are whole numbers, like 42."
@@ -176,7 +177,7 @@ async def hostup_provider(
 async def test_hostup_without_number_files_under_its_id(hostup: FakeHostUp) -> None:
     """A created ticket was reported as a failure when the answer had no `number`."""
     hostup.numberless = True
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = await hostup_provider(hostup, client)
         await provider.form()
         ref = await provider.create(
@@ -195,7 +196,7 @@ async def test_hostup_base_url_without_api_v2_says_what_it_must_look_like(
         {"name": "hostup", "kind": "hostup", "base_url": hostup.url, "api_key_env": "K"},
         context={"env": {"K": "hostup-test-key-3f9a"}},
     )
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = HostUpProvider(config, client)
         with pytest.raises(ConfigError) as caught:
             await provider.form()
@@ -206,7 +207,7 @@ async def test_hostup_any_2xx_upload_is_attached_and_a_missing_endpoint_turns_fi
     hostup: FakeHostUp,
 ) -> None:
     files = (Attachment(name="db1.log", content=b"log"),)
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = await hostup_provider(hostup, client)
         await provider.form()
         hostup.mangle = None
@@ -226,7 +227,7 @@ async def test_hostup_any_2xx_upload_is_attached_and_a_missing_endpoint_turns_fi
 async def test_hostup_a_service_the_account_does_not_own_is_a_field_error(
     hostup: FakeHostUp,
 ) -> None:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         provider = await hostup_provider(hostup, client)
         await provider.form()
         hostup.owned_services = {"vps_02"}
@@ -246,7 +247,7 @@ async def test_hostup_fake_holds_to_the_documented_context_rules(hostup: FakeHos
         {"serviceType": "other", "serviceName": "x", "accountId": "1"},  # unknown keys
         {"serviceType": "vps", "serviceId": "vps_1", "serviceName": "x"},  # name with other only
     ]
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=tls_context()) as client:
         headers = {"Authorization": "Bearer hostup-test-key-3f9a", "Accept": "application/json"}
         for context in bad:
             answer = await client.post(
@@ -283,7 +284,7 @@ async def test_ispcrm_a_wrong_base_url_is_not_an_unknown_subscriber() -> None:
     fake = FakeIspCrm()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             provider = make_provider(case, fake.url + "/wrong", client, case.env)
             with pytest.raises(ConfigError) as caught:
                 await provider.form()

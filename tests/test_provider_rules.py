@@ -11,6 +11,7 @@ from bot.domain.errors import FieldErrors, ProviderAuthError
 from bot.domain.tickets import NewTicket, Requester, RequesterSource
 from bot.providers.base import Provider
 from bot.providers.billingserv import clean_message
+from bot.safe_http import tls_context
 from tests.fakes.billingserv import FakeBillingServ, has_emoji
 from tests.fakes.ispcrm import PASSWORD, USERNAME, FakeIspCrm
 from tests.fakes.pulse import FakePulse
@@ -36,7 +37,7 @@ async def test_billingserv_subject_rule_is_checked_inline_and_by_the_fake() -> N
     fake = FakeBillingServ()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             provider = make_provider(
                 BY_KIND["billingserv"], fake.url, client, BY_KIND["billingserv"].env
             )
@@ -61,7 +62,7 @@ async def test_pulse_logs_in_once_and_again_on_401() -> None:
     fake = FakePulse()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["pulse"]
             provider: Provider = make_provider(case, fake.url, client, case.env)
             requester = provider.default_requester(FILER)
@@ -87,7 +88,7 @@ async def test_pulse_external_requesters_send_name_and_email() -> None:
     fake = FakePulse()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["pulse"]
             provider = make_provider(
                 case, fake.url, client, case.env, extra='requester_type = "external"\n'
@@ -110,7 +111,7 @@ async def test_ispcrm_sends_configured_ids_and_renews_a_subscriber_login() -> No
     fake = FakeIspCrm()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["ispcrm"]
             login = replace(
                 case,
@@ -161,7 +162,7 @@ async def test_ispcrm_unknown_subscriber_is_an_admin_error() -> None:
     fake = FakeIspCrm(subscriber_exists=False)
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["ispcrm"]
             provider = make_provider(case, fake.url, client, case.env)
             with pytest.raises(ProviderAuthError) as caught:
@@ -175,7 +176,7 @@ async def test_vpsbg_sends_multipart_with_accept_json() -> None:
     fake = FakeVpsbg()
     await fake.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=tls_context()) as client:
             case = BY_KIND["vpsbg"]
             provider = make_provider(case, fake.url, client, case.env)
             requester = provider.default_requester(FILER)
