@@ -149,18 +149,21 @@ async def test_calls_that_arrive_during_a_trip_share_the_next() -> None:
 
 async def test_a_failed_batch_fails_its_callers_and_the_next_batch_goes_on() -> None:
     calls: list[list[int]] = []
+    under_way, back = asyncio.Event(), asyncio.Event()
 
     async def run(items: list[int]) -> list[int]:
         calls.append(items)
-        await asyncio.sleep(0.01)
+        under_way.set()
+        await back.wait()  # the trip to the database thread
         if 0 in items:
             raise ValueError("bad batch")
         return [i * 10 for i in items]
 
     coalesce = Coalescer(run)
     first = asyncio.ensure_future(coalesce(0))
-    await asyncio.sleep(0.001)  # its trip is under way
-    rest = [asyncio.ensure_future(coalesce(i)) for i in (1, 2)]
+    await under_way.wait()
+    rest = [asyncio.ensure_future(coalesce(i)) for i in (1, 2)]  # they wait for the next trip
+    back.set()
     with pytest.raises(ValueError, match="bad batch"):
         await first
     assert await asyncio.gather(*rest) == [10, 20]
