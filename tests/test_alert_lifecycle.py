@@ -130,6 +130,7 @@ async def test_filed_fired_again_then_resolved(
         "the card saying alert resolved",
     )
     await events.message(CHANNEL, over, event_id="EvAgain")  # Slack's re-delivery
+    await bot.idle()
     await bot.runtime.poller.pass_once()
     assert len(ticket["messages"]) == 2  # resolved once
     assert len([t for t in thread_texts(slack, first["ts"]) if "Resolved at" in t]) == 1
@@ -199,6 +200,7 @@ async def test_follow_alerts_off_in_a_route(
     first = firing("grafana", f"{t0:.6f}")
     await file_alert(bot, slack, first, {"department": "vps"})
     await events.message(CHANNEL, slack.post_as_bot(CHANNEL, firing("grafana", f"{t0 + 60:.6f}")))
+    await bot.idle()
     await bot.runtime.poller.pass_once()
     await slack.wait_for("chat.postMessage")
     assert not any("fired again" in t for t in thread_texts(slack, first["ts"]))
