@@ -28,7 +28,7 @@ from tests.processes import open_modals, start_bot
 from tests.test_replicas import _async, _cards, _states, _subjects, _submit, _until
 
 ROOT = Path(__file__).resolve().parent.parent
-PREVIOUS = "22159ce"  # 0.1.0: the last commit before 0.2.0 (CHANGELOG.md)
+PREVIOUS = "6894e15"  # 0.2.0, as released (CHANGELOG.md); 0.1.0 was 22159ce
 BURST = 60
 
 
