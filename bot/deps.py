@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
 import httpx
@@ -18,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import __version__
 from bot.alerts.custom import build as build_source
 from bot.alerts.reader import AlertReader
+from bot.background.jobs import Jobs
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -83,20 +82,9 @@ class Deps:
     outgoing: Outgoing
     drafting: Drafting
     auto_filing: AutoFiling
+    jobs: Jobs
     clock: Callable[[], float] = time.time
     tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
-    background: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run ``work`` in the background, holding a reference and logging its failure."""
-        task = asyncio.ensure_future(work)
-        self.background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.background.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.warning("background work failed: %s", type(exc).__name__)
 
     @property
     def provider_titles(self) -> dict[str, str]:
@@ -140,6 +128,8 @@ async def open_deps(
     ``clock``: the time the alert lifecycle and response times go by (tests move it).
     """
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
+    lane = Lane(settings.options.background_slots)
+    jobs = Jobs(lane)
     metrics = Metrics()
     metrics.watch_database(store.outage)
     # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
@@ -231,7 +221,7 @@ async def open_deps(
         links=links,
         access=access,
         metrics=metrics,
-        lane=Lane(settings.options.background_slots),
+        lane=lane,
         redactor=redactor,
         seal=seal,
         modals=Modals(seal, store),
@@ -248,14 +238,13 @@ async def open_deps(
         outgoing=outgoing,
         drafting=drafting,
         auto_filing=AutoFiling(drafting, filing, access, users, routes),
+        jobs=jobs,
         clock=clock,
     )
     try:
         yield deps
     finally:
-        deps.lane.close()
-        for task in list(deps.background):
-            task.cancel()
+        await jobs.close()
         await slack_session.close()
         await http.aclose()
         await store.close()

@@ -55,12 +55,10 @@ class _Turn:
 
 @dataclass(frozen=True)
 class _Unstarted:
-    """A deferred job not begun: ``start(since)`` begins it in its turn, ``drop`` if it never
-    gets one."""
+    """A deferred job not begun: ``start(since)`` begins it in its turn."""
 
     since: float
     start: Callable[[float], None]
-    drop: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -121,11 +119,11 @@ class Lane:
         self._max_wait = max_wait
         self._trickler: Timer | None = None
 
-    def defer(self, start: Callable[[float], None], drop: Callable[[], None]) -> None:
+    def defer(self, start: Callable[[float], None]) -> None:
         """Begin a deferred job in its turn: now if Slack is quiet, else when the lane lets it
         through (see the module). ``start(deferred_at)`` begins it, and the job then holds
-        ``slot(deferred=True, deferred_at=deferred_at)``; ``drop`` is called instead if the
-        lane closes first.
+        ``slot(deferred=True, deferred_at=deferred_at)``. Who owns the job decides what becomes
+        of one still waiting when the process stops (``withdraw``).
 
         NOTE: a listener defers while its own request is being answered: a lone request is no
         burst, so its job starts at once (a lone submit's card is not held back 20 ms).
@@ -133,28 +131,20 @@ class Lane:
         if self._quiet(own=1) and not self._deferred:
             start(self.now())
             return
-        self._deferred.append(_Unstarted(self.now(), start, drop))
+        self._deferred.append(_Unstarted(self.now(), start))
         self._keep_ticking()
 
     def now(self) -> float:
         """The lane's clock."""
         return self._clock.time()
 
-    def begin_all(self) -> None:
-        """Begin every deferred job not begun yet, each in a slot when one is free (the
-        process is draining: no Slack request will come for them to give way to)."""
-        for job in self._take_unstarted():
-            job.start(job.since)
-
-    def close(self) -> None:
-        """Drop the deferred jobs not begun (the process is gone without a drain)."""
-        for job in self._take_unstarted():
-            job.drop()
-
-    def _take_unstarted(self) -> list[_Unstarted]:
+    def withdraw(self) -> list[tuple[float, Callable[[float], None]]]:
+        """Take back every deferred job not begun yet, in the order they came, as (deferred
+        at, start): the process is stopping, and their owner begins or drops them
+        (``bot.background.jobs``)."""
         unstarted = [job for job in self._deferred if isinstance(job, _Unstarted)]
         self._deferred = deque(job for job in self._deferred if isinstance(job, _Resume))
-        return unstarted
+        return [(job.since, job.start) for job in unstarted]
 
     @asynccontextmanager
     async def slot(

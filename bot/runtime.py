@@ -32,7 +32,7 @@ class Runtime:
         """What is under way or waiting its turn now; empty when the bot is idle."""
         lane = self.deps.lane
         found = [
-            f"{len(self.deps.background)} background jobs" if self.deps.background else "",
+            f"{self.deps.jobs.running} background jobs" if self.deps.jobs.running else "",
             f"{lane.queued} jobs waiting for the lane" if lane.queued else "",
             f"{lane.answering_now} Slack requests being answered" if lane.answering_now else "",
             "" if self.worker.resting() else "a retry worker pass",
@@ -50,9 +50,9 @@ class Runtime:
         """
         calm = 0
         while calm < IDLE_CONFIRMATIONS:
-            if background := set(self.deps.background):
+            if self.deps.jobs.running:
                 calm = 0
-                await asyncio.wait(background)
+                await self.deps.jobs.wait_running()
             elif self.busy():
                 calm = 0
                 await asyncio.sleep(IDLE_POLL_SECONDS)  # NOTE: the lane begins jobs on a timer
@@ -96,7 +96,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         runtime.poller.stop()
         heart.cancel()
         seconds = deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
-        await drain(deps, seconds, loops)
+        await deps.jobs.drain(seconds, alongside=loops)
         # NOTE: a clean stop is no missing heartbeat: the others take what it parked at once.
         # A database gone already (or closed: aiosqlite's ValueError) leaves the row to age.
         with contextlib.suppress(*deps.store.errors, ValueError):
@@ -114,7 +114,7 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
             await count_for_metrics(deps, dead_after)
             if await deps.store.once("retention", every=PRUNE_EVERY):
                 # NOTE: on its own task: a long pass must not hold up the next heartbeat
-                deps.spawn(keep_within_retention(deps, deps.clock()))
+                deps.jobs.spawn(keep_within_retention(deps, deps.clock()))
             if not deps.store.outage.settled(dead_after):
                 # NOTE: after an outage, the others' heartbeats are stale until they beat
                 # again: taking over now would take work they are finishing
@@ -161,21 +161,4 @@ async def keep_within_retention(deps: Deps, now: float) -> None:
 
 
 def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:
-    deps.spawn(announcer.feature_off(title, feature, why))
-
-
-async def drain(deps: Deps, seconds: float, loops: list[asyncio.Task[None]]) -> None:
-    """Wait for in-flight work (the jobs after acks, and the worker's and poller's passes under
-    way, told to stop); what is still running then is cancelled, and its submission stays
-    unfinished in the database, to be resumed at the next start (an owed card is posted then)."""
-    deps.lane.begin_all()  # NOTE: a thread reply waiting its turn is in no database
-    pending = [*loops, *deps.background]
-    log.info("finishing in-flight work", extra={"tasks": len(pending) - len(loops)})
-    _done, still = await asyncio.wait(pending, timeout=seconds)
-    for task in still:
-        task.cancel()
-    for task in still:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    if parked := [task for task in still if task not in loops]:
-        log.warning("parked unfinished work for the next start", extra={"tasks": len(parked)})
+    deps.jobs.spawn(announcer.feature_off(title, feature, why))

@@ -200,48 +200,15 @@ async def test_a_modal_job_starts_at_once_with_every_slot_taken_and_slack_answer
     assert started[-1] == "alone"
 
 
-async def test_a_deferred_job_is_no_task_until_its_turn_and_a_drain_begins_the_rest() -> None:
-    clock = ManualClock()
-    lane, begun, dropped = Lane(4, trickle=0.01, max_wait=0, clock=clock), [], []
-    tasks: list[asyncio.Future[None]] = []
-    tasks_before = len(asyncio.all_tasks())
-
-    def defer(n: int) -> None:
-        async def job(deferred_at: float) -> None:
-            async with lane.slot(deferred=True, deferred_at=deferred_at):
-                pass
-
-        def start(deferred_at: float) -> None:
-            begun.append(n)
-            tasks.append(asyncio.ensure_future(job(deferred_at)))
-
-        lane.defer(start, drop=lambda: dropped.append(n))
-
-    with lane.answering(), lane.answering():  # a burst: two requests in flight
-        for n in range(1, 6):
-            defer(n)
-        assert len(asyncio.all_tasks()) == tasks_before  # queued callables, not tasks
-        assert lane.queued == 5
-        await clock.advance(0.02)  # two ticks: one job each, in order
-        assert begun == [1, 2] and lane.queued == 3
-        lane.begin_all()  # draining: the rest begin now, Slack or not
-        assert begun == [1, 2, 3, 4, 5] and lane.queued == 0
-        defer(6)
-    lane.close()  # gone without a drain: what never began is dropped, not begun
-    assert dropped == [6] and begun == [1, 2, 3, 4, 5] and lane.queued == 0
-    await asyncio.gather(*tasks)
-    assert lane.taken == 0
-
-
 async def test_the_job_a_lone_request_defers_starts_at_once_one_in_a_burst_waits() -> None:
     clock = ManualClock()
     lane, begun, burst_begun = Lane(4, trickle=0.01, clock=clock), [], asyncio.Event()
     with lane.answering():  # the request that defers it, and no other
-        lane.defer(lambda _: begun.append("lone"), drop=lambda: None)
+        lane.defer(lambda _: begun.append("lone"))
     assert begun == ["lone"]
     await clock.advance(QUIET_SECONDS)  # quiet again
     with lane.answering(), lane.answering():  # another request is being answered too
-        lane.defer(lambda _: burst_begun.set(), drop=lambda: None)
+        lane.defer(lambda _: burst_begun.set())
         assert not burst_begun.is_set() and lane.queued == 1
     await clock.advance(QUIET_SECONDS + 0.01)  # the burst is over
     assert burst_begun.is_set()

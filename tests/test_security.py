@@ -112,7 +112,7 @@ async def test_an_unverifiable_request_reaches_nothing_and_sends_nothing(
         )
         statuses.append((response.status_code, response.content))
     assert statuses == [(401, b"")] * 200
-    assert not hostup_bot.deps.background and not hostup_bot.deps.lane.queued
+    assert hostup_bot.deps.jobs.idle
     assert slack.calls[before:] == []
     assert catch_all.requests == []
     assert "Traceback" not in bot_log.getvalue() and '"level": "error"' not in bot_log.getvalue()

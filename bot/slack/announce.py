@@ -65,7 +65,7 @@ def connect(deps: Deps) -> Announcer:
     if not isinstance(announcer := deps.filing.told, Announcer):
         announcer = Announcer(deps)
         deps.filing.tell_with(announcer, SlackDetails(deps.users, deps.slack))
-        deps.tells_alerts = AlertThread(deps.slack, PacedEdits(deps.slack, deps.spawn))
+        deps.tells_alerts = AlertThread(deps.slack, PacedEdits(deps.slack, deps.jobs.spawn))
     return announcer
 
 

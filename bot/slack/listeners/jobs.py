@@ -1,9 +1,9 @@
 """Work after the ack: each listener acks, hands the rest to ``after_ack`` and returns, so bolt
 (which runs it with ``process_before_response``) answers Slack the moment it does.
 
-The work runs as a job in the background lane (``bot.lane``): a modal's job at once, work
-nobody watches (``deferred``) in its turn. Its failure reaches the user through the one error
-handler (``report_error``).
+The work runs as a job (``bot.background.jobs``) when the lane (``bot.lane``) lets it: a modal's
+job at once, work nobody watches (``deferred``) in its turn. Its failure reaches the user
+through the one error handler (``report_error``).
 NOTE: we never let a listener raise after acking: bolt's async runner (1.30) then replaces the
 ack it has not yet sent with an error answer.
 """
@@ -40,20 +40,13 @@ def after_ack(
             deps.slack,
         )
 
-    async def run(deferred_at: float | None = None) -> None:
-        try:
-            # NOTE: a job not deferred opens or updates a modal: it goes first, at once.
-            async with deps.lane.slot(
-                deferred=deferred, deferred_at=deferred_at, first=not deferred
-            ):
-                await work
-        except Exception as exc:
-            await report_error(deps, client, exc, body, context)
+    async def failed(exc: Exception) -> None:
+        await report_error(deps, client, exc, body, context)
 
     if deferred:  # NOTE: not even a task until its turn; if it never gets one, the store has it
-        deps.lane.defer(lambda deferred_at: deps.spawn(run(deferred_at)), drop=work.close)
-    else:
-        deps.spawn(run())
+        deps.jobs.defer(work, failed=failed)
+    else:  # NOTE: a job not deferred opens or updates a modal: it goes first, at once
+        deps.jobs.spawn(work, first=True, failed=failed)
 
 
 def told_to(user_id: object, team_id: object) -> dict[str, Any]:

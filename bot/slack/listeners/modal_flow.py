@@ -81,7 +81,7 @@ async def show_form(
             except NotLinked as exc:
                 banner = _not_linked(deps, exc, is_admin)
     else:
-        deps.spawn(provider.form())  # refresh stale look-ups for the next opener
+        deps.jobs.spawn(provider.form())  # refresh stale look-ups for the next opener
     if requester is not None:
         filed_as = requester.label
     if notice:
