@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -17,6 +18,8 @@ from bot import __version__
 from bot.alerts.custom import build as build_source
 from bot.alerts.reader import AlertReader
 from bot.background.jobs import Jobs
+from bot.background.poller import StatusPoller
+from bot.background.retry_worker import RetryWorker
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -26,7 +29,13 @@ from bot.redact import Redactor
 from bot.safe_http import tls_context
 from bot.settings import Settings
 from bot.slack.access import Access
+from bot.slack.admin_channel import AdminChannel
+from bot.slack.alert_thread import AlertThread
+from bot.slack.announce import Announcer
+from bot.slack.details import SlackDetails
+from bot.slack.edits import PacedEdits
 from bot.slack.files import SlackFiles
+from bot.slack.home import HomeTab
 from bot.slack.modals import Modals
 from bot.slack.outbound import ResponseUrls, SlackOrigins, redacting, slack_only
 from bot.slack.seal import Seal
@@ -34,6 +43,7 @@ from bot.slack.users import UserDirectory
 from bot.store import Store
 from bot.tickets.additions import Additions
 from bot.tickets.auto_filing import AutoFiling
+from bot.tickets.cards import Cards
 from bot.tickets.comments import ProviderComments
 from bot.tickets.drafting import Drafting
 from bot.tickets.filing import FilingService, RetryPolicy
@@ -42,7 +52,7 @@ from bot.tickets.home import HomeService
 from bot.tickets.lifecycle import AlertLifecycle
 from bot.tickets.links import LinkService
 from bot.tickets.listing import TicketLists
-from bot.tickets.outcomes import TellsAlerts
+from bot.tickets.notices import AdminNotices
 from bot.tickets.outgoing import Outgoing
 from bot.tickets.previews import Previews
 from bot.tickets.response_times import ResponseTimes
@@ -83,8 +93,12 @@ class Deps:
     drafting: Drafting
     auto_filing: AutoFiling
     jobs: Jobs
+    notices: AdminNotices
+    home_tab: HomeTab
+    wakeup: asyncio.Event
+    worker: RetryWorker
+    poller: StatusPoller
     clock: Callable[[], float] = time.time
-    tells_alerts: TellsAlerts | None = None  # the Slack layer's, set by ``connect``
 
     @property
     def provider_titles(self) -> dict[str, str]:
@@ -114,6 +128,25 @@ async def slack_io(
         return await handler(request)
 
 
+def provider_client(settings: Settings, metrics: Metrics) -> httpx.AsyncClient:
+    """The one HTTP client the provider adapters share: metered, and giving way (``bot.lane``)."""
+    # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
+    # them alive (closing and reopening connections under load cost more CPU than the calls).
+    connections = sum(cfg.max_connections for cfg in settings.providers.values()) + 10
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(
+        transport=GivingWayTransport(
+            MeteredTransport(
+                httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits),
+                metrics,
+                {name: cfg.url for name, cfg in settings.providers.items()},
+            )
+        ),
+        headers={"User-Agent": f"ticketbot/{__version__}"},
+        follow_redirects=False,
+    )
+
+
 @asynccontextmanager
 async def open_deps(
     settings: Settings,
@@ -127,27 +160,12 @@ async def open_deps(
     ``exclusive``: this process runs the bot, which must be the only one on its SQLite file.
     ``clock``: the time the alert lifecycle and response times go by (tests move it).
     """
+    options = settings.options
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
-    lane = Lane(settings.options.background_slots)
+    lane = Lane(options.background_slots)
     jobs = Jobs(lane)
     metrics = Metrics()
     metrics.watch_database(store.outage)
-    # NOTE: each provider caps its own requests in flight; the pool holds them all, and keeps
-    # them alive (closing and reopening connections under load cost more CPU than the calls).
-    connections = sum(cfg.max_connections for cfg in settings.providers.values()) + 10
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    http = httpx.AsyncClient(
-        transport=GivingWayTransport(
-            MeteredTransport(
-                httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits),
-                metrics,
-                {name: cfg.url for name, cfg in settings.providers.items()},
-            )
-        ),
-        headers={"User-Agent": f"ticketbot/{__version__}"},
-        follow_redirects=False,
-    )
-    providers = {name: build_provider(cfg, http) for name, cfg in settings.providers.items()}
     redactor = Redactor.of(settings)
     origins = SlackOrigins(settings.env.slack_api_url)
     slack_session = aiohttp.ClientSession(
@@ -155,9 +173,23 @@ async def open_deps(
         middlewares=(slack_io, slack_only(origins), metrics.slack_call, redacting(redactor)),
     )
     slack = slack_client(settings, slack_session)
+    admins = AdminChannel(slack, options.admin_channel) if options.admin_channel else None
+    notices = AdminNotices(store, admins)
+
+    def feature_off(title: str, feature: str, why: str) -> None:
+        # NOTE: admins hear once of each optional feature a provider turns out not to have
+        jobs.spawn(notices.feature_off(title, feature, why))
+
+    http = provider_client(settings, metrics)
+    providers = {
+        name: build_provider(cfg, http, feature_off) for name, cfg in settings.providers.items()
+    }
     seal = Seal(settings.env.signing_secrets())
-    access = Access(settings.options, slack)
-    default = settings.options.disclosure
+    modals = Modals(seal, store)
+    responses = ResponseUrls(slack_session, origins)
+    access = Access(options, slack)
+    users = UserDirectory(slack, guests_by_email=options.link_guests_by_email)
+    default = options.disclosure
     outgoing = Outgoing(
         {name: cfg.disclosure(default) for name, cfg in settings.providers.items()},
         default,
@@ -167,32 +199,20 @@ async def open_deps(
         slack,
         http,
         settings.env.slack_bot_token,
-        int(settings.options.max_attachment_mb * 1_048_576),
+        int(options.max_attachment_mb * 1_048_576),
         origins,
     )
-    filing = FilingService(
-        store,
-        providers,
-        policy or RetryPolicy(window=settings.options.retry_window_minutes * 60),
-        slack_files,
-        outgoing,
-    )
-
-    def tells() -> TellsAlerts:
-        assert deps.tells_alerts is not None, "connect() was not called"
-        return deps.tells_alerts
-
-    comments = ProviderComments(store, providers, clock, outgoing=outgoing, tells=tells)
+    alert_thread = AlertThread(slack, PacedEdits(slack, jobs.spawn))
+    comments = ProviderComments(store, providers, clock, outgoing=outgoing, tells=alert_thread)
     links = LinkService(store, providers, access)
     routes = Routes(settings.routes)
-    users = UserDirectory(slack, guests_by_email=settings.options.link_guests_by_email)
     drafting = Drafting(
         providers,
         access,
         links,
         routes,
         outgoing,
-        send_as_typed=settings.options.send_as_typed == "admins",
+        send_as_typed=options.send_as_typed == "admins",
     )
     lists = TicketLists(store)
     response_times = ResponseTimes(
@@ -200,7 +220,31 @@ async def open_deps(
         providers,
         {name: cfg.first_response_minutes for name, cfg in settings.providers.items()},
         clock,
-        tells,
+        alert_thread,
+    )
+    home = HomeService(store, providers, links, response_times, clock)
+    home_tab = HomeTab(slack, users, access, home, seal)
+    announcer = Announcer(slack, responses, modals, seal, providers, access, home_tab)
+    wakeup = asyncio.Event()  # NOTE: the retry worker's: the services that schedule set it
+    policy = policy or RetryPolicy(window=options.retry_window_minutes * 60)
+    cards = Cards(store, announcer, notices, wakeup, metrics, first_retry=policy.base_delay)
+    filing = FilingService(
+        store,
+        providers,
+        policy,
+        cards,
+        wakeup,
+        files=slack_files,
+        outgoing=outgoing,
+        enrich=SlackDetails(users, slack),
+    )
+    following = Following(
+        store,
+        providers,
+        {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
+        announcer,
+        clock=clock,
+        outgoing=outgoing,
     )
     deps = Deps(
         settings=settings,
@@ -210,27 +254,20 @@ async def open_deps(
         providers=providers,
         users=users,
         filing=filing,
-        following=Following(
-            store,
-            providers,
-            {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
-            announce=lambda: filing.announce,
-            clock=clock,
-            outgoing=outgoing,
-        ),
+        following=following,
         links=links,
         access=access,
         metrics=metrics,
         lane=lane,
         redactor=redactor,
         seal=seal,
-        modals=Modals(seal, store),
-        responses=ResponseUrls(slack_session, origins),
+        modals=modals,
+        responses=responses,
         routes=routes,
         comments=comments,
-        lifecycle=AlertLifecycle(store, providers, comments, clock, tells),
+        lifecycle=AlertLifecycle(store, providers, comments, clock, alert_thread),
         response_times=response_times,
-        home=HomeService(store, providers, links, response_times, clock),
+        home=home,
         lists=lists,
         additions=Additions(store, providers, comments, lists, slack_files, clock, outgoing),
         previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
@@ -239,6 +276,11 @@ async def open_deps(
         drafting=drafting,
         auto_filing=AutoFiling(drafting, filing, access, users, routes),
         jobs=jobs,
+        notices=notices,
+        home_tab=home_tab,
+        wakeup=wakeup,
+        worker=RetryWorker(filing, cards, lane, wakeup),
+        poller=StatusPoller(following, lane, metrics, comments, response_times),
         clock=clock,
     )
     try:

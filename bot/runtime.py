@@ -9,12 +9,10 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from bot.background.poller import StatusPoller
 from bot.background.retry_worker import RetryWorker
 from bot.deps import Deps
-from bot.slack.announce import Announcer, connect
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0  # seconds between retention passes, across all replicas
@@ -74,16 +72,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
     if orphans := await deps.store.unconfigured(deps.providers):
         log.warning(unconfigured_text(orphans))
-    announcer = connect(deps)
-    for provider in deps.providers.values():
-        # NOTE: admins hear once of each optional feature a provider turns out not to have
-        provider.on_feature_off = partial(_feature_off, deps, announcer, provider.title)
-    runtime = Runtime(
-        RetryWorker(deps.filing, deps.lane),
-        StatusPoller(deps.following, deps.lane, deps.metrics, deps.comments, deps.response_times),
-        deps,
-    )
-    deps.filing.on_scheduled = runtime.worker.wake.set
+    runtime = Runtime(deps.worker, deps.poller, deps)
     loops = [
         asyncio.create_task(runtime.worker.run(), name="retry-worker"),
         asyncio.create_task(runtime.poller.run(), name="status-poller"),
@@ -126,7 +115,7 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
                     "took over what a stopped replica left",
                     extra={"submissions": taken, "cards": cards},
                 )
-                deps.filing.on_scheduled()
+                deps.wakeup.set()
         except Exception as exc:
             if not deps.store.unavailable(exc):
                 raise
@@ -158,7 +147,3 @@ async def keep_within_retention(deps: Deps, now: float) -> None:
     pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
     if any(dataclasses.astuple(pruned)):
         log.info("retention: pruned", extra=dataclasses.asdict(pruned))
-
-
-def _feature_off(deps: Deps, announcer: Announcer, title: str, feature: str, why: str) -> None:
-    deps.jobs.spawn(announcer.feature_off(title, feature, why))

@@ -335,7 +335,7 @@ async def test_a_card_is_owed_from_the_moment_the_ticket_is_recorded(
     )
     assert record.card_due_at is not None and record.card_due_at > time.time()
     await store.owe_card(record.id, time.time())  # the grace is over (the process died)
-    hostup_bot.deps.filing.on_scheduled()
+    hostup_bot.deps.wakeup.set()
     await card_saying(slack, "HostUp ticket #4711")
     view_id = await open_form(hostup_bot)  # and a normal filing owes nothing once posted
     await hostup_bot.driver.submit(view_id, FILLED)

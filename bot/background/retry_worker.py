@@ -12,6 +12,7 @@ import time
 
 from bot.domain.records import Submission
 from bot.lane import Lane
+from bot.tickets.cards import Cards
 from bot.tickets.filing import FilingService
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,15 @@ IDLE_SECONDS = 5.0
 
 
 class RetryWorker:
-    def __init__(self, filing: FilingService, lane: Lane) -> None:
+    def __init__(
+        self, filing: FilingService, cards: Cards, lane: Lane, wake: asyncio.Event
+    ) -> None:
+        """``wake``: set by the services when a retry or an owed card falls due sooner than
+        the worker sleeps (made before them and it, and handed to each)."""
         self._filing = filing
+        self._cards = cards
         self._lane = lane
-        self.wake = asyncio.Event()  # set when a retry is scheduled sooner than we sleep
+        self.wake = wake
         self._stopping = False
         self._passing = True  # until the first pass has ended
         self._next_pass_at = 0.0
@@ -46,8 +52,8 @@ class RetryWorker:
                 # provider; one after another they would drain at a few per second.
                 due = await self._filing.due(time.time())
                 await asyncio.gather(*(self.retry(submission) for submission in due))
-                await self._filing.post_owed_cards(time.time())
-                if (next_at := await self._filing.next_due_at()) is not None:
+                await self._cards.post_owed(time.time())
+                if (next_at := await self._next_due_at()) is not None:
                     wait = min(IDLE_SECONDS, max(0.01, next_at - time.time()))
             except Exception as exc:
                 # NOTE: no user is waiting on a pass; the next one tries again (a database
@@ -60,6 +66,15 @@ class RetryWorker:
             self._next_pass_at, self._passing = time.time() + wait, False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait)
+
+    async def _next_due_at(self) -> float | None:
+        """When the next retry or owed card falls due, if any does."""
+        known = [
+            at
+            for at in (await self._filing.next_due_at(), await self._cards.next_due_at())
+            if at is not None
+        ]
+        return min(known, default=None)
 
     async def retry(self, submission: Submission) -> None:
         async with self._lane.slot(deferred=True):

@@ -34,6 +34,7 @@ Our exception hierarchy (classes defined elsewhere name their module):
   x UnreadableList (providers/paging.py) - an answer holds no list the reader can find.
   x DownloadRefused (slack/files.py) - Slack answered something other than the file.
   x _NotClaimed, _FiledMeanwhile, _ClaimLost (tickets/filing.py) - one filing attempt's exits.
+  x CardRefused (tickets/outcomes.py) - Slack would not take a filed ticket's card now: owed.
 
 The branch decides what happens next (see ARCHITECTURE.md, "The adapter seam"):
 ``UserFixable`` and ``AdminFixable`` say who must act; only ``Transient`` is retried;

@@ -2,7 +2,8 @@
 
 Endpoints beyond the documented create call are optional: a 404/405 from one turns the
 feature it serves off for that provider (``missing``), logged once and reported once through
-``on_feature_off``; filing never depends on them (docs/providers.md has the table).
+the ``FeatureOff`` hook the adapter was built with; filing never depends on them
+(docs/providers.md has the table).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.domain.tickets import Filer, NewTicket, Requester, RequesterSource, Tic
 from bot.providers.base import REPLIES as REPLIES  # the adapters take them from here
 from bot.providers.base import STATUS as STATUS
 from bot.providers.base import BeforeSend as BeforeSend
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import DetailReader, ProviderHttp
 from bot.providers.paging import FetchPage, ListQuery, read_pages
@@ -49,7 +51,14 @@ class HttpAdapter(Generic[C]):
     ticket_id: ClassVar[re.Pattern[str]] = re.compile(r"[0-9]{1,20}")
     ticket_id_example: ClassVar[str] = "10001"
 
-    def __init__(self, config: C, client: httpx.AsyncClient, detail: DetailReader) -> None:
+    def __init__(
+        self,
+        config: C,
+        client: httpx.AsyncClient,
+        detail: DetailReader,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
         self.config = config
         self._http = ProviderHttp(
             client,
@@ -61,7 +70,7 @@ class HttpAdapter(Generic[C]):
             scope_hint=self.scope_hint,
         )
         self.features_off: dict[str, str] = {}  # feature → what said it is not there
-        self.on_feature_off: Callable[[str, str], None] = lambda feature, why: None
+        self._on_feature_off = on_feature_off
 
     def ticket_id_problem(self, value: str) -> str | None:
         if self.ticket_id.fullmatch(value):
@@ -107,7 +116,7 @@ class HttpAdapter(Generic[C]):
                 "a feature is off: its endpoint is not there",
                 extra={"provider": self.name, "feature": feature, "why": why},
             )
-            self.on_feature_off(feature, why)
+            self._on_feature_off(self.title, feature, why)
         raise FeatureMissing(f"{self.title} has no {feature} ({why})")
 
     def ticket_ref(
@@ -148,9 +157,15 @@ class TokenLogin(HttpAdapter[C], ABC):
     refused with 401 (tokens expire). Adapters give the login request (``_fetch_token``)."""
 
     def __init__(
-        self, config: C, client: httpx.AsyncClient, detail: DetailReader, token: str | None
+        self,
+        config: C,
+        client: httpx.AsyncClient,
+        detail: DetailReader,
+        token: str | None,
+        *,
+        on_feature_off: FeatureOff = no_notice,
     ) -> None:
-        super().__init__(config, client, detail)
+        super().__init__(config, client, detail, on_feature_off=on_feature_off)
         self._token = token
         self._login_lock = asyncio.Lock()
 

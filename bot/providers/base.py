@@ -22,18 +22,24 @@ from bot.domain.tickets import (
 # NOTE: awaited just before a create request leaves, once it holds a connection slot; the
 # filing service marks its submission sent there (and may raise to stop the send).
 BeforeSend = Callable[[], Awaitable[None]]
+# NOTE: called (provider title, feature, why) once per optional feature found missing; given to
+# the adapter's constructor (the admin channel hears of it).
+FeatureOff = Callable[[str, str, str], None]
+
+
+def no_notice(title: str, feature: str, why: str) -> None:
+    """The ``FeatureOff`` hook of an adapter nobody listens to (checks, tests)."""
 
 
 class Provider(Protocol):
     """What every adapter offers. Adapters raise from ``bot.domain.errors``;
     they never return None.
 
-    ``features_off``: optional features whose endpoint answered 404/405 (feature → why);
-    ``on_feature_off`` is called once for each, as it goes off.
+    ``features_off``: optional features whose endpoint answered 404/405 (feature → why); the
+    ``FeatureOff`` hook the adapter was built with hears of each once, as it goes off.
     """
 
     features_off: dict[str, str]
-    on_feature_off: Callable[[str, str], None]
 
     @property
     def name(self) -> str: ...

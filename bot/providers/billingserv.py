@@ -39,6 +39,7 @@ from bot.providers.adapter import (
     ListsTickets,
     StaticForm,
 )
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
 from bot.providers.paging import ListQuery, PageRequest
@@ -168,8 +169,14 @@ class BillingServProvider(StaticForm, ListsTickets, HttpAdapter[BillingServConfi
     default_title = "BillingServ"
     scope_hint = " The API key needs permission for the Support endpoints."
 
-    def __init__(self, config: BillingServConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, error_detail)
+    def __init__(
+        self,
+        config: BillingServConfig,
+        client: httpx.AsyncClient,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
+        super().__init__(config, client, error_detail, on_feature_off=on_feature_off)
         self._form = self._build_form()  # NOTE: static: built once
 
     def _headers(self) -> dict[str, str]:

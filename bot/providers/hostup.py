@@ -31,6 +31,7 @@ from bot.providers.adapter import (
     HttpAdapter,
     ListsTickets,
 )
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.cache import Cached
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body
@@ -80,8 +81,14 @@ class HostUpProvider(CredentialIsRequester, ListsTickets, HttpAdapter[HostUpConf
     scope_hint = " The key needs the scopes write:support, read:support and read:account."
     accepts_attachments = True
 
-    def __init__(self, config: HostUpConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, problem_detail)
+    def __init__(
+        self,
+        config: HostUpConfig,
+        client: httpx.AsyncClient,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
+        super().__init__(config, client, problem_detail, on_feature_off=on_feature_off)
         self._departments: Cached[tuple[Choice, ...]] = Cached(
             self._load_departments, config.departments_cache_seconds
         )

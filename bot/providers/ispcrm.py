@@ -17,6 +17,7 @@ from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
 from bot.domain.tickets import NewTicket, Requester, TicketRef, TicketStatus
 from bot.providers import fields
 from bot.providers.adapter import STATUS, BeforeSend, CredentialIsRequester, FormMemo, TokenLogin
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.cache import Cached
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import json_body, token_from
@@ -64,9 +65,15 @@ class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
     default_title = "ISPCRM"
     owner = "subscriber of the bot's token"
 
-    def __init__(self, config: IspCrmConfig, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        config: IspCrmConfig,
+        client: httpx.AsyncClient,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
         token = config.token.get_secret_value() if config.token else None
-        super().__init__(config, client, error_detail, token=token)
+        super().__init__(config, client, error_detail, token=token, on_feature_off=on_feature_off)
         self._subjects: Cached[tuple[Choice, ...]] = Cached(
             self._load_subjects, config.subjects_cache_seconds
         )

@@ -26,6 +26,7 @@ from bot.providers.adapter import (
     StaticForm,
     TokenLogin,
 )
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body, token_from
 from bot.providers.paging import ListQuery, PageRequest
@@ -109,8 +110,14 @@ class PulseProvider(StaticForm, ListsTickets, TokenLogin[PulseConfig]):
     default_title = "Pulse CRM"
     scope_hint = " The API user needs permission to create tickets."
 
-    def __init__(self, config: PulseConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, error_detail, token=None)
+    def __init__(
+        self,
+        config: PulseConfig,
+        client: httpx.AsyncClient,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
+        super().__init__(config, client, error_detail, token=None, on_feature_off=on_feature_off)
         self._form = self._build_form()  # NOTE: static: built once
 
     def _headers(self) -> dict[str, str]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
-from bot.providers.base import Provider
+from bot.providers.base import FeatureOff, Provider, no_notice
 from bot.providers.billingserv import BillingServConfig, BillingServProvider
 from bot.providers.config import ProviderConfigBase
 from bot.providers.hostup import HostUpConfig, HostUpProvider
@@ -24,7 +23,7 @@ from bot.providers.vpsbg import VpsbgConfig, VpsbgProvider
 @dataclass(frozen=True)
 class Kind:
     config: type[ProviderConfigBase]
-    build: Callable[[Any, httpx.AsyncClient], Provider]
+    build: Callable[..., Provider]  # (config, client, *, on_feature_off)
 
 
 REGISTRY: dict[str, Kind] = {
@@ -36,5 +35,9 @@ REGISTRY: dict[str, Kind] = {
 }
 
 
-def build_provider(config: ProviderConfigBase, client: httpx.AsyncClient) -> Provider:
-    return REGISTRY[config.kind].build(config, client)
+def build_provider(
+    config: ProviderConfigBase, client: httpx.AsyncClient, on_feature_off: FeatureOff = no_notice
+) -> Provider:
+    """The adapter for ``config``; ``on_feature_off`` hears of each optional feature it finds
+    missing."""
+    return REGISTRY[config.kind].build(config, client, on_feature_off=on_feature_off)

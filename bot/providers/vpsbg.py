@@ -25,6 +25,7 @@ from bot.providers.adapter import (
     HttpAdapter,
     StaticForm,
 )
+from bot.providers.base import FeatureOff, no_notice
 from bot.providers.config import ProviderConfigBase
 from bot.providers.http import field_errors, json_body
 
@@ -64,8 +65,14 @@ class VpsbgProvider(CredentialIsRequester, StaticForm, HttpAdapter[VpsbgConfig])
     scope_hint = " The token must be of kind Write."
     accepts_attachments = True
 
-    def __init__(self, config: VpsbgConfig, client: httpx.AsyncClient) -> None:
-        super().__init__(config, client, error_detail)
+    def __init__(
+        self,
+        config: VpsbgConfig,
+        client: httpx.AsyncClient,
+        *,
+        on_feature_off: FeatureOff = no_notice,
+    ) -> None:
+        super().__init__(config, client, error_detail, on_feature_off=on_feature_off)
         self._form = self._build_form()  # NOTE: static: built once
 
     def _headers(self) -> dict[str, str]:

@@ -7,7 +7,6 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.slack.announce import connect
 from bot.slack.budget import stamp_receipt
 from bot.slack.listeners import (
     actions,
@@ -30,7 +29,6 @@ from bot.slack.shapes import one_line_unhandled
 
 def build_app(deps: Deps) -> AsyncApp:
     """A new app for ``deps``; nothing is global, so tests can build as many as they like."""
-    connect(deps)
     app = AsyncApp(
         # NOTE: the name bolt would give itself (its caller's file name, from inspect.stack(),
         # which reads the source of every frame on the stack: 0.17 s an app under pytest)

@@ -7,13 +7,13 @@ ephemeral message through the request's ``response_url`` → a DM to the user. N
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.outbound import ResponseUrls
+from bot.tickets.outcomes import Posted
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +26,6 @@ CANNOT_POST = {
     "restricted_action",
     "cannot_reply_to_message",
 }
-
-
-@dataclass(frozen=True)
-class Posted:
-    """Where the message went. ``ts`` is None when it only reached the user privately."""
-
-    channel_id: str
-    ts: str | None
-    thread_ts: str | None
-    note: str | None = None
 
 
 async def post_where_seen(

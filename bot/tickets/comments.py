@@ -32,7 +32,7 @@ class ProviderComments:
         clock: Callable[[], float],
         *,
         outgoing: Outgoing | None = None,
-        tells: Callable[[], TellsAlerts] | None = None,
+        tells: TellsAlerts | None = None,
         base_delay: float = 5.0,
     ) -> None:
         self._outgoing = outgoing or Outgoing({})
@@ -118,5 +118,5 @@ class ProviderComments:
         await self._store.comment_done(comment.id, CommentState.SENT)
         self._outgoing.sent(provider.name, redacted)
         if redacted and self._tells is not None:
-            await self._tells().redacted(ticket, provider.title, redacted)
+            await self._tells.redacted(ticket, provider.title, redacted)
         return CommentState.SENT, None

@@ -54,6 +54,7 @@ from bot.tickets.outcomes import (
     Outcome,
     Queued,
     Unsure,
+    Wakeup,
     reference,
 )
 from bot.tickets.outgoing import Outgoing
@@ -108,34 +109,26 @@ class FilingService:
         self,
         store: Store,
         providers: Mapping[str, Provider],
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy,
+        announce: Announces,
+        wakeup: Wakeup,
+        *,
         files: FileFetcher | None = None,
         outgoing: Outgoing | None = None,
+        enrich: Enriches | None = None,
     ) -> None:
+        """``announce``: who tells people how an attempt went; ``wakeup``: the retry worker's,
+        set when a retry falls due sooner than it sleeps; ``enrich``: what a saved draft gets
+        before its first attempt (the filer's profile, the message's permalink)."""
         self._files = files
         self._outgoing = outgoing or Outgoing({})
         self._store = store
         self._attempting: dict[int, object] = {}  # submission id → the task attempting it
         self._providers = providers
-        self.policy = policy or RetryPolicy()
-        self.on_scheduled: Callable[[], None] = lambda: None  # wakes the retry worker
-        self._announce: Announces | None = None
-        self._enrich: Enriches | None = None
-
-    def tell_with(self, announce: Announces, enrich: Enriches) -> None:
-        """Who tells people how filing went, and who adds what a draft still needs (the Slack
-        layer's, given once at start: they need the services built first)."""
-        self._announce, self._enrich = announce, enrich
-
-    @property
-    def told(self) -> Announces | None:
-        """Who tells people, if ``tell_with`` was called."""
-        return self._announce
-
-    @property
-    def announce(self) -> Announces:
-        assert self._announce is not None, "tell_with() was not called"
-        return self._announce
+        self.policy = policy
+        self._announce = announce
+        self._wakeup = wakeup
+        self._enrich = enrich
 
     def provider(self, name: str | None) -> Provider:
         provider = self._providers.get(name or "")
@@ -192,7 +185,7 @@ class FilingService:
             log.info("filing waits for the database", extra={"submission": submission.id})
             return
         if outcome is not None:  # None: another delivery, or the worker, files it and tells
-            await self.announce.outcome(outcome, view_id=draft.view_id)
+            await self._announce.outcome(outcome, view_id=draft.view_id)
 
     async def retry(self, submission: Submission) -> None:
         """``file`` for the retry worker; what needs a person is told to the filer. A
@@ -216,25 +209,15 @@ class FilingService:
                 log.warning("retry needs a person: %s", exc, extra={"ref": ref})
             else:
                 log.error("retry failed unexpectedly", exc_info=exc, extra={"ref": ref})
-            await self.announce.failed(submission, draft, exc, ref)
+            await self._announce.failed(submission, draft, exc, ref)
 
     async def due(self, now: float) -> list[Submission]:
         """Submissions whose next attempt is due (or whose first never started)."""
         return await self._store.due_submissions(now)
 
-    async def post_owed_cards(self, now: float) -> None:
-        """Post the cards Slack would not take when their tickets were filed, as they fall due."""
-        for record in await self._store.cards_due(now):
-            await self.announce.post_owed_card(record)
-
     async def next_due_at(self) -> float | None:
-        """When the next retry or owed card falls due, if any does."""
-        known = [
-            at
-            for at in (await self._store.next_due_at(), await self._store.next_card_due_at())
-            if at is not None
-        ]
-        return min(known, default=None)
+        """When the next retry falls due, if one does."""
+        return await self._store.next_due_at()
 
     async def submission(self, submission_id: int) -> Submission | None:
         return await self._store.submission(submission_id)
@@ -253,7 +236,7 @@ class FilingService:
     async def file_now(self, submission: Submission) -> None:
         """The filer checked an unsure submission and found no ticket: file it again."""
         if await self._store.file_now(submission.id):
-            self.on_scheduled()  # the retry worker sends it; its card follows it
+            self._wakeup.set()  # the retry worker sends it; its card follows it
 
     async def record_found(self, submission: Submission, number: str) -> bool:
         """The filer found the ticket an unsure submission filed: record it under ``number``
@@ -276,7 +259,7 @@ class FilingService:
         )
         await self._store.stop_following(record.id)
         filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
-        await self.announce.outcome(filed, view_id=None)
+        await self._announce.outcome(filed, view_id=None)
         return True
 
     async def attempt(self, submission: Submission, draft: Draft) -> Outcome | None:
@@ -474,7 +457,7 @@ class FilingService:
                 submission.id, at=now + wait, reason=exc.message, check_twin=checking, claimed=True
             )
         )
-        self.on_scheduled()
+        self._wakeup.set()
         log.warning(
             "provider call failed, will retry",
             extra={
@@ -516,7 +499,7 @@ class FilingService:
                 claimed=True,
             )
         )
-        self.on_scheduled()
+        self._wakeup.set()
         log.info("filing waits for the database", extra={"submission": submission.id})
 
     async def _held(self, write: Callable[[], Awaitable[bool]]) -> None:

@@ -23,7 +23,7 @@ from bot.providers.base import (
     takes_replies,
 )
 from bot.store import Store
-from bot.tickets.outcomes import Announces
+from bot.tickets.outcomes import TellsChanges
 from bot.tickets.outgoing import Outgoing
 
 # NOTE: a ticket of a provider whose table was removed is read again this much later (the
@@ -37,14 +37,14 @@ MayRead = Callable[[TicketRecord], Awaitable[bool]]
 
 
 class Following:
-    """Knows the store and the providers; tells people through an ``Announces``."""
+    """Knows the store and the providers; tells people through a ``TellsChanges``."""
 
     def __init__(
         self,
         store: Store,
         providers: Mapping[str, Provider],
         poll_seconds: Mapping[str, float],
-        announce: Callable[[], Announces],
+        announce: TellsChanges,
         clock: Callable[[], float] = time.time,
         outgoing: Outgoing | None = None,
     ) -> None:
@@ -105,7 +105,7 @@ class Following:
                 next_poll_at=time.time() + 2 * self.interval(ticket.provider),
             )
             return
-        announce = self._announce()
+        announce = self._announce
         seen = list(ticket.seen_messages)
         replied = False
         threads: list[TicketRecord] | None = None  # read once, only if there is news

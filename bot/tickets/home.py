@@ -44,6 +44,11 @@ class HomeService:
         # home opened meanwhile (it reads every ticket of the last 30 days)
         self._figures: dict[str, tuple[float, asyncio.Future[dict[str, ProviderFigures]]]] = {}
 
+    @property
+    def database_errors(self) -> tuple[type[BaseException], ...]:
+        """What the database raises: a home not refreshed for it is no failure."""
+        return self._store.errors
+
     async def opened(self, filer: Filer, *, is_admin: bool) -> HomeData:
         """The home of ``filer``, who opened it now (so it is refreshed when it changes)."""
         await self._store.home_opened(filer.team_id, filer.user_id, self._clock())

@@ -59,7 +59,7 @@ class AlertLifecycle:
         providers: Mapping[str, Provider],
         comments: ProviderComments,
         clock: Callable[[], float],
-        announce: Callable[[], TellsAlerts],
+        announce: TellsAlerts,
     ) -> None:
         self._store = store
         self._providers = providers
@@ -106,7 +106,7 @@ class AlertLifecycle:
         ticket = await self._store.fired_again(ticket.id, message.at)
         assert ticket.alert is not None
         if ticket.thread_ts:
-            posted = await self._announce().alert_fired_again(
+            posted = await self._announce.alert_fired_again(
                 ticket, self._title(ticket), message.at, ticket.alert.firings
             )
             if posted is not None:
@@ -132,7 +132,7 @@ class AlertLifecycle:
             return None  # NOTE: resolved already (another replica, another message)
         lasted = message.at - resolved.alert.fired_at
         if resolved.thread_ts:
-            await self._announce().alert_resolved(
+            await self._announce.alert_resolved(
                 resolved, self._title(resolved), message.at, duration(lasted)
             )
         if policy.comment_on_resolve:

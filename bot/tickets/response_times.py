@@ -77,7 +77,7 @@ class ResponseTimes:
         providers: Mapping[str, Provider],
         targets: Mapping[str, float | None],
         clock: Callable[[], float],
-        announce: Callable[[], TellsAlerts],
+        announce: TellsAlerts,
     ) -> None:
         self._store = store
         self._providers = providers
@@ -106,7 +106,7 @@ class ResponseTimes:
         overdue = await self._store.claim_overdue(targets, now)
         for ticket in overdue:
             provider = self._providers[ticket.provider]
-            await self._announce().no_reply_reminder(
+            await self._announce.no_reply_reminder(
                 ticket, provider.title, now - ticket.created_at, targets[ticket.provider]
             )
         return len(overdue)

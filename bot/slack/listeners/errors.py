@@ -31,7 +31,6 @@ from bot.domain.errors import (
     UserFixable,
 )
 from bot.logs import request_id
-from bot.slack.announce import Announcer
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
 from bot.slack.views.errors import error_text
@@ -72,7 +71,7 @@ async def report_error(
     )
     try:
         if isinstance(error, AdminFixable):
-            await Announcer(deps).alert_admins(error, ref)
+            await deps.notices.needs_admin(error, ref)
         if submitted and await _restore_draft(deps, client, body, error, text):
             return
         view_id = context.get("view_id") or (body.get("view") or {}).get("id")

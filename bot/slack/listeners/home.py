@@ -8,7 +8,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.slack.home import publish_home
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import ActionId
 
@@ -21,7 +20,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return  # NOTE: the Messages tab sends this event too
         team_id, user_id = str(body.get("team_id") or ""), str(event["user"])
-        work = publish_home(deps, team_id, user_id, opened=True)
+        work = deps.home_tab.publish(team_id, user_id, opened=True)
         after_ack(deps, client, told_to(user_id, team_id), context, work)
 
     @app.action(ActionId.OPEN_THREAD)

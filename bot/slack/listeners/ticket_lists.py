@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.errors import UserFixable
-from bot.slack.home import _permalinks
+from bot.slack.home import permalinks
 from bot.slack.listeners.command_text import TicketCommand, Verb
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.seal import LIST_PURPOSE
@@ -120,7 +120,7 @@ async def _page_message(
         tickets=found.tickets,
         titles=deps.provider_titles,
         now=deps.clock(),
-        thread_links=await _permalinks(deps, wanted),
+        thread_links=await permalinks(deps.slack, wanted),
         page=page,
         next_value=next_value,
         empty=_empty(query),
