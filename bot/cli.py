@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import __version__
 from bot.check import run_checks
-from bot.deps import Deps, open_deps, slack_client
+from bot.compose import Bot, compose, slack_client
 from bot.domain.errors import ConfigError, ConfigErrors
 from bot.links_cli import LinksFailure, run_links
 from bot.logs import setup_logging
@@ -50,13 +50,13 @@ async def serve(settings: Settings) -> None:
             "SLACK_SIGNING_SECRET_PREVIOUS is set: requests and buttons signed with the previous "
             "secret are still accepted; unset it when the rotation's grace period is over"
         )
-    async with open_deps(settings, exclusive=True) as deps:
+    async with compose(settings, exclusive=True) as deps:
         await check_routes_at_start(deps)
         async with running(deps):
             await _serve(settings, deps, stop)
 
 
-async def check_routes_at_start(deps: Deps) -> None:
+async def check_routes_at_start(deps: Bot) -> None:
     """A route default the provider's form does not take is a config error (exit 2); a form
     the provider does not give now is checked whenever it is shown."""
     problems, unchecked = await check_routes(deps.settings.routes, deps.providers)
@@ -69,20 +69,21 @@ async def check_routes_at_start(deps: Deps) -> None:
         )
 
 
-async def _serve(settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
+async def _serve(settings: Settings, deps: Bot, stop: asyncio.Event) -> None:
     """Listen, connect to Slack, and run until ``stop``."""
     env = settings.env
-    app = build_app(deps)
+    app = build_app(deps.context)
     socket = (
         SocketMode(app, env.slack_app_token.get_secret_value(), deps.redactor.text)
         if env.slack_app_token
         else None
     )
     health = socket.health if socket else SlackProbe(deps.slack)
-    operations = Operations(deps, health)
+    operations = Operations(deps.context, health)
     one_port = env.metrics_port == env.port
     runner = web.AppRunner(
-        build_web_app(app, deps, operations=operations, with_metrics=one_port), access_log=None
+        build_web_app(app, deps.context, operations=operations, with_metrics=one_port),
+        access_log=None,
     )
     await runner.setup()
     ops_runner = None if one_port else web.AppRunner(build_ops_app(operations), access_log=None)
@@ -152,7 +153,7 @@ async def listen(runner: web.AppRunner, host: str, port: int, key: str) -> int:
     return int(sockets[0].getsockname()[1]) if sockets else port
 
 
-async def check_bot_token(deps: Deps) -> None:
+async def check_bot_token(deps: Bot) -> None:
     """HTTP mode: a bot token Slack refuses is final; Slack unreachable is ``/healthz``'s."""
     with contextlib.suppress(SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
         await checked("SLACK_BOT_TOKEN", deps.slack.auth_test())
@@ -239,7 +240,7 @@ async def check_command(settings: Settings, migrate: bool = False) -> int:
 
 
 async def links_command(settings: Settings, action: str, arg: str | None) -> int:
-    async with open_deps(settings) as deps:
+    async with compose(settings) as deps:
         try:
             return await run_links(deps, action, arg)
         except LinksFailure as exc:

@@ -20,7 +20,7 @@ from typing import TextIO
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
+from bot.compose import Bot
 from bot.domain.errors import TicketbotError
 from bot.domain.records import LinkRow
 from bot.store.retention import Forgotten
@@ -81,7 +81,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
 
-async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> ImportReport:
+async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportReport:
     """Check every row, then write the good ones in one transaction; bad rows by line number.
 
     A row's ``team`` cell (an export's last column) puts it into that workspace; rows without
@@ -134,7 +134,7 @@ async def import_links(deps: Deps, team_id: str, lines: Iterable[str]) -> Import
     return ImportReport(len(stored), changed, problems, warnings)
 
 
-async def _user_id(deps: Deps, who: str) -> str | None:
+async def _user_id(deps: Bot, who: str) -> str | None:
     """A Slack user id as given, or the user an e-mail belongs to (asks Slack)."""
     if USER_ID.match(who):
         return who
@@ -149,7 +149,7 @@ async def _user_id(deps: Deps, who: str) -> str | None:
     return str(response["user"]["id"])
 
 
-async def export_links(deps: Deps, out: TextIO) -> int:
+async def export_links(deps: Bot, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     links = await deps.store.links(None)
@@ -167,12 +167,12 @@ async def export_links(deps: Deps, out: TextIO) -> int:
     return len(links)
 
 
-async def team_id(deps: Deps) -> str:
+async def team_id(deps: Bot) -> str:
     """The workspace the bot token belongs to (links are stored per workspace)."""
     return str((await deps.slack.auth_test())["team_id"])
 
 
-async def run_links(deps: Deps, action: str, arg: str | None, out: TextIO = sys.stdout) -> int:
+async def run_links(deps: Bot, action: str, arg: str | None, out: TextIO = sys.stdout) -> int:
     """The ``links`` subcommands; returns the process exit code (see the module), or raises
     ``LinksFailure`` with one line to print."""
     try:
@@ -185,7 +185,7 @@ async def run_links(deps: Deps, action: str, arg: str | None, out: TextIO = sys.
         ) from None
 
 
-async def _run_links(deps: Deps, action: str, arg: str | None, out: TextIO) -> int:
+async def _run_links(deps: Bot, action: str, arg: str | None, out: TextIO) -> int:
     if action == "export":
         count = await export_links(deps, out)
         print(f"exported {count} links", file=sys.stderr)

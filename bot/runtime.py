@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from bot.background.poller import StatusPoller
 from bot.background.retry_worker import RetryWorker
-from bot.deps import Deps
+from bot.compose import Bot
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0  # seconds between retention passes, across all replicas
@@ -24,7 +24,7 @@ IDLE_CONFIRMATIONS = 3  # loop turns in a row with nothing under way
 class Runtime:
     worker: RetryWorker
     poller: StatusPoller
-    deps: Deps
+    deps: Bot
 
     def busy(self) -> list[str]:
         """What is under way or waiting its turn now; empty when the bot is idle."""
@@ -60,7 +60,7 @@ class Runtime:
 
 
 @asynccontextmanager
-async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
+async def running(deps: Bot, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
     """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
     ``[ticketbot] drain_seconds`` setting) to finish."""
     dead_after = deps.settings.options.replica_timeout_seconds
@@ -92,7 +92,7 @@ async def running(deps: Deps, *, drain_seconds: float | None = None) -> AsyncIte
             await deps.store.leave()
 
 
-async def keep_alive(deps: Deps, dead_after: float) -> None:
+async def keep_alive(deps: Bot, dead_after: float) -> None:
     """This process's heartbeat, several times per ``dead_after``, on its own task (a long
     retry pass must not make a live replica look dead); and what a dead one was filing is
     taken over for the retry worker."""
@@ -122,7 +122,7 @@ async def keep_alive(deps: Deps, dead_after: float) -> None:
             log.debug("heartbeat failed: %s", type(exc).__name__)  # NOTE: the outage is told once
 
 
-async def count_for_metrics(deps: Deps, dead_after: float) -> None:
+async def count_for_metrics(deps: Bot, dead_after: float) -> None:
     """The gauges only the database knows, read with each heartbeat."""
     alive, stale = await deps.store.replica_counts(dead_after)
     deps.metrics.replicas_alive.set(alive)
@@ -142,7 +142,7 @@ def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
     )
 
 
-async def keep_within_retention(deps: Deps, now: float) -> None:
+async def keep_within_retention(deps: Bot, now: float) -> None:
     """Drop or empty what ``retention_days`` no longer keeps (one replica an hour does it)."""
     pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
     if any(dataclasses.astuple(pruned)):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.deps import Deps, open_deps
+from bot.compose import Bot, compose
 from bot.runtime import Runtime, running
 from bot.settings import load_settings
 from bot.slack.app import build_app
@@ -70,7 +70,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @dataclass
 class RunningBot:
     url: str
-    deps: Deps
+    deps: Bot
     driver: SlackDriver
     slack: FakeSlack
     runtime: Runtime
@@ -153,10 +153,12 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
             )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
             deps = await stack.enter_async_context(
-                open_deps(settings, policy, clock=clock or time.time)
+                compose(settings, policy, clock=clock or time.time)
             )
             runtime = await stack.enter_async_context(running(deps, drain_seconds=2))
-            runner = web.AppRunner(build_web_app(build_app(deps), deps), access_log=None)
+            runner = web.AppRunner(
+                build_web_app(build_app(deps.context), deps.context), access_log=None
+            )
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
             site = web.TCPSite(runner, "127.0.0.1", 0)

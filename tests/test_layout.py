@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ NEVER = {
         "bot.lane",
         "bot.settings",
         "bot.background",
-        "bot.deps",
+        "bot.compose",
+        "bot.runtime",
     ),
     "bot.store": (
         "bot.slack",
@@ -32,14 +34,16 @@ NEVER = {
         "bot.lane",
         "bot.settings",
         "bot.background",
-        "bot.deps",
+        "bot.compose",
+        "bot.runtime",
     ),
     "bot.slack.views": ("bot.",),  # but the domain and the views themselves
     # services parse no Slack message shapes: they get a domain Alert, never the reader
     "bot.tickets": (
         "bot.slack",
         "bot.background",
-        "bot.deps",
+        "bot.compose",
+        "bot.runtime",
         "bot.lane",
         "bot.settings",
         "bot.alerts",
@@ -53,10 +57,12 @@ NEVER = {
         "bot.lane",
         "bot.settings",
         "bot.background",
-        "bot.deps",
+        "bot.compose",
         "bot.runtime",
     ),
-    "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.deps"),
+    "bot.background": ("bot.slack", "bot.store", "bot.providers", "bot.compose", "bot.runtime"),
+    # the Slack layer gets a SlackContext from the root above it, and never reaches the store
+    "bot.slack": ("bot.compose", "bot.runtime", "bot.store"),
     "bot.disclosure": ("bot.",),  # the scan: the domain and itself only
 }
 ALLOWED_WITHIN = {
@@ -75,6 +81,11 @@ NO_SLACK_LIBRARIES = (
 )
 # keys only a Slack message has: a service that reads them parses Slack shapes
 SLACK_MESSAGE_KEYS = {"attachments", "blocks", "bot_id", "bot_profile", "rich_text", "mrkdwn"}
+# the composition root, and who may import it: the CLI (and the root's own background life)
+ROOT_MODULES = {
+    "bot.compose": ("bot.cli", "bot.links_cli", "bot.runtime"),
+    "bot.runtime": ("bot.cli",),
+}
 
 
 @dataclass(frozen=True)
@@ -139,23 +150,65 @@ def test_each_layer_imports_only_what_it_may(graph: dict[str, set[str]]) -> None
     assert broken == []
 
 
-def test_listeners_reach_the_store_and_providers_only_through_services(
+def test_only_the_cli_imports_the_composition_root(graph: dict[str, set[str]]) -> None:
+    """The root builds everything and is imported by nothing it builds (tests import it too)."""
+    found = [
+        f"{module} imports {name}"
+        for module, imports in sorted(graph.items())
+        for name in imports
+        if name in ROOT_MODULES and module not in ROOT_MODULES[name]
+    ]
+    assert found == []
+
+
+def test_the_slack_layer_never_touches_the_store_and_listeners_call_no_adapter(
     sources: dict[str, Source],
 ) -> None:
-    """A listener acks, parses, calls one service and renders: ``deps.store`` and a provider's
-    own calls are the services' business."""
+    """Nothing under ``bot/slack`` reads a ``.store``; a listener acks, parses, calls one
+    service and renders: a provider's own calls (every coroutine of ``bot.providers.base``'s
+    protocols: the form's look-ups, create, get, reply…) are the services' business."""
+    adapter_calls = _provider_coroutines(sources["bot.providers.base"].tree)
     found = []
-    for source in _under(sources, BOT / "slack" / "listeners"):
+    for source in _under(sources, BOT / "slack"):
+        name, listener = source.path.name, "listeners" in source.path.parts
         for node in ast.walk(source.tree):
             if isinstance(node, ast.Attribute) and node.attr == "store":
-                found.append(f"{source.path.name}:{node.lineno} .store")
-            if (
-                isinstance(node, ast.Attribute)
-                and node.attr in {"create", "get", "reply"}
-                and (isinstance(node.value, ast.Name) and node.value.id == "provider")
-            ):
-                found.append(f"{source.path.name}:{node.lineno} provider.{node.attr}")
+                found.append(f"{name}:{node.lineno} .store")
+            if listener and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                receiver = node.func.value
+                if _a_provider(receiver) and node.func.attr in adapter_calls:
+                    found.append(f"{name}:{node.lineno} {ast.unparse(node.func)}")
     assert found == []
+    assert {"form", "create", "get", "reply"} <= adapter_calls  # the rule reads the protocols
+
+
+def test_the_slack_context_holds_no_store_and_no_raw_http_client() -> None:
+    from bot.slack.context import SlackContext
+
+    kinds = {field.name: str(field.type) for field in dataclasses.fields(SlackContext)}
+    assert [name for name, kind in kinds.items() if "Store" in kind or "httpx" in kind] == []
+
+
+def _a_provider(node: ast.expr) -> bool:
+    """``provider``, ``deps.providers[name]``, ``deps.filing.provider(name)``: an adapter."""
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        return name == "provider" or name.endswith("_provider")
+    if isinstance(node, ast.Subscript):
+        return ast.unparse(node.value).endswith("providers")
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and node.func.attr == "provider"
+    return False
+
+
+def _provider_coroutines(tree: ast.Module) -> set[str]:
+    return {
+        node.name
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.AsyncFunctionDef)
+    }
 
 
 # what turns given values into a draft: a listener asks ``bot.tickets.drafting.Drafting`` (or

@@ -199,7 +199,7 @@ async def test_livez_leaves_slack_and_the_database_out_and_healthz_does_not(
     async def slack_down() -> tuple[bool, str | None]:
         return False, "slack unreachable"
 
-    web_app = build_web_app(build_app(bot.deps), bot.deps, slack_ok=slack_down)
+    web_app = build_web_app(build_app(bot.deps.context), bot.deps.context, slack_ok=slack_down)
     async with TestClient(TestServer(web_app)) as client:
         assert (await client.get("/healthz")).status == 503
         assert (await client.get("/livez")).status == 200

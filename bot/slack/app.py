@@ -6,8 +6,8 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.deps import Deps
 from bot.slack.budget import stamp_receipt
+from bot.slack.context import SlackContext
 from bot.slack.listeners import (
     actions,
     add_step,
@@ -27,14 +27,15 @@ from bot.slack.listeners import (
 from bot.slack.shapes import one_line_unhandled
 
 
-def build_app(deps: Deps) -> AsyncApp:
-    """A new app for ``deps``; nothing is global, so tests can build as many as they like."""
+def build_app(deps: SlackContext) -> AsyncApp:
+    """A new app for ``deps`` (built by the composition root, ``bot/compose.py``); nothing is
+    global, so tests can build as many as they like."""
     app = AsyncApp(
         # NOTE: the name bolt would give itself (its caller's file name, from inspect.stack(),
         # which reads the source of every frame on the stack: 0.17 s an app under pytest)
         name="app.py",
         client=deps.slack,
-        signing_secret=deps.settings.env.slack_signing_secret.get_secret_value(),
+        signing_secret=deps.signing_secrets[0],
         # NOTE: the server verifies every request before bolt sees it (bot.slack.verify); Socket
         # Mode envelopes are authenticated by the connection.
         request_verification_enabled=False,

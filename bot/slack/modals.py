@@ -9,14 +9,13 @@ opened it, with metadata the bot sealed; the error handler updates only such vie
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import UserFixable
 from bot.slack.seal import Seal
-from bot.store import Store
 
 REMEMBERED = 10_000  # view ids kept in memory; older ones are read from the store
 
@@ -32,10 +31,19 @@ class ForeignModal(UserFixable):
         )
 
 
+class OpenedModals(Protocol):
+    """Where the views the bot opened are remembered for other replicas and restarts (the
+    store's modals table)."""
+
+    async def remember_modal(self, view_id: str, *, team_id: str, user_id: str) -> None: ...
+
+    async def modal_opener(self, view_id: str) -> str | None: ...
+
+
 class Modals:
-    def __init__(self, seal: Seal, store: Store) -> None:
+    def __init__(self, seal: Seal, opened: OpenedModals) -> None:
         self._seal = seal
-        self._store = store
+        self._opened = opened
         self._openers: OrderedDict[str, str] = OrderedDict()
 
     def sealed(self, view: dict[str, Any], opener: str) -> dict[str, Any]:
@@ -55,7 +63,7 @@ class Modals:
         response = await client.views_open(trigger_id=trigger_id, view=self.sealed(view, opener))
         view_id = str(response["view"]["id"])
         self._remember(view_id, opener)
-        await self._store.remember_modal(view_id, team_id=team_id, user_id=opener)
+        await self._opened.remember_modal(view_id, team_id=team_id, user_id=opener)
         return view_id
 
     async def update(
@@ -70,7 +78,7 @@ class Modals:
             return None
         if (user := self._openers.get(view_id)) is not None:
             return user
-        user = await self._store.modal_opener(view_id)
+        user = await self._opened.modal_opener(view_id)
         if user is not None:
             self._remember(view_id, user)
         return user

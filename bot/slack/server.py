@@ -26,9 +26,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.logs import new_request_id
 from bot.slack.budget import RECEIVED
+from bot.slack.context import SlackContext
 from bot.slack.shapes import is_event_envelope, refusal, unhandled_status
 from bot.slack.triage import skippable
 from bot.slack.verify import RequestVerifier
@@ -129,10 +129,10 @@ def parse_request(
 class Operations:
     """The health checks and ``/metrics``: the handlers both servers share."""
 
-    def __init__(self, deps: Deps, slack_ok: Health | None) -> None:
+    def __init__(self, deps: SlackContext, slack_ok: Health | None) -> None:
         self._deps = deps
         self._slack_ok = slack_ok
-        self._database = DatabaseProbe(deps.store.healthy, DATABASE_CHECK_SECONDS)
+        self._database = DatabaseProbe(deps.database_ok, DATABASE_CHECK_SECONDS)
 
     async def handle_healthz(self, _: web.Request) -> web.Response:
         slack, why = await self._slack_ok() if self._slack_ok else (True, None)
@@ -152,9 +152,9 @@ class Operations:
     async def handle_metrics(self, _: web.Request) -> web.Response:
         deps = self._deps
         try:
-            deps.metrics.retries_pending.set(await deps.store.count_retrying())
+            deps.metrics.retries_pending.set(await deps.filing.count_retrying())
         except Exception as exc:  # NOTE: scraped in an outage too: the last count stands
-            if not deps.store.unavailable(exc):
+            if not deps.filing.database_away(exc):
                 raise
         deps.metrics.jobs_waiting.set(deps.lane.queued)
         deps.metrics.tasks.set(len(asyncio.all_tasks()))
@@ -180,7 +180,7 @@ def build_ops_app(operations: Operations) -> web.Application:
 
 def build_web_app(
     app: AsyncApp,
-    deps: Deps,
+    deps: SlackContext,
     slack_ok: Health | None = None,
     *,
     operations: Operations | None = None,
@@ -189,7 +189,7 @@ def build_web_app(
     """The public server; ``with_metrics``: it serves ``/metrics`` too (one port for all)."""
     metrics = deps.metrics
     operations = operations or Operations(deps, slack_ok)
-    verifier = RequestVerifier(deps.settings.env.signing_secrets())
+    verifier = RequestVerifier(deps.signing_secrets)
     redact = deps.redactor.text
 
     async def handle_slack_events(request: web.Request) -> web.Response:

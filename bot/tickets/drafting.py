@@ -143,6 +143,11 @@ class Drafting:
             form, {**route_values(route, provider.name, form), **values}, ctx.severity
         )
 
+    async def look_up(self, provider: Provider) -> Form:
+        """``provider``'s form, its look-ups (departments, subjects) fetched again if their
+        cache is stale: for a modal about to open, or ahead of the next one."""
+        return await provider.form()
+
     async def form(self, filer: Filer, ctx: ModalContext, provider: str | None) -> FilerForm:
         """The form a submit is checked against: ``provider``'s (``FieldErrors`` if none is
         picked), as this process has it or looked up again (the modal opened before it

@@ -215,6 +215,10 @@ class FilingService:
         """Submissions whose next attempt is due (or whose first never started)."""
         return await self._store.due_submissions(now)
 
+    async def count_retrying(self) -> int:
+        """Submissions waiting for a retry (for the metrics)."""
+        return await self._store.count_retrying()
+
     async def next_due_at(self) -> float | None:
         """When the next retry falls due, if one does."""
         return await self._store.next_due_at()

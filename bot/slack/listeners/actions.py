@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import Draft
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import SubmissionState
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -19,7 +19,7 @@ from bot.slack.views.form_state import read_loose_values, read_provider
 from bot.slack.views.ids import ActionId
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.action(ActionId.PROVIDER)
     async def handle_provider_pick_action(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -39,7 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _repick(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     """The form of the provider just picked, keeping what was typed."""
     view, filer = body["view"], payload_filer(body)
@@ -57,7 +57,7 @@ async def _repick(
 
 
 async def reopen_draft(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     action = (body.get("actions") or [{}])[0]
     submission_id = deps.seal.open(str(action.get("value") or ""), RETRY_PURPOSE)

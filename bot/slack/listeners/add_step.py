@@ -19,8 +19,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.alerts.text import plain
-from bot.deps import Deps
 from bot.domain.additions import AddState
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.workflow import user_context_id
 from bot.slack.views.ids import FunctionId
@@ -33,7 +33,7 @@ ADD_OUTPUTS = ("ticket_url", "state")
 TEXT_LIMIT = 10_000
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.function(FunctionId.ADD_TO_TICKET)
     async def handle_add_to_ticket_function(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
@@ -45,14 +45,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         after_ack(deps, deps.slack, reporter, context, work, deferred=True)
 
 
-async def add_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
+async def add_from_step(deps: SlackContext, team_id: str, event: dict[str, Any]) -> None:
     """Add the step's text; the step fails with a reason rather than hang on a surprise."""
     step = str(event.get("function_execution_id") or "")
     async with fails_plainly(deps.slack, step):
         await _add_from_step(deps, team_id, step, event.get("inputs") or {})
 
 
-async def _add_from_step(deps: Deps, team_id: str, step: str, inputs: dict[str, Any]) -> None:
+async def _add_from_step(
+    deps: SlackContext, team_id: str, step: str, inputs: dict[str, Any]
+) -> None:
     if not step or not await deps.filing.first_run(step):
         return  # NOTE: Slack delivered this run again: the first delivery answers it
 

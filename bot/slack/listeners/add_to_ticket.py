@@ -17,13 +17,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.additions import TEXT_KEPT, AddContext, AddResult, AddState, MessageRef
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import UserFixable
 from bot.domain.forms import CommonField
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
+from bot.slack.context import SlackContext
 from bot.slack.delivery import post_where_seen
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -52,7 +52,7 @@ LOOKUP_SECONDS = 1.5  # finding the ticket and who may see it, inside the submit
 NOT_SEEN = "No {title} ticket #{number} that you can see (the bot knows the tickets it filed)."
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.shortcut(CallbackId.ADD_SHORTCUT)
     async def handle_add_to_ticket_shortcut(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -88,7 +88,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await submit_add(deps, ack, body, client, context)
 
 
-async def _ticket_by_id(deps: Deps, adder: Filer, ticket_id: int) -> TicketRecord:
+async def _ticket_by_id(deps: SlackContext, adder: Filer, ticket_id: int) -> TicketRecord:
     """A ticket a button or the link-only question named, if ``adder`` may still see it."""
     ticket = await deps.additions.find(
         adder.team_id,
@@ -102,11 +102,11 @@ async def _ticket_by_id(deps: Deps, adder: Filer, ticket_id: int) -> TicketRecor
     return ticket
 
 
-ButtonWork = Callable[[Deps, AsyncWebClient, dict[str, Any]], Coroutine[Any, Any, None]]
+ButtonWork = Callable[[SlackContext, AsyncWebClient, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 async def _button(
-    deps: Deps,
+    deps: SlackContext,
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
@@ -121,7 +121,7 @@ async def _button(
 
 
 async def open_add_form(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     """A loading view at once (the trigger lives 3 s), then the picker."""
     adder = payload_filer(body)
@@ -153,7 +153,7 @@ async def open_add_form(
 
 
 async def _show_picker(
-    deps: Deps, client: AsyncWebClient, view_id: str, adder: Filer, add: AddContext
+    deps: SlackContext, client: AsyncWebClient, view_id: str, adder: Filer, add: AddContext
 ) -> None:
     """The picker in modal ``view_id``: this channel's open tickets, then the adder's own."""
     here, mine = await deps.additions.choices(
@@ -171,7 +171,7 @@ async def _show_picker(
 
 
 async def _message_ref(
-    deps: Deps, adder: Filer, ctx: ModalContext, values: dict[str, Any], raw: dict[str, Any]
+    deps: SlackContext, adder: Filer, ctx: ModalContext, values: dict[str, Any], raw: dict[str, Any]
 ) -> MessageRef:
     author_id = str(raw.get("user") or "") or None
     author = raw.get("username") or (raw.get("bot_profile") or {}).get("name")
@@ -191,7 +191,7 @@ async def _message_ref(
 
 
 async def submit_add(
-    deps: Deps,
+    deps: SlackContext,
     ack: AsyncAck,
     body: dict[str, Any],
     client: AsyncWebClient,
@@ -262,7 +262,7 @@ async def submit_add(
 
 
 async def link_only_answered(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     view_id: str,
     ctx: AddContext,
@@ -274,7 +274,7 @@ async def link_only_answered(
     await finish_add(deps, client, view_id, ctx, adder, ticket, (), link_only=True)
 
 
-async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def add_from_form(deps: SlackContext, client: AsyncWebClient, body: dict[str, Any]) -> None:
     """The form's message (its description as it stands, the files ticked) goes to the
     alert's open ticket instead of a new one."""
     view, adder = body["view"], payload_filer(body)
@@ -292,7 +292,7 @@ async def add_from_form(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     await finish_add(deps, client, view["id"], add, adder, ticket, files, link_only=link_only)
 
 
-async def switch_to_add(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def switch_to_add(deps: SlackContext, client: AsyncWebClient, body: dict[str, Any]) -> None:
     """*Add to a ticket instead…* in the File a ticket form: the same modal becomes the picker
     of the second shortcut, about the same message (its description as typed so far)."""
     view, adder = body["view"], payload_filer(body)
@@ -325,7 +325,7 @@ def _ticked(state: dict[str, Any], block_id: str = BlockId.ADD_FILES) -> tuple[s
 
 
 def _read_choice(
-    deps: Deps, state: dict[str, Any]
+    deps: SlackContext, state: dict[str, Any]
 ) -> tuple[str | None, str, int | None, str | None, str | None]:
     """(problem, its block, ticket id picked, provider and number typed)."""
     typed = read_text(state, BlockId.ADD_TYPED).strip()
@@ -357,7 +357,7 @@ def _read_choice(
 
 
 async def finish_add(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     view_id: str,
     ctx: AddContext,
@@ -374,7 +374,7 @@ async def finish_add(
 
 
 async def add_and_tell(
-    deps: Deps,
+    deps: SlackContext,
     ctx: AddContext,
     adder: Filer,
     ticket: TicketRecord,
@@ -411,7 +411,9 @@ async def add_and_tell(
     return result
 
 
-async def add_from_reaction(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def add_from_reaction(
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
     """The reactor's *Add to HostUp #10001*: the reacted message (all its files) goes to the
     alert's open ticket; the prompt is replaced by the outcome."""
     adder = payload_filer(body)

@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import UserFixable
 from bot.domain.forms import CommonField
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
+from bot.slack.context import SlackContext
 from bot.slack.listeners.command_text import TicketCommand, Verb, parse_ticket_command, usage
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
@@ -26,7 +26,7 @@ from bot.slack.views.ticket_card import ticket_card_of
 COMMAND = "/ticket"
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.command(COMMAND)
     async def handle_ticket_command(
         ack: AsyncAck,
@@ -71,7 +71,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def answer(
-    deps: Deps,
+    deps: SlackContext,
     response_url: str | None,
     command: TicketCommand,
     filer: Filer,
@@ -120,10 +120,10 @@ async def answer(
         await deps.slack.chat_postMessage(channel=actor, text=text)
 
 
-def route_help(deps: Deps, channel_id: str | None) -> str:
+def route_help(deps: SlackContext, channel_id: str | None) -> str:
     """Which route this channel is in, if any, and what its emoji does."""
     route = deps.routes.of(channel_id)
-    emoji = deps.settings.options.file_emoji
+    emoji = deps.options.file_emoji
     if route is None:
         where = "\nThis channel has no route: the form asks for a provider."
         if emoji:
@@ -145,7 +145,7 @@ def route_help(deps: Deps, channel_id: str | None) -> str:
     return text
 
 
-async def ticket_status(deps: Deps, team_id: str, actor: str, number: str) -> str:
+async def ticket_status(deps: SlackContext, team_id: str, actor: str, number: str) -> str:
     """The current state of every ticket with this number that ``actor`` may read (see
     ``Access.may_read``), read live where possible."""
 

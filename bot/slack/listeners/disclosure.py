@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.deps import Deps
 from bot.domain.disclosure import digest
 from bot.domain.drafts import ModalContext
 from bot.domain.forms import FieldValue, Form
 from bot.providers.base import Provider
+from bot.slack.context import SlackContext
 from bot.slack.views.disclosure import as_typed_field, notice_text
 
 
 def with_notice(
-    deps: Deps,
+    deps: SlackContext,
     provider: Provider,
     ctx: ModalContext,
     form: Form,

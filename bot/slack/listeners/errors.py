@@ -20,7 +20,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import (
     AdminFixable,
@@ -31,6 +30,7 @@ from bot.domain.errors import (
     UserFixable,
 )
 from bot.logs import request_id
+from bot.slack.context import SlackContext
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.modals import ForeignModal
 from bot.slack.views.errors import error_text
@@ -41,7 +41,7 @@ from bot.slack.views.ticket_modal import message_modal, ticket_modal
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.error
     async def handle_error(
         error: Exception, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
@@ -50,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def report_error(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     error: Exception,
     body: dict[str, Any],
@@ -92,7 +92,7 @@ async def report_error(
 
 
 async def _database_away(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], ref: str, user_id: str
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], ref: str, user_id: str
 ) -> None:
     """The database is away (the store logs the outage once): one line here, no traceback,
     and the user is told to try again, without a database read on the way."""
@@ -111,7 +111,7 @@ async def _database_away(
 
 
 async def _restore_draft(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], error: Exception, text: str
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], error: Exception, text: str
 ) -> bool:
     """Re-render the submitted ticket form with the user's values and the error on its field."""
     view = body["view"]

@@ -17,9 +17,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.text import plain
-from bot.deps import Deps
 from bot.domain.alerts import Alert, alert_key
 from bot.domain.errors import TicketbotError
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.views.disclosure import redacted_text
 from bot.slack.views.text import escape
@@ -36,8 +36,8 @@ PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ALERT_SUBTYPES = {None, "bot_message", "thread_broadcast"}
 
 
-def _policy(deps: Deps, channel: str) -> AlertPolicy:
-    options = deps.settings.options
+def _policy(deps: SlackContext, channel: str) -> AlertPolicy:
+    options = deps.options
     return alert_policy(
         deps.routes.of(channel),
         follow=options.follow_alerts,
@@ -53,11 +53,11 @@ def _from_alert_tool(message: Any, context: dict[str, Any]) -> bool:
     return bool(message["bot_id"] != context.get("bot_id"))
 
 
-Follow = Callable[[Deps, str, str, dict[str, Any], AlertPolicy], Coroutine[Any, Any, None]]
+Follow = Callable[[SlackContext, str, str, dict[str, Any], AlertPolicy], Coroutine[Any, Any, None]]
 
 
 def follow_alert(
-    deps: Deps,
+    deps: SlackContext,
     body: dict[str, Any],
     event: dict[str, Any],
     client: AsyncWebClient,
@@ -76,7 +76,7 @@ def follow_alert(
 
 
 async def _follow(
-    deps: Deps, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+    deps: SlackContext, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
 ) -> None:
     alert = await asyncio.to_thread(deps.alerts.read, event)  # NOTE: see shortcuts.py
     in_thread = event.get("thread_ts") not in (None, event.get("ts"))
@@ -89,7 +89,7 @@ async def _follow(
 
 
 async def _follow_edit(
-    deps: Deps, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+    deps: SlackContext, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
 ) -> None:
     """Followed like a new message when the edit changes the alert's state."""
     message, before = event.get("message"), event.get("previous_message")
@@ -108,7 +108,7 @@ async def _follow_edit(
 
 
 async def _seen(
-    deps: Deps,
+    deps: SlackContext,
     team_id: str,
     channel: str,
     alert: Alert,
@@ -136,7 +136,7 @@ async def _seen(
     await deps.lifecycle.seen(message, policy)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.event("message")
     async def handle_message_event(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -158,12 +158,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             or not event.get("user")
         ):
             return
-        if event.get("channel") in deps.settings.options.thread_sync_off:
+        if event.get("channel") in deps.options.thread_sync_off:
             return
         after_ack(deps, client, body, context, copy_reply(deps, body, event), deferred=True)
 
 
-async def copy_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+async def copy_reply(deps: SlackContext, body: dict[str, Any], event: dict[str, Any]) -> None:
     """Add a person's thread reply to the ticket, and tick it (or say why not) in Slack."""
     client = deps.slack
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")

@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import ActionId
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.event("app_home_opened")
     async def handle_app_home_opened_event(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]

@@ -15,12 +15,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.slack.context import SlackContext
 from bot.slack.listeners.errors import report_error
 
 
 def after_ack(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     body: dict[str, Any],
     context: dict[str, Any],

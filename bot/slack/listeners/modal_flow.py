@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.forms import FieldValue, Form
 from bot.domain.tickets import Filer
 from bot.providers import fields
+from bot.slack.context import SlackContext
 from bot.slack.listeners.disclosure import with_notice
 from bot.slack.views.ticket_modal import loading_modal, ticket_modal
 from bot.tickets.requesters import NotLinked
@@ -21,7 +21,7 @@ NEUTRAL_FORM = Form(fields=(fields.subject(max_length=None), fields.description(
 
 
 async def show_form(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     bolt_context: dict[str, Any],
     *,
@@ -73,7 +73,7 @@ async def show_form(
         )
         bolt_context["view_id"] = view_id
         trigger_id = None
-        form = await provider.form()
+        form = await deps.drafting.look_up(provider)
         if requester is None and banner is None:
             filer = await deps.users.filer(filer.team_id, filer.user_id, filer.name)
             try:
@@ -81,7 +81,9 @@ async def show_form(
             except NotLinked as exc:
                 banner = _not_linked(deps, exc, is_admin)
     else:
-        deps.jobs.spawn(provider.form())  # refresh stale look-ups for the next opener
+        deps.jobs.spawn(
+            deps.drafting.look_up(provider)
+        )  # refresh stale look-ups for the next opener
     if requester is not None:
         filed_as = requester.label
     if notice:
@@ -106,14 +108,14 @@ async def show_form(
     await _show(deps, client, view, filer=filer, trigger_id=trigger_id, view_id=view_id)
 
 
-def _not_linked(deps: Deps, exc: NotLinked, is_admin: bool) -> str:
+def _not_linked(deps: SlackContext, exc: NotLinked, is_admin: bool) -> str:
     if is_admin:
         return exc.message + " As an admin you can also fill in *File as* below."
     return f"{exc.message} Admins: {deps.access.admins_text()}."
 
 
 async def _show(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     view: dict[str, Any],
     *,

@@ -16,11 +16,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import SubmissionState, TicketRecord
 from bot.providers.base import takes_replies
 from bot.slack import thread_talk
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.listeners.shortcuts import (
     already_filed,
@@ -40,12 +40,12 @@ FETCH_SECONDS = 1.0
 ANOTHER = "To file another anyway, use *File a ticket* in the message's menu."
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.event("reaction_added")
     async def handle_reaction_added_event(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        emoji = deps.settings.options.file_emoji
+        emoji = deps.options.file_emoji
         item = event.get("item") or {}
         user = str(event.get("user") or "")
         if (
@@ -69,7 +69,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         after_ack(deps, client, body, context, open_from_button(deps, client, body, context))
 
 
-async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+async def on_reaction(deps: SlackContext, body: dict[str, Any], event: dict[str, Any]) -> None:
     team_id = str(body.get("team_id") or "")
     item = event["item"]
     channel_id, ts, user_id = str(item["channel"]), str(item["ts"]), str(event["user"])
@@ -107,7 +107,7 @@ async def on_reaction(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -
 
 
 async def tell_reactor(
-    deps: Deps, reacted: Reacted, channel_id: str, ts: str, user_id: str
+    deps: SlackContext, reacted: Reacted, channel_id: str, ts: str, user_id: str
 ) -> None:
     """What the reaction came to, in an ephemeral message: the ticket filed already, or the
     *File a ticket* button (with why it was not filed at once, and what was filed before);
@@ -141,12 +141,12 @@ async def tell_reactor(
     await _ephemeral(deps, channel_id, user_id, **prompt)
 
 
-async def _ephemeral(deps: Deps, channel_id: str, user_id: str, **message: Any) -> None:
+async def _ephemeral(deps: SlackContext, channel_id: str, user_id: str, **message: Any) -> None:
     await deps.slack.chat_postEphemeral(channel=channel_id, user=user_id, **message)
 
 
 def reaction_offer(
-    deps: Deps, user_id: str, channel_id: str, ts: str, ticket: TicketRecord
+    deps: SlackContext, user_id: str, channel_id: str, ts: str, ticket: TicketRecord
 ) -> dict[str, Any]:
     """*Add to HostUp #10001* for the reactor: the message and the ticket, sealed for them."""
     provider = deps.providers.get(ticket.provider)
@@ -187,7 +187,7 @@ async def _fetch_message(client: AsyncWebClient, channel_id: str, ts: str) -> di
 
 
 async def open_from_button(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     """The reactor's button: the shortcut's prefilled form about that message."""
     action = (body.get("actions") or [{}])[0]

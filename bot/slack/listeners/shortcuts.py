@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.reader import mentioned_users
-from bot.deps import Deps
 from bot.domain.alerts import alert_key
 from bot.domain.drafts import FileRef, ModalContext
 from bot.domain.forms import FieldValue
@@ -22,6 +21,7 @@ from bot.domain.tickets import Filer
 from bot.providers.base import takes_replies
 from bot.slack import thread_talk
 from bot.slack.budget import ack_deadline, left
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.modal_flow import show_form
 from bot.slack.listeners.payload import payload_filer
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 LOOKUP_SECONDS = 1.0  # names and the permalink are nice to have; the trigger_id lives 3 s
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.shortcut(CallbackId.FILE_SHORTCUT)
     async def handle_file_ticket_shortcut(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def open_prefilled(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
+    deps: SlackContext, client: AsyncWebClient, body: dict[str, Any], context: dict[str, Any]
 ) -> None:
     """The form about ``body``'s message (a shortcut's payload, or one built like it)."""
     message = body.get("message") or {}
@@ -101,7 +101,7 @@ async def open_prefilled(
     )
 
 
-def add_offer(deps: Deps, user_id: str, ticket: TicketRecord) -> dict[str, Any]:
+def add_offer(deps: SlackContext, user_id: str, ticket: TicketRecord) -> dict[str, Any]:
     """*Add to HostUp #10001*: the form's first choice for an alert whose ticket is open (the
     ticket's id sealed for the one asking; *Follow … here* where only a link is possible)."""
     provider = deps.providers.get(ticket.provider)
@@ -111,7 +111,7 @@ def add_offer(deps: Deps, user_id: str, ticket: TicketRecord) -> dict[str, Any]:
     return button(ActionId.ADD_OFFER, f"{verb} {title} #{ticket.number}", value, style="primary")
 
 
-def previously_filed(deps: Deps, earlier: TicketRecord) -> str:
+def previously_filed(deps: SlackContext, earlier: TicketRecord) -> str:
     provider = deps.providers.get(earlier.provider)
     headline = ticket_headline(
         title=provider.title if provider else earlier.provider,
@@ -122,7 +122,7 @@ def previously_filed(deps: Deps, earlier: TicketRecord) -> str:
 
 
 async def message_context(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     filer: Filer,
     *,
@@ -190,7 +190,7 @@ def local_permalink(domain: str | None, channel_id: str, message: dict[str, Any]
 
 
 async def _lookups(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     team_id: str,
     message: dict[str, Any],
@@ -238,7 +238,7 @@ async def _lookups(
 
 
 async def already_filed(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     ticket: TicketRecord,
     then: str = "Submitting files another ticket anyway.",

@@ -17,13 +17,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import Draft, ModalContext, submission_key
 from bot.domain.errors import FieldErrors, FormUnavailable, NotAllowed
 from bot.domain.forms import FieldValue, Form
 from bot.domain.records import SubmissionState
 from bot.domain.tickets import Filer
 from bot.slack.budget import ack_deadline, left
+from bot.slack.context import SlackContext
 from bot.slack.listeners.disclosure import with_notice
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
@@ -57,7 +57,7 @@ class Answer:
     work: Coroutine[Any, Any, None] | None = None
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.view(CallbackId.TICKET_MODAL)
     async def handle_ticket_submission(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -87,7 +87,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             after_ack(deps, client, body, context, answer.work, deferred=True)
 
 
-async def _ack(deps: Deps, ack: AsyncAck, answer: Answer, opener: str) -> None:
+async def _ack(deps: SlackContext, ack: AsyncAck, answer: Answer, opener: str) -> None:
     if answer.errors:
         await ack(response_action="errors", errors=_by_block(answer))
     else:
@@ -96,7 +96,7 @@ async def _ack(deps: Deps, ack: AsyncAck, answer: Answer, opener: str) -> None:
 
 
 async def _late(
-    deps: Deps,
+    deps: SlackContext,
     client: AsyncWebClient,
     checking: asyncio.Future[Answer],
     filer: Filer,
@@ -145,7 +145,7 @@ def _by_block(answer: Answer) -> dict[str, str]:
     return found
 
 
-async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
+async def _answer(deps: SlackContext, body: dict[str, Any], filer: Filer) -> Answer:
     """Check and persist a submit; how to answer it."""
     view = body["view"]
     state = view_state(body)
@@ -188,7 +188,7 @@ async def _answer(deps: Deps, body: dict[str, Any], filer: Filer) -> Answer:
 
 
 async def _persist(
-    deps: Deps, shown: FilerForm, draft: Draft, values: dict[str, FieldValue], view_id: str
+    deps: SlackContext, shown: FilerForm, draft: Draft, values: dict[str, FieldValue], view_id: str
 ) -> Answer:
     """Save the checked draft under its modal; how to answer (``values``: as typed, kept if
     the database will not take it)."""

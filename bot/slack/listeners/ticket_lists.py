@@ -13,8 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.errors import UserFixable
+from bot.slack.context import SlackContext
 from bot.slack.home import permalinks
 from bot.slack.listeners.command_text import TicketCommand, Verb
 from bot.slack.listeners.jobs import after_ack
@@ -28,7 +28,7 @@ from bot.tickets.listing import ListKind, Page, TicketQuery
 MAX_WORDS_KEPT = 300  # characters of a search kept in the button (its value holds 2,000)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.action(ActionId.LIST_PAGE)
     async def handle_ticket_list_page_action(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -55,7 +55,7 @@ def list_query(
     )
 
 
-async def answer_list(deps: Deps, response_url: str | None, query: TicketQuery) -> None:
+async def answer_list(deps: SlackContext, response_url: str | None, query: TicketQuery) -> None:
     """The first page, ephemerally (or by DM where the response_url is refused)."""
     text, blocks = await _page_message(deps, query, cursor=None, page=1)
     if not await deps.responses.send(
@@ -64,7 +64,7 @@ async def answer_list(deps: Deps, response_url: str | None, query: TicketQuery) 
         await deps.slack.chat_postMessage(channel=query.user_id, text=text, blocks=blocks)
 
 
-async def next_page(deps: Deps, body: dict[str, Any]) -> None:
+async def next_page(deps: SlackContext, body: dict[str, Any]) -> None:
     """The page a *Next page* button points to, in place of the one it was on."""
     user = body.get("user") or {}
     user_id = str(user.get("id") or "")
@@ -88,7 +88,7 @@ async def next_page(deps: Deps, body: dict[str, Any]) -> None:
 
 
 async def _page_message(
-    deps: Deps, query: TicketQuery, *, cursor: int | None, page: int
+    deps: SlackContext, query: TicketQuery, *, cursor: int | None, page: int
 ) -> tuple[str, list[Block]]:
     if query.provider is not None and query.provider not in deps.providers:
         raise UserFixable(f"No provider called `{escape(query.provider)}`.")
@@ -127,7 +127,7 @@ async def _page_message(
     )
 
 
-def _heading(deps: Deps, query: TicketQuery) -> str:
+def _heading(deps: SlackContext, query: TicketQuery) -> str:
     at = f" at {escape(deps.provider_titles[query.provider])}" if query.provider else ""
     if query.kind is ListKind.FIND:
         return f"Tickets{at} matching “{escape(query.words[:100])}”, best first"

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.preview import ticket_preview
 
@@ -19,20 +19,20 @@ log = logging.getLogger(__name__)
 MAX_LINKS = 5  # NOTE: Slack sends at most 5 links per link_shared event (its docs)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.event("link_shared")
     async def handle_link_shared_event(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     ) -> None:
         await ack()
-        if not deps.settings.options.link_previews:
+        if not deps.options.link_previews:
             return
         who = told_to(event.get("user"), body.get("team_id"))
         work = unfurl(deps, body, event)
         after_ack(deps, deps.slack, who, context, work, deferred=True)
 
 
-async def unfurl(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+async def unfurl(deps: SlackContext, body: dict[str, Any], event: dict[str, Any]) -> None:
     """Preview each ticket link everyone in the channel may see; say nothing of the rest."""
     team_id = str(body.get("team_id") or "")
     channel_id = str(event.get("channel") or "")

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.domain.drafts import ModalContext
 from bot.domain.errors import NotAllowed, UserFixable
 from bot.domain.records import Submission, SubmissionState
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.listeners.submissions import BUSY, STORE_WAIT_SECONDS
@@ -26,7 +26,7 @@ from bot.slack.views.unsure import number_modal
 NUMBER_LIMIT = 60
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.action(ActionId.UNSURE_WAS_FILED)
     async def handle_unsure_was_filed_action(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
@@ -69,7 +69,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         after_ack(deps, client, body, context, work)
 
 
-async def number_problem(deps: Deps, submission_id: int, number: str) -> str | None:
+async def number_problem(deps: SlackContext, submission_id: int, number: str) -> str | None:
     """Why ``number`` cannot be the provider's ticket (it must look like that provider's
     numbers: it is later placed in its request paths), or None."""
     if not number or len(number) > NUMBER_LIMIT or any(c.isspace() for c in number):
@@ -81,7 +81,7 @@ async def number_problem(deps: Deps, submission_id: int, number: str) -> str | N
     return provider.ticket_id_problem(number) if provider else None
 
 
-async def _unsure_submission(deps: Deps, body: dict[str, Any]) -> Submission:
+async def _unsure_submission(deps: SlackContext, body: dict[str, Any]) -> Submission:
     """The submission a button names, if it is still unsure and the clicker may decide."""
     action = (body.get("actions") or [{}])[0]
     submission_id = deps.seal.open(str(action.get("value") or ""), UNSURE_PURPOSE)
@@ -94,12 +94,12 @@ async def _unsure_submission(deps: Deps, body: dict[str, Any]) -> Submission:
     return submission
 
 
-async def _may_decide(deps: Deps, submission: Submission, user_id: str) -> None:
+async def _may_decide(deps: SlackContext, submission: Submission, user_id: str) -> None:
     if submission.user_id != user_id and not await deps.access.is_admin(user_id):
         raise NotAllowed("Only the person who filed it (or an admin) can decide this.")
 
 
-async def ask_for_number(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def ask_for_number(deps: SlackContext, client: AsyncWebClient, body: dict[str, Any]) -> None:
     submission = await _unsure_submission(deps, body)
     user = payload_filer(body)
     title = deps.filing.provider(submission.provider).title
@@ -112,11 +112,11 @@ async def ask_for_number(deps: Deps, client: AsyncWebClient, body: dict[str, Any
     )
 
 
-async def file_now(deps: Deps, body: dict[str, Any]) -> None:
+async def file_now(deps: SlackContext, body: dict[str, Any]) -> None:
     await deps.filing.file_now(await _unsure_submission(deps, body))
 
 
-async def record_number(deps: Deps, submission_id: int, number: str, user_id: str) -> None:
+async def record_number(deps: SlackContext, submission_id: int, number: str, user_id: str) -> None:
     """Record the ticket the filer found, under the number they typed; its card replaces the
     unsure one."""
     submission = await deps.filing.submission(submission_id)

@@ -18,16 +18,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.alerts.text import plain
-from bot.deps import Deps
 from bot.domain.forms import CommonField
 from bot.settings import CHANNEL_ID, USER_ID
+from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack, told_to
 from bot.slack.views.ids import FunctionId
 from bot.slack.workflow_step import fails_plainly, step_failed
 from bot.tickets.auto_filing import NotFiled, StepRun
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: SlackContext) -> None:
     @app.function(FunctionId.FILE_TICKET)
     async def handle_file_ticket_function(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
@@ -84,7 +84,7 @@ def user_context_id(value: object) -> str | None:
     return user if secret else None
 
 
-async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
+async def file_from_step(deps: SlackContext, team_id: str, event: dict[str, Any]) -> None:
     """File the step's ticket; the step fails with a reason rather than hang on a surprise,
     which the error handler then logs and tells the filer, under the same reference."""
     step = str(event.get("function_execution_id") or "")
@@ -92,7 +92,9 @@ async def file_from_step(deps: Deps, team_id: str, event: dict[str, Any]) -> Non
         await _file_from_step(deps, team_id, step, event)
 
 
-async def _file_from_step(deps: Deps, team_id: str, step: str, event: dict[str, Any]) -> None:
+async def _file_from_step(
+    deps: SlackContext, team_id: str, step: str, event: dict[str, Any]
+) -> None:
     run = read_step(step, team_id, event.get("inputs") or {}, list(deps.providers))
     # NOTE: None: Slack delivered this run again, and the first delivery answers it
     if isinstance(filed := await deps.auto_filing.file_step(run), NotFiled):

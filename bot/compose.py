@@ -1,4 +1,14 @@
-"""Everything the listeners need, built once per process from settings and closed on exit."""
+"""The composition root: everything built once per process from the settings, bottom up, each
+piece handed its collaborators in its constructor (nothing is connected afterwards), and closed
+on exit. Imported by the CLI and the tests only; the Slack layer gets its ``SlackContext``.
+
+The order (docs/architecture.md, "Wiring"): the store, the lane and the job owner, the metrics;
+the Slack client and the admin channel's notices; the providers (told of a missing feature
+through those notices); the Slack-side helpers; the services the announcer needs (comments,
+links, response times, the App Home); the announcer; the retry worker's wake-up; the cards
+service; the filing service; the rest of the services; the retry worker and the status
+poller; and last the Slack context.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +42,7 @@ from bot.slack.access import Access
 from bot.slack.admin_channel import AdminChannel
 from bot.slack.alert_thread import AlertThread
 from bot.slack.announce import Announcer
+from bot.slack.context import SlackContext
 from bot.slack.details import SlackDetails
 from bot.slack.edits import PacedEdits
 from bot.slack.files import SlackFiles
@@ -62,47 +73,30 @@ SLACK_API_URL = "https://slack.com/api/"
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Deps:
+@dataclass(frozen=True)
+class Bot:
+    """What the root built: the CLI, the background life (``bot.runtime``) and the tests hold
+    it; the Slack layer sees only ``context``."""
+
     settings: Settings
     store: Store
     http: httpx.AsyncClient
     slack: AsyncWebClient
     providers: Mapping[str, Provider]
-    users: UserDirectory
-    filing: FilingService
-    following: Following
-    links: LinkService
-    access: Access
+    redactor: Redactor
     metrics: Metrics
     lane: Lane
-    redactor: Redactor
-    seal: Seal
-    modals: Modals
-    responses: ResponseUrls
-    routes: Routes
-    comments: ProviderComments
-    lifecycle: AlertLifecycle
-    response_times: ResponseTimes
-    home: HomeService
-    lists: TicketLists
-    additions: Additions
-    previews: Previews
-    alerts: AlertReader
-    outgoing: Outgoing
-    drafting: Drafting
-    auto_filing: AutoFiling
     jobs: Jobs
-    notices: AdminNotices
-    home_tab: HomeTab
     wakeup: asyncio.Event
+    filing: FilingService
+    cards: Cards
+    comments: ProviderComments
+    access: Access
+    responses: ResponseUrls
     worker: RetryWorker
     poller: StatusPoller
+    context: SlackContext
     clock: Callable[[], float] = time.time
-
-    @property
-    def provider_titles(self) -> dict[str, str]:
-        return {name: provider.title for name, provider in self.providers.items()}
 
 
 def slack_client(
@@ -148,14 +142,14 @@ def provider_client(settings: Settings, metrics: Metrics) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def open_deps(
+async def compose(
     settings: Settings,
     policy: RetryPolicy | None = None,
     *,
     exclusive: bool = False,
     clock: Callable[[], float] = time.time,
-) -> AsyncIterator[Deps]:
-    """Open the store and the HTTP clients; close them (and stop background work) on exit.
+) -> AsyncIterator[Bot]:
+    """Build the bot; on exit, close the job owner, the HTTP clients and the store.
 
     ``exclusive``: this process runs the bot, which must be the only one on its SQLite file.
     ``clock``: the time the alert lifecycle and response times go by (tests move it).
@@ -246,45 +240,62 @@ async def open_deps(
         clock=clock,
         outgoing=outgoing,
     )
-    deps = Deps(
+    lifecycle = AlertLifecycle(store, providers, comments, clock, alert_thread)
+    context = SlackContext(
+        filing=filing,
+        following=following,
+        links=links,
+        lists=lists,
+        additions=Additions(store, providers, comments, lists, slack_files, clock, outgoing),
+        previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
+        lifecycle=lifecycle,
+        response_times=response_times,
+        outgoing=outgoing,
+        notices=notices,
+        drafting=drafting,
+        auto_filing=AutoFiling(drafting, filing, access, users, routes),
+        routes=routes,
+        alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
+        providers=providers,
+        slack=slack,
+        access=access,
+        users=users,
+        seal=seal,
+        modals=modals,
+        responses=responses,
+        home_tab=home_tab,
+        signing_secrets=settings.env.signing_secrets(),
+        jobs=jobs,
+        lane=lane,
+        metrics=metrics,
+        redactor=redactor,
+        database_ok=store.healthy,
+        options=options,
+        clock=clock,
+    )
+    bot = Bot(
         settings=settings,
         store=store,
         http=http,
         slack=slack,
         providers=providers,
-        users=users,
-        filing=filing,
-        following=following,
-        links=links,
-        access=access,
+        redactor=redactor,
         metrics=metrics,
         lane=lane,
-        redactor=redactor,
-        seal=seal,
-        modals=modals,
-        responses=responses,
-        routes=routes,
-        comments=comments,
-        lifecycle=AlertLifecycle(store, providers, comments, clock, alert_thread),
-        response_times=response_times,
-        home=home,
-        lists=lists,
-        additions=Additions(store, providers, comments, lists, slack_files, clock, outgoing),
-        previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
-        alerts=AlertReader(tuple(build_source(s) for s in settings.alert_sources)),
-        outgoing=outgoing,
-        drafting=drafting,
-        auto_filing=AutoFiling(drafting, filing, access, users, routes),
         jobs=jobs,
-        notices=notices,
-        home_tab=home_tab,
         wakeup=wakeup,
+        filing=filing,
+        cards=cards,
+        comments=comments,
+        access=access,
+        responses=responses,
         worker=RetryWorker(filing, cards, lane, wakeup),
         poller=StatusPoller(following, lane, metrics, comments, response_times),
+        context=context,
         clock=clock,
     )
     try:
-        yield deps
+        yield bot
     finally:
         await jobs.close()
         await slack_session.close()
