@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.domain.records import Submission, SubmissionState
 from bot.domain.tickets import TicketRef
 from bot.store import Store
-from bot.store.store import SqliteStore
+from bot.store.sqlite import SqliteDatabase
 
 
 def p(values: list[float], q: float) -> float:
@@ -22,9 +22,9 @@ async def store_figures(
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.db")
-        assert isinstance(store, SqliteStore)
+        assert isinstance(store.db, SqliteDatabase)
         try:
-            db = store._db  # bulk-load straight through SQL; the samples use the real methods
+            db = store.db._db  # bulk-load straight through SQL; the samples use the real methods
             now = time.time()
             await db.executemany(
                 "INSERT INTO requester_links VALUES (?, ?, ?, ?, 'import', 'bench', ?)",
@@ -38,7 +38,7 @@ async def store_figures(
             lookups = []
             for i in range(samples):
                 started = time.perf_counter()
-                await store.requester_link("T1", f"U{(i * 7919) % links:07d}", "billingserv")
+                await store.links.requester_link("T1", f"U{(i * 7919) % links:07d}", "billingserv")
                 lookups.append(time.perf_counter() - started)
             inserts = []
             for i in range(samples):
@@ -58,7 +58,7 @@ async def store_figures(
                 )
                 ref = TicketRef(provider="hostup", id=f"new_{i}", number=str(tickets + i))
                 started = time.perf_counter()
-                await store.record_ticket(
+                await store.tickets.record_ticket(
                     submission=submission, ref=ref, subject="s", priority=None
                 )
                 inserts.append(time.perf_counter() - started)

@@ -179,7 +179,7 @@ async def compose(
         name: build_provider(cfg, http, feature_off) for name, cfg in settings.providers.items()
     }
     seal = Seal(settings.env.signing_secrets())
-    modals = Modals(seal, store)
+    modals = Modals(seal, store.modals)
     responses = ResponseUrls(slack_session, origins)
     access = Access(options, slack)
     users = UserDirectory(slack, guests_by_email=options.link_guests_by_email)

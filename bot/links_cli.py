@@ -128,7 +128,7 @@ async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportR
             )
         rows[(team, user_id, provider)] = (number, LinkRow(user_id, provider, requester_id, team))
     stored = [row for _, row in rows.values()]
-    changed = await deps.store.import_links(
+    changed = await deps.store.links.import_links(
         team_id=team_id, rows=stored, source="import", actor=CLI_ACTOR
     )
     return ImportReport(len(stored), changed, problems, warnings)
@@ -152,7 +152,7 @@ async def _user_id(deps: Bot, who: str) -> str | None:
 async def export_links(deps: Bot, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    links = await deps.store.links(None)
+    links = await deps.store.links.links(None)
     for link in links:
         cells = (
             link.user_id,
@@ -195,9 +195,11 @@ async def _run_links(deps: Bot, action: str, arg: str | None, out: TextIO) -> in
         user_id = await _user_id(deps, arg)
         if user_id is None:
             raise LinksFailure(f"links forget: no Slack user {arg!r}", EXIT_USAGE)
-        teams = await deps.store.teams_knowing(user_id)
+        teams = await deps.store.retention.teams_knowing(user_id)
         for team in teams:
-            print(forgotten_text(arg, await deps.store.forget_user(team, user_id)), file=out)
+            print(
+                forgotten_text(arg, await deps.store.retention.forget_user(team, user_id)), file=out
+            )
         if not teams:
             print(f"nothing is kept about {arg}", file=out)
         return 0

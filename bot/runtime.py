@@ -64,13 +64,14 @@ async def running(deps: Bot, *, drain_seconds: float | None = None) -> AsyncIter
     """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
     ``[ticketbot] drain_seconds`` setting) to finish."""
     dead_after = deps.settings.options.replica_timeout_seconds
-    await deps.store.heartbeat()  # NOTE: before any claim: the others must see this one alive
+    # NOTE: before any claim: the others must see this one alive
+    await deps.store.replicas.heartbeat()
     await count_for_metrics(deps, dead_after)
-    resumed = await deps.store.resume_interrupted(dead_after, at_start=True)
-    await deps.store.release_owed_cards(dead_after, at_start=True)
+    resumed = await deps.store.submissions.resume_interrupted(dead_after, at_start=True)
+    await deps.store.cards.release_owed_cards(dead_after, at_start=True)
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
-    if orphans := await deps.store.unconfigured(deps.providers):
+    if orphans := await deps.store.orphans.unconfigured(deps.providers):
         log.warning(unconfigured_text(orphans))
     runtime = Runtime(deps.worker, deps.poller, deps)
     loops = [
@@ -89,7 +90,7 @@ async def running(deps: Bot, *, drain_seconds: float | None = None) -> AsyncIter
         # NOTE: a clean stop is no missing heartbeat: the others take what it parked at once.
         # A database gone already (or closed: aiosqlite's ValueError) leaves the row to age.
         with contextlib.suppress(*deps.store.errors, ValueError):
-            await deps.store.leave()
+            await deps.store.replicas.leave()
 
 
 async def keep_alive(deps: Bot, dead_after: float) -> None:
@@ -99,17 +100,17 @@ async def keep_alive(deps: Bot, dead_after: float) -> None:
     while True:
         await asyncio.sleep(dead_after / 5)
         try:
-            await deps.store.heartbeat()
+            await deps.store.replicas.heartbeat()
             await count_for_metrics(deps, dead_after)
-            if await deps.store.once("retention", every=PRUNE_EVERY):
+            if await deps.store.marks.once("retention", every=PRUNE_EVERY):
                 # NOTE: on its own task: a long pass must not hold up the next heartbeat
                 deps.jobs.spawn(keep_within_retention(deps, deps.clock()))
             if not deps.store.outage.settled(dead_after):
                 # NOTE: after an outage, the others' heartbeats are stale until they beat
                 # again: taking over now would take work they are finishing
                 continue
-            taken = await deps.store.resume_interrupted(dead_after)
-            cards = await deps.store.release_owed_cards(dead_after)
+            taken = await deps.store.submissions.resume_interrupted(dead_after)
+            cards = await deps.store.cards.release_owed_cards(dead_after)
             if taken or cards:
                 log.warning(
                     "took over what a stopped replica left",
@@ -124,10 +125,10 @@ async def keep_alive(deps: Bot, dead_after: float) -> None:
 
 async def count_for_metrics(deps: Bot, dead_after: float) -> None:
     """The gauges only the database knows, read with each heartbeat."""
-    alive, stale = await deps.store.replica_counts(dead_after)
+    alive, stale = await deps.store.replicas.replica_counts(dead_after)
     deps.metrics.replicas_alive.set(alive)
     deps.metrics.replicas_stale.set(stale)
-    deps.metrics.cards_owed.set(await deps.store.count_owed_cards())
+    deps.metrics.cards_owed.set(await deps.store.cards.count_owed_cards())
 
 
 def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
@@ -144,6 +145,6 @@ def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
 
 async def keep_within_retention(deps: Bot, now: float) -> None:
     """Drop or empty what ``retention_days`` no longer keeps (one replica an hour does it)."""
-    pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
+    pruned = await deps.store.retention.prune(now - deps.settings.options.retention_days * 86_400)
     if any(dataclasses.astuple(pruned)):
         log.info("retention: pruned", extra=dataclasses.asdict(pruned))

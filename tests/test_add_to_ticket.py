@@ -106,7 +106,7 @@ async def test_a_message_with_a_file_reaches_the_ticket_and_its_thread_follows(
     )
     view_id = await _add_form(bot, message)
     assert "HostUp #10001" in modal_text(slack.view(view_id))  # offered: this channel's
-    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    ticket_id = str((await bot.deps.store.tickets.tickets_by_number("T0001", "10001"))[0].id)
     response = await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
     assert response.status_code == 200 and "Adding to HostUp #10001" in response.text
     await slack.wait_for_text(view_id, "Added to")
@@ -234,7 +234,9 @@ async def test_ispcrm_offers_link_only_before_anything_is_sent(
     await slack.wait_for_text(view_id, "Linked to")
     await bot.idle()
     assert len(ispcrm.requests) == before  # nothing went to ISPCRM
-    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", message["ts"])]
+    assert await bot.deps.store.threads.followed_threads(record.id) == [
+        ("C0GENERAL", message["ts"])
+    ]
 
 
 async def test_an_alert_with_an_open_ticket_offers_add_to_first(
@@ -260,8 +262,8 @@ async def test_an_alert_with_an_open_ticket_offers_add_to_first(
     assert len(hostup.tickets) == 1  # no second ticket
     body = _replies(hostup)[0]
     assert "Added from Slack by ana" in body and again["ts"] != message["ts"]
-    record = (await bot.deps.store.tickets_by_number("T0001", "10001"))[0]
-    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", again["ts"])]
+    record = (await bot.deps.store.tickets.tickets_by_number("T0001", "10001"))[0]
+    assert await bot.deps.store.threads.followed_threads(record.id) == [("C0GENERAL", again["ts"])]
 
 
 async def test_the_emoji_on_an_alert_with_an_open_ticket_offers_add_to_first(
@@ -365,17 +367,20 @@ async def test_two_replicas_add_a_message_once(store_at: str) -> None:
         message = MessageRef(channel_id="C0GENERAL", message_ts="1.000100", thread_ts="1.000100")
         key = add_key(ticket.id, message)
         kept = await asyncio.gather(
-            *(s.add_comment(key, ticket.id, "body", time.time()) for s in (first, second) * 3)
+            *(
+                s.comments.add_comment(key, ticket.id, "body", time.time())
+                for s in (first, second) * 3
+            )
         )
         assert len([c for c in kept if c is not None]) == 1
         followed = await asyncio.gather(
             *(
-                s.follow_thread(ticket.id, "C0GENERAL", "1.000100", user_id="UANA", now=1.0)
+                s.threads.follow_thread(ticket.id, "C0GENERAL", "1.000100", user_id="UANA", now=1.0)
                 for s in (first, second) * 3
             )
         )
         assert followed.count(True) == 1
-        assert await second.ticket_by_followed_thread("C0GENERAL", "1.000100") == ticket
+        assert await second.threads.ticket_by_followed_thread("C0GENERAL", "1.000100") == ticket
     finally:
         await first.close()
         await second.close()
@@ -397,7 +402,7 @@ async def test_the_file_a_ticket_form_offers_add_to_a_ticket_instead(
     offer = next(b for b in slack.view(view_id)["blocks"] if b.get("block_id") == BlockId.OFFER)
     await _click_in_modal(bot, view_id, BlockId.OFFER, offer["elements"][0])
     await slack.wait_for_view(BlockId.ADD_TYPED)
-    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    ticket_id = str((await bot.deps.store.tickets.tickets_by_number("T0001", "10001"))[0].id)
     await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
     await slack.wait_for_text(view_id, "Added to")
     assert "same problem on db2" in _replies(hostup)[0] and len(hostup.tickets) == 1
@@ -408,14 +413,14 @@ async def test_a_refused_comment_leaves_nothing_half_done_and_a_429_is_kept_for_
 ) -> None:
     bot = await make_bot(hostup_table(hostup, extra="poll_seconds = 3600"))
     await _filed(bot, slack)
-    record = (await bot.deps.store.tickets_by_number("T0001", "10001"))[0]
+    record = (await bot.deps.store.tickets.tickets_by_number("T0001", "10001"))[0]
     refused = slack.post_as_bot("C0GENERAL", {"text": "refuse me", "user": "UANA"})
     hostup.fail(status=400, path_contains="/messages")
     view_id = await _add_form(bot, refused)
     await bot.driver.submit(view_id, {BlockId.ADD_TYPED: "hostup 10001"})
     said = await slack.wait_for_text(view_id, "refused the comment")
     assert "Nothing was added" in said
-    assert await bot.deps.store.followed_threads(record.id) == []
+    assert await bot.deps.store.threads.followed_threads(record.id) == []
     assert not [
         m for m in slack.channels["C0GENERAL"].messages if m.get("thread_ts") == refused["ts"]
     ]
@@ -424,6 +429,6 @@ async def test_a_refused_comment_leaves_nothing_half_done_and_a_429_is_kept_for_
     view_id = await _add_form(bot, later)
     await bot.driver.submit(view_id, {BlockId.ADD_TYPED: "hostup 10001"})
     assert "will send it when it does" in await slack.wait_for_text(view_id, "Saved for")
-    kept = await bot.deps.store.comments_of(record.id)
+    kept = await bot.deps.store.comments.comments_of(record.id)
     assert [c.state.value for c in kept] == ["gave_up", "retrying"]
-    assert await bot.deps.store.followed_threads(record.id) == [("C0GENERAL", later["ts"])]
+    assert await bot.deps.store.threads.followed_threads(record.id) == [("C0GENERAL", later["ts"])]

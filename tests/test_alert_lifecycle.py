@@ -244,14 +244,14 @@ async def test_a_comment_whose_answer_was_lost_is_not_sent_again(
     await events.message(CHANNEL, slack.post_as_bot(CHANNEL, resolved("grafana", f"{t0 + 60:.6f}")))
     await slack.until(lambda: ticket["messages"], "the comment, added")
     for _ in range(500):  # until the bot has given up waiting for the answer
-        if (await bot.deps.store.comments_of(1))[0].state is CommentState.UNSURE:
+        if (await bot.deps.store.comments.comments_of(1))[0].state is CommentState.UNSURE:
             break
         await asyncio.sleep(0.01)
     for _ in range(3):
         await clock.advance(3600)
         await bot.runtime.poller.pass_once()
     assert len(ticket["messages"]) == 1
-    [comment] = await bot.deps.store.comments_of(1)
+    [comment] = await bot.deps.store.comments.comments_of(1)
     assert comment.state is CommentState.UNSURE
 
 
@@ -291,7 +291,7 @@ async def test_a_firing_after_the_ticket_closed_is_a_new_alert(
     t0 = time.time() - 3600
     await file_alert(bot, slack, firing("alertmanager", f"{t0:.6f}"), {"department": "vps"})
     next(iter(hostup.tickets.values()))["status"] = "closed"
-    record = await bot.deps.store.ticket(1)
+    record = await bot.deps.store.tickets.ticket(1)
     assert record is not None
     await bot.runtime.poller.poll(record)
     later = slack.post_as_bot(CHANNEL, firing("alertmanager", f"{t0 + 900:.6f}"))

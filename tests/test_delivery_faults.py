@@ -45,7 +45,7 @@ async def card_saying(slack: FakeSlack, contains: str) -> dict[str, Any]:
 
 
 async def state_of(bot: RunningBot, submission_id: int = 1) -> SubmissionState:
-    submission = await bot.deps.store.submission(submission_id)
+    submission = await bot.deps.store.submissions.submission(submission_id)
     assert submission is not None
     return submission.state
 
@@ -135,7 +135,7 @@ async def test_it_was_filed_records_the_number_the_filer_found(
     await card_saying(slack, "VPSBG ticket #4242")
     assert await state_of(bot) is SubmissionState.FILED
     assert vpsbg_tickets(vpsbg) == 1
-    record = await bot.deps.store.ticket(1)
+    record = await bot.deps.store.tickets.ticket(1)
     assert record is not None and record.number == "4242" and record.closed  # not followed
 
 
@@ -273,7 +273,7 @@ async def test_the_number_reaches_the_filer_when_the_card_cannot_be_posted(
     await card_saying(slack, "HostUp ticket #10001")  # posted once Slack takes it
     assert len(hostup.tickets) == 1
     for _ in range(500):  # the card is up; its record follows
-        record = await hostup_bot.deps.store.ticket(1)
+        record = await hostup_bot.deps.store.tickets.ticket(1)
         if record is not None and record.card_ts:
             break
         await asyncio.sleep(0.01)
@@ -327,21 +327,21 @@ async def test_a_card_is_owed_from_the_moment_the_ticket_is_recorded(
     )
     store = hostup_bot.deps.store
     submission, _ = await hostup_bot.deps.filing.submit("V-died-before-the-card", draft)
-    record = await store.record_ticket(
+    record = await store.tickets.record_ticket(
         submission=submission,
         ref=TicketRef(provider="hostup", id="tkt_1", number="4711"),
         subject="db1 unreachable",
         priority=None,
     )
     assert record.card_due_at is not None and record.card_due_at > time.time()
-    await store.owe_card(record.id, time.time())  # the grace is over (the process died)
+    await store.cards.owe_card(record.id, time.time())  # the grace is over (the process died)
     hostup_bot.deps.wakeup.set()
     await card_saying(slack, "HostUp ticket #4711")
     view_id = await open_form(hostup_bot)  # and a normal filing owes nothing once posted
     await hostup_bot.driver.submit(view_id, FILLED)
     await card_saying(slack, "HostUp ticket #10001")
     for _ in range(500):
-        filed = await store.ticket(2)
+        filed = await store.tickets.ticket(2)
         if filed is not None and filed.card_ts:
             break
         await asyncio.sleep(0.01)

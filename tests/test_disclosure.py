@@ -292,7 +292,7 @@ async def test_a_comment_the_bot_adds_is_redacted_and_the_thread_told(
     view_id = await open_form(hostup_bot)
     await hostup_bot.driver.submit(view_id, {**FILLED, "subject": "db1", "description": "down"})
     await slack.wait_for_text(view_id, "#10001")  # the card's thread is recorded by then
-    record = await hostup_bot.deps.store.ticket(1)
+    record = await hostup_bot.deps.store.tickets.ticket(1)
     assert record is not None and record.thread_ts
     body = "The alert fired again: curl https://ops:Tr0ub4dor3x@db1.prod.internal/health"
     assert await hostup_bot.deps.comments.add(record, "refire:1:test", body)
@@ -373,7 +373,7 @@ async def test_add_to_a_ticket_sends_the_message_and_its_file_redacted(
          "files": [info]},
     )  # fmt: skip
     view_id = await _add_form(bot, message)
-    ticket_id = str((await bot.deps.store.tickets_by_number("T0001", "10001"))[0].id)
+    ticket_id = str((await bot.deps.store.tickets.tickets_by_number("T0001", "10001"))[0].id)
     await bot.driver.submit(view_id, {BlockId.ADD_PICK: ticket_id})
     await slack.wait_for_text(view_id, "Added to")
     assert "1 secret was redacted before this went to HostUp" in slack.view_text(view_id)

@@ -113,7 +113,7 @@ async def test_gives_up_after_the_window_and_edit_and_retry_reopens_the_draft(
     )
     reopened = await slack.wait_for("views.open", count=2)
     assert "db1 unreachable" in json.dumps(reopened[-1]["view"])  # the stored draft
-    submission = await bot.deps.store.submission(1)
+    submission = await bot.deps.store.submissions.submission(1)
     assert submission is not None and submission.state is SubmissionState.GAVE_UP
 
 
@@ -127,11 +127,11 @@ async def test_restart_mid_retry_files_once(
     hostup.fail(delay_after=1.5, path_contains="/support/tickets")  # filed; answer lost
     await bot.driver.submit(view_id, FILLED)
     await card_text(slack, "may already exist at HostUp")
-    submission = await bot.deps.store.submission(1)
+    submission = await bot.deps.store.submissions.submission(1)
     assert submission is not None and submission.state is SubmissionState.RETRYING
     # "restart": a new runtime over the same database resumes the parked submission now
-    await bot.deps.store.resume_interrupted(dead_after=30, at_start=True)
-    await bot.deps.store.schedule_retry(1, at=0, reason="restart", check_twin=True)
+    await bot.deps.store.submissions.resume_interrupted(dead_after=30, at_start=True)
+    await bot.deps.store.submissions.schedule_retry(1, at=0, reason="restart", check_twin=True)
     async with running(bot.deps, drain_seconds=1):
         await card_text(slack, "HostUp ticket #10001")
     assert len(hostup.tickets) == 1 and creates(hostup) == 1
@@ -150,7 +150,7 @@ async def test_interrupted_submission_resumes_on_start(
         filer=Filer(team_id="T0001", user_id="UANA", name="ana"),
     )
     submission, _ = await bot.deps.filing.submit("V-crashed", draft)
-    assert await bot.deps.store.claim_submission(submission.id, draft.model_dump_json())
+    assert await bot.deps.store.submissions.claim_submission(submission.id, draft.model_dump_json())
     # the process died here, mid-call: the row says "filing"
     async with running(bot.deps, drain_seconds=1):
         await card_text(slack, "HostUp ticket #10001")
@@ -178,7 +178,7 @@ async def test_a_saved_submission_whose_first_attempt_never_started_is_filed_by_
     assert len(hostup.tickets) == 1
     body = next(iter(hostup.tickets.values()))["body"]
     assert "Filed via Slack by ana" in body  # users.info's display name, as a first attempt
-    filed = await bot.deps.store.submission(submission.id)
+    filed = await bot.deps.store.submissions.submission(submission.id)
     assert filed is not None and filed.state is SubmissionState.FILED and filed.attempts == 1
 
 
@@ -214,7 +214,7 @@ async def test_status_change_and_staff_reply_reach_the_thread(
     await slack.wait_for("chat.postMessage", count=4, within=10)
 
     async def closed() -> bool:
-        record = await bot.deps.store.ticket(1)
+        record = await bot.deps.store.tickets.ticket(1)
         return record is not None and record.closed
 
     for _ in range(500):  # a closed ticket is no longer read

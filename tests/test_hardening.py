@@ -183,7 +183,7 @@ async def test_a_typed_ticket_number_must_look_like_the_providers_and_never_reac
             assert answer.json()["response_action"] == "errors", typed
             assert "like 10001" in str(answer.json()["errors"])
         assert fake.seen == seen_before  # not one request for any of them
-        assert await bot.deps.store.ticket(1) is None
+        assert await bot.deps.store.tickets.ticket(1) is None
         provider = bot.deps.providers["vpsbg"]
         with pytest.raises(NoSuchTicket):  # a stored id of that shape is refused too
             await provider.reply(  # type: ignore[attr-defined]
@@ -207,7 +207,7 @@ async def test_a_404_for_a_number_typed_by_hand_turns_no_feature_off(
         bot, number_view = await asked_for_a_number(make_bot, slack, fake)
         await bot.driver.submit(number_view, {"number": "99999"})
         await card_saying(slack, "VPSBG ticket #99999")
-        record = await bot.deps.store.ticket(1)
+        record = await bot.deps.store.tickets.ticket(1)
         assert record is not None
         provider = bot.deps.providers["vpsbg"]
         with pytest.raises(NoSuchTicket, match="no ticket #99999"):
@@ -319,7 +319,7 @@ async def test_links_export_and_import_round_trip_two_workspaces(
     bot = await make_bot(provider_table(BS, billing.url), env=BS.env)
     store = bot.deps.store
     for team, user, requester in ((TEAM, "UBOB", "42"), ("T0OTHER", "UBOB", "7")):
-        await store.set_requester_link(
+        await store.links.set_requester_link(
             team_id=team,
             user_id=user,
             provider="billingserv",
@@ -337,13 +337,13 @@ async def test_links_export_and_import_round_trip_two_workspaces(
         ("UBOB", "billingserv", "7", "T0OTHER"),
     }
     for team in (TEAM, "T0OTHER"):
-        await store.delete_links(team_id=team, user_id="UBOB", provider=None, actor="test")
+        await store.links.delete_links(team_id=team, user_id="UBOB", provider=None, actor="test")
     (tmp_path / "links.csv").write_text(exported, encoding="utf-8")
     report = io.StringIO()
     assert await run_links(bot.deps, "import", str(tmp_path / "links.csv"), report) == 0
     assert "imported 2 links (2 changed)" in report.getvalue()
-    assert [link.requester_id for link in await store.links(TEAM, "UBOB")] == ["42"]
-    assert [link.requester_id for link in await store.links("T0OTHER", "UBOB")] == ["7"]
+    assert [link.requester_id for link in await store.links.links(TEAM, "UBOB")] == ["42"]
+    assert [link.requester_id for link in await store.links.links("T0OTHER", "UBOB")] == ["7"]
     lines = "slack_user,provider,requester_id,source,created_by,created_at,team\n" + (
         "bob@example.com,billingserv,9,,,,T0OTHER\nUBOB,billingserv,9,,,,nope\n"
     )
@@ -390,7 +390,7 @@ async def test_a_guest_or_external_with_a_customers_email_is_not_linked_by_it(
     bot = await make_bot(provider_table(BS, billing.url), env=BS.env)
     for user in shapes:
         await form_shows(bot, slack, user, "not linked")
-        assert await bot.deps.store.requester_link(TEAM, user, "billingserv") is None
+        assert await bot.deps.store.links.requester_link(TEAM, user, "billingserv") is None
     assert not [r for r in billing.requests if "customer" in r.path]
     await form_shows(bot, slack, "UBOB", "requester #7")
 
@@ -421,7 +421,7 @@ async def test_a_non_admins_home_shows_no_one_elses_failures_and_each_workspace_
     from tests.test_home import opened_home, shown
 
     bot, _ = await given_up(make_bot, hostup, slack)  # Ana's filing: HTTP 500 until given up
-    other, _ = await bot.deps.store.begin_submission(
+    other, _ = await bot.deps.store.submissions.begin_submission(
         key="elsewhere",
         team_id="T0OTHER",
         user_id="UZED",
@@ -431,7 +431,9 @@ async def test_a_non_admins_home_shows_no_one_elses_failures_and_each_workspace_
         draft="{}",
         first_attempt_by=0,
     )
-    await bot.deps.store.give_up(other.id, "HostUp: customer Zed's card 4242 was declined")
+    await bot.deps.store.submissions.give_up(
+        other.id, "HostUp: customer Zed's card 4242 was declined"
+    )
     slack.add_user("UBOB", "bob", "Bob", "bob@example.com")
     bob = shown(await opened_home(bot, slack, "UBOB"))
     assert "HostUp" in bob and "Last error" not in bob

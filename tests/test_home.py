@@ -48,7 +48,7 @@ async def test_home_lists_open_tickets_and_is_refreshed_when_one_changes(
 
     ticket = next(iter(hostup.tickets.values()))
     ticket["status"] = "closed"
-    record = await bot.deps.store.ticket(1)
+    record = await bot.deps.store.tickets.ticket(1)
     assert record is not None
     await bot.runtime.poller.poll(record)
     after = (await slack.wait_for("views.publish", count=3, user_id="UANA"))[-1]["view"]

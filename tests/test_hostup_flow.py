@@ -49,7 +49,7 @@ async def test_files_a_ticket_and_posts_the_card(
     final = await slack.wait_for("views.update", count=2)
     assert "#10001" in modal_text(final[-1]["view"])
 
-    record = await hostup_bot.deps.store.ticket(1)
+    record = await hostup_bot.deps.store.tickets.ticket(1)
     assert record is not None
     assert (record.number, record.provider_ticket_id) == ("10001", ticket["id"])
     assert record.card_ts == card_ts(slack) and record.channel_id == "C0GENERAL"

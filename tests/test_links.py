@@ -71,7 +71,7 @@ async def test_verified_email_match_is_stored_and_shown(
     assert await file_ticket(bot, billing, "UBOB") == 7  # bob@example.com is customer 7
     shown = [json.dumps(c["view"]) for c in slack.calls_to("views.update")]
     assert any("Filed as: BillingServ requester #7 (bob@example.com)" in v for v in shown)
-    assert await bot.deps.store.requester_link(TEAM, "UBOB", "billingserv") == "7"
+    assert await bot.deps.store.links.requester_link(TEAM, "UBOB", "billingserv") == "7"
     assert "(matched by e-mail)" in await say(bot, "links")
 
 
@@ -110,7 +110,7 @@ async def test_admin_can_file_on_someones_behalf(
 async def test_a_user_cannot_file_as_someone_elses_requester(
     bot: RunningBot, billing: FakeBillingServ, slack: FakeSlack
 ) -> None:
-    await bot.deps.store.set_requester_link(
+    await bot.deps.store.links.set_requester_link(
         team_id=TEAM,
         user_id="UCAROL",
         provider="billingserv",
@@ -149,7 +149,7 @@ async def test_a_user_cannot_file_as_someone_elses_requester(
     ],
 )
 async def test_non_admins_are_refused_every_admin_command(bot: RunningBot, command: str) -> None:
-    await bot.deps.store.set_requester_link(
+    await bot.deps.store.links.set_requester_link(
         team_id=TEAM,
         user_id="UANA",
         provider="billingserv",
@@ -159,9 +159,9 @@ async def test_non_admins_are_refused_every_admin_command(bot: RunningBot, comma
     )
     answer = await say(bot, command, user="UBOB")
     assert "Only ticketbot admins can" in answer and "admins: <@UANA>" in answer
-    assert [(link.user_id, link.requester_id) for link in await bot.deps.store.links(TEAM)] == [
-        ("UANA", "42")
-    ]
+    assert [
+        (link.user_id, link.requester_id) for link in await bot.deps.store.links.links(TEAM)
+    ] == [("UANA", "42")]
 
 
 async def test_whoami_and_unlink_all(bot: RunningBot) -> None:
@@ -260,9 +260,9 @@ async def test_links_import_export_and_forget(
     forget = io.StringIO()
     await run_links(bot.deps, "forget", "UBOB", forget)
     assert forget.getvalue().startswith("forgot UBOB: 1 links, ")
-    assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
-    assert await bot.deps.store.link_changes(TEAM, "UBOB") == []  # the audit forgets too
-    assert await bot.deps.store.link_changes(TEAM, "UCAROL")
+    assert [link.user_id for link in await bot.deps.store.links.links(TEAM)] == ["UCAROL"]
+    assert await bot.deps.store.links.link_changes(TEAM, "UBOB") == []  # the audit forgets too
+    assert await bot.deps.store.links.link_changes(TEAM, "UCAROL")
 
 
 def links_cli(tmp_path: Path, config: str, env_extra: dict[str, str], *args: str) -> Any:
@@ -289,11 +289,11 @@ async def test_forget_takes_an_email_and_import_counts_what_it_stored(
     report = await import_links(bot.deps, TEAM, io.StringIO(csv_text))
     assert (report.imported, report.changed) == (2, 2)  # bob twice: one link stored
     assert report.warnings == ["line 3: repeats line 2 (UBOB, billingserv); the later row is used"]
-    assert [link.requester_id for link in await bot.deps.store.links(TEAM, "UBOB")] == ["43"]
+    assert [link.requester_id for link in await bot.deps.store.links.links(TEAM, "UBOB")] == ["43"]
     out = io.StringIO()
     assert await run_links(bot.deps, "forget", "bob@example.com", out) == 0
     assert out.getvalue().startswith("forgot bob@example.com: 1 links, ")
-    assert [link.user_id for link in await bot.deps.store.links(TEAM)] == ["UCAROL"]
+    assert [link.user_id for link in await bot.deps.store.links.links(TEAM)] == ["UCAROL"]
 
 
 async def test_links_fail_in_one_line_and_need_slack_only_when_they_must(

@@ -24,7 +24,7 @@ async def work_for(where: Path, provider: str) -> None:
     store = await Store.open(where)
     try:
         common = {"team_id": TEAM, "user_id": "UANA", "provider": provider}
-        filed, _ = await store.begin_submission(
+        filed, _ = await store.submissions.begin_submission(
             key="filed",
             channel_id="C0GENERAL",
             thread_ts=None,
@@ -32,14 +32,16 @@ async def work_for(where: Path, provider: str) -> None:
             first_attempt_by=1e12,
             **common,
         )
-        ticket = await store.record_ticket(
+        ticket = await store.tickets.record_ticket(
             submission=filed,
             ref=TicketRef(provider=provider, id="9", number="9", status="open"),
             subject="disk full",
             priority=None,
         )
-        await store.set_card(ticket.id, channel_id="C0GENERAL", card_ts="1.1", thread_ts="1.1")
-        await store.begin_submission(
+        await store.cards.set_card(
+            ticket.id, channel_id="C0GENERAL", card_ts="1.1", thread_ts="1.1"
+        )
+        await store.submissions.begin_submission(
             key="queued",
             channel_id="C0GENERAL",
             thread_ts=None,
@@ -66,14 +68,16 @@ async def test_a_removed_providers_work_is_said_at_start_and_held(
     store = bot.deps.store
     deadline = time.monotonic() + 10
     held = "provider oldhost is not in the config"
-    while (queued := await store.submission(2)) is not None and queued.last_error != held:
+    while (
+        queued := await store.submissions.submission(2)
+    ) is not None and queued.last_error != held:
         assert time.monotonic() < deadline, "the worker never looked at the held submission"
         await asyncio.sleep(0.02)
     assert queued is not None and queued.state is SubmissionState.RETRYING
     assert queued.next_attempt_at is not None and queued.next_attempt_at > time.time() + 30
-    while (await store.oldest_poll_due() or 0) < time.time():
+    while (await store.polls.oldest_poll_due() or 0) < time.time():
         assert time.monotonic() < deadline, "the poller never looked at the held ticket"
         await asyncio.sleep(0.02)
-    ticket = await store.ticket(1)
+    ticket = await store.tickets.ticket(1)
     assert ticket is not None and not ticket.closed  # followed again once the table is back
-    assert await store.unconfigured(["hostup", "oldhost"]) == {}
+    assert await store.orphans.unconfigured(["hostup", "oldhost"]) == {}

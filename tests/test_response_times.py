@@ -115,7 +115,7 @@ async def test_one_reminder_when_the_target_passes_then_stats(
         }
     )
     await clock.advance(0.5 * HOUR)
-    record = await bot.deps.store.ticket(1)
+    record = await bot.deps.store.tickets.ticket(1)
     assert record is not None
     await bot.runtime.poller.poll(record)
     await bot.driver.command("stats hostup 7")

@@ -32,7 +32,7 @@ async def filed_and_given_up(
     view_id = await open_form(bot)
     await bot.driver.submit(view_id, FILLED)
     await slack.wait_for_text(view_id, "#10001")
-    await bot.deps.store.import_links(
+    await bot.deps.store.links.import_links(
         team_id=TEAM, rows=[LinkRow("UANA", "hostup", "77")], source="import", actor="test"
     )
     return bot
@@ -53,19 +53,21 @@ async def test_forget_forgets_all_but_work_in_use_and_says_what_it_left(
         "forgot UANA: 1 links, 1 audit rows, 2 drafts, 0 closed tickets' filer; left until "
         "finished: 0 submissions in flight, 1 open tickets (run forget again once they are done)"
     )
-    assert await store.links(TEAM, "UANA") == []
-    assert await store.link_changes(TEAM, "UANA") == []
-    assert await store.submission(1) is None  # the draft given up on
-    filed = await store.submission(2)
+    assert await store.links.links(TEAM, "UANA") == []
+    assert await store.links.link_changes(TEAM, "UANA") == []
+    assert await store.submissions.submission(1) is None  # the draft given up on
+    filed = await store.submissions.submission(2)
     assert filed is not None and (filed.draft, filed.user_id) == ("", FORGOTTEN)
-    ticket = await store.ticket(1)
+    ticket = await store.tickets.ticket(1)
     assert ticket is not None and ticket.filed_by == "UANA"  # open: still followed for her
 
-    await store.update_polled(1, status="Closed", closed=True, seen_messages=(), next_poll_at=0)
+    await store.polls.update_polled(
+        1, status="Closed", closed=True, seen_messages=(), next_poll_at=0
+    )
     assert await forget(bot) == (
         "forgot UANA: 0 links, 0 audit rows, 0 drafts, 1 closed tickets' filer"
     )
-    ticket = await store.ticket(1)
+    ticket = await store.tickets.ticket(1)
     assert ticket is not None and ticket.filed_by == FORGOTTEN
     assert await forget(bot) == "nothing is kept about UANA"
 
@@ -76,18 +78,18 @@ async def test_retention_empties_and_drops_only_what_is_older(
     bot = await filed_and_given_up(make_bot, hostup, slack, store_at)
     store = bot.deps.store
     await keep_within_retention(bot.deps, time.time())  # 90 days: all of it is recent
-    given, filed = await store.submission(1), await store.submission(2)
+    given, filed = await store.submissions.submission(1), await store.submissions.submission(2)
     assert given is not None and given.state is SubmissionState.GAVE_UP
     assert filed is not None and "db1 unreachable" in filed.draft
 
     await keep_within_retention(bot.deps, time.time() + 91 * DAY)
-    assert await store.submission(1) is None
-    filed = await store.submission(2)
+    assert await store.submissions.submission(1) is None
+    filed = await store.submissions.submission(2)
     assert filed is not None and filed.draft == "" and filed.user_id == "UANA"
-    change = await store.latest_link_change(TEAM, "UANA")
+    change = await store.links.latest_link_change(TEAM, "UANA")
     assert change is not None and (change.old, change.new, change.actor) == (None, None, "test")
-    assert [link.requester_id for link in await store.links(TEAM, "UANA")] == ["77"]  # in use
-    ticket = await store.ticket(1)
+    assert [link.requester_id for link in await store.links.links(TEAM, "UANA")] == ["77"]  # in use
+    ticket = await store.tickets.ticket(1)
     assert ticket is not None and ticket.subject == "db1 unreachable"
 
 
@@ -97,11 +99,11 @@ async def test_the_heartbeat_enforces_retention(
     """Wired: a running bot's heartbeat prunes what its clock says is past retention."""
     store = await Store.open(tmp_path / "ticketbot.db")
     try:
-        old, _ = await store.begin_submission(
+        old, _ = await store.submissions.begin_submission(
             key="old", team_id=TEAM, user_id="UANA", provider="hostup", channel_id=None,
             thread_ts=None, draft="{}", first_attempt_by=1e12,
         )  # fmt: skip
-        await store.give_up(old.id, "the window ran out")
+        await store.submissions.give_up(old.id, "the window ran out")
     finally:
         await store.close()
     bot = await make_bot(
@@ -110,6 +112,6 @@ async def test_the_heartbeat_enforces_retention(
         clock=lambda: time.time() + 91 * DAY,
     )
     deadline = time.monotonic() + 10
-    while await bot.deps.store.submission(old.id) is not None:
+    while await bot.deps.store.submissions.submission(old.id) is not None:
         assert time.monotonic() < deadline, "the heartbeat never pruned"
         await asyncio.sleep(0.02)

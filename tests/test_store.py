@@ -16,12 +16,11 @@ from bot.domain.tickets import Filer, TicketRef
 from bot.store import Store
 from bot.store.coalesce import Coalescer
 from bot.store.migrations import MIGRATIONS
-from bot.store.sqlite import WriteGate
-from bot.store.store import SqliteStore
+from bot.store.sqlite import SqliteDatabase, WriteGate
 
 
 async def begin(store: Store, key: str, draft: str = "{}") -> tuple[Submission, bool]:
-    return await store.begin_submission(
+    return await store.submissions.begin_submission(
         key=key,
         team_id="T",
         user_id="U",
@@ -39,14 +38,14 @@ async def test_migrates_an_empty_file_and_is_private(tmp_path: Path) -> None:
     try:
         assert await store.schema_version() == len(MIGRATIONS)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert await store.migrate() == len(MIGRATIONS)  # a second run changes nothing
+        assert await store.db.migrate() == len(MIGRATIONS)  # a second run changes nothing
     finally:
         await store.close()
 
 
 async def test_reopening_keeps_rows(store_at: str) -> None:
     store = await Store.open(store_at)
-    await store.set_requester_link(
+    await store.links.set_requester_link(
         team_id="T",
         user_id="U",
         provider="p",
@@ -57,7 +56,7 @@ async def test_reopening_keeps_rows(store_at: str) -> None:
     await store.close()
     store = await Store.open(store_at)
     try:
-        assert await store.requester_link("T", "U", "p") == "42"
+        assert await store.links.requester_link("T", "U", "p") == "42"
     finally:
         await store.close()
 
@@ -74,15 +73,15 @@ async def test_a_submission_key_is_stored_once_and_claimed_once(store_at: str) -
         first, created = await begin(store, "V1", draft)
         again, created_again = await begin(store, "V1", draft)
         assert created and not created_again and first.id == again.id
-        assert await store.claim_submission(first.id, draft)
-        assert not await store.claim_submission(first.id, draft)  # already filing
-        record = await store.record_ticket(
+        assert await store.submissions.claim_submission(first.id, draft)
+        assert not await store.submissions.claim_submission(first.id, draft)  # already filing
+        record = await store.tickets.record_ticket(
             submission=first,
             ref=TicketRef(provider="p", id="x1", number="7"),
             subject="s",
             priority=None,
         )
-        done = await store.submission_by_key("V1")
+        done = await store.submissions.submission_by_key("V1")
         assert done is not None and done.state is SubmissionState.FILED
         assert done.ticket_id == record.id and record.number == "7"
     finally:
@@ -100,8 +99,8 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
     store = await Store.open(path)
     try:
         assert await store.schema_version() == len(MIGRATIONS) > 1
-        assert await store.requester_link("T", "U", "p") == "42"
-        await store.set_requester_link(
+        assert await store.links.requester_link("T", "U", "p") == "42"
+        await store.links.set_requester_link(
             team_id="T",
             user_id="U",
             provider="p",
@@ -109,7 +108,7 @@ async def test_upgrading_a_version_1_file_keeps_its_rows(tmp_path: Path) -> None
             source="admin",
             created_by="A",
         )
-        change = await store.latest_link_change("T", "U")
+        change = await store.links.latest_link_change("T", "U")
         assert change is not None and (change.old, change.new) == ("42", "43")
     finally:
         await store.close()
@@ -204,9 +203,9 @@ async def test_a_submit_is_written_on_the_loop_while_the_database_thread_is_busy
     tmp_path: Path,
 ) -> None:
     store = await Store.open(tmp_path / "t.db")
-    assert isinstance(store, SqliteStore)
+    assert isinstance(store.db, SqliteDatabase)
     try:
-        slow = asyncio.ensure_future(store._db.execute_fetchall(SLOW_READ))
+        slow = asyncio.ensure_future(store.db._db.execute_fetchall(SLOW_READ))
         await asyncio.sleep(0.01)
         _, new = await begin(store, "k1")
         assert new and not slow.done()  # it did not queue behind the thread's work
@@ -225,7 +224,7 @@ async def test_a_submit_waits_its_turn_when_another_writer_holds_the_lock(
         loop = asyncio.get_running_loop()
         loop.call_later(0.2, other.execute, "COMMIT")
         submission, new = await asyncio.wait_for(begin(store, "k1"), 3.0)
-        assert new and (await store.submission_by_key("k1")) == submission
+        assert new and (await store.submissions.submission_by_key("k1")) == submission
     finally:
         other.close()
         await store.close()
@@ -239,16 +238,16 @@ async def test_reads_racing_loop_thread_submits_never_leave_a_claim_locked_out(
     SQLITE_BUSY_SNAPSHOT (no busy wait helps), and the ticket's first attempt died with it."""
     store = await Store.open(store_at)
     try:
-        await store.set_requester_link(
+        await store.links.set_requester_link(
             team_id="T", user_id="U", provider="p", requester_id="1", source="a", created_by="A"
         )
 
         async def worker(w: int) -> None:  # submits keep landing while others read
             for n in range(20):
                 submission, _ = await begin(store, f"k{w}.{n}")
-                await store.requester_link("T", "U", "p")
-                await store.tickets_by_number("T", str(n))
-                assert await store.claim_submission(submission.id, "{}")
+                await store.links.requester_link("T", "U", "p")
+                await store.tickets.tickets_by_number("T", str(n))
+                assert await store.submissions.claim_submission(submission.id, "{}")
 
         await asyncio.gather(*(worker(w) for w in range(50)))
     finally:

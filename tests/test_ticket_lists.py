@@ -27,20 +27,21 @@ async def test_search_ranks_by_the_words_on_both_backends(store_at: str) -> None
         )
         one = await seed_ticket(store, "3", subject="Backup late", description="disk is slow")
         await seed_ticket(store, "4", subject="Disk", description="", team="T0OTHER")
-        found = await store.search_tickets(TEAM, search_words("disk db1"))
+        found = await store.search.search_tickets(TEAM, search_words("disk db1"))
         assert [t.id for t in found] == [both.id, one.id]  # both words first; other team never
-        assert await store.search_tickets(TEAM, search_words("DISKS")) != []  # stemmed, any case
-        assert await store.search_tickets(TEAM, search_words("printer")) == []
+        # stemmed, any case
+        assert await store.search.search_tickets(TEAM, search_words("DISKS")) != []
+        assert await store.search.search_tickets(TEAM, search_words("printer")) == []
         # what a person types cannot reach either engine's query syntax
         for nasty in ('" OR 1', "db1) | !(x", "NEAR(a b)", "'; DROP TABLE tickets; --", "*"):
-            await store.search_tickets(TEAM, search_words(nasty))
-        paged = await store.search_tickets(TEAM, search_words("disk db1"), offset=1, limit=5)
+            await store.search.search_tickets(TEAM, search_words(nasty))
+        paged = await store.search.search_tickets(TEAM, search_words("disk db1"), offset=1, limit=5)
         assert [t.id for t in paged] == [one.id]
         # retention (or forget) empties the draft: its description leaves the index too
-        assert await store.search_tickets(TEAM, ["slow"]) == [one]
-        await store.prune(time.time() + 10**9)
-        assert await store.search_tickets(TEAM, ["slow"]) == []
-        assert [t.id for t in await store.search_tickets(TEAM, ["backup"])] == [one.id]
+        assert await store.search.search_tickets(TEAM, ["slow"]) == [one]
+        await store.retention.prune(time.time() + 10**9)
+        assert await store.search.search_tickets(TEAM, ["slow"]) == []
+        assert [t.id for t in await store.search.search_tickets(TEAM, ["backup"])] == [one.id]
     finally:
         await store.close()
 
@@ -52,10 +53,16 @@ async def test_open_tickets_by_channel_person_and_provider(store_at: str) -> Non
         b = await seed_ticket(store, "2", channel="C1", user="UBEN")
         await seed_ticket(store, "3", channel="C1", closed=True)
         c = await seed_ticket(store, "4", channel="C2", provider="pulse")
-        assert [t.id for t in await store.open_tickets(TEAM, filed_from="C1")] == [b.id, a.id]
-        assert [t.id for t in await store.open_tickets(TEAM, filed_by="UANA")] == [c.id, a.id]
-        assert [t.id for t in await store.open_tickets(TEAM, provider="pulse")] == [c.id]
-        assert [t.id for t in await store.open_tickets(TEAM, before_id=b.id)] == [a.id]
+        assert [t.id for t in await store.search.open_tickets(TEAM, filed_from="C1")] == [
+            b.id,
+            a.id,
+        ]
+        assert [t.id for t in await store.search.open_tickets(TEAM, filed_by="UANA")] == [
+            c.id,
+            a.id,
+        ]
+        assert [t.id for t in await store.search.open_tickets(TEAM, provider="pulse")] == [c.id]
+        assert [t.id for t in await store.search.open_tickets(TEAM, before_id=b.id)] == [a.id]
     finally:
         await store.close()
 
@@ -73,7 +80,7 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
         )
     store = await Store.open(path)
     try:
-        assert [t.number for t in await store.search_tickets(TEAM, ["postfix"])] == ["1"]
+        assert [t.number for t in await store.search.search_tickets(TEAM, ["postfix"])] == ["1"]
     finally:
         await store.close()
 

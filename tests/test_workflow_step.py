@@ -91,7 +91,7 @@ async def test_a_provider_failing_for_a_while_completes_when_the_retry_files(
     await EventsDriver(bot.driver).step(execution, inputs())
     done = await slack.wait_for("functions.completeSuccess", within=10)
     assert done[0]["outputs"]["ticket_number"] == "10001"
-    submission = await bot.deps.store.submission(1)
+    submission = await bot.deps.store.submissions.submission(1)
     assert submission is not None and submission.attempts == 3
 
 

@@ -30,7 +30,7 @@ async def seed_ticket(
         context=ModalContext(provider=provider, channel_id=channel),
         filer=Filer(team_id=team, user_id=user, name=user),
     )
-    submission, _ = await store.begin_submission(
+    submission, _ = await store.submissions.begin_submission(
         key=f"seed|{provider}|{number}",
         team_id=team,
         user_id=user,
@@ -47,11 +47,11 @@ async def seed_ticket(
         url=f"https://cloud.hostup.se/support/tickets/id{number}",
         status="open",
     )
-    record = await store.record_ticket(
+    record = await store.tickets.record_ticket(
         submission=submission, ref=ref, subject=subject, priority="high"
     )
     if closed:
-        await store.update_polled(
+        await store.polls.update_polled(
             record.id,
             status="closed",
             closed=True,

@@ -1,5 +1,6 @@
-"""Persistence: one ``Store`` interface, a SQLite backend (the embedded default) and a
-PostgreSQL one (for replicas). It knows the domain only."""
+"""Persistence: one repository per aggregate (submissions, tickets, cards, polls, alerts, …)
+over a shared backend, SQLite (the embedded default) or PostgreSQL (for replicas); ``Store``
+opens the database and holds them. It knows the domain only."""
 
 from bot.store.store import Store
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.records import Comment, CommentState
-from bot.store.database import Database
+from bot.store.database import Repository
 
 C = CommentState
 FIRST_ATTEMPT_WITHIN = 60.0  # a kept comment whose first attempt has not started is due then
 
 
-class CommentQueries(Database):
+class CommentQueries(Repository):
     async def add_comment(self, key: str, ticket_id: int, body: str, now: float) -> Comment | None:
         """Keep a comment to send, claimed for its first attempt; None if ``key`` is kept
         already (it is another caller's to send)."""
@@ -29,7 +29,7 @@ class CommentQueries(Database):
         rows = await self._write1(
             "UPDATE comments SET state = ?, attempts = attempts + 1, next_attempt_at = ?"  # noqa: S608
             " WHERE id IN (SELECT id FROM comments WHERE state IN (?, ?)"
-            f" AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?{self.skip_locked})"
+            f" AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?{self._db.skip_locked})"
             " RETURNING *",
             (C.SENDING, now + FIRST_ATTEMPT_WITHIN, C.RETRYING, C.PENDING, now, limit),
         )

@@ -1,6 +1,6 @@
-"""What every store backend offers the query classes: one-trip reads and writes, a
+"""What every store backend offers the repositories: one-trip reads and writes, a
 transaction, migrations and a health check; ``bot.store.sqlite`` and ``bot.store.postgres``
-implement it.
+implement it. ``Repository``: what each aggregate's queries build on.
 
 The queries are written once, in the SQL both engines speak, with ``?`` placeholders.
 """
@@ -28,8 +28,8 @@ class Tx(Protocol):
 
 
 class Database(ABC):
-    """The backend seam; query classes build on ``_rows``, ``_row``, ``_write1``,
-    ``_write1_here`` and ``_transaction``."""
+    """The backend seam; the repositories build on ``rows``, ``row``, ``write1``,
+    ``write1_here`` and ``transaction``."""
 
     # NOTE: what a backend raises when a write breaks a UNIQUE constraint, and when the
     # database cannot be used at all (locked, gone): callers catch these, not an engine's.
@@ -53,23 +53,23 @@ class Database(ABC):
         return isinstance(exc, (*self.errors, StoreUnavailable, TimeoutError))
 
     @abstractmethod
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A read, in one round trip, run to its end."""
 
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """The first row of a one-trip read (``_rows``), or None."""
-        return next(iter(await self._rows(sql, params)), None)
+    async def row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a one-trip read (``rows``), or None."""
+        return next(iter(await self.rows(sql, params)), None)
 
     @abstractmethod
-    async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One write statement, atomic on its own; its RETURNING rows."""
 
-    async def _write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """``_write1`` for the writes an ack waits on (SQLite runs them on the loop's thread)."""
-        return await self._write1(sql, params)
+    async def write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """``write1`` for the writes an ack waits on (SQLite runs them on the loop's thread)."""
+        return await self.write1(sql, params)
 
     @abstractmethod
-    def _transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+    def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
     @abstractmethod
     async def schema_version(self) -> int: ...
@@ -84,6 +84,25 @@ class Database(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+class Repository:
+    """One aggregate's queries over the shared backend (``bot.store.store.Store`` builds one of
+    each per database): the backend's calls under their own names, and what says the database
+    is away."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._rows = db.rows
+        self._row = db.row
+        self._write1 = db.write1
+        self._write1_here = db.write1_here
+        self._transaction = db.transaction
+        self.errors = db.errors  # what this repository's calls raise when the database is away
+
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the database is away (or busy), not that a query is wrong."""
+        return self._db.unavailable(exc)
 
 
 def newer_schema(version: int, known: int) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.domain.home import ProviderTrouble
 from bot.domain.records import Submission, SubmissionState, TicketRecord
-from bot.store.database import Database
+from bot.store.database import Repository
 from bot.store.submissions import _submission
 from bot.store.tickets import _ticket
 
 S = SubmissionState
 
 
-class HomeQueries(Database):
+class HomeQueries(Repository):
     async def open_tickets_of(
         self, team_id: str, user_id: str, limit: int = 20
     ) -> list[TicketRecord]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from bot.domain.records import Link, LinkChange, LinkRow
-from bot.store.database import Database, Tx
+from bot.store.database import Repository, Tx
 
 
-class LinkQueries(Database):
+class LinkQueries(Repository):
     async def requester_link(self, team_id: str, user_id: str, provider: str) -> str | None:
         row = await self._row(
             "SELECT requester_id FROM requester_links"

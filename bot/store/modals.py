@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from bot.store.database import Database
+from bot.store.database import Repository
 
 MODAL_DAYS = 7  # a modal left open longer than this must be opened again
 
 
-class ModalQueries(Database):
+class ModalQueries(Repository):
     async def remember_modal(self, view_id: str, *, team_id: str, user_id: str) -> None:
         now = time.time()
         # NOTE: on the loop's own connection: one per modal, and the trip to aiosqlite's

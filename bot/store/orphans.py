@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.domain.records import SubmissionState
-from bot.store.database import Database
+from bot.store.database import Repository
 
 S = SubmissionState
 
 
-class OrphanQueries(Database):
+class OrphanQueries(Repository):
     async def unconfigured(self, known: Collection[str]) -> dict[str, tuple[int, int]]:
         """Per provider not in ``known``: its open tickets and its unfinished submissions."""
         found: dict[str, list[int]] = {}

@@ -102,16 +102,16 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         await self._pool.close()
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.outage.watch():
             return list(await self._pool.fetch(dollar(sql), *params, timeout=STATEMENT_SECONDS))
 
-    async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.outage.watch():
             return list(await self._pool.fetch(dollar(sql), *params, timeout=STATEMENT_SECONDS))
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[PostgresTx]:
+    async def transaction(self) -> AsyncIterator[PostgresTx]:
         with self.outage.watch():
             async with self._pool.acquire() as connection, connection.transaction():
                 yield PostgresTx(connection)

@@ -1,34 +1,34 @@
-"""The processes sharing the database, and what must happen once across all of them.
+"""The processes sharing the database.
 
 Each process writes a heartbeat (``heartbeat``); what it holds (a submission it is filing) is
 taken over by the others once its heartbeat is older than ``dead_after`` (see
-``SubmissionQueries.resume_interrupted``). ``once`` is a mark several processes may race for:
-exactly one wins it per ``every`` seconds (an admin alert, a notice).
+``SubmissionQueries.resume_interrupted``). What must happen once across all of them is
+``bot.store.marks``.
 """
 
 from __future__ import annotations
 
 import time
 
-from bot.store.database import Database
+from bot.store.database import Repository
 
 REPLICAS_KEPT = 86_400.0  # heartbeats older than a day are dropped
 
 
-class ReplicaQueries(Database):
+class ReplicaQueries(Repository):
     async def heartbeat(self) -> None:
         now = time.time()
         await self._write1(
             "INSERT INTO replicas (id, seen_at) VALUES (?, ?)"
             " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-            (self.replica_id, now),
+            (self._db.replica_id, now),
         )
-        if hash((self.replica_id, int(now))) % 50 == 0:  # now and then
+        if hash((self._db.replica_id, int(now))) % 50 == 0:  # now and then
             await self._write1("DELETE FROM replicas WHERE seen_at < ?", (now - REPLICAS_KEPT,))
 
     async def leave(self) -> None:
         """This process stops cleanly: its heartbeat goes, so it is not counted as stale."""
-        await self._write1("DELETE FROM replicas WHERE id = ?", (self.replica_id,))
+        await self._write1("DELETE FROM replicas WHERE id = ?", (self._db.replica_id,))
 
     async def replica_counts(self, dead_after: float) -> tuple[int, int]:
         """Processes whose heartbeat is fresh, and those seen in the last hour whose heartbeat
@@ -40,14 +40,3 @@ class ReplicaQueries(Database):
             (now - dead_after, now - dead_after, now - 3600),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
-
-    async def once(self, mark: str, every: float | None = None) -> bool:
-        """True for exactly one caller, across every process, per ``every`` seconds (None:
-        ever)."""
-        now = time.time()
-        rows = await self._write1(
-            "INSERT INTO once_marks (mark, at) VALUES (?, ?) ON CONFLICT (mark) DO UPDATE"
-            " SET at = excluded.at WHERE once_marks.at < ? RETURNING mark",
-            (mark, now, now - every if every is not None else -1.0),
-        )
-        return bool(rows)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.records import CommentState, SubmissionState
-from bot.store.database import Database
+from bot.store.database import Repository
 
 S = SubmissionState
 FORGOTTEN = "forgotten"  # stands in for a forgotten user's id on a closed ticket
@@ -44,7 +44,7 @@ class Pruned:
     audit_rows: int
 
 
-class RetentionQueries(Database):
+class RetentionQueries(Repository):
     async def forget_user(self, team_id: str, user_id: str) -> Forgotten:
         """Everything kept about one Slack user that the bot does not need to finish work,
         in one transaction; the forget itself is not audited under their id."""

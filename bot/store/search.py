@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
 
 from bot.domain.records import TicketRecord
-from bot.store.database import Database
+from bot.store.database import Database, Repository
 from bot.store.tickets import _ticket
 
 WORD = re.compile(r"\w+")
@@ -58,8 +57,12 @@ POSTGRES_FULL_TEXT = FullText(
 )
 
 
-class SearchQueries(Database):
-    full_text: ClassVar[FullText] = SQLITE_FULL_TEXT
+class SearchQueries(Repository):
+    def __init__(self, db: Database, full_text: FullText = SQLITE_FULL_TEXT) -> None:
+        """``full_text``: how this engine matches and ranks (``SQLITE_FULL_TEXT``,
+        ``POSTGRES_FULL_TEXT``)."""
+        super().__init__(db)
+        self.full_text = full_text
 
     async def open_tickets(
         self,

@@ -1,6 +1,6 @@
 """The SQLite backend: one aiosqlite connection, WAL; single-statement writes side by side, a
 multi-statement transaction alone. Plus, for the one write an ack waits on, a plain connection
-on the event loop's own thread (see ``_write1_here``). One process per file (``exclusive``)."""
+on the event loop's own thread (see ``write1_here``). One process per file (``exclusive``)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ class SqliteDatabase(Database):
             await self._db.close()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[SqliteTx]:
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
         async with self._writes.transaction():
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -137,7 +137,7 @@ class SqliteDatabase(Database):
                 raise
             await self._db.execute("COMMIT")
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A read, in one round trip, run to its end.
 
         NOTE: never a cursor held across awaits on the shared connection: its open statement
@@ -147,7 +147,7 @@ class SqliteDatabase(Database):
         """
         return list(await self._db.execute_fetchall(sql, params))
 
-    async def _write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def write1(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One write statement, in one round trip to the database thread; its RETURNING rows.
 
         NOTE: on the hot paths every write is one statement, atomic on its own, so concurrent
@@ -157,8 +157,8 @@ class SqliteDatabase(Database):
         async with self._writes.statement():
             return list(await self._db.execute_fetchall(sql, params))
 
-    async def _write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """``_write1`` on the event loop's thread, when the write lock is free.
+    async def write1_here(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """``write1`` on the event loop's thread, when the write lock is free.
 
         NOTE: the trip to aiosqlite's thread and back costs the loop several times what a
         one-row statement does, and more when a busy loop and that thread contend for the GIL
@@ -171,10 +171,10 @@ class SqliteDatabase(Database):
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
-        return await self._write1(sql, params)
+        return await self.write1(sql, params)
 
     async def schema_version(self) -> int:
-        row = await self._row("PRAGMA user_version")
+        row = await self.row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
@@ -197,7 +197,7 @@ class SqliteDatabase(Database):
             return False
         try:
             if self._path is None:
-                return await self._row("SELECT 1") is not None
+                return await self.row("SELECT 1") is not None
             # NOTE: on a connection of its own, in a thread: the shared one may be waiting out
             # the very lock this is asked about.
             return await asyncio.to_thread(_can_write, self._path)
@@ -274,7 +274,7 @@ def _lock(path: str) -> int:
 
 
 def _connect_here(path: str) -> sqlite3.Connection:
-    """A connection for the loop's thread that never waits for a lock (``_write1_here``)."""
+    """A connection for the loop's thread that never waits for a lock (``write1_here``)."""
     db = sqlite3.connect(path, isolation_level=None, timeout=0)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA synchronous=NORMAL")

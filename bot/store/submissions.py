@@ -1,6 +1,6 @@
 """Submissions: persisted before any provider call, keyed so that they file once.
 
-Every write here is one statement (one round trip; see ``Database._write1``).
+Every write here is one statement (one round trip; see ``Database.write1``).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Any
 
 from bot.domain.records import Submission, SubmissionState
 from bot.store.coalesce import Coalescer
-from bot.store.database import Database
+from bot.store.database import Repository
 
 S = SubmissionState
 # a filing claim older than this is taken over even from a live process (bot.tickets.filing)
 CLAIM_SECONDS = 600.0
 
 
-class SubmissionQueries(Database):
+class SubmissionQueries(Repository):
     async def begin_submission(
         self,
         *,
@@ -62,7 +62,7 @@ class SubmissionQueries(Database):
         async def insert(rows: list[tuple[Any, ...]]) -> list[Any]:
             # NOTE: one row per key: PostgreSQL refuses a statement that upserts a row twice (a
             # double click whose two submits arrived together); the repeat gets the same row.
-            unique = list({row[0]: (*row, self.replica_id) for row in rows}.values())
+            unique = list({row[0]: (*row, self._db.replica_id) for row in rows}.values())
             values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(unique))
             # NOTE: the no-op DO UPDATE makes RETURNING give the existing row on a repeat key.
             found = await self._write1_here(
@@ -94,7 +94,7 @@ class SubmissionQueries(Database):
             (
                 S.FILING,
                 draft,
-                self.replica_id,
+                self._db.replica_id,
                 time.time(),
                 submission_id,
                 S.PENDING,
@@ -131,7 +131,7 @@ class SubmissionQueries(Database):
         )
         if claimed:
             sql += " AND state = ? AND claimed_by = ?"
-            params += (S.FILING, self.replica_id)
+            params += (S.FILING, self._db.replica_id)
         rows = await self._write1(sql + " RETURNING id", params)
         return bool(rows)
 
@@ -140,7 +140,7 @@ class SubmissionQueries(Database):
         whose answer a database outage lost)."""
         row = await self._row(
             "SELECT 1 FROM submissions WHERE id = ? AND state = ? AND claimed_by = ? AND sent = 0",
-            (submission_id, S.FILING, self.replica_id),
+            (submission_id, S.FILING, self._db.replica_id),
         )
         return row is not None
 
@@ -152,7 +152,7 @@ class SubmissionQueries(Database):
         rows = await self._write1_here(
             "UPDATE submissions SET sent = 1 WHERE id = ? AND state = ? AND claimed_by = ?"
             " RETURNING id",
-            (submission_id, S.FILING, self.replica_id),
+            (submission_id, S.FILING, self._db.replica_id),
         )
         return bool(rows)
 
@@ -178,7 +178,7 @@ class SubmissionQueries(Database):
         rows = await self._write1(
             "UPDATE submissions SET state = ?, claimed_by = ?, updated_at = ? WHERE id = ?"
             " AND state = ? RETURNING id",
-            (S.FILING, self.replica_id, time.time(), submission_id, S.UNSURE),
+            (S.FILING, self._db.replica_id, time.time(), submission_id, S.UNSURE),
         )
         return bool(rows)
 
@@ -224,7 +224,7 @@ class SubmissionQueries(Database):
         provider may have filed it before the process died); one that never sent anything is
         simply sent."""
         now = time.time()
-        working, params = alive(self.replica_id, self.sole, at_start, now - dead_after)
+        working, params = alive(self._db.replica_id, self._db.sole, at_start, now - dead_after)
         # NOTE: a claim also expires after CLAIM_SECONDS, whoever holds it: a live process
         # that lost what it was doing (a database outage past its patience) leaves nothing stuck
         rows = await self._write1(
@@ -240,14 +240,6 @@ class SubmissionQueries(Database):
     async def count_retrying(self) -> int:
         row = await self._row("SELECT COUNT(*) FROM submissions WHERE state = ?", (S.RETRYING,))
         return int(row[0]) if row else 0
-
-    async def set_submission_card(
-        self, submission_id: int, *, channel_id: str, card_ts: str
-    ) -> None:
-        await self._write1(
-            "UPDATE submissions SET card_channel = ?, card_ts = ? WHERE id = ?",
-            (channel_id, card_ts, submission_id),
-        )
 
 
 def _submission(row: Any) -> Submission:

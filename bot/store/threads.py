@@ -4,11 +4,11 @@ thread along (status changes and staff replies are posted there, replies there r
 from __future__ import annotations
 
 from bot.domain.records import TicketRecord
-from bot.store.database import Database
+from bot.store.database import Repository
 from bot.store.tickets import _ticket
 
 
-class ThreadQueries(Database):
+class ThreadQueries(Repository):
     async def follow_thread(
         self, ticket_id: int, channel_id: str, thread_ts: str, *, user_id: str, now: float
     ) -> bool:

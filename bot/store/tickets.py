@@ -1,4 +1,8 @@
-"""Filed tickets: where their card is, and what the poller has seen of them."""
+"""Filed tickets: recorded once per provider ticket, found by message, thread or number.
+
+Where their card is (``bot.store.cards``) and what the poller has seen of them
+(``bot.store.polls``) are written by those repositories, on the same rows.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,13 @@ from typing import Any
 from bot.domain.errors import AlreadyRecorded
 from bot.domain.records import AlertPhase, AlertState, Submission, TicketRecord
 from bot.domain.tickets import TicketRef
-from bot.store.database import Database
-from bot.store.submissions import alive
+from bot.store.database import Database, Repository
 
 CARD_GRACE = 60.0  # seconds the filing has to post its card before the retry worker does
 CLAIM_SECONDS = 120.0  # a claimed poll or owed card goes back to the pool if not done by then
 
 
-class TicketQueries(Database):
+class TicketQueries(Repository):
     async def record_ticket(
         self,
         *,
@@ -66,7 +69,7 @@ class TicketQueries(Database):
                     _ts_time(source_ts, now) if fingerprint else None,
                 ),
             )
-        except self.integrity_errors as exc:
+        except self._db.integrity_errors as exc:
             raise AlreadyRecorded(f"{ref.provider} ticket {ref.id} is recorded already") from exc
         return _ticket(rows[0])
 
@@ -101,117 +104,6 @@ class TicketQueries(Database):
         row = await self._row("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket(row) if row else None
 
-    async def set_card(
-        self, ticket_id: int, *, channel_id: str, card_ts: str, thread_ts: str
-    ) -> None:
-        await self._write1(
-            "UPDATE tickets SET channel_id = ?, card_ts = ?, thread_ts = ?, card_due_at = NULL,"
-            " updated_at = ? WHERE id = ?",
-            (channel_id, card_ts, thread_ts, time.time(), ticket_id),
-        )
-
-    async def stop_following(self, ticket_id: int) -> None:
-        """The poller no longer reads this ticket (its status is not readable)."""
-        await self._write1("UPDATE tickets SET closed = 1 WHERE id = ?", (ticket_id,))
-
-    async def owe_card(self, ticket_id: int, at: float | None) -> None:
-        """The card could not be posted: try again ``at`` (None: stop trying)."""
-        await self._write1("UPDATE tickets SET card_due_at = ? WHERE id = ?", (at, ticket_id))
-
-    async def cards_due(self, now: float, limit: int = 20) -> list[TicketRecord]:
-        """Owed cards due now, claimed for ``CLAIM_SECONDS`` (posting one clears it, failing
-        sets its next time), so each is posted by one process however many run."""
-        return await self._claim("card_due_at", "card_due_at IS NOT NULL", now, limit)
-
-    async def release_owed_cards(self, dead_after: float, *, at_start: bool = False) -> int:
-        """The cards a stopped process recorded tickets for but did not post are due now,
-        not at the end of their grace (see ``resume_interrupted`` for "stopped")."""
-        now = time.time()
-        working, params = alive(self.replica_id, self.sole, at_start, now - dead_after)
-        dead = (
-            "SELECT id FROM submissions WHERE state = 'filed' AND claimed_by IS NOT NULL"  # noqa: S608
-            f" AND NOT ({working})"
-        )
-        rows = await self._write1(
-            "UPDATE tickets SET card_due_at = ? WHERE card_due_at > ?"  # noqa: S608
-            f" AND submission_id IN ({dead}) RETURNING id",
-            (now, now, *params),
-        )
-        await self._write1(  # NOTE: released once; their claimer is gone
-            f"UPDATE submissions SET claimed_by = NULL WHERE id IN ({dead})",  # noqa: S608
-            params,
-        )
-        return len(rows)
-
-    async def count_owed_cards(self) -> int:
-        row = await self._row("SELECT COUNT(*) FROM tickets WHERE card_due_at IS NOT NULL")
-        return int(row[0]) if row else 0
-
-    async def next_card_due_at(self) -> float | None:
-        row = await self._row("SELECT MIN(card_due_at) FROM tickets WHERE card_due_at IS NOT NULL")
-        return float(row[0]) if row and row[0] is not None else None
-
-    async def tickets_to_poll(self, now: float, limit: int) -> list[TicketRecord]:
-        """Open tickets with a card whose next poll is due, the most overdue first, claimed
-        for ``CLAIM_SECONDS`` (``update_polled`` sets the real next time), so each ticket is
-        read by one process per interval however many run."""
-        return await self._claim("next_poll_at", "closed = 0 AND card_ts IS NOT NULL", now, limit)
-
-    async def _claim(self, due: str, where: str, now: float, limit: int) -> list[TicketRecord]:
-        """Tickets ``where`` whose ``due`` time has come, the most overdue first, claimed by
-        moving ``due`` ``CLAIM_SECONDS`` on (``SKIP LOCKED`` where several processes share the
-        database); ``due`` and ``where`` are this module's own SQL, never input."""
-        rows = await self._write1(
-            f"UPDATE tickets SET {due} = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
-            f" WHERE {where} AND {due} <= ? ORDER BY {due} LIMIT ?{self.skip_locked})"
-            " RETURNING *",
-            (now + CLAIM_SECONDS, now, limit),
-        )
-        return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
-
-    async def oldest_poll_due(self) -> float | None:
-        row = await self._row(
-            "SELECT MIN(next_poll_at) FROM tickets WHERE closed = 0 AND card_ts IS NOT NULL"
-        )
-        return float(row[0]) if row and row[0] is not None else None
-
-    async def update_polled(
-        self,
-        ticket_id: int,
-        *,
-        status: str,
-        closed: bool,
-        seen_messages: tuple[str, ...],
-        next_poll_at: float,
-        done_at: float | None = None,
-        replied_at: float | None = None,
-    ) -> None:
-        """What a poll read. ``closed``: no more polls; ``done_at``: the provider said closed
-        (the first time counts); ``replied_at``: staff answered (the first time counts)."""
-        await self._write1(
-            "UPDATE tickets SET status = ?, closed = ?, seen_messages = ?, next_poll_at = ?,"
-            " updated_at = ?, closed_at = COALESCE(closed_at, ?),"
-            " first_reply_at = COALESCE(first_reply_at, ?) WHERE id = ?",
-            (
-                status,
-                int(closed),
-                json.dumps(list(seen_messages)),
-                next_poll_at,
-                time.time(),
-                done_at,
-                replied_at,
-                ticket_id,
-            ),
-        )
-
-    async def delay_polls(self, provider: str, until: float) -> None:
-        """Back off every ticket of a provider (it answered 429)."""
-        await self._write1(
-            "UPDATE tickets SET next_poll_at = CASE WHEN next_poll_at > ? THEN next_poll_at"
-            " ELSE ? END WHERE provider = ? AND closed = 0",
-            (until, until, provider),
-        )
-
     async def ticket_by_thread(self, channel_id: str, thread_ts: str) -> TicketRecord | None:
         row = await self._row(
             "SELECT * FROM tickets WHERE channel_id = ? AND thread_ts = ? ORDER BY id DESC LIMIT 1",
@@ -227,19 +119,20 @@ class TicketQueries(Database):
         )
         return [_ticket(row) for row in rows]
 
-    async def remember_event(self, event_id: str) -> bool:
-        """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost).
 
-        Entries older than a day are dropped as new ones arrive (Slack retries within minutes).
-        """
-        rows = await self._write1(
-            "INSERT INTO seen_events (event_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING"
-            " RETURNING event_id",
-            (event_id, time.time()),
-        )
-        if rows and hash(event_id) % 100 == 0:  # now and then, not on every event
-            await self._write1("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
-        return bool(rows)
+async def claim_due(
+    db: Database, due: str, where: str, now: float, limit: int
+) -> list[TicketRecord]:
+    """Tickets ``where`` whose ``due`` time has come, the most overdue first, claimed by
+    moving ``due`` ``CLAIM_SECONDS`` on (``SKIP LOCKED`` where several processes share the
+    database); ``due`` and ``where`` are the store's own SQL (owed cards, polls), never input."""
+    rows = await db.write1(
+        f"UPDATE tickets SET {due} = ? WHERE id IN (SELECT id FROM tickets"  # noqa: S608
+        f" WHERE {where} AND {due} <= ? ORDER BY {due} LIMIT ?{db.skip_locked})"
+        " RETURNING *",
+        (now + CLAIM_SECONDS, now, limit),
+    )
+    return sorted((_ticket(row) for row in rows), key=lambda t: t.id)
 
 
 def _ts_time(ts: str | None, default: float) -> float:

@@ -98,12 +98,12 @@ class Additions:
         """The ticket picked (by id) or typed (provider and number), if the asker may see it;
         None alike for one that does not exist and one they may not see."""
         if ticket_id is not None:
-            found = await self._store.ticket(ticket_id)
+            found = await self._store.tickets.ticket(ticket_id)
             candidates = [found] if found is not None and found.team_id == team_id else []
         else:
             candidates = [
                 t
-                for t in await self._store.tickets_by_number(team_id, number or "")
+                for t in await self._store.tickets.tickets_by_number(team_id, number or "")
                 if t.provider == provider
             ]
         for ticket in candidates:
@@ -161,7 +161,7 @@ class Additions:
     async def _follow(self, ticket: TicketRecord, message: MessageRef, adder: Filer) -> bool:
         if (ticket.channel_id, ticket.thread_ts) == (message.channel_id, message.thread_ts):
             return False  # the card's own thread follows it already
-        return await self._store.follow_thread(
+        return await self._store.threads.follow_thread(
             ticket.id,
             message.channel_id,
             message.thread_ts,

@@ -145,7 +145,7 @@ class FilingService:
         """True for the first delivery of a workflow step run, across every replica; Slack's
         re-deliveries get False, whatever the first run's outcome."""
         try:
-            return await self._store.once(f"{step_key(function_execution_id)}|run")
+            return await self._store.marks.once(f"{step_key(function_execution_id)}|run")
         except self._store.errors as exc:
             raise StoreUnavailable(f"the database did not take the step run: {exc}") from exc
 
@@ -158,7 +158,7 @@ class FilingService:
             raise StoreUnavailable(f"the database did not take the submission: {exc}") from exc
 
     async def _begin(self, key: str, draft: Draft) -> tuple[Submission, bool]:
-        return await self._store.begin_submission(
+        return await self._store.submissions.begin_submission(
             key=key,
             team_id=draft.filer.team_id,
             user_id=draft.filer.user_id,
@@ -192,7 +192,7 @@ class FilingService:
         submission for a provider whose table was removed is held, not failed (said at
         start): the table may come back."""
         if submission.provider not in self._providers:
-            await self._store.schedule_retry(
+            await self._store.submissions.schedule_retry(
                 submission.id,
                 at=time.time() + HELD_SECONDS,
                 reason=f"provider {submission.provider} is not in the config",
@@ -213,47 +213,49 @@ class FilingService:
 
     async def due(self, now: float) -> list[Submission]:
         """Submissions whose next attempt is due (or whose first never started)."""
-        return await self._store.due_submissions(now)
+        return await self._store.submissions.due_submissions(now)
 
     async def count_retrying(self) -> int:
         """Submissions waiting for a retry (for the metrics)."""
-        return await self._store.count_retrying()
+        return await self._store.submissions.count_retrying()
 
     async def next_due_at(self) -> float | None:
         """When the next retry falls due, if one does."""
-        return await self._store.next_due_at()
+        return await self._store.submissions.next_due_at()
 
     async def submission(self, submission_id: int) -> Submission | None:
-        return await self._store.submission(submission_id)
+        return await self._store.submissions.submission(submission_id)
 
     async def first_time(self, key: str) -> bool:
         """True for the first caller with ``key``, across replicas (an event Slack delivers
         twice, a reaction added again)."""
-        return await self._store.remember_event(key)
+        return await self._store.marks.remember_event(key)
 
     async def earlier_ticket(
         self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
     ) -> TicketRecord | None:
         """The ticket already filed from this message, or for this alert, if any."""
-        return await self._store.find_duplicate(team_id, channel_id, message_ts, fingerprint)
+        return await self._store.tickets.find_duplicate(
+            team_id, channel_id, message_ts, fingerprint
+        )
 
     async def file_now(self, submission: Submission) -> None:
         """The filer checked an unsure submission and found no ticket: file it again."""
-        if await self._store.file_now(submission.id):
+        if await self._store.submissions.file_now(submission.id):
             self._wakeup.set()  # the retry worker sends it; its card follows it
 
     async def record_found(self, submission: Submission, number: str) -> bool:
         """The filer found the ticket an unsure submission filed: record it under ``number``
         and announce it. The bot cannot read a ticket it knows only by its number, so it does
         not follow this one. False if it was decided already."""
-        if not await self._store.claim_unsure(submission.id):
+        if not await self._store.submissions.claim_unsure(submission.id):
             return False
         draft = Draft.model_validate_json(submission.draft)
         provider = self.provider(submission.provider)
         ref = provider.ticket_ref(number, number, status=ENTERED_BY_HAND)
         subject = draft.values.get(CommonField.SUBJECT, "")
         priority = draft.values.get(CommonField.PRIORITY)
-        record = await self._store.record_ticket(
+        record = await self._store.tickets.record_ticket(
             submission=submission,
             ref=ref,
             subject=subject if isinstance(subject, str) else ", ".join(subject),
@@ -261,7 +263,7 @@ class FilingService:
             source_ts=draft.context.message_ts,
             fingerprint=draft.context.fingerprint,
         )
-        await self._store.stop_following(record.id)
+        await self._store.polls.stop_following(record.id)
         filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
         await self._announce.outcome(filed, view_id=None)
         return True
@@ -287,7 +289,7 @@ class FilingService:
     async def _attempt(self, submission: Submission, draft: Draft, mine: object) -> Outcome | None:
         claim = draft.model_dump_json()
         try:
-            claimed = await self._store.claim_submission(submission.id, claim)
+            claimed = await self._store.submissions.claim_submission(submission.id, claim)
         except Exception as exc:
             if not self._store.unavailable(exc):
                 raise
@@ -295,8 +297,8 @@ class FilingService:
             # landed, its answer did not) is this process's own
             try:
                 claimed = await self._stored(
-                    lambda: self._store.claim_submission(submission.id, claim)
-                ) or await self._store.holds_claim(submission.id)
+                    lambda: self._store.submissions.claim_submission(submission.id, claim)
+                ) or await self._store.submissions.holds_claim(submission.id)
             except Exception as still:
                 if self._store.unavailable(still):
                     raise _NotClaimed from still
@@ -336,13 +338,15 @@ class FilingService:
                 if isinstance(exc, TicketbotError)
                 else f"unexpected: {type(exc).__name__}"
             )
-            await self._held(lambda: self._store.fail_submission(submission.id, why, claimed=True))
+            await self._held(
+                lambda: self._store.submissions.fail_submission(submission.id, why, claimed=True)
+            )
             raise
         try:
             # NOTE: the provider holds the ticket now: its record is kept in memory and
             # written once the database answers again, never dropped
             record = await self._stored(
-                lambda: self._store.record_ticket(
+                lambda: self._store.tickets.record_ticket(
                     submission=submission,
                     ref=ref,
                     subject=ticket.text(CommonField.SUBJECT),
@@ -373,7 +377,7 @@ class FilingService:
         async def sending() -> None:
             # NOTE: the claim is checked as the request leaves (a fencing write): a replica
             # that took this submission over meanwhile files it, and two creates never leave
-            if not await self._store.mark_sent(submission.id):
+            if not await self._store.submissions.mark_sent(submission.id):
                 raise _ClaimLost
 
         return await provider.create(ticket, requester, before_send=sending)
@@ -427,7 +431,7 @@ class FilingService:
         # NOTE: tickets with the same subject that other submissions recorded are theirs.
         twin = None
         for candidate in candidates:
-            owner = await self._store.recorded_by(provider.name, candidate.id)
+            owner = await self._store.tickets.recorded_by(provider.name, candidate.id)
             if owner == submission.id:
                 raise _FiledMeanwhile  # another worker of this replica or another recorded it
             if owner is None:
@@ -452,12 +456,14 @@ class FilingService:
         if now + wait > submission.created_at + self.policy.window:
             if maybe_created or submission.check_twin:
                 return await self._unsure(provider, submission, draft, exc.message)
-            await self._held(lambda: self._store.give_up(submission.id, exc.message, claimed=True))
+            await self._held(
+                lambda: self._store.submissions.give_up(submission.id, exc.message, claimed=True)
+            )
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
         checking = maybe_created or submission.check_twin
         await self._held(
-            lambda: self._store.schedule_retry(
+            lambda: self._store.submissions.schedule_retry(
                 submission.id, at=now + wait, reason=exc.message, check_twin=checking, claimed=True
             )
         )
@@ -483,7 +489,9 @@ class FilingService:
     async def _unsure(
         self, provider: Provider, submission: Submission, draft: Draft, reason: str
     ) -> Unsure:
-        await self._held(lambda: self._store.mark_unsure(submission.id, reason, claimed=True))
+        await self._held(
+            lambda: self._store.submissions.mark_unsure(submission.id, reason, claimed=True)
+        )
         log.warning(
             "cannot tell whether the ticket was filed; the filer decides",
             extra={"provider": provider.name, "submission": submission.id},
@@ -495,7 +503,7 @@ class FilingService:
         (kept in memory until the database takes that) for the retry worker, quietly: the
         filer's modal still says "Filing…" and the card follows the ticket."""
         await self._held(
-            lambda: self._store.schedule_retry(
+            lambda: self._store.submissions.schedule_retry(
                 submission.id,
                 at=time.time() + self.policy.base_delay,
                 reason="the bot's database did not answer",
@@ -532,7 +540,7 @@ class FilingService:
     async def _recorded_here(
         self, provider: Provider, ref: TicketRef, submission: Submission
     ) -> bool:
-        return await self._store.recorded_by(provider.name, ref.id) == submission.id
+        return await self._store.tickets.recorded_by(provider.name, ref.id) == submission.id
 
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:

@@ -64,21 +64,21 @@ class Following:
         return self._store.unavailable(exc)
 
     async def due(self, now: float, limit: int) -> list[TicketRecord]:
-        return await self._store.tickets_to_poll(now, limit)
+        return await self._store.polls.tickets_to_poll(now, limit)
 
     async def oldest_due(self) -> float | None:
-        return await self._store.oldest_poll_due()
+        return await self._store.polls.oldest_poll_due()
 
     async def poll(self, ticket: TicketRecord) -> None:
         """Read one ticket; post what changed in its thread; schedule its next read."""
         store = self._store
         provider = self._providers.get(ticket.provider)
         if provider is None:  # its table was removed: held (said at start) until it is back
-            await store.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
+            await store.polls.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
             return
         if not reads_status(provider):
             # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
-            await store.update_polled(
+            await store.polls.update_polled(
                 ticket.id,
                 status=ticket.status or "open",
                 closed=True,
@@ -90,14 +90,14 @@ class Following:
             status = await provider.get(ticket.ref)
         except RateLimited as exc:
             wait = exc.retry_after or 2 * self.interval(ticket.provider)
-            await store.delay_polls(ticket.provider, time.time() + wait)
+            await store.polls.delay_polls(ticket.provider, time.time() + wait)
             return
         except FeatureMissing:
-            await store.stop_following(ticket.id)  # the provider's feature is off; said once
+            await store.polls.stop_following(ticket.id)  # the provider's feature is off; said once
             return
         except TicketbotError as exc:
             log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})
-            await store.update_polled(
+            await store.polls.update_polled(
                 ticket.id,
                 status=ticket.status or "open",
                 closed=False,
@@ -120,7 +120,7 @@ class Following:
             for thread in threads or await self._threads(ticket):
                 await announce.status_changed(thread, provider.title, ticket.status, status.status)
         now = self._clock()
-        await store.update_polled(
+        await store.polls.update_polled(
             ticket.id,
             status=status.status,
             closed=status.closed,
@@ -139,7 +139,7 @@ class Following:
             ticket,
             *(
                 replace(ticket, channel_id=channel, thread_ts=thread_ts, card_ts=None)
-                for channel, thread_ts in await self._store.followed_threads(ticket.id)
+                for channel, thread_ts in await self._store.threads.followed_threads(ticket.id)
             ),
         ]
 
@@ -148,10 +148,10 @@ class Following:
     ) -> tuple[TicketRecord, ReplyingProvider] | None:
         """The ticket whose thread this is, and its provider, if a reply in it should go to the
         ticket: once per event (Slack re-delivers), and only where the provider takes replies."""
-        ticket = await self._store.ticket_by_thread(
+        ticket = await self._store.tickets.ticket_by_thread(
             channel_id, thread_ts
-        ) or await self._store.ticket_by_followed_thread(channel_id, thread_ts)
-        if ticket is None or not await self._store.remember_event(event_id):
+        ) or await self._store.threads.ticket_by_followed_thread(channel_id, thread_ts)
+        if ticket is None or not await self._store.marks.remember_event(event_id):
             return None
         provider = self._providers.get(ticket.provider)
         if not takes_replies(provider):
@@ -171,7 +171,7 @@ class Following:
         """The tickets with this number that ``may_read`` lets the asker see."""
         return [
             record
-            for record in await self._store.tickets_by_number(team_id, number)
+            for record in await self._store.tickets.tickets_by_number(team_id, number)
             if await may_read(record)
         ]
 

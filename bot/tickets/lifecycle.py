@@ -73,7 +73,7 @@ class AlertLifecycle:
             return None
         # NOTE: the read first: most alerts have no ticket, and for those the bot writes
         # nothing (a storm of them cost a write each, queued behind the filings' writes).
-        tickets = await self._store.alert_tickets(message.team_id, message.key)
+        tickets = await self._store.alerts.alert_tickets(message.team_id, message.key)
         tickets = [
             t
             for t in tickets
@@ -82,7 +82,7 @@ class AlertLifecycle:
         if not tickets:
             log.debug("no open ticket for this alert in this channel from this sender")
             return None
-        if not await self._store.remember_event(f"alert:{message.channel_id}:{message.said}"):
+        if not await self._store.marks.remember_event(f"alert:{message.channel_id}:{message.said}"):
             return None  # NOTE: Slack re-delivered it, or another replica has it
         if len(tickets) > 1:
             log.info(
@@ -103,15 +103,15 @@ class AlertLifecycle:
     async def _fired_again(
         self, ticket: TicketRecord, message: AlertMessage, policy: AlertPolicy
     ) -> TicketRecord:
-        ticket = await self._store.fired_again(ticket.id, message.at)
+        ticket = await self._store.alerts.fired_again(ticket.id, message.at)
         assert ticket.alert is not None
         if ticket.thread_ts:
             posted = await self._announce.alert_fired_again(
                 ticket, self._title(ticket), message.at, ticket.alert.firings
             )
             if posted is not None:
-                await self._store.set_firing_note(ticket.id, posted)
-        if policy.comment_on_refire and await self._store.claim_refire_comment(
+                await self._store.alerts.set_firing_note(ticket.id, posted)
+        if policy.comment_on_refire and await self._store.alerts.claim_refire_comment(
             ticket.id, self._clock(), REFIRE_COMMENT_EVERY
         ):
             await self._comments.add(
@@ -127,7 +127,7 @@ class AlertLifecycle:
     ) -> TicketRecord | None:
         if ticket.alert is None or ticket.alert.phase is AlertPhase.RESOLVED:
             return None
-        resolved = await self._store.resolved(ticket.id, message.at)
+        resolved = await self._store.alerts.resolved(ticket.id, message.at)
         if resolved is None or resolved.alert is None:
             return None  # NOTE: resolved already (another replica, another message)
         lasted = message.at - resolved.alert.fired_at

@@ -50,7 +50,7 @@ class LinkService:
         adapter = self._providers[provider]
         if problem := adapter.requester_id_problem(requester_id):
             raise UserFixable(problem)
-        old = await self._store.set_requester_link(
+        old = await self._store.links.set_requester_link(
             team_id=team_id,
             user_id=user_id,
             provider=provider,
@@ -63,15 +63,15 @@ class LinkService:
     async def unlink(self, *, actor: str, team_id: str, user_id: str, provider: str | None) -> int:
         """How many links were removed."""
         await self._admins.require_admin(actor, "unlink users")
-        return await self._store.delete_links(
+        return await self._store.links.delete_links(
             team_id=team_id, user_id=user_id, provider=provider, actor=actor
         )
 
     async def listing(self, *, actor: str, team_id: str, user_id: str | None) -> Links:
         await self._admins.require_admin(actor, "list links")
         return Links(
-            links=list(await self._store.links(team_id, user_id)),
-            latest=await self._store.latest_link_change(team_id, user_id),
+            links=list(await self._store.links.links(team_id, user_id)),
+            latest=await self._store.links.latest_link_change(team_id, user_id),
         )
 
     async def whoami(

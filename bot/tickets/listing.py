@@ -78,14 +78,14 @@ class TicketLists:
     ) -> list[TicketRecord]:
         store = self._store
         if query.kind is ListKind.FIND:
-            return await store.search_tickets(
+            return await store.search.search_tickets(
                 query.team_id,
                 search_words(query.words),
                 provider=query.provider,
                 offset=cursor or 0,
                 limit=limit,
             )
-        return await store.open_tickets(
+        return await store.search.open_tickets(
             query.team_id,
             filed_from=query.channel_id if query.kind is ListKind.CHANNEL else None,
             filed_by=query.user_id if query.kind is ListKind.MINE else None,

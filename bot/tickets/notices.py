@@ -22,7 +22,7 @@ class AdminNotices:
     async def needs_admin(self, error: AdminFixable, ref: str) -> None:
         """A configuration problem, once an hour per kind of problem."""
         mark = f"admin-alert:{type(error).__name__}:{error.message}"
-        if self._admins is None or not await self._store.once(mark, every=ADMIN_ALERT_EVERY):
+        if self._admins is None or not await self._store.marks.once(mark, every=ADMIN_ALERT_EVERY):
             return
         await self._admins.needs_admin(error, ref)
 
@@ -30,6 +30,8 @@ class AdminNotices:
         """A provider lacks an optional endpoint: once per feature, when it is found out (the
         adapter remembers it)."""
         mark = f"feature-off:{title}:{feature}"
-        if self._admins is None or not await self._store.once(mark, every=FEATURE_NOTICE_EVERY):
+        if self._admins is None or not await self._store.marks.once(
+            mark, every=FEATURE_NOTICE_EVERY
+        ):
             return  # NOTE: once per feature across replicas (and restarts, within a day)
         await self._admins.feature_off(title, feature, why)

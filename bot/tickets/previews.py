@@ -61,7 +61,7 @@ class Previews:
 
     async def first_delivery(self, event_id: str) -> bool:
         """False for an event Slack delivered before (a retry): its links were unfurled."""
-        return await self._store.remember_event(event_id)
+        return await self._store.marks.remember_event(event_id)
 
     async def ticket_for(self, team_id: str, url: str) -> TicketRecord | None:
         """The ticket the bot filed that ``url`` links to, if any."""
@@ -73,7 +73,7 @@ class Previews:
                 continue
             groups = match.groupdict()
             ticket_id, number = groups.get("id"), groups.get("number")
-            found = await self._store.ticket_at(
+            found = await self._store.search.ticket_at(
                 team_id,
                 pattern.provider,
                 ticket_id=unquote(ticket_id) if ticket_id else None,

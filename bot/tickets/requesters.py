@@ -38,14 +38,14 @@ async def resolve_requester(
     fallback = provider.default_requester(filer)
     if fallback is not None and fallback.source is RequesterSource.TOKEN_OWNER:
         return fallback  # NOTE: the credential's own account; no link can change it
-    stored = await store.requester_link(filer.team_id, filer.user_id, provider.name)
+    stored = await store.links.requester_link(filer.team_id, filer.user_id, provider.name)
     if stored is not None:
         return linked(provider, stored, "linked")
     if isinstance(provider, SupportsCustomerSearch):
         if not lookup:
             return None
         if filer.email and (found := await provider.find_customer(filer.email)):
-            await store.set_requester_link(
+            await store.links.set_requester_link(
                 team_id=filer.team_id,
                 user_id=filer.user_id,
                 provider=provider.name,

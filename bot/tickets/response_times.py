@@ -103,7 +103,7 @@ class ResponseTimes:
             return 0
         # NOTE: a claim is a write; a reminder a minute late is as good as on time
         self._next_check = now + CHECK_EVERY
-        overdue = await self._store.claim_overdue(targets, now)
+        overdue = await self._store.responses.claim_overdue(targets, now)
         for ticket in overdue:
             provider = self._providers[ticket.provider]
             await self._announce.no_reply_reminder(
@@ -116,7 +116,7 @@ class ResponseTimes:
     ) -> list[ProviderFigures]:
         """Per provider (or the one named), over the last ``days``."""
         now = self._clock()
-        tickets = await self._store.tickets_since(team_id, now - days * DAY, provider)
+        tickets = await self._store.responses.tickets_since(team_id, now - days * DAY, provider)
         names = [provider] if provider else list(self._providers)
         return [
             figures(

@@ -1,0 +1,39 @@
+"""Marks: what must happen once across every process sharing the database.
+
+``once`` is a mark several processes may race for: exactly one wins it per ``every`` seconds
+(an admin alert, a notice, a workflow step's run). ``remember_event`` is true the first time an
+event is seen (Slack's re-deliveries, a reaction added again).
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.store.database import Repository
+
+
+class MarkQueries(Repository):
+    async def once(self, mark: str, every: float | None = None) -> bool:
+        """True for exactly one caller, across every process, per ``every`` seconds (None:
+        ever)."""
+        now = time.time()
+        rows = await self._write1(
+            "INSERT INTO once_marks (mark, at) VALUES (?, ?) ON CONFLICT (mark) DO UPDATE"
+            " SET at = excluded.at WHERE once_marks.at < ? RETURNING mark",
+            (mark, now, now - every if every is not None else -1.0),
+        )
+        return bool(rows)
+
+    async def remember_event(self, event_id: str) -> bool:
+        """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost).
+
+        Entries older than a day are dropped as new ones arrive (Slack retries within minutes).
+        """
+        rows = await self._write1(
+            "INSERT INTO seen_events (event_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING event_id",
+            (event_id, time.time()),
+        )
+        if rows and hash(event_id) % 100 == 0:  # now and then, not on every event
+            await self._write1("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
+        return bool(rows)
