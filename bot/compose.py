@@ -168,7 +168,7 @@ async def compose(
     )
     slack = slack_client(settings, slack_session)
     admins = AdminChannel(slack, options.admin_channel) if options.admin_channel else None
-    notices = AdminNotices(store, admins)
+    notices = AdminNotices(store.marks, admins)
 
     def feature_off(title: str, feature: str, why: str) -> None:
         # NOTE: admins hear once of each optional feature a provider turns out not to have
@@ -197,8 +197,10 @@ async def compose(
         origins,
     )
     alert_thread = AlertThread(slack, PacedEdits(slack, jobs.spawn))
-    comments = ProviderComments(store, providers, clock, outgoing=outgoing, tells=alert_thread)
-    links = LinkService(store, providers, access)
+    comments = ProviderComments(
+        store.comments, store.tickets, providers, clock, outgoing=outgoing, tells=alert_thread
+    )
+    links = LinkService(store.links, providers, access)
     routes = Routes(settings.routes)
     drafting = Drafting(
         providers,
@@ -208,22 +210,26 @@ async def compose(
         outgoing,
         send_as_typed=options.send_as_typed == "admins",
     )
-    lists = TicketLists(store)
+    lists = TicketLists(store.search)
     response_times = ResponseTimes(
-        store,
+        store.responses,
         providers,
         {name: cfg.first_response_minutes for name, cfg in settings.providers.items()},
         clock,
         alert_thread,
     )
-    home = HomeService(store, providers, links, response_times, clock)
+    home = HomeService(store.home, store.links, providers, links, response_times, clock)
     home_tab = HomeTab(slack, users, access, home, seal)
     announcer = Announcer(slack, responses, modals, seal, providers, access, home_tab)
     wakeup = asyncio.Event()  # NOTE: the retry worker's: the services that schedule set it
     policy = policy or RetryPolicy(window=options.retry_window_minutes * 60)
-    cards = Cards(store, announcer, notices, wakeup, metrics, first_retry=policy.base_delay)
+    cards = Cards(store.cards, announcer, notices, wakeup, metrics, first_retry=policy.base_delay)
     filing = FilingService(
-        store,
+        store.submissions,
+        store.tickets,
+        store.polls,
+        store.marks,
+        store.links,
         providers,
         policy,
         cards,
@@ -233,21 +239,28 @@ async def compose(
         enrich=SlackDetails(users, slack),
     )
     following = Following(
-        store,
+        store.polls,
+        store.threads,
+        store.tickets,
+        store.marks,
         providers,
         {name: cfg.poll_seconds for name, cfg in settings.providers.items()},
         announcer,
         clock=clock,
         outgoing=outgoing,
     )
-    lifecycle = AlertLifecycle(store, providers, comments, clock, alert_thread)
+    lifecycle = AlertLifecycle(store.alerts, store.marks, providers, comments, clock, alert_thread)
     context = SlackContext(
         filing=filing,
         following=following,
         links=links,
         lists=lists,
-        additions=Additions(store, providers, comments, lists, slack_files, clock, outgoing),
-        previews=Previews(store, {n: c.ticket_url for n, c in settings.providers.items()}),
+        additions=Additions(
+            store.tickets, store.threads, providers, comments, lists, slack_files, clock, outgoing
+        ),
+        previews=Previews(
+            store.search, store.marks, {n: c.ticket_url for n, c in settings.providers.items()}
+        ),
         lifecycle=lifecycle,
         response_times=response_times,
         outgoing=outgoing,

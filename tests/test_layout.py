@@ -248,6 +248,19 @@ def test_services_parse_no_slack_message_shapes(sources: dict[str, Source]) -> N
     assert found == []
 
 
+def test_services_are_handed_repositories_not_the_store(graph: dict[str, set[str]]) -> None:
+    """Each service gets the repositories it uses (``bot.store.submissions``, …); the whole
+    ``Store`` is the composition root's and the runtime's."""
+    found = [
+        f"{module} imports {name}"
+        for module, imports in sorted(graph.items())
+        if _in(module, "bot.tickets") or _in(module, "bot.background")
+        for name in imports
+        if name in ("bot.store", "bot.store.store")
+    ]
+    assert found == []
+
+
 def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
     ours = {
         module: {name for name in imports if name in graph} for module, imports in graph.items()

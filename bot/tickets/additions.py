@@ -18,7 +18,8 @@ from bot.domain.records import CommentState, TicketRecord
 from bot.domain.text import utc_time
 from bot.domain.tickets import Filer
 from bot.providers.base import Provider, SupportsAttachTo, takes_replies
-from bot.store import Store
+from bot.store.threads import ThreadQueries
+from bot.store.tickets import TicketQueries
 from bot.tickets.comments import ProviderComments
 from bot.tickets.filing import FileFetcher
 from bot.tickets.listing import ListKind, TicketLists, TicketQuery
@@ -50,7 +51,8 @@ def typed_number(text: str) -> str | None:
 class Additions:
     def __init__(
         self,
-        store: Store,
+        tickets: TicketQueries,
+        threads: ThreadQueries,
         providers: Mapping[str, Provider],
         comments: ProviderComments,
         lists: TicketLists,
@@ -59,7 +61,8 @@ class Additions:
         outgoing: Outgoing | None = None,
     ) -> None:
         self._outgoing = outgoing or Outgoing({})
-        self._store = store
+        self._tickets = tickets
+        self._threads = threads
         self._providers = providers
         self._comments = comments
         self._lists = lists
@@ -98,12 +101,12 @@ class Additions:
         """The ticket picked (by id) or typed (provider and number), if the asker may see it;
         None alike for one that does not exist and one they may not see."""
         if ticket_id is not None:
-            found = await self._store.tickets.ticket(ticket_id)
+            found = await self._tickets.ticket(ticket_id)
             candidates = [found] if found is not None and found.team_id == team_id else []
         else:
             candidates = [
                 t
-                for t in await self._store.tickets.tickets_by_number(team_id, number or "")
+                for t in await self._tickets.tickets_by_number(team_id, number or "")
                 if t.provider == provider
             ]
         for ticket in candidates:
@@ -161,7 +164,7 @@ class Additions:
     async def _follow(self, ticket: TicketRecord, message: MessageRef, adder: Filer) -> bool:
         if (ticket.channel_id, ticket.thread_ts) == (message.channel_id, message.thread_ts):
             return False  # the card's own thread follows it already
-        return await self._store.threads.follow_thread(
+        return await self._threads.follow_thread(
             ticket.id,
             message.channel_id,
             message.thread_ts,

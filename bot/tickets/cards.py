@@ -15,7 +15,7 @@ from bot.domain.drafts import Draft
 from bot.domain.errors import AdminFixable
 from bot.domain.records import Submission, TicketRecord
 from bot.metrics import Metrics
-from bot.store import Store
+from bot.store.cards import CardQueries
 from bot.tickets.notices import AdminNotices
 from bot.tickets.outcomes import (
     CardRefused,
@@ -39,7 +39,7 @@ class Cards:
 
     def __init__(
         self,
-        store: Store,
+        cards: CardQueries,
         shows: ShowsOutcomes,
         notices: AdminNotices,
         wakeup: Wakeup,
@@ -47,7 +47,7 @@ class Cards:
         *,
         first_retry: float,
     ) -> None:
-        self._store = store
+        self._cards = cards
         self._shows = shows
         self._notices = notices
         self._wakeup = wakeup
@@ -64,7 +64,7 @@ class Cards:
             card = await self._shows.card(outcome)
             first = not outcome.submission.card_ts
             if isinstance(outcome, Queued | Unsure) and card.ts is not None and first:
-                await self._store.cards.set_submission_card(
+                await self._cards.set_submission_card(
                     outcome.submission.id, channel_id=card.channel_id, card_ts=card.ts
                 )
         await self._shows.tell(outcome, card, view_id=view_id)
@@ -76,7 +76,7 @@ class Cards:
         try:
             card = await self._shows.card(filed)
         except CardRefused as exc:
-            await self._store.cards.owe_card(record.id, time.time() + self._first_retry)
+            await self._cards.owe_card(record.id, time.time() + self._first_retry)
             self._wakeup.set()  # the retry worker posts owed cards too
             log.warning(
                 "filed, but the card could not be posted; it will be tried again",
@@ -98,12 +98,12 @@ class Cards:
 
     async def post_owed(self, now: float) -> None:
         """Post the cards Slack would not take when their tickets were filed, as they fall due."""
-        for record in await self._store.cards.cards_due(now):
+        for record in await self._cards.cards_due(now):
             await self._post_owed(record)
 
     async def next_due_at(self) -> float | None:
         """When the next owed card falls due, if one does."""
-        return await self._store.cards.next_card_due_at()
+        return await self._cards.next_card_due_at()
 
     async def _post_owed(self, record: TicketRecord) -> None:
         """Post one owed card; later again if Slack still will not take it (backing off to
@@ -111,7 +111,7 @@ class Cards:
         if (ts := await self._shows.card_in_channel(record)) is not None:
             # NOTE: a process that stopped between posting the card and saving where it went
             assert record.channel_id is not None
-            await self._store.cards.set_card(
+            await self._cards.set_card(
                 record.id,
                 channel_id=record.channel_id,
                 card_ts=ts,
@@ -127,7 +127,7 @@ class Cards:
                 if age > CARD_RETRY_FOR
                 else time.time() + min(CARD_RETRY_MAX, max(self._first_retry, age / 2))
             )
-            await self._store.cards.owe_card(record.id, retry)
+            await self._cards.owe_card(record.id, retry)
             log.warning(
                 "card still not posted",
                 extra={"ticket": record.number, "error": exc.message, "again": retry is not None},
@@ -137,9 +137,9 @@ class Cards:
 
     async def _record(self, record: TicketRecord, card: Posted) -> None:
         if card.ts is None:  # only the filer saw it, privately: no card is owed any more
-            await self._store.cards.owe_card(record.id, None)
+            await self._cards.owe_card(record.id, None)
             return
-        await self._store.cards.set_card(
+        await self._cards.set_card(
             record.id,
             channel_id=card.channel_id,
             card_ts=card.ts,

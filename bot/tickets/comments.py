@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from bot.domain.errors import TicketbotError, Transient
 from bot.domain.records import Comment, CommentState, TicketRecord
 from bot.providers.base import Provider, SupportsReply, takes_replies
-from bot.store import Store
+from bot.store.comments import CommentQueries
+from bot.store.tickets import TicketQueries
 from bot.tickets.outcomes import TellsAlerts
 from bot.tickets.outgoing import Outgoing
 
@@ -27,7 +28,8 @@ MAX_DELAY = 600.0  # …at most this far apart
 class ProviderComments:
     def __init__(
         self,
-        store: Store,
+        comments: CommentQueries,
+        tickets: TicketQueries,
         providers: Mapping[str, Provider],
         clock: Callable[[], float],
         *,
@@ -37,7 +39,8 @@ class ProviderComments:
     ) -> None:
         self._outgoing = outgoing or Outgoing({})
         self._tells = tells
-        self._store = store
+        self._comments = comments
+        self._tickets = tickets
         self._providers = providers
         self._clock = clock
         self._base_delay = base_delay
@@ -47,7 +50,7 @@ class ProviderComments:
         takes no comments, or ``key`` was kept already (sent once, by whoever kept it)."""
         if not takes_replies(self._providers.get(ticket.provider)):
             return False
-        comment = await self._store.comments.add_comment(key, ticket.id, body, self._clock())
+        comment = await self._comments.add_comment(key, ticket.id, body, self._clock())
         if comment is None:
             return False
         await self._send(comment, ticket)
@@ -59,7 +62,7 @@ class ProviderComments:
         """``add`` for a person waiting on the answer: how the first attempt ended (and the
         provider's words if it refused); None if ``key`` was kept already. The provider must
         take comments (``takes_replies``)."""
-        comment = await self._store.comments.add_comment(key, ticket.id, body, self._clock())
+        comment = await self._comments.add_comment(key, ticket.id, body, self._clock())
         if comment is None:
             return None
         return await self._send(comment, ticket)
@@ -67,20 +70,18 @@ class ProviderComments:
     async def send_due(self) -> int:
         """Send the comments whose retry is due (claimed, so one process sends each); how many
         were tried. The claim is a write: ask ``next_due_in`` first."""
-        due = await self._store.comments.due_comments(self._clock())
+        due = await self._comments.due_comments(self._clock())
         for comment in due:
-            ticket = await self._store.tickets.ticket(comment.ticket_id)
+            ticket = await self._tickets.ticket(comment.ticket_id)
             if ticket is None:
-                await self._store.comments.comment_done(
-                    comment.id, CommentState.GAVE_UP, "no ticket"
-                )
+                await self._comments.comment_done(comment.id, CommentState.GAVE_UP, "no ticket")
                 continue
             await self._send(comment, ticket)
         return len(due)
 
     async def next_due_in(self) -> float | None:
         """Seconds until the next kept comment is due, if any is."""
-        at = await self._store.comments.next_comment_due()
+        at = await self._comments.next_comment_due()
         return None if at is None else at - self._clock()
 
     async def _send(
@@ -89,9 +90,7 @@ class ProviderComments:
         """Try once; how it ended, and why where it did not reach the provider."""
         provider = self._providers.get(ticket.provider)
         if not isinstance(provider, SupportsReply):
-            await self._store.comments.comment_done(
-                comment.id, CommentState.GAVE_UP, "takes no comments"
-            )
+            await self._comments.comment_done(comment.id, CommentState.GAVE_UP, "takes no comments")
             return CommentState.GAVE_UP, "takes no comments"
         # NOTE: the one check before a comment leaves (bot.tickets.outgoing)
         body, redacted = await self._outgoing.text(provider.name, comment.body)
@@ -100,9 +99,7 @@ class ProviderComments:
         except Transient as exc:
             now = self._clock()
             if exc.maybe_created:
-                await self._store.comments.comment_done(
-                    comment.id, CommentState.UNSURE, exc.message
-                )
+                await self._comments.comment_done(comment.id, CommentState.UNSURE, exc.message)
                 log.warning(
                     "comment sent without a trustworthy answer; not sent again",
                     extra={"provider": ticket.provider, "ticket": ticket.number},
@@ -112,18 +109,16 @@ class ProviderComments:
                 MAX_DELAY, self._base_delay * 2.0 ** (comment.attempts - 1)
             ) * random.uniform(1.0, 1.5)  # noqa: S311 (jitter, not crypto)
             if now + wait > comment.created_at + WINDOW_SECONDS:
-                await self._store.comments.comment_done(
-                    comment.id, CommentState.GAVE_UP, exc.message
-                )
+                await self._comments.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
                 log.warning("gave up on a comment", extra={"provider": ticket.provider})
                 return CommentState.GAVE_UP, exc.message
-            await self._store.comments.comment_later(comment.id, now + wait, exc.message)
+            await self._comments.comment_later(comment.id, now + wait, exc.message)
             return CommentState.RETRYING, exc.message
         except TicketbotError as exc:
-            await self._store.comments.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
+            await self._comments.comment_done(comment.id, CommentState.GAVE_UP, exc.message)
             log.warning("provider refused a comment: %s", exc, extra={"provider": ticket.provider})
             return CommentState.GAVE_UP, exc.message
-        await self._store.comments.comment_done(comment.id, CommentState.SENT)
+        await self._comments.comment_done(comment.id, CommentState.SENT)
         self._outgoing.sent(provider.name, redacted)
         if redacted and self._tells is not None:
             await self._tells.redacted(ticket, provider.title, redacted)

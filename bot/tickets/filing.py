@@ -45,7 +45,11 @@ from bot.domain.forms import CommonField
 from bot.domain.records import Submission, SubmissionState, TicketRecord
 from bot.domain.tickets import ENTERED_BY_HAND, Attachment, NewTicket, Requester, TicketRef
 from bot.providers.base import Provider, SupportsRecentLookup, takes_attachments
-from bot.store import Store
+from bot.store.links import LinkQueries
+from bot.store.marks import MarkQueries
+from bot.store.polls import PollQueries
+from bot.store.submissions import SubmissionQueries
+from bot.store.tickets import TicketQueries
 from bot.tickets.outcomes import (
     Announces,
     Enriches,
@@ -107,7 +111,11 @@ class FilingService:
 
     def __init__(
         self,
-        store: Store,
+        submissions: SubmissionQueries,
+        tickets: TicketQueries,
+        polls: PollQueries,
+        marks: MarkQueries,
+        links: LinkQueries,
         providers: Mapping[str, Provider],
         policy: RetryPolicy,
         announce: Announces,
@@ -122,7 +130,11 @@ class FilingService:
         before its first attempt (the filer's profile, the message's permalink)."""
         self._files = files
         self._outgoing = outgoing or Outgoing({})
-        self._store = store
+        self._submissions = submissions
+        self._tickets = tickets
+        self._polls = polls
+        self._marks = marks
+        self._links = links
         self._attempting: dict[int, object] = {}  # submission id → the task attempting it
         self._providers = providers
         self.policy = policy
@@ -139,14 +151,14 @@ class FilingService:
 
     def database_away(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the database is away (an outage the store tells once)."""
-        return self._store.unavailable(exc)
+        return self._submissions.unavailable(exc)
 
     async def first_run(self, function_execution_id: str) -> bool:
         """True for the first delivery of a workflow step run, across every replica; Slack's
         re-deliveries get False, whatever the first run's outcome."""
         try:
-            return await self._store.marks.once(f"{step_key(function_execution_id)}|run")
-        except self._store.errors as exc:
+            return await self._marks.once(f"{step_key(function_execution_id)}|run")
+        except self._marks.errors as exc:
             raise StoreUnavailable(f"the database did not take the step run: {exc}") from exc
 
     async def submit(self, key: str, draft: Draft) -> tuple[Submission, bool]:
@@ -154,11 +166,11 @@ class FilingService:
         ``StoreUnavailable`` if the database would not take it."""
         try:
             return await self._begin(key, draft)
-        except self._store.errors as exc:
+        except self._submissions.errors as exc:
             raise StoreUnavailable(f"the database did not take the submission: {exc}") from exc
 
     async def _begin(self, key: str, draft: Draft) -> tuple[Submission, bool]:
-        return await self._store.submissions.begin_submission(
+        return await self._submissions.begin_submission(
             key=key,
             team_id=draft.filer.team_id,
             user_id=draft.filer.user_id,
@@ -192,7 +204,7 @@ class FilingService:
         submission for a provider whose table was removed is held, not failed (said at
         start): the table may come back."""
         if submission.provider not in self._providers:
-            await self._store.submissions.schedule_retry(
+            await self._submissions.schedule_retry(
                 submission.id,
                 at=time.time() + HELD_SECONDS,
                 reason=f"provider {submission.provider} is not in the config",
@@ -213,49 +225,47 @@ class FilingService:
 
     async def due(self, now: float) -> list[Submission]:
         """Submissions whose next attempt is due (or whose first never started)."""
-        return await self._store.submissions.due_submissions(now)
+        return await self._submissions.due_submissions(now)
 
     async def count_retrying(self) -> int:
         """Submissions waiting for a retry (for the metrics)."""
-        return await self._store.submissions.count_retrying()
+        return await self._submissions.count_retrying()
 
     async def next_due_at(self) -> float | None:
         """When the next retry falls due, if one does."""
-        return await self._store.submissions.next_due_at()
+        return await self._submissions.next_due_at()
 
     async def submission(self, submission_id: int) -> Submission | None:
-        return await self._store.submissions.submission(submission_id)
+        return await self._submissions.submission(submission_id)
 
     async def first_time(self, key: str) -> bool:
         """True for the first caller with ``key``, across replicas (an event Slack delivers
         twice, a reaction added again)."""
-        return await self._store.marks.remember_event(key)
+        return await self._marks.remember_event(key)
 
     async def earlier_ticket(
         self, team_id: str, channel_id: str | None, message_ts: str | None, fingerprint: str | None
     ) -> TicketRecord | None:
         """The ticket already filed from this message, or for this alert, if any."""
-        return await self._store.tickets.find_duplicate(
-            team_id, channel_id, message_ts, fingerprint
-        )
+        return await self._tickets.find_duplicate(team_id, channel_id, message_ts, fingerprint)
 
     async def file_now(self, submission: Submission) -> None:
         """The filer checked an unsure submission and found no ticket: file it again."""
-        if await self._store.submissions.file_now(submission.id):
+        if await self._submissions.file_now(submission.id):
             self._wakeup.set()  # the retry worker sends it; its card follows it
 
     async def record_found(self, submission: Submission, number: str) -> bool:
         """The filer found the ticket an unsure submission filed: record it under ``number``
         and announce it. The bot cannot read a ticket it knows only by its number, so it does
         not follow this one. False if it was decided already."""
-        if not await self._store.submissions.claim_unsure(submission.id):
+        if not await self._submissions.claim_unsure(submission.id):
             return False
         draft = Draft.model_validate_json(submission.draft)
         provider = self.provider(submission.provider)
         ref = provider.ticket_ref(number, number, status=ENTERED_BY_HAND)
         subject = draft.values.get(CommonField.SUBJECT, "")
         priority = draft.values.get(CommonField.PRIORITY)
-        record = await self._store.tickets.record_ticket(
+        record = await self._tickets.record_ticket(
             submission=submission,
             ref=ref,
             subject=subject if isinstance(subject, str) else ", ".join(subject),
@@ -263,7 +273,7 @@ class FilingService:
             source_ts=draft.context.message_ts,
             fingerprint=draft.context.fingerprint,
         )
-        await self._store.polls.stop_following(record.id)
+        await self._polls.stop_following(record.id)
         filed = Filed(record=record, ref=ref, draft=draft, submission=submission)
         await self._announce.outcome(filed, view_id=None)
         return True
@@ -289,18 +299,18 @@ class FilingService:
     async def _attempt(self, submission: Submission, draft: Draft, mine: object) -> Outcome | None:
         claim = draft.model_dump_json()
         try:
-            claimed = await self._store.submissions.claim_submission(submission.id, claim)
+            claimed = await self._submissions.claim_submission(submission.id, claim)
         except Exception as exc:
-            if not self._store.unavailable(exc):
+            if not self._submissions.unavailable(exc):
                 raise
             # NOTE: kept in memory until the database answers; a claim the outage hid (it
             # landed, its answer did not) is this process's own
             try:
                 claimed = await self._stored(
-                    lambda: self._store.submissions.claim_submission(submission.id, claim)
-                ) or await self._store.submissions.holds_claim(submission.id)
+                    lambda: self._submissions.claim_submission(submission.id, claim)
+                ) or await self._submissions.holds_claim(submission.id)
             except Exception as still:
-                if self._store.unavailable(still):
+                if self._submissions.unavailable(still):
                     raise _NotClaimed from still
                 raise
         # NOTE: the claim names this process; which of its tasks holds it is known here only
@@ -330,7 +340,7 @@ class FilingService:
         except Transient as exc:
             return await self._park(provider, submission, draft, exc, attempt)
         except Exception as exc:
-            if self._store.unavailable(exc):  # NOTE: before anything was sent (``mark_sent``)
+            if self._submissions.unavailable(exc):  # NOTE: before anything was sent (``mark_sent``)
                 await self._wait_for_database(submission)
                 return None
             why = (
@@ -339,14 +349,14 @@ class FilingService:
                 else f"unexpected: {type(exc).__name__}"
             )
             await self._held(
-                lambda: self._store.submissions.fail_submission(submission.id, why, claimed=True)
+                lambda: self._submissions.fail_submission(submission.id, why, claimed=True)
             )
             raise
         try:
             # NOTE: the provider holds the ticket now: its record is kept in memory and
             # written once the database answers again, never dropped
             record = await self._stored(
-                lambda: self._store.tickets.record_ticket(
+                lambda: self._tickets.record_ticket(
                     submission=submission,
                     ref=ref,
                     subject=ticket.text(CommonField.SUBJECT),
@@ -377,7 +387,7 @@ class FilingService:
         async def sending() -> None:
             # NOTE: the claim is checked as the request leaves (a fencing write): a replica
             # that took this submission over meanwhile files it, and two creates never leave
-            if not await self._store.submissions.mark_sent(submission.id):
+            if not await self._submissions.mark_sent(submission.id):
                 raise _ClaimLost
 
         return await provider.create(ticket, requester, before_send=sending)
@@ -411,7 +421,7 @@ class FilingService:
     async def _requester(self, provider: Provider, draft: Draft) -> Requester:
         if draft.file_as:
             return admin_pick(provider, draft.file_as)
-        found = await resolve_requester(self._store, provider, draft.filer)
+        found = await resolve_requester(self._links, provider, draft.filer)
         assert found is not None  # a look-up was allowed
         return found
 
@@ -431,7 +441,7 @@ class FilingService:
         # NOTE: tickets with the same subject that other submissions recorded are theirs.
         twin = None
         for candidate in candidates:
-            owner = await self._store.tickets.recorded_by(provider.name, candidate.id)
+            owner = await self._tickets.recorded_by(provider.name, candidate.id)
             if owner == submission.id:
                 raise _FiledMeanwhile  # another worker of this replica or another recorded it
             if owner is None:
@@ -457,13 +467,13 @@ class FilingService:
             if maybe_created or submission.check_twin:
                 return await self._unsure(provider, submission, draft, exc.message)
             await self._held(
-                lambda: self._store.submissions.give_up(submission.id, exc.message, claimed=True)
+                lambda: self._submissions.give_up(submission.id, exc.message, claimed=True)
             )
             log.warning("gave up filing", extra={"provider": provider.name, "attempt": attempt})
             return GaveUp(submission=submission, draft=draft, reason=exc.message)
         checking = maybe_created or submission.check_twin
         await self._held(
-            lambda: self._store.submissions.schedule_retry(
+            lambda: self._submissions.schedule_retry(
                 submission.id, at=now + wait, reason=exc.message, check_twin=checking, claimed=True
             )
         )
@@ -489,9 +499,7 @@ class FilingService:
     async def _unsure(
         self, provider: Provider, submission: Submission, draft: Draft, reason: str
     ) -> Unsure:
-        await self._held(
-            lambda: self._store.submissions.mark_unsure(submission.id, reason, claimed=True)
-        )
+        await self._held(lambda: self._submissions.mark_unsure(submission.id, reason, claimed=True))
         log.warning(
             "cannot tell whether the ticket was filed; the filer decides",
             extra={"provider": provider.name, "submission": submission.id},
@@ -503,7 +511,7 @@ class FilingService:
         (kept in memory until the database takes that) for the retry worker, quietly: the
         filer's modal still says "Filing…" and the card follows the ticket."""
         await self._held(
-            lambda: self._store.submissions.schedule_retry(
+            lambda: self._submissions.schedule_retry(
                 submission.id,
                 at=time.time() + self.policy.base_delay,
                 reason="the bot's database did not answer",
@@ -532,7 +540,7 @@ class FilingService:
             try:
                 return await write()
             except Exception as exc:
-                if not self._store.unavailable(exc) or time.monotonic() > given_up_at:
+                if not self._submissions.unavailable(exc) or time.monotonic() > given_up_at:
                     raise
             await asyncio.sleep(delay)  # NOTE: the outage is logged once by the store
             delay = min(delay * 2, 5.0)
@@ -540,7 +548,7 @@ class FilingService:
     async def _recorded_here(
         self, provider: Provider, ref: TicketRef, submission: Submission
     ) -> bool:
-        return await self._store.tickets.recorded_by(provider.name, ref.id) == submission.id
+        return await self._tickets.recorded_by(provider.name, ref.id) == submission.id
 
     def _delay(self, exc: Transient, attempt: int) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:

@@ -22,7 +22,10 @@ from bot.providers.base import (
     reads_status,
     takes_replies,
 )
-from bot.store import Store
+from bot.store.marks import MarkQueries
+from bot.store.polls import PollQueries
+from bot.store.threads import ThreadQueries
+from bot.store.tickets import TicketQueries
 from bot.tickets.outcomes import TellsChanges
 from bot.tickets.outgoing import Outgoing
 
@@ -41,7 +44,10 @@ class Following:
 
     def __init__(
         self,
-        store: Store,
+        polls: PollQueries,
+        threads: ThreadQueries,
+        tickets: TicketQueries,
+        marks: MarkQueries,
         providers: Mapping[str, Provider],
         poll_seconds: Mapping[str, float],
         announce: TellsChanges,
@@ -50,7 +56,10 @@ class Following:
     ) -> None:
         self._outgoing = outgoing or Outgoing({})
         self._clock = clock
-        self._store = store
+        self._polls = polls
+        self._followed = threads
+        self._tickets = tickets
+        self._marks = marks
         self._providers = providers
         self._poll_seconds = poll_seconds
         self._announce = announce
@@ -61,24 +70,24 @@ class Following:
 
     def database_away(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the database is away (an outage the store tells once)."""
-        return self._store.unavailable(exc)
+        return self._polls.unavailable(exc)
 
     async def due(self, now: float, limit: int) -> list[TicketRecord]:
-        return await self._store.polls.tickets_to_poll(now, limit)
+        return await self._polls.tickets_to_poll(now, limit)
 
     async def oldest_due(self) -> float | None:
-        return await self._store.polls.oldest_poll_due()
+        return await self._polls.oldest_poll_due()
 
     async def poll(self, ticket: TicketRecord) -> None:
         """Read one ticket; post what changed in its thread; schedule its next read."""
-        store = self._store
+        polls = self._polls
         provider = self._providers.get(ticket.provider)
         if provider is None:  # its table was removed: held (said at start) until it is back
-            await store.polls.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
+            await polls.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
             return
         if not reads_status(provider):
             # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
-            await store.polls.update_polled(
+            await polls.update_polled(
                 ticket.id,
                 status=ticket.status or "open",
                 closed=True,
@@ -90,14 +99,14 @@ class Following:
             status = await provider.get(ticket.ref)
         except RateLimited as exc:
             wait = exc.retry_after or 2 * self.interval(ticket.provider)
-            await store.polls.delay_polls(ticket.provider, time.time() + wait)
+            await polls.delay_polls(ticket.provider, time.time() + wait)
             return
         except FeatureMissing:
-            await store.polls.stop_following(ticket.id)  # the provider's feature is off; said once
+            await polls.stop_following(ticket.id)  # the provider's feature is off; said once
             return
         except TicketbotError as exc:
             log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})
-            await store.polls.update_polled(
+            await polls.update_polled(
                 ticket.id,
                 status=ticket.status or "open",
                 closed=False,
@@ -120,7 +129,7 @@ class Following:
             for thread in threads or await self._threads(ticket):
                 await announce.status_changed(thread, provider.title, ticket.status, status.status)
         now = self._clock()
-        await store.polls.update_polled(
+        await polls.update_polled(
             ticket.id,
             status=status.status,
             closed=status.closed,
@@ -139,7 +148,7 @@ class Following:
             ticket,
             *(
                 replace(ticket, channel_id=channel, thread_ts=thread_ts, card_ts=None)
-                for channel, thread_ts in await self._store.threads.followed_threads(ticket.id)
+                for channel, thread_ts in await self._followed.followed_threads(ticket.id)
             ),
         ]
 
@@ -148,10 +157,10 @@ class Following:
     ) -> tuple[TicketRecord, ReplyingProvider] | None:
         """The ticket whose thread this is, and its provider, if a reply in it should go to the
         ticket: once per event (Slack re-delivers), and only where the provider takes replies."""
-        ticket = await self._store.tickets.ticket_by_thread(
+        ticket = await self._tickets.ticket_by_thread(
             channel_id, thread_ts
-        ) or await self._store.threads.ticket_by_followed_thread(channel_id, thread_ts)
-        if ticket is None or not await self._store.marks.remember_event(event_id):
+        ) or await self._followed.ticket_by_followed_thread(channel_id, thread_ts)
+        if ticket is None or not await self._marks.remember_event(event_id):
             return None
         provider = self._providers.get(ticket.provider)
         if not takes_replies(provider):
@@ -171,7 +180,7 @@ class Following:
         """The tickets with this number that ``may_read`` lets the asker see."""
         return [
             record
-            for record in await self._store.tickets.tickets_by_number(team_id, number)
+            for record in await self._tickets.tickets_by_number(team_id, number)
             if await may_read(record)
         ]
 

@@ -15,7 +15,8 @@ from bot.domain.home import Attention, FilesAs, HomeData, ProviderHealth, Provid
 from bot.domain.records import Submission
 from bot.domain.tickets import Filer
 from bot.providers.base import Provider
-from bot.store import Store
+from bot.store.home import HomeQueries
+from bot.store.links import LinkQueries
 from bot.tickets.links import LinkService
 from bot.tickets.response_times import ResponseTimes
 
@@ -28,13 +29,15 @@ FIGURES_FRESH = 60.0  # seconds a team's 30-day response-time figures are shown 
 class HomeService:
     def __init__(
         self,
-        store: Store,
+        home: HomeQueries,
+        link_queries: LinkQueries,
         providers: Mapping[str, Provider],
         links: LinkService,
         response_times: ResponseTimes,
         clock: Callable[[], float],
     ) -> None:
-        self._store = store
+        self._home = home
+        self._link_queries = link_queries
         self._providers = providers
         self._links = links
         self._times = response_times
@@ -47,11 +50,11 @@ class HomeService:
     @property
     def database_errors(self) -> tuple[type[BaseException], ...]:
         """What the database raises: a home not refreshed for it is no failure."""
-        return self._store.errors
+        return self._home.errors
 
     async def opened(self, filer: Filer, *, is_admin: bool) -> HomeData:
         """The home of ``filer``, who opened it now (so it is refreshed when it changes)."""
-        await self._store.home.home_opened(filer.team_id, filer.user_id, self._clock())
+        await self._home.home_opened(filer.team_id, filer.user_id, self._clock())
         self._seen[(filer.team_id, filer.user_id)] = (time.monotonic() + SEEN_TTL, True)
         return await self.data(filer, is_admin=is_admin)
 
@@ -64,7 +67,7 @@ class HomeService:
         known = self._seen.get(key)
         if known is not None and known[0] > now:
             return known[1]
-        found = await self._store.home.has_home(team_id, user_id)
+        found = await self._home.has_home(team_id, user_id)
         if len(self._seen) > SEEN_KEPT:
             self._seen.clear()
         self._seen[key] = (now + SEEN_TTL, found)
@@ -74,7 +77,7 @@ class HomeService:
         # NOTE: no provider call: who they are at a provider is found when they first file
         rows = await self._links.whoami(filer, lookup=False)
         files_as = [FilesAs(title, found, must_link) for title, found, must_link in rows]
-        trouble = await self._store.home.provider_trouble(filer.team_id)
+        trouble = await self._home.provider_trouble(filer.team_id)
         figures = await self._team_figures(filer.team_id)
         health = [
             ProviderHealth(
@@ -92,24 +95,22 @@ class HomeService:
         data = HomeData(
             filer=filer,
             now=self._clock(),
-            tickets=await self._store.home.open_tickets_of(
-                filer.team_id, filer.user_id, OPEN_SHOWN
-            ),
+            tickets=await self._home.open_tickets_of(filer.team_id, filer.user_id, OPEN_SHOWN),
             titles={name: p.title for name, p in self._providers.items()},
             files_as=files_as,
             providers=health,
             checking=tuple(
                 Attention(submission=s, title=self._title(s.provider), subject=_subject(s))
-                for s in await self._store.home.being_checked_of(filer.team_id, filer.user_id)
+                for s in await self._home.being_checked_of(filer.team_id, filer.user_id)
             ),
         )
         if not is_admin:
             return data
         attention = [
             Attention(submission=s, title=self._title(s.provider), subject=_subject(s))
-            for s in await self._store.home.needs_attention(filer.team_id)
+            for s in await self._home.needs_attention(filer.team_id)
         ]
-        changes = tuple(await self._store.links.link_changes(filer.team_id, limit=5))
+        changes = tuple(await self._link_queries.link_changes(filer.team_id, limit=5))
         return dataclasses.replace(data, is_admin=True, attention=attention, link_changes=changes)
 
     async def _team_figures(self, team_id: str) -> dict[str, ProviderFigures]:

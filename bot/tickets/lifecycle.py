@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from bot.domain.records import AlertPhase, TicketRecord
 from bot.domain.text import utc_time
 from bot.providers.base import Provider
-from bot.store import Store
+from bot.store.alerts import AlertQueries
+from bot.store.marks import MarkQueries
 from bot.tickets.comments import ProviderComments
 from bot.tickets.outcomes import TellsAlerts
 from bot.tickets.routing import AlertPolicy
@@ -55,13 +56,15 @@ def duration(seconds: float) -> str:
 class AlertLifecycle:
     def __init__(
         self,
-        store: Store,
+        alerts: AlertQueries,
+        marks: MarkQueries,
         providers: Mapping[str, Provider],
         comments: ProviderComments,
         clock: Callable[[], float],
         announce: TellsAlerts,
     ) -> None:
-        self._store = store
+        self._alerts = alerts
+        self._marks = marks
         self._providers = providers
         self._comments = comments
         self._clock = clock
@@ -73,7 +76,7 @@ class AlertLifecycle:
             return None
         # NOTE: the read first: most alerts have no ticket, and for those the bot writes
         # nothing (a storm of them cost a write each, queued behind the filings' writes).
-        tickets = await self._store.alerts.alert_tickets(message.team_id, message.key)
+        tickets = await self._alerts.alert_tickets(message.team_id, message.key)
         tickets = [
             t
             for t in tickets
@@ -82,7 +85,7 @@ class AlertLifecycle:
         if not tickets:
             log.debug("no open ticket for this alert in this channel from this sender")
             return None
-        if not await self._store.marks.remember_event(f"alert:{message.channel_id}:{message.said}"):
+        if not await self._marks.remember_event(f"alert:{message.channel_id}:{message.said}"):
             return None  # NOTE: Slack re-delivered it, or another replica has it
         if len(tickets) > 1:
             log.info(
@@ -103,15 +106,15 @@ class AlertLifecycle:
     async def _fired_again(
         self, ticket: TicketRecord, message: AlertMessage, policy: AlertPolicy
     ) -> TicketRecord:
-        ticket = await self._store.alerts.fired_again(ticket.id, message.at)
+        ticket = await self._alerts.fired_again(ticket.id, message.at)
         assert ticket.alert is not None
         if ticket.thread_ts:
             posted = await self._announce.alert_fired_again(
                 ticket, self._title(ticket), message.at, ticket.alert.firings
             )
             if posted is not None:
-                await self._store.alerts.set_firing_note(ticket.id, posted)
-        if policy.comment_on_refire and await self._store.alerts.claim_refire_comment(
+                await self._alerts.set_firing_note(ticket.id, posted)
+        if policy.comment_on_refire and await self._alerts.claim_refire_comment(
             ticket.id, self._clock(), REFIRE_COMMENT_EVERY
         ):
             await self._comments.add(
@@ -127,7 +130,7 @@ class AlertLifecycle:
     ) -> TicketRecord | None:
         if ticket.alert is None or ticket.alert.phase is AlertPhase.RESOLVED:
             return None
-        resolved = await self._store.alerts.resolved(ticket.id, message.at)
+        resolved = await self._alerts.resolved(ticket.id, message.at)
         if resolved is None or resolved.alert is None:
             return None  # NOTE: resolved already (another replica, another message)
         lasted = message.at - resolved.alert.fired_at

@@ -13,7 +13,7 @@ from bot.domain.errors import UserFixable
 from bot.domain.records import Link, LinkChange
 from bot.domain.tickets import Filer, Requester
 from bot.providers.base import Provider
-from bot.store import Store
+from bot.store.links import LinkQueries
 from bot.tickets.requesters import NotLinked, resolve_requester
 
 
@@ -37,8 +37,10 @@ class Links:
 
 
 class LinkService:
-    def __init__(self, store: Store, providers: Mapping[str, Provider], admins: Admins) -> None:
-        self._store = store
+    def __init__(
+        self, links: LinkQueries, providers: Mapping[str, Provider], admins: Admins
+    ) -> None:
+        self._links = links
         self._providers = providers
         self._admins = admins
 
@@ -50,7 +52,7 @@ class LinkService:
         adapter = self._providers[provider]
         if problem := adapter.requester_id_problem(requester_id):
             raise UserFixable(problem)
-        old = await self._store.links.set_requester_link(
+        old = await self._links.set_requester_link(
             team_id=team_id,
             user_id=user_id,
             provider=provider,
@@ -63,15 +65,15 @@ class LinkService:
     async def unlink(self, *, actor: str, team_id: str, user_id: str, provider: str | None) -> int:
         """How many links were removed."""
         await self._admins.require_admin(actor, "unlink users")
-        return await self._store.links.delete_links(
+        return await self._links.delete_links(
             team_id=team_id, user_id=user_id, provider=provider, actor=actor
         )
 
     async def listing(self, *, actor: str, team_id: str, user_id: str | None) -> Links:
         await self._admins.require_admin(actor, "list links")
         return Links(
-            links=list(await self._store.links.links(team_id, user_id)),
-            latest=await self._store.links.latest_link_change(team_id, user_id),
+            links=list(await self._links.links(team_id, user_id)),
+            latest=await self._links.latest_link_change(team_id, user_id),
         )
 
     async def whoami(
@@ -93,4 +95,4 @@ class LinkService:
     ) -> Requester | None:
         """Whom ``filer`` files as at ``provider`` (see ``bot.tickets.requesters``); with
         ``lookup`` False no provider call is made, and None means a look-up is needed."""
-        return await resolve_requester(self._store, provider, filer, lookup=lookup)
+        return await resolve_requester(self._links, provider, filer, lookup=lookup)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.records import TicketRecord
-from bot.store import Store
-from bot.store.search import search_words
+from bot.store.search import SearchQueries, search_words
 
 PAGE_SIZE = 10
 BATCH = 25
@@ -46,8 +45,8 @@ class Page:
 
 
 class TicketLists:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, search: SearchQueries) -> None:
+        self._search = search
 
     async def page(
         self,
@@ -76,16 +75,16 @@ class TicketLists:
     async def _batch(
         self, query: TicketQuery, cursor: int | None, limit: int = BATCH
     ) -> list[TicketRecord]:
-        store = self._store
+        search = self._search
         if query.kind is ListKind.FIND:
-            return await store.search.search_tickets(
+            return await search.search_tickets(
                 query.team_id,
                 search_words(query.words),
                 provider=query.provider,
                 offset=cursor or 0,
                 limit=limit,
             )
-        return await store.search.open_tickets(
+        return await search.open_tickets(
             query.team_id,
             filed_from=query.channel_id if query.kind is ListKind.CHANNEL else None,
             filed_by=query.user_id if query.kind is ListKind.MINE else None,

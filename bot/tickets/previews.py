@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from bot.domain.records import TicketRecord
-from bot.store import Store
+from bot.store.marks import MarkQueries
+from bot.store.search import SearchQueries
 
 MAX_URL = 2000  # a longer link is no ticket link of ours
 PART = r"[^/?#&\s]+"  # one placeholder: a path segment or query value, URL-encoded
@@ -55,13 +56,16 @@ def ticket_hosts(templates: Mapping[str, str | None]) -> list[str]:
 
 
 class Previews:
-    def __init__(self, store: Store, templates: Mapping[str, str | None]) -> None:
-        self._store = store
+    def __init__(
+        self, search: SearchQueries, marks: MarkQueries, templates: Mapping[str, str | None]
+    ) -> None:
+        self._search = search
+        self._marks = marks
         self._patterns = link_patterns(templates)
 
     async def first_delivery(self, event_id: str) -> bool:
         """False for an event Slack delivered before (a retry): its links were unfurled."""
-        return await self._store.marks.remember_event(event_id)
+        return await self._marks.remember_event(event_id)
 
     async def ticket_for(self, team_id: str, url: str) -> TicketRecord | None:
         """The ticket the bot filed that ``url`` links to, if any."""
@@ -73,7 +77,7 @@ class Previews:
                 continue
             groups = match.groupdict()
             ticket_id, number = groups.get("id"), groups.get("number")
-            found = await self._store.search.ticket_at(
+            found = await self._search.ticket_at(
                 team_id,
                 pattern.provider,
                 ticket_id=unquote(ticket_id) if ticket_id else None,

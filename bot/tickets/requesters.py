@@ -13,7 +13,7 @@ from __future__ import annotations
 from bot.domain.errors import UserFixable
 from bot.domain.tickets import Filer, Requester, RequesterSource
 from bot.providers.base import Provider, SupportsCustomerSearch
-from bot.store import Store
+from bot.store.links import LinkQueries
 
 MATCHED_BY = "ticketbot (e-mail match)"
 
@@ -31,21 +31,21 @@ def linked(provider: Provider, requester_id: str, how: str) -> Requester:
 
 
 async def resolve_requester(
-    store: Store, provider: Provider, filer: Filer, *, lookup: bool = True
+    links: LinkQueries, provider: Provider, filer: Filer, *, lookup: bool = True
 ) -> Requester | None:
     """The requester for ``filer``. With ``lookup`` False no provider call is made, and None
     means a look-up is needed to know."""
     fallback = provider.default_requester(filer)
     if fallback is not None and fallback.source is RequesterSource.TOKEN_OWNER:
         return fallback  # NOTE: the credential's own account; no link can change it
-    stored = await store.links.requester_link(filer.team_id, filer.user_id, provider.name)
+    stored = await links.requester_link(filer.team_id, filer.user_id, provider.name)
     if stored is not None:
         return linked(provider, stored, "linked")
     if isinstance(provider, SupportsCustomerSearch):
         if not lookup:
             return None
         if filer.email and (found := await provider.find_customer(filer.email)):
-            await store.links.set_requester_link(
+            await links.set_requester_link(
                 team_id=filer.team_id,
                 user_id=filer.user_id,
                 provider=provider.name,

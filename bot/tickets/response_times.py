@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from bot.domain.figures import ProviderFigures
 from bot.domain.records import TicketRecord
 from bot.providers.base import Provider, reads_status
-from bot.store import Store
+from bot.store.responses import ResponseQueries
 from bot.tickets.outcomes import TellsAlerts
 
 DAY = 86_400.0
@@ -73,13 +73,13 @@ def figures(
 class ResponseTimes:
     def __init__(
         self,
-        store: Store,
+        responses: ResponseQueries,
         providers: Mapping[str, Provider],
         targets: Mapping[str, float | None],
         clock: Callable[[], float],
         announce: TellsAlerts,
     ) -> None:
-        self._store = store
+        self._responses = responses
         self._providers = providers
         self._targets = {name: minutes * 60 for name, minutes in targets.items() if minutes}
         self._clock = clock
@@ -103,7 +103,7 @@ class ResponseTimes:
             return 0
         # NOTE: a claim is a write; a reminder a minute late is as good as on time
         self._next_check = now + CHECK_EVERY
-        overdue = await self._store.responses.claim_overdue(targets, now)
+        overdue = await self._responses.claim_overdue(targets, now)
         for ticket in overdue:
             provider = self._providers[ticket.provider]
             await self._announce.no_reply_reminder(
@@ -116,7 +116,7 @@ class ResponseTimes:
     ) -> list[ProviderFigures]:
         """Per provider (or the one named), over the last ``days``."""
         now = self._clock()
-        tickets = await self._store.responses.tickets_since(team_id, now - days * DAY, provider)
+        tickets = await self._responses.tickets_since(team_id, now - days * DAY, provider)
         names = [provider] if provider else list(self._providers)
         return [
             figures(
