@@ -15,7 +15,7 @@ from bot.background.retry_worker import RetryWorker
 from bot.compose import Bot
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY = 3600.0  # seconds between retention passes, across all replicas
+PRUNE_EVERY = 3600.0  # seconds between pruning passes (Store.prune), across all replicas
 IDLE_POLL_SECONDS = 0.01
 IDLE_CONFIRMATIONS = 3  # loop turns in a row with nothing under way
 
@@ -144,7 +144,8 @@ def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
 
 
 async def keep_within_retention(deps: Bot, now: float) -> None:
-    """Drop or empty what ``retention_days`` no longer keeps (one replica an hour does it)."""
-    pruned = await deps.store.retention.prune(now - deps.settings.options.retention_days * 86_400)
+    """Drop or empty what ``retention_days`` no longer keeps, and what is kept for a fixed
+    time past it (``Store.prune``; one replica an hour does it)."""
+    pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
     if any(dataclasses.astuple(pruned)):
         log.info("retention: pruned", extra=dataclasses.asdict(pruned))

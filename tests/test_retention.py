@@ -1,6 +1,7 @@
 """What the bot keeps about people: ``links forget`` forgets what is not needed to finish work
 (and says what it left), and ``retention_days`` empties or drops what is older, from the
-heartbeat's hourly pass."""
+heartbeat's hourly pass; that pass (``Store.prune``) also drops what is kept for a fixed time
+(events seen, modals opened, heartbeats), which no write prunes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from bot.domain.records import LinkRow, SubmissionState
 from bot.links_cli import run_links
 from bot.runtime import keep_within_retention
 from bot.store import Store
+from bot.store.marks import EVENTS_KEPT
+from bot.store.modals import MODAL_DAYS
+from bot.store.replicas import REPLICAS_KEPT
 from bot.store.retention import FORGOTTEN
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.hostup import FakeHostUp
@@ -93,10 +97,69 @@ async def test_retention_empties_and_drops_only_what_is_older(
     assert ticket is not None and ticket.subject == "db1 unreachable"
 
 
+async def outlived(store: Store) -> None:
+    """One seen event, one modal and one heartbeat, each just past what is kept of it."""
+    now = time.time()
+    db = store.db
+    await db.write1(
+        "INSERT INTO seen_events (event_id, at) VALUES (?, ?)", ("Ev0", now - EVENTS_KEPT - 60)
+    )
+    await db.write1(
+        "INSERT INTO modals (view_id, team_id, user_id, opened_at) VALUES (?, ?, ?, ?)",
+        ("V0", TEAM, "UANA", now - MODAL_DAYS * DAY - 60),
+    )
+    await db.write1(
+        "INSERT INTO replicas (id, seen_at) VALUES (?, ?)", ("gone", now - REPLICAS_KEPT - 60)
+    )
+
+
+async def outlived_left(store: Store) -> list[int]:
+    """How many of ``outlived``'s rows are still there: events, modals, heartbeats."""
+    counts = []
+    for table, column in (("seen_events", "event_id"), ("modals", "view_id"), ("replicas", "id")):
+        rows = await store.db.rows(
+            f"SELECT COUNT(*) FROM {table} WHERE {column} IN ('Ev0', 'V0', 'gone')"  # noqa: S608
+        )
+        counts.append(int(rows[0][0]))
+    return counts
+
+
+def pruned_by_old_writes(prefix: str) -> str:
+    """A key whose ``hash`` made the old write paths prune (``% 100`` events, ``% 200``
+    modals), in this process."""
+    return next(key for n in range(100_000) if hash(key := f"{prefix}{n}") % 200 == 0)
+
+
+async def test_writes_prune_nothing_and_the_prune_pass_drops_what_outlived_its_time(
+    store_at: str,
+) -> None:
+    """No write prunes (an event and a modal whose keys the old ``hash() % N`` write paths
+    pruned on, a heartbeat); the one pass, ``Store.prune``, drops each record kept past its
+    time and keeps what is within it."""
+    store = await Store.open(store_at)
+    try:
+        await outlived(store)
+        assert await store.marks.remember_event(pruned_by_old_writes("Ev"))
+        await store.modals.remember_modal(pruned_by_old_writes("V"), team_id=TEAM, user_id="U")
+        await store.replicas.heartbeat()
+        assert await outlived_left(store) == [1, 1, 1]  # no write pruned
+
+        pruned = await store.prune(time.time() - 90 * DAY)
+        assert (pruned.events, pruned.modals, pruned.replicas) == (1, 1, 1)
+        assert await outlived_left(store) == [0, 0, 0]
+        # what is within its time stays
+        assert not await store.marks.remember_event(pruned_by_old_writes("Ev"))
+        assert await store.modals.modal_opener(pruned_by_old_writes("V")) == "U"
+        assert await store.replicas.replica_counts(dead_after=60) == (1, 0)
+    finally:
+        await store.close()
+
+
 async def test_the_heartbeat_enforces_retention(
     make_bot: BotFactory, hostup: FakeHostUp, tmp_path: Path
 ) -> None:
-    """Wired: a running bot's heartbeat prunes what its clock says is past retention."""
+    """Wired: a running bot's heartbeat prunes what its clock says is past retention, and what
+    outlived its fixed time (events, modals, heartbeats)."""
     store = await Store.open(tmp_path / "ticketbot.db")
     try:
         old, _ = await store.submissions.begin_submission(
@@ -104,6 +167,7 @@ async def test_the_heartbeat_enforces_retention(
             thread_ts=None, draft="{}", first_attempt_by=1e12,
         )  # fmt: skip
         await store.submissions.give_up(old.id, "the window ran out")
+        await outlived(store)
     finally:
         await store.close()
     bot = await make_bot(
@@ -111,7 +175,13 @@ async def test_the_heartbeat_enforces_retention(
         options='admins = ["UANA"]\nreplica_timeout_seconds = 1',
         clock=lambda: time.time() + 91 * DAY,
     )
+
+    async def pruned() -> bool:
+        store = bot.deps.store
+        gone = await store.submissions.submission(old.id) is None
+        return gone and await outlived_left(store) == [0, 0, 0]
+
     deadline = time.monotonic() + 10
-    while await bot.deps.store.submissions.submission(old.id) is not None:
+    while not await pruned():
         assert time.monotonic() < deadline, "the heartbeat never pruned"
         await asyncio.sleep(0.02)

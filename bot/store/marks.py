@@ -11,6 +11,8 @@ import time
 
 from bot.store.database import Repository
 
+EVENTS_KEPT = 86_400.0  # seconds an event is remembered (Slack retries within minutes)
+
 
 class MarkQueries(Repository):
     async def once(self, mark: str, every: float | None = None) -> bool:
@@ -27,13 +29,19 @@ class MarkQueries(Repository):
     async def remember_event(self, event_id: str) -> bool:
         """True the first time ``event_id`` is seen (Slack re-delivers events it thinks lost).
 
-        Entries older than a day are dropped as new ones arrive (Slack retries within minutes).
+        Entries older than ``EVENTS_KEPT`` are dropped by ``prune``.
         """
         rows = await self._write1(
             "INSERT INTO seen_events (event_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING"
             " RETURNING event_id",
             (event_id, time.time()),
         )
-        if rows and hash(event_id) % 100 == 0:  # now and then, not on every event
-            await self._write1("DELETE FROM seen_events WHERE at < ?", (time.time() - 86400,))
         return bool(rows)
+
+    async def prune(self) -> int:
+        """Forget the events seen more than ``EVENTS_KEPT`` ago (the heartbeat's pass); how
+        many."""
+        rows = await self._write1(
+            "DELETE FROM seen_events WHERE at < ? RETURNING 1", (time.time() - EVENTS_KEPT,)
+        )
+        return len(rows)

@@ -20,10 +20,6 @@ class ModalQueries(Repository):
             " user_id = excluded.user_id, opened_at = excluded.opened_at",
             (view_id, team_id, user_id, now),
         )
-        if hash(view_id) % 200 == 0:  # now and then, not on every modal
-            await self._write1(
-                "DELETE FROM modals WHERE opened_at < ?", (now - MODAL_DAYS * 86400,)
-            )
 
     async def modal_opener(self, view_id: str) -> str | None:
         """Who opened ``view_id``, if the bot opened it (within ``MODAL_DAYS``)."""
@@ -32,3 +28,12 @@ class ModalQueries(Repository):
             (view_id, time.time() - MODAL_DAYS * 86400),
         )
         return str(row[0]) if row else None
+
+    async def prune(self) -> int:
+        """Drop the modals opened more than ``MODAL_DAYS`` ago (the heartbeat's pass); how
+        many."""
+        rows = await self._write1(
+            "DELETE FROM modals WHERE opened_at < ? RETURNING 1",
+            (time.time() - MODAL_DAYS * 86400,),
+        )
+        return len(rows)

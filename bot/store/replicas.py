@@ -17,14 +17,11 @@ REPLICAS_KEPT = 86_400.0  # heartbeats older than a day are dropped
 
 class ReplicaQueries(Repository):
     async def heartbeat(self) -> None:
-        now = time.time()
         await self._write1(
             "INSERT INTO replicas (id, seen_at) VALUES (?, ?)"
             " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-            (self._db.replica_id, now),
+            (self._db.replica_id, time.time()),
         )
-        if hash((self._db.replica_id, int(now))) % 50 == 0:  # now and then
-            await self._write1("DELETE FROM replicas WHERE seen_at < ?", (now - REPLICAS_KEPT,))
 
     async def leave(self) -> None:
         """This process stops cleanly: its heartbeat goes, so it is not counted as stale."""
@@ -40,3 +37,10 @@ class ReplicaQueries(Repository):
             (now - dead_after, now - dead_after, now - 3600),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def prune(self) -> int:
+        """Drop the heartbeats older than ``REPLICAS_KEPT`` (the heartbeat's pass); how many."""
+        rows = await self._write1(
+            "DELETE FROM replicas WHERE seen_at < ? RETURNING 1", (time.time() - REPLICAS_KEPT,)
+        )
+        return len(rows)

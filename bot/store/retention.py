@@ -1,5 +1,6 @@
 """What the bot keeps about people, and for how long: ``forget_user`` (``ticketbot links forget``)
-and ``prune`` (the ``retention_days`` setting, run by the heartbeat once an hour).
+and ``prune`` (the ``retention_days`` setting, in ``Store.prune``: the heartbeat's pass, once an
+hour across replicas).
 
 Kept while it is needed, then dropped or emptied:
 - a filed submission's draft (the words typed into the modal): emptied; the ticket has them;
@@ -38,10 +39,16 @@ class Forgotten:
 
 @dataclass(frozen=True)
 class Pruned:
+    """What one pruning pass dropped or emptied: what ``retention_days`` no longer keeps, and
+    the records kept for a fixed time (seen events, modals, heartbeats; ``Store.prune``)."""
+
     drafts: int
     dropped: int
     comments: int
     audit_rows: int
+    events: int = 0
+    modals: int = 0
+    replicas: int = 0
 
 
 class RetentionQueries(Repository):

@@ -3,6 +3,7 @@ each a small class of parameterised queries written once for both engines."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bot.store.alerts import AlertQueries
@@ -19,7 +20,7 @@ from bot.store.polls import PollQueries
 from bot.store.postgres import PostgresDatabase
 from bot.store.replicas import ReplicaQueries
 from bot.store.responses import ResponseQueries
-from bot.store.retention import RetentionQueries
+from bot.store.retention import Pruned, RetentionQueries
 from bot.store.search import POSTGRES_FULL_TEXT, SQLITE_FULL_TEXT, SearchQueries
 from bot.store.sqlite import SqliteDatabase
 from bot.store.submissions import SubmissionQueries
@@ -81,6 +82,18 @@ class Store:
     async def healthy(self) -> bool:
         """Whether the database can be written now."""
         return await self.db.healthy()
+
+    async def prune(self, older_than: float) -> Pruned:
+        """The one pruning pass (the heartbeat runs it, one replica an hour): what
+        ``retention_days`` no longer keeps (``older_than``: a time), and what is kept for a
+        fixed time past it (events seen, modals opened, heartbeats). No write prunes."""
+        kept = await self.retention.prune(older_than)
+        return dataclasses.replace(
+            kept,
+            events=await self.marks.prune(),
+            modals=await self.modals.prune(),
+            replicas=await self.replicas.prune(),
+        )
 
     async def schema_version(self) -> int:
         return await self.db.schema_version()
