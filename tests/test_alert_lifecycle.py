@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.alerts.generic import title_key
+from bot.domain.alerts import Alert, legacy_key
 from bot.domain.records import CommentState
 from tests.alert_sources import (
     ROWS,
@@ -304,3 +307,62 @@ async def test_a_firing_after_the_ticket_closed_is_a_new_alert(
     shown = json.dumps(slack.view(view_id[0]))
     assert "HostUp ticket #10001" in shown and "File a new ticket" not in shown
     assert not any("fired again" in str(m.get("text")) for m in slack.channels[CHANNEL].messages)
+
+
+def kept_by_0_1_0(message: dict[str, Any]) -> str | None:
+    """The key 0.1.0 kept for an alert's tickets: its ``fingerprint_of`` (commit 22159ce,
+    bot/tickets/alerts.py), the identity alone, with no channel or sender."""
+    for attachment in message.get("attachments") or []:
+        for field in attachment.get("fields") or []:
+            if str(field.get("title", "")).lower().replace("_", "") == "groupkey":
+                return f"alertmanager:{field.get('value')}"
+    text = json.dumps(message)
+    for pattern, kind in (
+        (r"datadoghq\.[a-z]+/monitors/(\d+)", "datadog:monitor"),
+        (r"pagerduty\.com/incidents/(\w+)", "pagerduty:incident"),
+        (r"/alerting/grafana/([\w-]+)/view", "grafana:rule"),
+    ):
+        if match := re.search(pattern, text):
+            return f"{kind}:{match.group(1)}"
+    return None
+
+
+KEPT_BY_0_1_0 = [r for r in ROWS if kept_by_0_1_0(message(r.tool, r.firing, "1.000000"))]
+
+
+@pytest.mark.parametrize("row", KEPT_BY_0_1_0, ids=[row.id for row in KEPT_BY_0_1_0])
+async def test_a_ticket_filed_by_0_1_0_is_still_followed_from_its_channel(
+    row: Row, make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup), clock=ManualClock(now=time.time()).time)
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    first = message(row.tool, row.firing, f"{t0:.6f}")
+    await file_alert(bot, slack, first, {"department": "vps"})
+    legacy = kept_by_0_1_0(first)
+    db = bot.deps.store.db
+    await db.write1("UPDATE tickets SET fingerprint = ?", (legacy,))  # as 0.1.0 left it
+
+    async def kept() -> str:
+        return str((await db.rows("SELECT fingerprint FROM tickets"))[0]["fingerprint"])
+
+    slack.add_channel("C0OTHER", "other", members={"UANA"})
+    elsewhere = message(row.tool, row.refire or row.firing, f"{t0 + 300:.6f}")
+    await events.message("C0OTHER", slack.post_as_bot("C0OTHER", elsewhere))
+    await bot.idle()
+    assert await kept() == legacy, "a look-alike in another channel adopts nothing"
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+    again = message(row.tool, row.refire or row.firing, f"{t0 + 600:.6f}")
+    await events.message(CHANNEL, slack.post_as_bot(CHANNEL, again))
+    note = (await slack.wait_for("chat.postMessage", count=2))[1]
+    assert note["thread_ts"] == first["ts"] and "fired again" in note["text"]
+    assert (await kept()).startswith(f"{CHANNEL}|"), "known by its channel and sender now"
+
+
+def test_an_alertmanager_group_key_keeps_its_colons_in_the_key_0_1_0_kept() -> None:
+    group = '{}/{severity="page"}:{alertname="InstanceDown"}'
+    alert = Alert("alertmanager", "s", "", None, f"alertmanager:group:{group}", False)
+    assert legacy_key(alert) == f"alertmanager:{group}"
+    assert legacy_key(replace(alert, identity="grafana:rule:-:CPU high")) is None
+    assert legacy_key(replace(alert, identity="zabbix:event:42")) is None

@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 LONGEST = 120  # characters of an identity kept as it is in a key; a longer one is hashed
+# The identities 0.1.0 gave the four tools it knew, as a part of 0.2.0's (tool, kind, id, ...):
+# Alertmanager's GroupKey field, Datadog's monitor, PagerDuty's incident, Grafana's rule.
+LEGACY = {
+    ("alertmanager", "group"): "alertmanager:{}",
+    ("datadog", "monitor"): "datadog:monitor:{}",
+    ("pagerduty", "incident"): "pagerduty:incident:{}",
+    ("grafana", "rule"): "grafana:rule:{}",
+}
 
 
 class Severity(StrEnum):
@@ -50,3 +58,19 @@ def alert_key(channel_id: str | None, alert: Alert) -> str | None:
     if len(identity) > LONGEST:  # NOTE: the key rides in a modal's private_metadata (3,000)
         identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
     return f"{channel_id}|{alert.sender or '-'}|{identity}"
+
+
+def legacy_key(alert: Alert) -> str | None:
+    """The key 0.1.0 kept for this alert's tickets (its identity alone, with no channel or
+    sender), so a ticket filed before 0.2.0 is still followed: it is adopted under
+    ``alert_key`` by the first message of its alert in the channel it was filed from."""
+    if not alert.identity:
+        return None
+    tool, _, rest = alert.identity.partition(":")
+    kind, _, rest = rest.partition(":")
+    pattern = LEGACY.get((tool, kind))
+    if pattern is None:
+        return None
+    # NOTE: the group key is the rest whole (it may hold colons); the others end at one
+    value = rest if tool == "alertmanager" else rest.split(":", 1)[0]
+    return pattern.format(value) if value and value != "-" else None

@@ -23,6 +23,25 @@ class AlertQueries(Repository):
         )
         return [_ticket(row) for row in rows]
 
+    async def adopt_legacy(
+        self, team_id: str, channel_id: str, legacy: str, key: str
+    ) -> list[TicketRecord]:
+        """The open tickets 0.1.0 filed for this alert from this channel, now known by ``key``
+        (its sender's); read first, so an alert without such a ticket costs no write."""
+        params = (team_id, channel_id, legacy)
+        if not await self._rows(
+            "SELECT id FROM tickets WHERE team_id = ? AND source_channel = ?"
+            " AND fingerprint = ? AND closed_at IS NULL LIMIT 1",
+            params,
+        ):
+            return []
+        await self._write1(
+            "UPDATE tickets SET fingerprint = ? WHERE team_id = ? AND source_channel = ?"
+            " AND fingerprint = ? AND closed_at IS NULL",
+            (key, *params),
+        )
+        return await self.alert_tickets(team_id, key)
+
     async def fired_again(self, ticket_id: int, at: float) -> TicketRecord:
         """Count one more firing; one after a resolve starts a new firing at ``at``."""
         rows = await self._write1(

@@ -38,6 +38,7 @@ class AlertMessage:
     resolved: bool
     at: float
     edited: bool = False
+    legacy_key: str | None = None  # what 0.1.0 kept instead of ``key`` (domain.alerts)
 
     @property
     def said(self) -> str:
@@ -77,6 +78,10 @@ class AlertLifecycle:
         # NOTE: the read first: most alerts have no ticket, and for those the bot writes
         # nothing (a storm of them cost a write each, queued behind the filings' writes).
         tickets = await self._alerts.alert_tickets(message.team_id, message.key)
+        if not tickets and message.legacy_key:
+            tickets = await self._alerts.adopt_legacy(
+                message.team_id, message.channel_id, message.legacy_key, message.key
+            )
         tickets = [
             t
             for t in tickets

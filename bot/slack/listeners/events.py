@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.text import plain
-from bot.domain.alerts import Alert, alert_key
+from bot.domain.alerts import Alert, alert_key, legacy_key
 from bot.domain.errors import TicketbotError
 from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
@@ -132,6 +132,7 @@ async def _seen(
         resolved=alert.resolved,
         at=said_at,
         edited=edited_at is not None,
+        legacy_key=legacy_key(alert),
     )
     await deps.lifecycle.seen(message, policy)
 
