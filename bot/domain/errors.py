@@ -33,7 +33,7 @@ Our exception hierarchy (classes defined elsewhere name their module):
   x TooBig (safe_http.py) - an answer passed its byte cap while being read.
   x UnreadableList (providers/paging.py) - an answer holds no list the reader can find.
   x DownloadRefused (slack/files.py) - Slack answered something other than the file.
-  x _NotClaimed, _FiledMeanwhile, _ClaimLost (tickets/filing.py) - one filing attempt's exits.
+  x NotClaimed, _FiledMeanwhile, _ClaimLost (tickets/attempts.py) - one filing attempt's exits.
   x CardRefused (tickets/outcomes.py) - Slack would not take a filed ticket's card now: owed.
 
 The branch decides what happens next (see ARCHITECTURE.md, "The adapter seam"):

@@ -3,7 +3,7 @@ answers again (with how long, and how many calls failed meanwhile), not a traceb
 
 The backend runs every statement inside ``watch()``; callers still get the engine's error (the
 store's ``errors``) and decide: a submit is answered "busy", a filed ticket's record is kept in
-memory and written when the database is back (``bot.tickets.filing``).
+memory and written when the database is back (``bot.tickets.attempts``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from bot.store.coalesce import Coalescer
 from bot.store.database import Repository
 
 S = SubmissionState
-# a filing claim older than this is taken over even from a live process (bot.tickets.filing)
+# a filing claim older than this is taken over even from a live process (bot.tickets.attempts)
 CLAIM_SECONDS = 600.0
 
 
