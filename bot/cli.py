@@ -50,16 +50,16 @@ async def serve(settings: Settings) -> None:
             "SLACK_SIGNING_SECRET_PREVIOUS is set: requests and buttons signed with the previous "
             "secret are still accepted; unset it when the rotation's grace period is over"
         )
-    async with compose(settings, exclusive=True) as deps:
-        await check_routes_at_start(deps)
-        async with running(deps):
-            await _serve(settings, deps, stop)
+    async with compose(settings, exclusive=True) as bot:
+        await check_routes_at_start(bot)
+        async with running(bot):
+            await _serve(settings, bot, stop)
 
 
-async def check_routes_at_start(deps: Bot) -> None:
+async def check_routes_at_start(bot: Bot) -> None:
     """A route default the provider's form does not take is a config error (exit 2); a form
     the provider does not give now is checked whenever it is shown."""
-    problems, unchecked = await check_routes(deps.settings.routes, deps.providers)
+    problems, unchecked = await check_routes(bot.settings.routes, bot.providers)
     if problems:
         raise ConfigErrors(problems)
     for name in unchecked:
@@ -69,20 +69,20 @@ async def check_routes_at_start(deps: Bot) -> None:
         )
 
 
-async def _serve(settings: Settings, deps: Bot, stop: asyncio.Event) -> None:
+async def _serve(settings: Settings, bot: Bot, stop: asyncio.Event) -> None:
     """Listen, connect to Slack, and run until ``stop``."""
     env = settings.env
-    app = build_app(deps.context)
+    app = build_app(bot.context)
     socket = (
-        SocketMode(app, env.slack_app_token.get_secret_value(), deps.redactor.text)
+        SocketMode(app, env.slack_app_token.get_secret_value(), bot.redactor.text)
         if env.slack_app_token
         else None
     )
-    health = socket.health if socket else SlackProbe(deps.slack)
-    operations = Operations(deps.context, health)
+    health = socket.health if socket else SlackProbe(bot.slack)
+    operations = Operations(bot.context, health)
     one_port = env.metrics_port == env.port
     runner = web.AppRunner(
-        build_web_app(app, deps.context, operations=operations, with_metrics=one_port),
+        build_web_app(app, bot.context, operations=operations, with_metrics=one_port),
         access_log=None,
     )
     await runner.setup()
@@ -117,7 +117,7 @@ async def _serve(settings: Settings, deps: Bot, stop: asyncio.Event) -> None:
             "database": safe_url(env.ticketbot_db),
         },
     )
-    slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(deps))
+    slack = asyncio.ensure_future(socket.connect() if socket else check_bot_token(bot))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         pending: set[asyncio.Future[Any]] = {slack, stopping}
@@ -153,10 +153,10 @@ async def listen(runner: web.AppRunner, host: str, port: int, key: str) -> int:
     return int(sockets[0].getsockname()[1]) if sockets else port
 
 
-async def check_bot_token(deps: Bot) -> None:
+async def check_bot_token(bot: Bot) -> None:
     """HTTP mode: a bot token Slack refuses is final; Slack unreachable is ``/healthz``'s."""
     with contextlib.suppress(SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
-        await checked("SLACK_BOT_TOKEN", deps.slack.auth_test())
+        await checked("SLACK_BOT_TOKEN", bot.slack.auth_test())
 
 
 def say(message: str) -> None:
@@ -240,9 +240,9 @@ async def check_command(settings: Settings, migrate: bool = False) -> int:
 
 
 async def links_command(settings: Settings, action: str, arg: str | None) -> int:
-    async with compose(settings) as deps:
+    async with compose(settings) as bot:
         try:
-            return await run_links(deps, action, arg)
+            return await run_links(bot, action, arg)
         except LinksFailure as exc:
             say(exc.message)
             return exc.code

@@ -81,7 +81,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
 
-async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportReport:
+async def import_links(bot: Bot, team_id: str, lines: Iterable[str]) -> ImportReport:
     """Check every row, then write the good ones in one transaction; bad rows by line number.
 
     A row's ``team`` cell (an export's last column) puts it into that workspace; rows without
@@ -89,7 +89,7 @@ async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportR
     rows: dict[tuple[str, str, str], tuple[int, LinkRow]] = {}  # (team, user, provider) → …
     problems: list[str] = []
     warnings: list[str] = []
-    by_lower = {name.lower(): name for name in deps.providers}
+    by_lower = {name.lower(): name for name in bot.providers}
     for number, cells in enumerate(csv.reader(lines), start=1):
         cells = [unsafe_cell(c.strip()) for c in cells]
         if not any(cells) or cells[0].startswith("#") or (number == 1 and cells[:1] == [HEADER[0]]):
@@ -114,10 +114,10 @@ async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportR
         if provider is None:
             problems.append(f"line {number}: no provider called {provider_name!r}")
             continue
-        if problem := deps.providers[provider].requester_id_problem(requester_id):
+        if problem := bot.providers[provider].requester_id_problem(requester_id):
             problems.append(f"line {number}: {problem}")
             continue
-        user_id = await _user_id(deps, who)
+        user_id = await _user_id(bot, who)
         if user_id is None:
             problems.append(f"line {number}: no Slack user {who!r}")
             continue
@@ -128,20 +128,20 @@ async def import_links(deps: Bot, team_id: str, lines: Iterable[str]) -> ImportR
             )
         rows[(team, user_id, provider)] = (number, LinkRow(user_id, provider, requester_id, team))
     stored = [row for _, row in rows.values()]
-    changed = await deps.store.links.import_links(
+    changed = await bot.store.links.import_links(
         team_id=team_id, rows=stored, source="import", actor=CLI_ACTOR
     )
     return ImportReport(len(stored), changed, problems, warnings)
 
 
-async def _user_id(deps: Bot, who: str) -> str | None:
+async def _user_id(bot: Bot, who: str) -> str | None:
     """A Slack user id as given, or the user an e-mail belongs to (asks Slack)."""
     if USER_ID.match(who):
         return who
     if "@" not in who:
         return None
     try:
-        response = await deps.slack.users_lookupByEmail(email=who)
+        response = await bot.slack.users_lookupByEmail(email=who)
     except SlackApiError as exc:
         if exc.response.get("error") == "users_not_found":
             return None
@@ -149,10 +149,10 @@ async def _user_id(deps: Bot, who: str) -> str | None:
     return str(response["user"]["id"])
 
 
-async def export_links(deps: Bot, out: TextIO) -> int:
+async def export_links(bot: Bot, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    links = await deps.store.links.links(None)
+    links = await bot.store.links.links(None)
     for link in links:
         cells = (
             link.user_id,
@@ -167,16 +167,16 @@ async def export_links(deps: Bot, out: TextIO) -> int:
     return len(links)
 
 
-async def team_id(deps: Bot) -> str:
+async def team_id(bot: Bot) -> str:
     """The workspace the bot token belongs to (links are stored per workspace)."""
-    return str((await deps.slack.auth_test())["team_id"])
+    return str((await bot.slack.auth_test())["team_id"])
 
 
-async def run_links(deps: Bot, action: str, arg: str | None, out: TextIO = sys.stdout) -> int:
+async def run_links(bot: Bot, action: str, arg: str | None, out: TextIO = sys.stdout) -> int:
     """The ``links`` subcommands; returns the process exit code (see the module), or raises
     ``LinksFailure`` with one line to print."""
     try:
-        return await _run_links(deps, action, arg, out)
+        return await _run_links(bot, action, arg, out)
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         raise LinksFailure(
@@ -185,20 +185,20 @@ async def run_links(deps: Bot, action: str, arg: str | None, out: TextIO = sys.s
         ) from None
 
 
-async def _run_links(deps: Bot, action: str, arg: str | None, out: TextIO) -> int:
+async def _run_links(bot: Bot, action: str, arg: str | None, out: TextIO) -> int:
     if action == "export":
-        count = await export_links(deps, out)
+        count = await export_links(bot, out)
         print(f"exported {count} links", file=sys.stderr)
         return 0
     assert arg is not None
     if action == "forget":
-        user_id = await _user_id(deps, arg)
+        user_id = await _user_id(bot, arg)
         if user_id is None:
             raise LinksFailure(f"links forget: no Slack user {arg!r}", EXIT_USAGE)
-        teams = await deps.store.retention.teams_knowing(user_id)
+        teams = await bot.store.retention.teams_knowing(user_id)
         for team in teams:
             print(
-                forgotten_text(arg, await deps.store.retention.forget_user(team, user_id)), file=out
+                forgotten_text(arg, await bot.store.retention.forget_user(team, user_id)), file=out
             )
         if not teams:
             print(f"nothing is kept about {arg}", file=out)
@@ -208,7 +208,7 @@ async def _run_links(deps: Bot, action: str, arg: str | None, out: TextIO) -> in
     except (OSError, UnicodeDecodeError) as exc:
         why = "does not exist" if isinstance(exc, FileNotFoundError) else type(exc).__name__
         raise LinksFailure(f"links import: {arg} {why}", EXIT_USAGE) from None
-    report = await import_links(deps, await team_id(deps), io.StringIO(text, newline=""))
+    report = await import_links(bot, await team_id(bot), io.StringIO(text, newline=""))
     print(f"imported {report.imported} links ({report.changed} changed)", file=out)
     for line in (*report.warnings, *report.problems):
         print(line, file=out)

@@ -24,13 +24,13 @@ IDLE_CONFIRMATIONS = 3  # loop turns in a row with nothing under way
 class Runtime:
     worker: RetryWorker
     poller: StatusPoller
-    deps: Bot
+    bot: Bot
 
     def busy(self) -> list[str]:
         """What is under way or waiting its turn now; empty when the bot is idle."""
-        lane = self.deps.lane
+        lane = self.bot.lane
         found = [
-            f"{self.deps.jobs.running} background jobs" if self.deps.jobs.running else "",
+            f"{self.bot.jobs.running} background jobs" if self.bot.jobs.running else "",
             f"{lane.queued} jobs waiting for the lane" if lane.queued else "",
             f"{lane.answering_now} Slack requests being answered" if lane.answering_now else "",
             "" if self.worker.resting() else "a retry worker pass",
@@ -48,9 +48,9 @@ class Runtime:
         """
         calm = 0
         while calm < IDLE_CONFIRMATIONS:
-            if self.deps.jobs.running:
+            if self.bot.jobs.running:
                 calm = 0
-                await self.deps.jobs.wait_running()
+                await self.bot.jobs.wait_running()
             elif self.busy():
                 calm = 0
                 await asyncio.sleep(IDLE_POLL_SECONDS)  # NOTE: the lane begins jobs on a timer
@@ -60,75 +60,75 @@ class Runtime:
 
 
 @asynccontextmanager
-async def running(deps: Bot, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
+async def running(bot: Bot, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
     """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
     ``[ticketbot] drain_seconds`` setting) to finish."""
-    dead_after = deps.settings.options.replica_timeout_seconds
+    dead_after = bot.settings.options.replica_timeout_seconds
     # NOTE: before any claim: the others must see this one alive
-    await deps.store.replicas.heartbeat()
-    await count_for_metrics(deps, dead_after)
-    resumed = await deps.store.submissions.resume_interrupted(dead_after, at_start=True)
-    await deps.store.cards.release_owed_cards(dead_after, at_start=True)
+    await bot.store.replicas.heartbeat()
+    await count_for_metrics(bot, dead_after)
+    resumed = await bot.store.submissions.resume_interrupted(dead_after, at_start=True)
+    await bot.store.cards.release_owed_cards(dead_after, at_start=True)
     if resumed:
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
-    if orphans := await deps.store.orphans.unconfigured(deps.providers):
+    if orphans := await bot.store.orphans.unconfigured(bot.providers):
         log.warning(unconfigured_text(orphans))
-    runtime = Runtime(deps.worker, deps.poller, deps)
+    runtime = Runtime(bot.worker, bot.poller, bot)
     loops = [
         asyncio.create_task(runtime.worker.run(), name="retry-worker"),
         asyncio.create_task(runtime.poller.run(), name="status-poller"),
     ]
-    heart = asyncio.create_task(keep_alive(deps, dead_after), name="heartbeat")
+    heart = asyncio.create_task(keep_alive(bot, dead_after), name="heartbeat")
     try:
         yield runtime
     finally:
         runtime.worker.stop()
         runtime.poller.stop()
         heart.cancel()
-        seconds = deps.settings.options.drain_seconds if drain_seconds is None else drain_seconds
-        await deps.jobs.drain(seconds, alongside=loops)
+        seconds = bot.settings.options.drain_seconds if drain_seconds is None else drain_seconds
+        await bot.jobs.drain(seconds, alongside=loops)
         # NOTE: a clean stop is no missing heartbeat: the others take what it parked at once.
         # A database gone already (or closed: aiosqlite's ValueError) leaves the row to age.
-        with contextlib.suppress(*deps.store.errors, ValueError):
-            await deps.store.replicas.leave()
+        with contextlib.suppress(*bot.store.errors, ValueError):
+            await bot.store.replicas.leave()
 
 
-async def keep_alive(deps: Bot, dead_after: float) -> None:
+async def keep_alive(bot: Bot, dead_after: float) -> None:
     """This process's heartbeat, several times per ``dead_after``, on its own task (a long
     retry pass must not make a live replica look dead); and what a dead one was filing is
     taken over for the retry worker."""
     while True:
         await asyncio.sleep(dead_after / 5)
         try:
-            await deps.store.replicas.heartbeat()
-            await count_for_metrics(deps, dead_after)
-            if await deps.store.marks.once("retention", every=PRUNE_EVERY):
+            await bot.store.replicas.heartbeat()
+            await count_for_metrics(bot, dead_after)
+            if await bot.store.marks.once("retention", every=PRUNE_EVERY):
                 # NOTE: on its own task: a long pass must not hold up the next heartbeat
-                deps.jobs.spawn(keep_within_retention(deps, deps.clock()))
-            if not deps.store.outage.settled(dead_after):
+                bot.jobs.spawn(keep_within_retention(bot, bot.clock()))
+            if not bot.store.outage.settled(dead_after):
                 # NOTE: after an outage, the others' heartbeats are stale until they beat
                 # again: taking over now would take work they are finishing
                 continue
-            taken = await deps.store.submissions.resume_interrupted(dead_after)
-            cards = await deps.store.cards.release_owed_cards(dead_after)
+            taken = await bot.store.submissions.resume_interrupted(dead_after)
+            cards = await bot.store.cards.release_owed_cards(dead_after)
             if taken or cards:
                 log.warning(
                     "took over what a stopped replica left",
                     extra={"submissions": taken, "cards": cards},
                 )
-                deps.wakeup.set()
+                bot.wakeup.set()
         except Exception as exc:
-            if not deps.store.unavailable(exc):
+            if not bot.store.unavailable(exc):
                 raise
             log.debug("heartbeat failed: %s", type(exc).__name__)  # NOTE: the outage is told once
 
 
-async def count_for_metrics(deps: Bot, dead_after: float) -> None:
+async def count_for_metrics(bot: Bot, dead_after: float) -> None:
     """The gauges only the database knows, read with each heartbeat."""
-    alive, stale = await deps.store.replicas.replica_counts(dead_after)
-    deps.metrics.replicas_alive.set(alive)
-    deps.metrics.replicas_stale.set(stale)
-    deps.metrics.cards_owed.set(await deps.store.cards.count_owed_cards())
+    alive, stale = await bot.store.replicas.replica_counts(dead_after)
+    bot.metrics.replicas_alive.set(alive)
+    bot.metrics.replicas_stale.set(stale)
+    bot.metrics.cards_owed.set(await bot.store.cards.count_owed_cards())
 
 
 def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
@@ -143,9 +143,9 @@ def unconfigured_text(orphans: dict[str, tuple[int, int]]) -> str:
     )
 
 
-async def keep_within_retention(deps: Bot, now: float) -> None:
+async def keep_within_retention(bot: Bot, now: float) -> None:
     """Drop or empty what ``retention_days`` no longer keeps, and what is kept for a fixed
     time past it (``Store.prune``; one replica an hour does it)."""
-    pruned = await deps.store.prune(now - deps.settings.options.retention_days * 86_400)
+    pruned = await bot.store.prune(now - bot.settings.options.retention_days * 86_400)
     if any(dataclasses.astuple(pruned)):
         log.info("retention: pruned", extra=dataclasses.asdict(pruned))

@@ -70,7 +70,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @dataclass
 class RunningBot:
     url: str
-    deps: Bot
+    deps: Bot  # the composed Bot; named so for the ~100 test lines that read bot.deps
     driver: SlackDriver
     slack: FakeSlack
     runtime: Runtime
@@ -152,12 +152,12 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
                 f"[ticketbot]\n{options}\n\n{config}\n{routes}", encoding="utf-8"
             )
             settings = load_settings({**base_env(tmp_path, slack), **(env or {})})
-            deps = await stack.enter_async_context(
+            bot = await stack.enter_async_context(
                 compose(settings, policy, clock=clock or time.time)
             )
-            runtime = await stack.enter_async_context(running(deps, drain_seconds=2))
+            runtime = await stack.enter_async_context(running(bot, drain_seconds=2))
             runner = web.AppRunner(
-                build_web_app(build_app(deps.context), deps.context), access_log=None
+                build_web_app(build_app(bot.context), bot.context), access_log=None
             )
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
@@ -167,7 +167,7 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
             url = f"http://127.0.0.1:{port}"
             driver = SlackDriver(url, slack)
             stack.push_async_callback(driver.close)
-            return RunningBot(url=url, deps=deps, driver=driver, slack=slack, runtime=runtime)
+            return RunningBot(url=url, deps=bot, driver=driver, slack=slack, runtime=runtime)
 
         yield start
 
