@@ -248,6 +248,7 @@ async def compose(
         announcer,
         clock=clock,
         outgoing=outgoing,
+        max_connections={name: cfg.max_connections for name, cfg in settings.providers.items()},
     )
     lifecycle = AlertLifecycle(store.alerts, store.marks, providers, comments, clock, alert_thread)
     context = SlackContext(

@@ -76,6 +76,8 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
         db.executescript(
             "DROP TRIGGER tickets_search; DROP TRIGGER submissions_search;"
             " DROP TABLE ticket_search; DROP TABLE ticket_threads;"
+            " DROP TABLE poll_holds; DROP INDEX tickets_polls; DROP INDEX tickets_provider_seq;"
+            " ALTER TABLE tickets DROP COLUMN poll_seq;"
             " PRAGMA user_version = 9;"
         )
     store = await Store.open(path)

@@ -7,12 +7,13 @@ path casing differs between endpoints; errors are ``{success:false, message}``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field, SecretStr, model_validator
 
-from bot.domain.errors import ConfigError, FieldErrors, ProviderAuthError
+from bot.domain.errors import ConfigError, FieldErrors, ProviderAuthError, ProviderProtocolError
 from bot.domain.forms import Choice, FieldKind, Form, FormField, Values
 from bot.domain.tickets import NewTicket, Requester, TicketRef, TicketStatus
 from bot.providers import fields
@@ -78,6 +79,7 @@ class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
             self._load_subjects, config.subjects_cache_seconds
         )
         self._form = FormMemo(self._build_form)
+        self._list_read: asyncio.Future[dict[str, str]] | None = None
 
     def _can_renew(self) -> bool:
         # NOTE: subscriber JWTs expire and are renewed by logging in; a static token is not
@@ -221,14 +223,41 @@ class IspCrmProvider(CredentialIsRequester, TokenLogin[IspCrmConfig]):
         return self.ticket_ref(number, number, status=str(data.get("status") or "Open"))
 
     async def get(self, ref: TicketRef) -> TicketStatus:
+        statuses = await self._statuses()
+        if ref.id not in statuses:
+            raise ProviderProtocolError(
+                f"{self.title} answered in a way the bot does not understand.",
+                admin_detail=f"{self.title} HTTP 200: ticket {ref.id} is not in the"
+                " customer's list",
+            )
+        status = statuses[ref.id]
+        return TicketStatus(status=status, closed=status.lower() in CLOSED)
+
+    async def _statuses(self) -> dict[str, str]:
+        """Each of the customer's tickets' status. NOTE: the only status read is the whole
+        list, so reads of several tickets that overlap share one request (one each would read
+        the list once per ticket: tickets² items per interval)."""
+        if self._list_read is None:
+            read = asyncio.ensure_future(self._read_statuses())
+            self._list_read = read
+            read.add_done_callback(self._list_read_done)
+        return await asyncio.shield(self._list_read)
+
+    def _list_read_done(self, read: asyncio.Future[dict[str, str]]) -> None:
+        if self._list_read is read:
+            self._list_read = None
+        if not read.cancelled():
+            read.exception()  # NOTE: retrieved: its waiters were told (or all went away)
+
+    async def _read_statuses(self) -> dict[str, str]:
         response = await self._call("GET", "/subscriber/getCustomerTickets")
         self.missing(response, STATUS)
         data = self._data(response)
-        for item in data if isinstance(data, list) else []:
-            if isinstance(item, dict) and str(item.get("ticket_id")) == ref.id:
-                status = str(item.get("status") or "Open")
-                return TicketStatus(status=status, closed=status.lower() in CLOSED)
-        raise self._http.unexpected(response, f"ticket {ref.id} is not in the customer's list")
+        return {
+            str(item.get("ticket_id")): str(item.get("status") or "Open")
+            for item in (data if isinstance(data, list) else [])
+            if isinstance(item, dict)
+        }
 
     async def probe(self) -> str:
         return f"{len(await self._subjects.get())} subjects"

@@ -237,6 +237,19 @@ _SQLITE: tuple[str, ...] = (
     );
     CREATE INDEX ticket_threads_ticket ON ticket_threads(ticket_id);
     """,
+    # 12: the poller at scale: a provider's polls held while it asked us to wait (a 429 seen
+    # by one replica holds every replica), each provider's due polls found by one index, and
+    # a ticket's place among its provider's (where its slot falls in the interval)
+    """
+    CREATE TABLE poll_holds (
+        provider    TEXT PRIMARY KEY,
+        held_until  REAL NOT NULL
+    );
+    ALTER TABLE tickets ADD COLUMN poll_seq INTEGER;
+    CREATE INDEX tickets_polls ON tickets(provider, next_poll_at)
+        WHERE closed = 0 AND card_ts IS NOT NULL;
+    CREATE INDEX tickets_provider_seq ON tickets(provider, id);
+    """,
 )
 
 POSTGRES_1 = """

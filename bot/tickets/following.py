@@ -1,19 +1,20 @@
 """Following a filed ticket: its status and staff replies come back to its thread, and
 people's replies in the thread go to the ticket.
 
-``poll`` reads one ticket and announces what changed; the status poller decides when.
+``poll`` reads one ticket, announces what changed and sets its next read at the ticket's next
+slot (``bot.tickets.poll_slots``); the status poller decides how many to read at once.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from bot.domain.disclosure import Redacted
 from bot.domain.errors import FeatureMissing, RateLimited, TicketbotError
+from bot.domain.polls import ClaimedPoll, ProviderPolls
 from bot.domain.records import TicketRecord
 from bot.providers.base import (
     Provider,
@@ -28,10 +29,17 @@ from bot.store.threads import ThreadQueries
 from bot.store.tickets import TicketQueries
 from bot.tickets.outcomes import TellsChanges
 from bot.tickets.outgoing import Outgoing
+from bot.tickets.poll_slots import next_slot
 
 # NOTE: a ticket of a provider whose table was removed is read again this much later (the
 # table may come back with the next start); it is never closed for it.
 HELD_SECONDS = 600.0
+DEFAULT_POLL_SECONDS = 120.0
+DEFAULT_CONNECTIONS = 50
+# NOTE: a claimed poll goes back to the pool if not read by then (a replica that died holding
+# it); longer than any read can take (``ProviderHttp``: twice the provider's timeout)
+POLL_LEASE = 120.0
+MIN_HOLD = 1.0  # a "Retry-After: 0" still holds a provider's polls this long
 
 log = logging.getLogger(__name__)
 SEEN_KEPT = 200  # staff message ids remembered per ticket
@@ -53,8 +61,10 @@ class Following:
         announce: TellsChanges,
         clock: Callable[[], float] = time.time,
         outgoing: Outgoing | None = None,
+        max_connections: Mapping[str, int] | None = None,
     ) -> None:
         self._outgoing = outgoing or Outgoing({})
+        self._max_connections = max_connections or {}
         self._clock = clock
         self._polls = polls
         self._followed = threads
@@ -64,27 +74,55 @@ class Following:
         self._poll_seconds = poll_seconds
         self._announce = announce
 
+    def now(self) -> float:
+        """The time polls go by (the clock tests move)."""
+        return self._clock()
+
+    def knows(self, provider: str) -> bool:
+        """Whether ``provider`` is configured in this process."""
+        return provider in self._providers
+
     def interval(self, provider: str) -> float:
-        """The provider's poll interval, jittered so polls do not bunch up."""
-        return self._poll_seconds.get(provider, 120.0) * random.uniform(0.8, 1.2)  # noqa: S311
+        """The provider's poll interval: each ticket is read once per interval."""
+        return self._poll_seconds.get(provider, DEFAULT_POLL_SECONDS)
+
+    def reads_at_once(self, provider: str) -> int:
+        """How many of the provider's tickets may be read at once: half its connections, so
+        filings and replies always find one free."""
+        return max(1, self._max_connections.get(provider, DEFAULT_CONNECTIONS) // 2)
 
     def database_away(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the database is away (an outage the store tells once)."""
         return self._polls.unavailable(exc)
 
-    async def due(self, now: float, limit: int) -> list[TicketRecord]:
-        return await self._polls.tickets_to_poll(now, limit)
+    async def plan(self) -> dict[str, ProviderPolls]:
+        """Per provider: its followed tickets, the earliest due, and its hold (a 429)."""
+        return await self._polls.poll_plan()
 
-    async def oldest_due(self) -> float | None:
-        return await self._polls.oldest_poll_due()
+    async def claim(self, provider: str, now: float, limit: int) -> list[ClaimedPoll]:
+        """Up to ``limit`` of the provider's due tickets, each claimed for this process alone."""
+        return await self._polls.claim_polls(provider, now, limit, POLL_LEASE)
 
-    async def poll(self, ticket: TicketRecord) -> None:
-        """Read one ticket; post what changed in its thread; schedule its next read."""
+    def _next_read(self, ticket: TicketRecord, seq: int | None, *, failed: bool = False) -> float:
+        """The ticket's next slot at least half an interval on (a late read is not followed
+        by an early one), or a whole one after a failed read."""
+        interval = self.interval(ticket.provider)
+        after = self._clock() + interval * (1.0 if failed else 0.5)
+        return next_slot(ticket.id if seq is None else seq, interval, after)
+
+    async def read_later(self, ticket: TicketRecord, at: float) -> None:
+        """A claimed read not made (its provider is held): the ticket is read at ``at``."""
+        await self._polls.poll_again_at(ticket.id, at)
+
+    async def poll(self, ticket: TicketRecord, seq: int | None = None) -> float | None:
+        """Read one ticket; post what changed in its thread; schedule its next read at its
+        slot (``seq``: its place among its provider's, as its claim said). Returns when the
+        provider's hold ends if it answered 429 (None otherwise)."""
         polls = self._polls
         provider = self._providers.get(ticket.provider)
         if provider is None:  # its table was removed: held (said at start) until it is back
-            await polls.delay_polls(ticket.provider, time.time() + HELD_SECONDS)
-            return
+            await polls.delay_polls(ticket.provider, self._clock() + HELD_SECONDS)
+            return None
         if not reads_status(provider):
             # NOTE: no status endpoint (VPSBG, or one that answered 404/405): nothing to follow.
             await polls.update_polled(
@@ -94,16 +132,22 @@ class Following:
                 seen_messages=ticket.seen_messages,
                 next_poll_at=0,
             )
-            return
+            return None
         try:
             status = await provider.get(ticket.ref)
         except RateLimited as exc:
-            wait = exc.retry_after or 2 * self.interval(ticket.provider)
-            await polls.delay_polls(ticket.provider, time.time() + wait)
-            return
+            # NOTE: the provider's limit is its account's, shared by every replica: all of them
+            # hold its polls until Retry-After is over; this ticket is read first thing after
+            wait = 2 * self.interval(ticket.provider)
+            if exc.retry_after is not None:
+                wait = max(MIN_HOLD, exc.retry_after)
+            until = self._clock() + wait
+            await polls.hold_polls(ticket.provider, until)
+            await polls.poll_again_at(ticket.id, until)
+            return until
         except FeatureMissing:
             await polls.stop_following(ticket.id)  # the provider's feature is off; said once
-            return
+            return None
         except TicketbotError as exc:
             log.warning("status read failed: %s", exc, extra={"provider": ticket.provider})
             await polls.update_polled(
@@ -111,9 +155,9 @@ class Following:
                 status=ticket.status or "open",
                 closed=False,
                 seen_messages=ticket.seen_messages,
-                next_poll_at=time.time() + 2 * self.interval(ticket.provider),
+                next_poll_at=self._next_read(ticket, seq, failed=True),
             )
-            return
+            return None
         announce = self._announce
         seen = list(ticket.seen_messages)
         replied = False
@@ -134,12 +178,13 @@ class Following:
             status=status.status,
             closed=status.closed,
             seen_messages=tuple(seen[-SEEN_KEPT:]),
-            next_poll_at=time.time() + self.interval(ticket.provider),
+            next_poll_at=self._next_read(ticket, seq),
             done_at=now if status.closed else None,
             replied_at=now if replied else None,
         )
         if status.status != ticket.status:
             await announce.tickets_changed(ticket.team_id, ticket.filed_by)
+        return None
 
     async def _threads(self, ticket: TicketRecord) -> list[TicketRecord]:
         """The ticket as each thread that follows it sees it: its card's, then the threads of
