@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from bot.store.outage import Outage
 from tests.conftest import hostup_table
 from tests.db_proxy import DbProxy
 from tests.fakes.hostup import FakeHostUp
@@ -190,3 +191,19 @@ async def test_a_database_outage_under_load_loses_nothing_and_is_told_once(
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def test_an_answer_to_a_statement_sent_before_the_outage_began_does_not_end_it() -> None:
+    """Seen as a second "outage began" line under a poller's concurrent reads: a statement
+    already answered on another connection landed just after the first failure."""
+    outage = Outage((ConnectionError,), "db")
+    earlier = outage.watch()
+    earlier.__enter__()
+    with pytest.raises(ConnectionError), outage.watch():
+        raise ConnectionError
+    assert outage.away
+    earlier.__exit__(None, None, None)  # answered, but it was sent before the outage began
+    assert outage.away
+    with outage.watch():
+        pass  # sent after: the database answers again
+    assert not outage.away

@@ -27,32 +27,39 @@ class Outage:
         self.failed = 0
         self.ended_at: float | None = None  # time.monotonic() the last outage ended
         self.total_failed = 0  # every call failed in every outage (for metrics)
+        self._sent = 0  # statements sent so far
+        self._sent_before = 0  # statements sent before the outage began
 
     @contextmanager
     def watch(self) -> Iterator[None]:
-        """Run one statement; its failure starts (or counts in) an outage, its success ends one."""
+        """Run one statement; its failure starts (or counts in) an outage, its success ends one
+        if it was sent after the outage began."""
+        sent, self._sent = self._sent, self._sent + 1
         try:
             yield
         except self._errors as exc:
             self._failed(exc)
             raise
         except Exception:
-            self._answered()  # NOTE: it answered, with a refusal (a unique violation, …)
+            self._answered(sent)  # NOTE: it answered, with a refusal (a unique violation, …)
             raise
-        self._answered()
+        self._answered(sent)
 
     def _failed(self, exc: BaseException) -> None:
         self.failed += 1
         self.total_failed += 1
         if self.since is None:
             self.since = time.monotonic()
+            self._sent_before = self._sent
             log.warning(
                 "database outage began: it does not answer",
                 extra={"database": self._where, "error": type(exc).__name__},
             )
 
-    def _answered(self) -> None:
-        if self.since is None:
+    def _answered(self, sent: int) -> None:
+        # NOTE: a statement sent before the outage began may still land its answer just after
+        # (another pool connection, answered before the cut): that proves nothing
+        if self.since is None or sent < self._sent_before:
             return
         now = time.monotonic()
         log.warning(
