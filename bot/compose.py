@@ -6,8 +6,8 @@ The order (docs/architecture.md, "Wiring"): the store, the lane and the job owne
 the Slack client and the admin channel's notices; the providers (told of a missing feature
 through those notices); the Slack-side helpers; the services the announcer needs (comments,
 links, response times, the App Home); the announcer; the retry worker's wake-up; the cards
-service; the filing service; the rest of the services; the retry worker and the status
-poller; and last the Slack context.
+service; the filing service; the rest of the services; and last the Slack context. The retry
+worker and the status poller are the running's (``bot.runtime``), built per run.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from bot import __version__
 from bot.alerts.custom import build as build_source
 from bot.alerts.reader import AlertReader
 from bot.background.jobs import Jobs
-from bot.background.poller import StatusPoller
-from bot.background.retry_worker import RetryWorker
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -93,8 +91,8 @@ class Bot:
     comments: ProviderComments
     access: Access
     responses: ResponseUrls
-    worker: RetryWorker
-    poller: StatusPoller
+    following: Following
+    response_times: ResponseTimes
     context: SlackContext
     clock: Callable[[], float] = time.time
 
@@ -303,8 +301,8 @@ async def compose(
         comments=comments,
         access=access,
         responses=responses,
-        worker=RetryWorker(filing, cards, lane, wakeup),
-        poller=StatusPoller(following, lane, metrics, comments, response_times),
+        following=following,
+        response_times=response_times,
         context=context,
         clock=clock,
     )

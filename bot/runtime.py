@@ -59,6 +59,11 @@ class Runtime:
                 await asyncio.sleep(0)  # NOTE: a job's end may start another in its callbacks
 
 
+def poller(bot: Bot) -> StatusPoller:
+    """A status poller over ``bot``'s services (its loop not started)."""
+    return StatusPoller(bot.following, bot.lane, bot.metrics, bot.comments, bot.response_times)
+
+
 @asynccontextmanager
 async def running(bot: Bot, *, drain_seconds: float | None = None) -> AsyncIterator[Runtime]:
     """The background life; on exit, in-flight work gets ``drain_seconds`` (default: the
@@ -73,7 +78,8 @@ async def running(bot: Bot, *, drain_seconds: float | None = None) -> AsyncItera
         log.info("resuming submissions a stopped process left", extra={"count": resumed})
     if orphans := await bot.store.orphans.unconfigured(bot.providers):
         log.warning(unconfigured_text(orphans))
-    runtime = Runtime(bot.worker, bot.poller, bot)
+    # NOTE: loops of its own: a runtime that ends must not stop another's (tests nest them)
+    runtime = Runtime(RetryWorker(bot.filing, bot.cards, bot.lane, bot.wakeup), poller(bot), bot)
     loops = [
         asyncio.create_task(runtime.worker.run(), name="retry-worker"),
         asyncio.create_task(runtime.poller.run(), name="status-poller"),

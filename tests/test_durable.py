@@ -182,6 +182,27 @@ async def test_a_saved_submission_whose_first_attempt_never_started_is_filed_by_
     assert filed is not None and filed.state is SubmissionState.FILED and filed.attempts == 1
 
 
+async def test_a_runtime_that_ends_leaves_another_runtimes_loops_running(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Two runtimes over one bot (a restart, above): the one that ends stops its own retry
+    worker and poller only; the other's still takes a submission whose job never ran."""
+    bot = await make_bot(
+        hostup_table(hostup), policy=dataclasses.replace(FAST_RETRIES, first_attempt_within=0.3)
+    )
+    async with running(bot.deps, drain_seconds=1):
+        pass
+    draft = Draft(
+        provider="hostup",
+        values=FILLED,
+        context=ModalContext(provider="hostup", channel_id="C0GENERAL"),
+        filer=Filer(team_id="T0001", user_id="UANA", name="ana"),
+    )
+    await bot.deps.filing.submit("V-after-a-restart", draft)  # and no job
+    await card_text(slack, "HostUp ticket #10001")
+    await bot.idle()
+
+
 async def test_status_change_and_staff_reply_reach_the_thread(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:

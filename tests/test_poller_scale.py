@@ -24,6 +24,7 @@ from bot.background.pacing import PACE
 from bot.background.poller import StatusPoller
 from bot.compose import Bot, compose
 from bot.providers.base import SupportsStatus
+from bot.runtime import poller
 from bot.settings import load_settings
 from bot.store import Store
 from bot.tickets.following import POLL_LEASE
@@ -93,14 +94,14 @@ async def claimed(store: Store, ids: Iterable[int], now: float) -> set[int]:
 async def replica(
     tmp_path: Path, slack: FakeSlack, config: str, db: str, clock: ManualClock, fake: FakeHostUp
 ) -> AsyncIterator[Replica]:
-    """One process's poller (the composition root's, its loop not started: passes are driven
-    by hand)."""
+    """One process's poller (over the composition root's services, its loop not started:
+    passes are driven by hand)."""
     home = tmp_path / secrets.token_hex(4)
     home.mkdir()
     (home / "ticketbot.toml").write_text(f"[ticketbot]\n\n{config}", encoding="utf-8")
     settings = load_settings({**base_env(home, slack), "TICKETBOT_DB": db})
     async with compose(settings, clock=clock.time) as bot:
-        yield Replica(bot, bot.poller, fake)
+        yield Replica(bot, poller(bot), fake)
 
 
 async def drive(
