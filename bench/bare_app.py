@@ -22,6 +22,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+PROVIDER_CONNECTIONS = 50  # NOTE: ProviderConfigBase.max_connections' default
 BARE_CALLBACK_ID = "bare_modal"  # NOTE: the bench submits only the modals the bot opened
 
 
@@ -59,9 +60,12 @@ PROMPT = [
 
 def add_paths(app: AsyncApp) -> None:
     """The interactive paths, making the Slack calls ticketbot makes on each."""
+    # NOTE: as many requests to HostUp in flight as the bot allows one provider; httpx's own
+    # default is 100
     hostup = httpx.AsyncClient(
         base_url=os.environ.get("HOSTUP_URL", "http://127.0.0.1:9"),
         headers={"Authorization": f"Bearer {os.environ.get('HOSTUP_API_KEY', '')}"},
+        limits=httpx.Limits(max_connections=PROVIDER_CONNECTIONS),
     )
 
     @app.event("reaction_added")

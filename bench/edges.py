@@ -82,10 +82,11 @@ def _alert(n: int) -> dict[str, Any]:
     return message
 
 
-def message_event(n: int) -> bytes:
-    """70 % a person's chatter at the top of the channel, 30 % an alert notification."""
+def message_event(n: int, alerts: int = 30) -> bytes:
+    """A person's chatter at the top of the channel, or (``alerts`` in 100, spread evenly) an
+    alert notification."""
     ts = f"{1733500000 + n // 1000}.{n % 1000:06d}"
-    if n % 10 < 7:
+    if (n + 1) * alerts // 100 == n * alerts // 100:
         event = {"type": "message", "user": "UANA", "text": f"chatter {n}, see you at 3"}
     else:
         event = _alert(n)
@@ -118,7 +119,7 @@ def path_event(path: str, n: int) -> tuple[bytes, str]:
             "description": "From the bench workflow",
             "priority": "high",
             "channel_id": "C0GENERAL",
-            "filed_by": "UANA",
+            "filed_by": {"id": "UANA", "secret": "YmVuY2gtdXNlci1jb250ZXh0"},  # user_context
         },
         "function_execution_id": execution,
         "workflow_execution_id": f"WxB{n:09d}",
@@ -134,8 +135,14 @@ async def fire(
     concurrency: int,
     json_body: bool,
     sent: dict[str, float] | None = None,
+    rate: float | None = None,
 ) -> list[float]:
-    """Send every body, ``concurrency`` in flight; the ack latencies. ``sent``: key → when."""
+    """Send every body, ``concurrency`` in flight; the ack latencies. ``sent``: key → when.
+
+    ``rate``: instead, one every 1/``rate`` s whatever the acks (as Slack's users send them),
+    so an app that acks sooner is not sent more."""
+    if rate:
+        return await paced(url, bodies, rate, json_body, sent)
     todo = list(reversed(bodies))
     latencies: list[float] = []
     target = f"{url}/slack/events"
@@ -151,6 +158,36 @@ async def fire(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies
+
+
+async def paced(
+    url: str,
+    bodies: list[tuple[bytes, str]],
+    rate: float,
+    json_body: bool,
+    sent: dict[str, float] | None,
+) -> list[float]:
+    """``fire`` at a fixed rate (open loop)."""
+    latencies: list[float] = []
+    kind = "application/json" if json_body else "application/x-www-form-urlencoded"
+    target = f"{url}/slack/events"
+    async with session(PACED_CONNECTIONS) as client:
+
+        async def one(body: bytes) -> None:
+            latencies.append(await send(client, target, body, kind))
+
+        tasks = []
+        started = time.monotonic()
+        for n, (body, key) in enumerate(bodies):
+            await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            if sent is not None:
+                sent[key] = time.time()
+            tasks.append(asyncio.create_task(one(body)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+PACED_CONNECTIONS = 500
 
 
 @contextmanager
@@ -214,7 +251,7 @@ async def messages(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
     n = 0
     for r in range(args.rounds):
         for name, url, pid in apps(rig, r):
-            bodies = [(message_event(n + i), "") for i in range(args.events)]
+            bodies = [(message_event(n + i, args.alerts), "") for i in range(args.events)]
             n += args.events
             cpu = cpu_seconds(pid)
             with profiled(pid, args.profile if name == "bot" else None, f"messages-{r}"):
@@ -226,7 +263,7 @@ async def messages(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
 
 
 async def tail(rig: Rig, args: argparse.Namespace, rounds: Rounds, loaded: bool) -> None:
-    tag = "loaded" if loaded else "quiet"
+    tag = ("loaded" if loaded else "quiet") + (f", {args.rate:g}/s" if args.rate else "")
     first = 10_000_000 if loaded else 0
     with cpu_hog(loaded):
         for r in range(args.rounds):
@@ -236,8 +273,16 @@ async def tail(rig: Rig, args: argparse.Namespace, rounds: Rounds, loaded: bool)
                 bodies = [
                     (body_for("command", n + i)[0], f"bench.{n + i}") for i in range(args.tail)
                 ]
-                lat = await fire(url, bodies, args.concurrency, json_body=False, sent=sent)
-                await idle(pid, within=300)
+                cpu, started = cpu_seconds(pid), time.monotonic()
+                with profiled(pid, args.profile if name == "bot" else None, f"tail-{tag}-{r}"):
+                    lat = await fire(
+                        url, bodies, args.concurrency, json_body=False, sent=sent, rate=args.rate
+                    )
+                    per_s = len(bodies) / (time.monotonic() - started)
+                    rounds.add(f"/ticket sent per s, {tag}", name, per_s)
+                    await idle(pid, within=300)
+                cpu_us = (cpu_seconds(pid) - cpu) / len(bodies) * 1e6
+                rounds.add(f"/ticket CPU µs (with its modal), {tag}", name, cpu_us)
                 opened = await rig.json("/_bench/opened")
                 ages = [opened[t] - at for t, at in sent.items() if t in opened]
                 if len(ages) < len(sent):
@@ -250,7 +295,7 @@ async def tail(rig: Rig, args: argparse.Namespace, rounds: Rounds, loaded: bool)
                     (body_for("view_submission", n + i, submitted(views))[0], "")
                     for i in range(args.tail // 2)
                 ]
-                lat = await fire(url, subs, args.concurrency, json_body=False)
+                lat = await fire(url, subs, args.concurrency, json_body=False, rate=args.rate)
                 await idle(pid, within=300)
                 rounds.add(f"submit ack p99 ms, {tag}", name, p(lat, 0.99) * 1000)
 
@@ -272,16 +317,17 @@ def submitted(views: list[list[str]]) -> tuple[str, str] | None:
 
 async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
     n = 0
-    for path in ("reaction", "home", "step"):
+    for path in args.path or ("reaction", "home", "step"):
         count = args.paths if path != "step" else max(10, args.paths // 4)
         for r in range(args.rounds):
             for name, url, pid in apps(rig, r):
                 sent: dict[str, float] = {}
                 bodies = [path_event(path, n + i) for i in range(count)]
                 n += count
-                await fire(url, bodies, args.concurrency, json_body=True, sent=sent)
-                stamps = await finished(rig, sent)
-                await idle(pid, within=300)
+                with profiled(pid, args.profile if name == "bot" else None, f"{path}-{r}"):
+                    await fire(url, bodies, args.concurrency, json_body=True, sent=sent)
+                    stamps = await finished(rig, sent)
+                    await idle(pid, within=300)
                 took = [stamps[k] - at for k, at in sent.items() if k in stamps]
                 if len(took) < len(sent):
                     raise RuntimeError(f"{name} {path}: {len(sent) - len(took)} never finished")
@@ -370,11 +416,16 @@ def main() -> None:
     parser.add_argument("phases", nargs="*", choices=[*PHASES, []], help="all by default")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (≥ 3)")
     parser.add_argument("--events", type=int, default=3000, help="message events per round")
+    parser.add_argument("--alerts", type=int, default=30, help="alerts in 100 message events")
     parser.add_argument("--tail", type=int, default=1000, help="/ticket requests per round")
     parser.add_argument("--paths", type=int, default=500, help="events per path and round")
+    parser.add_argument("--path", action="append", choices=("reaction", "home", "step"))
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--rate", type=float, help="tail: send at this rate (open loop), not 50 in flight"
+    )
     parser.add_argument("--latency", type=float, default=0.3, help="provider latency, s")
-    parser.add_argument("--profile", help="py-spy the bot's message rounds into this folder")
+    parser.add_argument("--profile", help="py-spy the bot's rounds into this folder")
     parser.add_argument("--bot-src", help="run the bot from this checkout (an A/B)")
     args = parser.parse_args()
     args.phases = args.phases or list(PHASES)

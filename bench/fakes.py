@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from aiohttp import web
 from bench.bare_app import BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_USER, FakeSlack
-from tests.fakes.slack_limits import RateWindow
+from tests.fakes.slack_limits import RateWindow, check_message
 
 STORM_CHANNELS = 5  # C0STORM0…4, where bench.storm's alerts fire
 BENCH_TS = "1733500000.000100"  # the message in C0BENCH that bench.edges reacts to
@@ -99,6 +100,14 @@ class BenchSlack(FakeSlack):
             self.views[view_id] = {"hash": "", "blocks": []}
         return super()._views_update(args)
 
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.storm:
+            return super()._chat_update(args)
+        # NOTE: the messages are not kept (below), so a card's edit (bench.soak closes
+        # tickets) finds none: checked and answered as if it had
+        check_message(args.get("text"), args.get("blocks"))
+        return {"channel": str(args.get("channel")), "ts": str(args.get("ts"))}
+
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         result = super()._chat_postMessage(args)
         self.cards.append((str(args.get("text")), time.time()))
@@ -161,6 +170,7 @@ class BenchHostUp(FakeHostUp):
         app.router.add_get("/_bench/tickets", self._created)
         app.router.add_post("/_bench/latency", self._set_latency)
         app.router.add_get("/_bench/comments", self._comments)
+        app.router.add_post("/_bench/close", self._close)
 
     async def record(self, request: web.Request) -> Any:
         body = await super().record(request)
@@ -177,6 +187,17 @@ class BenchHostUp(FakeHostUp):
         return web.json_response(
             {str(tid): len(t.get("messages") or []) for tid, t in self.tickets.items()}
         )
+
+    async def _close(self, request: web.Request) -> web.Response:
+        """Close every open ticket filed more than ``older`` seconds ago (staff at work)."""
+        before = time.time() - float(request.query["older"])
+        closed = 0
+        for ticket in self.tickets.values():
+            filed = datetime.fromisoformat(ticket["createdAt"].replace("Z", "+00:00"))
+            if ticket["status"] != "closed" and filed.timestamp() < before:
+                ticket["status"] = "closed"
+                closed += 1
+        return web.json_response({"closed": closed})
 
     async def _set_latency(self, request: web.Request) -> web.Response:
         self.latency = float(request.query["seconds"])

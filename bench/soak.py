@@ -4,8 +4,10 @@ CPU, and the ack latency of the 10 s before. It writes the samples as JSON and, 
 ``bench`` extra installed (matplotlib), a PNG of latency and RSS over time.
 
 The load, each second: 4 ``/ticket`` commands and 2 submits of the modals the bot opened
-(HostUp answers in ``--latency``; every ticket is polled every ``poll_seconds = 30``), 20
-channel messages (70 % chatter, 30 % alerts), one App Home open and one reaction.
+(HostUp answers in ``--latency``; every open ticket is polled every ``poll_seconds = 30``, and
+HostUp closes each ``--close-after`` minutes after it was filed, so the open tickets level off
+as a team's do), 20 channel messages (70 % chatter, 30 % alerts), one App Home open and one
+reaction.
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for s in range(10):
                     await asyncio.sleep(max(0.0, tick + s - time.monotonic()))
                     await load.second(views)
+                if args.close_after:
+                    close = f"{rig.hostup}/_bench/close?older={args.close_after * 60}"
+                    async with client.post(close) as closed:
+                        await closed.read()
                 views = [v for v in await rig.json("/_bench/views") if v[0] not in used]
                 used.update(v[0] for v in views)
                 window += 1
@@ -176,6 +182,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--warm", type=float, default=120, help="s of warm-up before RSS counts")
     parser.add_argument("--latency", type=float, default=0.1, help="provider latency, s")
+    parser.add_argument(
+        "--close-after",
+        type=float,
+        default=5,
+        help="minutes after which HostUp closes a ticket (0: never; open tickets, and the "
+        "polls, then grow all through the soak)",
+    )
     parser.add_argument("--out", default="docs/soak", help="writes OUT.json and OUT.png")
     args = parser.parse_args()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -24,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.edges import event_body
+from bench.edges import event_body, profiled
 from bench.fakes import STORM_CHANNELS
 from bench.run import Rig, cpu_seconds, send, session
 from bench.store_figures import p
@@ -182,6 +183,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rig.fake_args = ["storm"]
     channels = ", ".join(f'"{channel_of(n)}"' for n in range(STORM_CHANNELS))
     rig.config = CONFIG.format(channels=channels)
+    if args.bot_src:
+        rig.bot_cwd = args.bot_src  # NOTE: ``python -m`` puts the working directory first
     clock, results = Clock(), {}
     try:
         await rig.start()
@@ -189,7 +192,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await file_fifty(rig, http, clock)
             before = await rig.json("/_bench/storm")
             cpu = cpu_seconds(rig.bot_proc.pid)
-            latencies, sent = await storm(rig, args, clock)
+            with profiled(rig.bot_proc.pid, args.profile, "storm"):
+                latencies, sent = await storm(rig, args, clock)
             ended = time.monotonic()
             results["cpu_per_event_us"] = (cpu_seconds(rig.bot_proc.pid) - cpu) / sent * 1e6
             threads_s = cards_s = None
@@ -279,7 +283,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="notifications per second")
     parser.add_argument("--latency", type=float, default=0.1, help="provider latency, s")
     parser.add_argument("--wait", type=float, default=120, help="s to wait for the last state")
+    parser.add_argument("--profile", help="py-spy the bot during the storm into this folder")
+    parser.add_argument("--bot-src", help="run the bot from this checkout (an A/B)")
     args = parser.parse_args()
+    if args.bot_src:
+        args.bot_src = os.path.abspath(args.bot_src)
     results = asyncio.run(run(args))
     print(json.dumps(results), file=sys.stderr)
     print(f"ticketbot alert storm: {args.rate}/s for {args.seconds} s, {TICKETED} alerts ticketed")

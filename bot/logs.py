@@ -105,6 +105,8 @@ class TextFormatter(logging.Formatter):
 # and response (the whole view of a views.open) and of every bolt middleware, then drop it.
 LEVEL_CHECKED = (
     "bot.bolt",
+    "slack_sdk.web.async_base_client",  # NOTE: an AsyncWebClient's logger, bolt's per-request too
+    "slack_sdk.web.base_client",
     "slack_sdk.web.async_internal_utils",
     "slack_sdk.web.internal_utils",
     "slack_sdk.webhook.async_client",

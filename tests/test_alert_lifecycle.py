@@ -18,6 +18,7 @@ import pytest
 from bot.alerts.generic import title_key
 from bot.domain.alerts import Alert, legacy_key
 from bot.domain.records import CommentState
+from bot.slack.listeners.events import READ_INLINE_BYTES
 from tests.alert_sources import (
     ROWS,
     Row,
@@ -160,6 +161,22 @@ async def test_a_refire_an_hour_later_comments_again(
     )
     await slack.until(lambda: len(ticket["messages"]) == 2, "a refire comment an hour on")
     assert "(3 times since filing)" in ticket["messages"][1]["body"]
+
+
+async def test_a_refire_too_long_to_read_on_the_event_loop_is_followed_all_the_same(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    bot = await make_bot(hostup_table(hostup))
+    events = EventsDriver(bot.driver)
+    t0 = time.time() - 3600
+    first = firing("alertmanager", f"{t0:.6f}")
+    await file_alert(bot, slack, first, {"department": "vps"})
+    long = firing("alertmanager", f"{t0 + 60:.6f}")
+    long["attachments"][0]["text"] += "\n" + "runbook line " * (READ_INLINE_BYTES // 10)
+    assert len(json.dumps(long)) > READ_INLINE_BYTES  # read in a worker thread
+    await events.message(CHANNEL, slack.post_as_bot(CHANNEL, long))
+    note = (await slack.wait_for("chat.postMessage", count=2))[1]
+    assert note["thread_ts"] == first["ts"] and "(2nd time since filing)" in note["text"]
 
 
 async def test_a_provider_without_replies_gets_the_thread_messages_only(

@@ -5,6 +5,7 @@ subject, the severity, the resolved state and the facts a careful person would r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,15 @@ def test_one_identity_from_firing_to_resolved(row: Row) -> None:
         data = fixture(row.tool, row.resolved)
         later = data["message"] if data.get("subtype") == "message_changed" else data
         assert read_alert(later).identity == first
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[f"{p.parent.name}/{p.stem}" for p in FIXTURES])
+def test_a_glance_says_what_a_read_says_of_which_alert_it_is(path: Path) -> None:
+    """Following an alert up reads it with ``glance``: the same source, identity, state and
+    sender as a full read, only without the subject, body and severity."""
+    _, _, data = _read(path)
+    read, glanced = AlertReader().read(data), AlertReader().glance(data)
+    assert glanced == replace(read, subject="", body="", severity=None)
 
 
 def test_different_alerts_never_share_an_identity() -> None:

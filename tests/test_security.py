@@ -24,7 +24,7 @@ from bot.links_cli import run_links, safe_cell, unsafe_cell
 from bot.logs import setup_logging
 from bot.settings import load_settings
 from bot.slack.files import safe_file_name
-from bot.slack.views.text import escape, link
+from bot.slack.views.text import INVISIBLE, escape, link, strip_invisible_json
 from tests.conftest import BotFactory, RunningBot, base_env, hostup_table
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.server import FakeServer
@@ -370,6 +370,21 @@ def test_links_and_text_cannot_carry_markup_or_hidden_characters() -> None:
     assert link("javascript:alert(1)", "T") == "T"
     assert link("https://x.test/?a=1&b=2", "<b>") == "<https://x.test/?a=1&amp;b=2|&lt;b&gt;>"
     assert escape("pay\u202eyap \u200bnow\ufeff") == "payyap now"
+
+
+@pytest.mark.parametrize("hidden", sorted(INVISIBLE), ids=lambda c: f"U+{c:04X}")
+def test_every_hidden_character_leaves_a_body_raw_or_escaped_and_nothing_else_does(
+    hidden: int,
+) -> None:
+    """The middleware's quick check (nothing to strip: the body is passed on as it is) must
+    never miss one of them, and must not parse a body for a dash or an ellipsis."""
+    view = {"title": "Filing… — done", "blocks": [{"text": f"pay{chr(hidden)}now"}]}
+    for body in (json.dumps(view), json.dumps(view, ensure_ascii=False)):
+        stripped = strip_invisible_json(body)
+        assert stripped is not None and json.loads(stripped)["blocks"][0]["text"] == "paynow"
+    plain = {"title": "Filing… — done • ’"}
+    assert strip_invisible_json(json.dumps(plain)) is None
+    assert strip_invisible_json(json.dumps(plain, ensure_ascii=False)) is None
 
 
 async def test_hostile_file_names_ids_and_text_are_made_safe_on_the_way_out(

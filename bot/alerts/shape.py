@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.alerts.text import MAX_TEXT
 
@@ -120,28 +120,37 @@ class _Budget:
         self.left = MAX_TOTAL
 
     def take(self, value: Any) -> str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if value is None:
             return ""
-        text = str(value)[: min(MAX_TEXT, max(self.left, 0))]
+        if type(value) is not str:  # NOTE: JSON's strings are exactly str: the common case first
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                return ""
+            value = str(value)
+        limit = min(MAX_TEXT, max(self.left, 0))
+        text: str = value if len(value) <= limit else value[:limit]
         self.left -= len(text)
         return text
 
 
+def _is_mapping(node: Any) -> TypeGuard[Mapping[str, Any]]:
+    return isinstance(node, (dict, Mapping))  # NOTE: dict first: an ABC check costs ten times more
+
+
 def _dict(node: Any, key: str) -> Mapping[str, Any]:
-    value = node.get(key) if isinstance(node, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
+    value = node.get(key) if _is_mapping(node) else None
+    return value if _is_mapping(value) else {}
 
 
 def _list(node: Any, key: str, limit: int = MAX_ITEMS) -> list[Mapping[str, Any]]:
-    value = node.get(key) if isinstance(node, Mapping) else None
+    value = node.get(key) if _is_mapping(node) else None
     if not isinstance(value, list):
         return []
-    return [item for item in value[:limit] if isinstance(item, Mapping)]
+    return [item for item in value[:limit] if _is_mapping(item)]
 
 
 def read_shape(message: Any) -> Message:
     """The message (an event's ``event``, a shortcut's ``message``) as a ``Message``."""
-    if not isinstance(message, Mapping):
+    if not _is_mapping(message):
         return Message()
     budget = _Budget()
     return Message(
@@ -162,7 +171,7 @@ def _text_of(node: Any, budget: _Budget) -> str:
     """A text object's text (``{"type": "mrkdwn", "text": …}``), or a bare string."""
     if isinstance(node, str):
         return budget.take(node)
-    return budget.take(node.get("text")) if isinstance(node, Mapping) else ""
+    return budget.take(node.get("text")) if _is_mapping(node) else ""
 
 
 def _button(element: Mapping[str, Any], budget: _Budget) -> Button | None:

@@ -41,12 +41,4 @@ class Source:
     body: Callable[[Message, Mapping[str, str]], str] = generic.body
 
 
-def sent_by_one_of(message: Message, names: tuple[str, ...]) -> bool:
-    """Posted under one of ``names`` (a webhook's username, the app's name; or a team's own
-    source's bot or app id), any case."""
-    wanted = {n.lower() for n in names}
-    sender = (*message.sender_names, message.bot_id, message.app_id)
-    return any(n.lower() in wanted for n in sender if n)
-
-
 GENERIC = Source(name="generic", recognises=lambda m: True, identity=generic.identity)

@@ -28,12 +28,7 @@ _SPACES = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|#39);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "#39": "'"}
 # bidi controls and zero-width characters: never part of a subject a person reads
-_INVISIBLE = dict.fromkeys(
-    map(
-        ord,
-        "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff",
-    )
-)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def cap(text: str, limit: int = MAX_TEXT) -> str:
@@ -63,9 +58,21 @@ def plain(text: str, names: Mapping[str, str] | None = None) -> str:
             return label or target[7:]
         return f"{label} ({target})" if label and label != target else target
 
-    text = _LINK.sub(link, cap(text))
-    text = _TICKS.sub("", _BOLD.sub(r"\2", text))
-    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text).translate(_INVISIBLE)
+    # each pass only where its mark is present: most pieces of a message hold none of them
+    text = cap(text)
+    if "<" in text:
+        text = _LINK.sub(link, text)
+    if "*" in text:
+        text = _BOLD.sub(r"\2", text)
+    if "`" in text:
+        text = _TICKS.sub("", text)
+    if "&" in text:
+        text = _ENTITY.sub(_entity, text)
+    return text if text.isascii() else _INVISIBLE.sub("", text)  # the invisibles are not ASCII
+
+
+def _entity(match: re.Match[str]) -> str:
+    return _ENTITIES[match.group(1)]
 
 
 def mentioned(text: str) -> set[str]:

@@ -24,6 +24,7 @@ from bot.slack.listeners import (
     unsure,
     workflow,
 )
+from bot.slack.matching import cheap_matching
 from bot.slack.shapes import one_line_unhandled
 
 
@@ -45,8 +46,9 @@ def build_app(deps: SlackContext) -> AsyncApp:
         logger=one_line_unhandled(logging.getLogger("bot.bolt")),
     )
     app.middleware(stamp_receipt)  # NOTE: the ack budget counts from receipt (bot.slack.budget)
-    # NOTE: bolt tries listeners in this order, each match costing as much as a small ack:
-    # the busiest (submits, then /ticket and the shortcut) go first.
+    # NOTE: bolt tries listeners in this order (each try a dict look-up or two, once
+    # ``cheap_matching`` has swapped bolt's matchers): the busiest (submits, then /ticket and
+    # the shortcut) go first.
     submissions.register(app, deps)
     commands.register(app, deps)
     shortcuts.register(app, deps)
@@ -61,4 +63,5 @@ def build_app(deps: SlackContext) -> AsyncApp:
     unfurls.register(app, deps)
     events.register(app, deps)
     errors.register(app, deps)
+    cheap_matching(app)
     return app

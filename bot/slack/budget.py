@@ -15,6 +15,9 @@ from typing import Any
 
 ACK_BUDGET_SECONDS = 2.5
 RECEIVED = "received_at"  # time.monotonic() when the request arrived
+# the body's size in bytes, stamped beside RECEIVED by the HTTP server: it bounds what reading
+# the request can cost (absent in Socket Mode: unknown)
+BODY_BYTES = "body_bytes"
 
 
 def stamp(context: MutableMapping[str, Any], at: float | None = None) -> None:

@@ -8,6 +8,7 @@ opened it, with metadata the bot sealed; the error handler updates only such vie
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -17,7 +18,9 @@ from bot.domain.drafts import ModalContext
 from bot.domain.errors import UserFixable
 from bot.slack.seal import Seal
 
-REMEMBERED = 10_000  # view ids kept in memory; older ones are read from the store
+# view ids kept in memory (a form is submitted minutes after it opened); older ones are read
+# from the store
+REMEMBERED = 2_000
 
 
 class ForeignModal(UserFixable):
@@ -100,7 +103,7 @@ class Modals:
         return ModalContext.load(await self.metadata(view, user_id))
 
     def _remember(self, view_id: str, user_id: str) -> None:
-        self._openers[view_id] = user_id
+        self._openers[view_id] = sys.intern(user_id)  # NOTE: one string per person, not per form
         if len(self._openers) > REMEMBERED:
             self._openers.popitem(last=False)
 

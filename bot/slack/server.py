@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import new_request_id
-from bot.slack.budget import RECEIVED
+from bot.slack.budget import BODY_BYTES, RECEIVED
 from bot.slack.context import SlackContext
 from bot.slack.shapes import is_event_envelope, refusal, unhandled_status
 from bot.slack.triage import skippable
@@ -117,7 +117,10 @@ def parse_request(
             body=raw.decode("utf-8"),
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
-            context={RECEIVED: received if received is not None else time.monotonic()},
+            context={
+                RECEIVED: received if received is not None else time.monotonic(),
+                BODY_BYTES: len(raw),
+            },
         )
     except (ValueError, TypeError, AttributeError, LookupError, RecursionError):
         # NOTE: JSON errors are ValueErrors; a JSON list fails on .get; bolt's context reads

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.tickets import Filer
 
 TTL_SECONDS = 600.0
+KEPT = 5_000  # profiles cached at most; past it the expired go, then the oldest
 
 
 def is_member(user: dict[str, Any], team_id: str) -> bool:
@@ -34,9 +35,12 @@ def is_member(user: dict[str, Any], team_id: str) -> bool:
 
 
 class UserDirectory:
-    def __init__(self, client: AsyncWebClient, *, guests_by_email: bool = False) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, guests_by_email: bool = False, kept: int = KEPT
+    ) -> None:
         self._client = client
         self._guests_by_email = guests_by_email
+        self._kept = kept
         self._cache: dict[tuple[str, str], tuple[float, Filer]] = {}
         self._bots: set[str] = set()
 
@@ -72,5 +76,14 @@ class UserDirectory:
         if not confirmed or not (self._guests_by_email or is_member(user, team_id)):
             email = None  # NOTE: linked by an admin only (see the module)
         filer = Filer(team_id=team_id, user_id=user_id, name=str(name), email=email)
-        self._cache[key] = (time.monotonic() + TTL_SECONDS, filer)
+        self._keep(key, filer)
         return filer
+
+    def _keep(self, key: tuple[str, str], filer: Filer) -> None:
+        now = time.monotonic()
+        if len(self._cache) >= self._kept:
+            self._cache = {k: hit for k, hit in self._cache.items() if hit[0] > now}
+        while len(self._cache) >= self._kept:
+            del self._cache[next(iter(self._cache))]  # NOTE: dicts keep insertion order
+        self._cache.pop(key, None)
+        self._cache[key] = (now + TTL_SECONDS, filer)

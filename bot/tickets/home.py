@@ -55,7 +55,7 @@ class HomeService:
     async def opened(self, filer: Filer, *, is_admin: bool) -> HomeData:
         """The home of ``filer``, who opened it now (so it is refreshed when it changes)."""
         await self._home.home_opened(filer.team_id, filer.user_id, self._clock())
-        self._seen[(filer.team_id, filer.user_id)] = (time.monotonic() + SEEN_TTL, True)
+        self._remember((filer.team_id, filer.user_id), True)
         return await self.data(filer, is_admin=is_admin)
 
     async def wants_refresh(self, team_id: str, user_id: str) -> bool:
@@ -68,10 +68,13 @@ class HomeService:
         if known is not None and known[0] > now:
             return known[1]
         found = await self._home.has_home(team_id, user_id)
+        self._remember(key, found)
+        return found
+
+    def _remember(self, key: tuple[str, str], opened: bool) -> None:
         if len(self._seen) > SEEN_KEPT:
             self._seen.clear()
-        self._seen[key] = (now + SEEN_TTL, found)
-        return found
+        self._seen[key] = (time.monotonic() + SEEN_TTL, opened)
 
     async def data(self, filer: Filer, *, is_admin: bool) -> HomeData:
         # NOTE: no provider call: who they are at a provider is found when they first file

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alerts.text import plain
 from bot.domain.alerts import Alert, alert_key, legacy_key
 from bot.domain.errors import TicketbotError
+from bot.slack.budget import BODY_BYTES
 from bot.slack.context import SlackContext
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.views.disclosure import redacted_text
@@ -34,6 +35,11 @@ PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 # an alert tool's new message (not an edit), at the top or in a thread (where Sentry and New
 # Relic post an alert's later states; Sentry broadcasts its escalations)
 ALERT_SUBTYPES = {None, "bot_message", "thread_broadcast"}
+
+# a request this small holds an alert message read in well under a millisecond (every tool's
+# fixture is), so it is read on the event loop; a bigger one (a 40,000-character message takes
+# tens of ms) in a worker thread, whose hop costs more than a glance at a small one
+READ_INLINE_BYTES = 8 * 1024
 
 
 def _policy(deps: SlackContext, channel: str) -> AlertPolicy:
@@ -53,7 +59,9 @@ def _from_alert_tool(message: Any, context: dict[str, Any]) -> bool:
     return bool(message["bot_id"] != context.get("bot_id"))
 
 
-Follow = Callable[[SlackContext, str, str, dict[str, Any], AlertPolicy], Coroutine[Any, Any, None]]
+Follow = Callable[
+    [SlackContext, str, str, dict[str, Any], AlertPolicy, bool], Coroutine[Any, Any, None]
+]
 
 
 def follow_alert(
@@ -71,14 +79,28 @@ def follow_alert(
     channel = str(event.get("channel") or "")
     policy = _policy(deps, channel)
     if policy.follow:
-        work = follow(deps, str(body.get("team_id") or ""), channel, event, policy)
+        size = context.get(BODY_BYTES)
+        inline = isinstance(size, int) and size <= READ_INLINE_BYTES
+        work = follow(deps, str(body.get("team_id") or ""), channel, event, policy, inline)
         after_ack(deps, client, body, context, work, deferred=True)
 
 
+async def _read(deps: SlackContext, message: Any, inline: bool) -> Alert:
+    """Which alert ``message`` is about (a glance: following it needs no subject or body)."""
+    if inline:
+        return deps.alerts.glance(message)
+    return await asyncio.to_thread(deps.alerts.glance, message)
+
+
 async def _follow(
-    deps: SlackContext, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+    deps: SlackContext,
+    team_id: str,
+    channel: str,
+    event: dict[str, Any],
+    policy: AlertPolicy,
+    inline: bool,
 ) -> None:
-    alert = await asyncio.to_thread(deps.alerts.read, event)  # NOTE: see shortcuts.py
+    alert = await _read(deps, event, inline)
     in_thread = event.get("thread_ts") not in (None, event.get("ts"))
     if not alert.resolved and (alert.update or in_thread):
         # NOTE: acknowledged, assigned, a note; or a reply in the alert's thread that does
@@ -89,14 +111,17 @@ async def _follow(
 
 
 async def _follow_edit(
-    deps: SlackContext, team_id: str, channel: str, event: dict[str, Any], policy: AlertPolicy
+    deps: SlackContext,
+    team_id: str,
+    channel: str,
+    event: dict[str, Any],
+    policy: AlertPolicy,
+    inline: bool,
 ) -> None:
     """Followed like a new message when the edit changes the alert's state."""
     message, before = event.get("message"), event.get("previous_message")
-    alert = await asyncio.to_thread(deps.alerts.read, message)
-    earlier = (
-        await asyncio.to_thread(deps.alerts.read, before) if isinstance(before, dict) else None
-    )
+    alert = await _read(deps, message, inline)
+    earlier = await _read(deps, before, inline) if isinstance(before, dict) else None
     if alert.resolved == (earlier.resolved if earlier is not None else False):
         log.debug("an alert message was edited without a change of state; ignored")
         return

@@ -22,7 +22,10 @@ def strip_invisible(text: str) -> str:
 
 # NOTE: sealed on the way out and checked on the way back: never rewritten
 SEALED_KEYS = frozenset({"private_metadata", "value"})
-_ESCAPED = re.compile(r"\\u(?:20[0-2][a-fA-F0-9]|206[6-9]|2060|[fF][eE][fF][fF]|061[cC])")
+# one of INVISIBLE, as it is (a body that is not ASCII) or JSON-escaped; a dash or an ellipsis
+# (U+2014, U+2026) is neither, and most views hold one
+_INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
+_ESCAPED = re.compile(r"\\u(?:200[b-fB-F]|202[a-eA-E]|206[06-9]|[fF][eE][fF][fF]|061[cC])")
 
 
 def strip_invisible_json(body: str) -> str | None:
@@ -32,7 +35,7 @@ def strip_invisible_json(body: str) -> str | None:
     The one place every post passes (the Slack session's middleware), so no path that posts
     text from outside (an alert, a provider's answer, a file name) can skip it.
     """
-    if body.isascii() and not _ESCAPED.search(body):
+    if not _ESCAPED.search(body) and (body.isascii() or not _INVISIBLE_CHAR.search(body)):
         return None
     try:
         data = json.loads(body)
