@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from bot.background.poller import StatusPoller
 from bot.background.retry_worker import RetryWorker
 from bot.compose import Bot
+from bot.memory import give_back_memory
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0  # seconds between pruning passes (Store.prune), across all replicas
@@ -85,12 +86,14 @@ async def running(bot: Bot, *, drain_seconds: float | None = None) -> AsyncItera
         asyncio.create_task(runtime.poller.run(), name="status-poller"),
     ]
     heart = asyncio.create_task(keep_alive(bot, dead_after), name="heartbeat")
+    trim = asyncio.create_task(give_back_memory(), name="heap-trim")
     try:
         yield runtime
     finally:
         runtime.worker.stop()
         runtime.poller.stop()
         heart.cancel()
+        trim.cancel()
         seconds = bot.settings.options.drain_seconds if drain_seconds is None else drain_seconds
         await bot.jobs.drain(seconds, alongside=loops)
         # NOTE: a clean stop is no missing heartbeat: the others take what it parked at once.
