@@ -228,3 +228,14 @@ async def test_real_payloads_with_one_value_out_of_shape_never_fail(
     )
     said = json.dumps([c for m in POSTING for c in slack.calls_to(m)] + slack.responses)
     assert not any(word in said for word in ERROR_WORDS), said
+
+
+async def test_a_thread_reply_without_its_channel_is_left_alone(
+    hostup_bot: RunningBot, slack: FakeSlack, bot_log: io.StringIO
+) -> None:
+    """Found by the test above: a person's thread reply with no ``channel`` raised a KeyError
+    after the ack."""
+    setup_logging("json", redactor=hostup_bot.deps.redactor, stream=bot_log)
+    reply = {"type": "message", "user": "UBOB", "text": "hi", "ts": "2.0", "thread_ts": "1.0"}
+    await _check(hostup_bot, bot_log, event_body(reply), "event")
+    assert not [c for m in POSTING for c in slack.calls_to(m)]

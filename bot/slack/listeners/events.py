@@ -182,6 +182,7 @@ def register(app: AsyncApp, deps: SlackContext) -> None:
             or not thread_ts
             or thread_ts == ts
             or not event.get("user")
+            or not event.get("channel")
         ):
             return
         if event.get("channel") in deps.options.thread_sync_off:
