@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import __version__
 from bot.alerts.custom import build as build_source
 from bot.alerts.reader import AlertReader
-from bot.background.jobs import Jobs
+from bot.background.jobs import Jobs, log_failure
 from bot.domain.routes import Routes
 from bot.lane import GivingWayTransport, Lane, waiting
 from bot.metrics import MeteredTransport, Metrics
@@ -155,7 +155,12 @@ async def compose(
     options = settings.options
     store = await Store.open(settings.env.ticketbot_db, exclusive=exclusive)
     lane = Lane(options.background_slots)
-    jobs = Jobs(lane)
+
+    def job_failed(exc: BaseException) -> None:
+        if not store.unavailable(exc):  # NOTE: an outage is told once, by the store
+            log_failure(exc)
+
+    jobs = Jobs(lane, job_failed)
     metrics = Metrics()
     metrics.watch_database(store.outage)
     redactor = Redactor.of(settings)

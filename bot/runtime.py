@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -127,9 +128,12 @@ async def keep_alive(bot: Bot, dead_after: float) -> None:
                 )
                 bot.wakeup.set()
         except Exception as exc:
-            if not bot.store.unavailable(exc):
-                raise
-            log.debug("heartbeat failed: %s", type(exc).__name__)  # NOTE: the outage is told once
+            # NOTE: the heartbeat must outlive any one failure: a replica whose heartbeat
+            # stopped looks dead to the others while it still files
+            if bot.store.unavailable(exc):
+                log.debug("heartbeat failed: %s", type(exc).__name__)  # the outage is told once
+            else:
+                log.exception("heartbeat failed", extra={"ref": secrets.token_hex(4)})
 
 
 async def count_for_metrics(bot: Bot, dead_after: float) -> None:

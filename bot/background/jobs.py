@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -36,8 +37,11 @@ ExceptionHandler = Callable[[BaseException], None]
 
 
 def log_failure(exc: BaseException) -> None:
-    """The default ``exception_handler``: one line, no traceback (the job's own log has it)."""
-    log.warning("background work failed: %s", type(exc).__name__)
+    """The default ``exception_handler``: one line with a reference id; the traceback under
+    the same id at debug level (no job that could tell a person raised it)."""
+    ref = secrets.token_hex(4)
+    log.warning("background work failed: %s", type(exc).__name__, extra={"ref": ref})
+    log.debug("background work failed", exc_info=exc, extra={"ref": ref})
 
 
 class Jobs:
