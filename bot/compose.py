@@ -199,7 +199,8 @@ async def compose(
         int(options.max_attachment_mb * 1_048_576),
         origins,
     )
-    alert_thread = AlertThread(slack, PacedEdits(slack, jobs.spawn))
+    edits = PacedEdits(slack, jobs.spawn)  # NOTE: one pace for every edit of the bot's messages
+    alert_thread = AlertThread(slack, edits)
     comments = ProviderComments(
         store.comments, store.tickets, providers, clock, outgoing=outgoing, tells=alert_thread
     )
@@ -223,7 +224,7 @@ async def compose(
     )
     home = HomeService(store.home, store.links, providers, links, response_times, clock)
     home_tab = HomeTab(slack, users, access, home, seal)
-    announcer = Announcer(slack, responses, modals, seal, providers, access, home_tab)
+    announcer = Announcer(slack, edits, responses, modals, seal, providers, access, home_tab)
     wakeup = asyncio.Event()  # NOTE: the retry worker's: the services that schedule set it
     policy = policy or RetryPolicy(window=options.retry_window_minutes * 60)
     cards = Cards(store.cards, announcer, notices, wakeup, metrics, first_retry=policy.base_delay)

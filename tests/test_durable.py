@@ -203,6 +203,29 @@ async def test_a_runtime_that_ends_leaves_another_runtimes_loops_running(
     await bot.idle()
 
 
+async def test_a_status_change_is_told_once_when_its_card_is_gone(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """Someone deleted the card: the thread still hears of the change, once, and the status
+    is recorded (before, the failed card edit aborted the poll and every pass told it again)."""
+    bot = await make_bot(hostup_table(hostup))
+    view_id = await open_form(bot)
+    await bot.driver.submit(view_id, FILLED)
+    card = await card_text(slack, "HostUp ticket #10001")
+    slack.channels["C0GENERAL"].messages.remove(card)  # deleted in Slack
+    next(iter(hostup.tickets.values()))["status"] = "answered"
+    for _ in range(3):
+        await bot.runtime.poller.pass_once()
+        await bot.deps.store.db.write1("UPDATE tickets SET next_poll_at = 0")
+    await bot.idle()
+    told = [
+        m for m in slack.calls_to("chat.postMessage") if "open → *answered*" in str(m["text"])
+    ]
+    assert len(told) == 1
+    [ticket] = await bot.deps.store.db.rows("SELECT status FROM tickets")
+    assert ticket["status"] == "answered"
+
+
 async def test_status_change_and_staff_reply_reach_the_thread(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:

@@ -23,6 +23,7 @@ from bot.domain.tickets import StaffMessage
 from bot.providers.base import Provider
 from bot.slack.access import Access
 from bot.slack.delivery import post_where_seen
+from bot.slack.edits import PacedEdits
 from bot.slack.home import HomeTab
 from bot.slack.modals import Modals
 from bot.slack.outbound import ResponseUrls
@@ -72,6 +73,7 @@ class Announcer:
     def __init__(
         self,
         slack: AsyncWebClient,
+        edits: PacedEdits,
         responses: ResponseUrls,
         modals: Modals,
         seal: Seal,
@@ -80,6 +82,7 @@ class Announcer:
         home: HomeTab,
     ) -> None:
         self._slack = slack
+        self._edits = edits
         self._responses = responses
         self._modals = modals
         self._seal = seal
@@ -334,9 +337,8 @@ class Announcer:
         if ticket.card_ts is None:
             return  # NOTE: a thread that follows the ticket from an added message has no card
         text, blocks = ticket_card_of(ticket, title, status=new)
-        await self._slack.chat_update(
-            channel=ticket.channel_id, ts=ticket.card_ts, text=text, blocks=blocks
-        )
+        # NOTE: paced with the bot's other edits; a card someone deleted is logged, not retried
+        self._edits.edit(ticket.channel_id, ticket.card_ts, urgent=True, text=text, blocks=blocks)
 
     async def tickets_changed(self, team_id: str, user_id: str) -> None:
         await self._home.refresh(team_id, user_id)
