@@ -218,9 +218,7 @@ async def test_a_status_change_is_told_once_when_its_card_is_gone(
         await bot.runtime.poller.pass_once()
         await bot.deps.store.db.write1("UPDATE tickets SET next_poll_at = 0")
     await bot.idle()
-    told = [
-        m for m in slack.calls_to("chat.postMessage") if "open → *answered*" in str(m["text"])
-    ]
+    told = [m for m in slack.calls_to("chat.postMessage") if "open → *answered*" in str(m["text"])]
     assert len(told) == 1
     [ticket] = await bot.deps.store.db.rows("SELECT status FROM tickets")
     assert ticket["status"] == "answered"
