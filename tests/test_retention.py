@@ -14,7 +14,7 @@ from bot.domain.records import LinkRow, SubmissionState
 from bot.links_cli import run_links
 from bot.runtime import keep_within_retention
 from bot.store import Store
-from bot.store.marks import EVENTS_KEPT
+from bot.store.marks import EVENTS_KEPT, MARKS_KEPT
 from bot.store.modals import MODAL_DAYS
 from bot.store.replicas import REPLICAS_KEPT
 from bot.store.retention import FORGOTTEN
@@ -98,7 +98,8 @@ async def test_retention_empties_and_drops_only_what_is_older(
 
 
 async def outlived(store: Store) -> None:
-    """One seen event, one modal and one heartbeat, each just past what is kept of it."""
+    """One seen event, one modal, one heartbeat and one mark (a workflow step's run), each
+    just past what is kept of it."""
     now = time.time()
     db = store.db
     await db.write1(
@@ -111,12 +112,16 @@ async def outlived(store: Store) -> None:
     await db.write1(
         "INSERT INTO replicas (id, seen_at) VALUES (?, ?)", ("gone", now - REPLICAS_KEPT - 60)
     )
+    await db.write1(
+        "INSERT INTO once_marks (mark, at) VALUES (?, ?)", ("gone", now - MARKS_KEPT - 60)
+    )
 
 
 async def outlived_left(store: Store) -> list[int]:
-    """How many of ``outlived``'s rows are still there: events, modals, heartbeats."""
+    """How many of ``outlived``'s rows are still there: events, modals, heartbeats, marks."""
     counts = []
-    for table, column in (("seen_events", "event_id"), ("modals", "view_id"), ("replicas", "id")):
+    tables = (("seen_events", "event_id"), ("modals", "view_id"), ("replicas", "id"))
+    for table, column in (*tables, ("once_marks", "mark")):
         rows = await store.db.rows(
             f"SELECT COUNT(*) FROM {table} WHERE {column} IN ('Ev0', 'V0', 'gone')"  # noqa: S608
         )
@@ -142,11 +147,13 @@ async def test_writes_prune_nothing_and_the_prune_pass_drops_what_outlived_its_t
         assert await store.marks.remember_event(pruned_by_old_writes("Ev"))
         await store.modals.remember_modal(pruned_by_old_writes("V"), team_id=TEAM, user_id="U")
         await store.replicas.heartbeat()
-        assert await outlived_left(store) == [1, 1, 1]  # no write pruned
+        assert await store.marks.once("a workflow step's run")
+        assert await outlived_left(store) == [1, 1, 1, 1]  # no write pruned
 
         pruned = await store.prune(time.time() - 90 * DAY)
-        assert (pruned.events, pruned.modals, pruned.replicas) == (1, 1, 1)
-        assert await outlived_left(store) == [0, 0, 0]
+        assert (pruned.events, pruned.modals, pruned.replicas, pruned.marks) == (1, 1, 1, 1)
+        assert await outlived_left(store) == [0, 0, 0, 0]
+        assert not await store.marks.once("a workflow step's run")  # still kept
         # what is within its time stays
         assert not await store.marks.remember_event(pruned_by_old_writes("Ev"))
         assert await store.modals.modal_opener(pruned_by_old_writes("V")) == "U"
@@ -179,7 +186,7 @@ async def test_the_heartbeat_enforces_retention(
     async def pruned() -> bool:
         store = bot.deps.store
         gone = await store.submissions.submission(old.id) is None
-        return gone and await outlived_left(store) == [0, 0, 0]
+        return gone and await outlived_left(store) == [0, 0, 0, 0]
 
     deadline = time.monotonic() + 10
     while not await pruned():

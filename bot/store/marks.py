@@ -1,8 +1,9 @@
 """Marks: what must happen once across every process sharing the database.
 
 ``once`` is a mark several processes may race for: exactly one wins it per ``every`` seconds
-(an admin alert, a notice, a workflow step's run). ``remember_event`` is true the first time an
-event is seen (Slack's re-deliveries, a reaction added again).
+(an admin alert, a notice, a workflow step's run); marks are kept ``MARKS_KEPT``.
+``remember_event`` is true the first time an event is seen (Slack's re-deliveries, a reaction
+added again).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import time
 from bot.store.database import Repository
 
 EVENTS_KEPT = 86_400.0  # seconds an event is remembered (Slack retries within minutes)
+# NOTE: seconds a mark is kept: longer than any ``every`` (a day at most), and than any re-run of
+# a workflow step Slack could deliver again (its run times out within hours)
+MARKS_KEPT = 30 * 86_400.0
 
 
 class MarkQueries(Repository):
     async def once(self, mark: str, every: float | None = None) -> bool:
         """True for exactly one caller, across every process, per ``every`` seconds (None:
-        ever)."""
+        for as long as marks are kept, ``MARKS_KEPT``)."""
+        if every is not None and every > MARKS_KEPT:
+            raise ValueError(f"a mark is kept {MARKS_KEPT:.0f} s, not every {every:.0f} s")
         now = time.time()
         rows = await self._write1(
             "INSERT INTO once_marks (mark, at) VALUES (?, ?) ON CONFLICT (mark) DO UPDATE"
@@ -38,10 +44,18 @@ class MarkQueries(Repository):
         )
         return bool(rows)
 
-    async def prune(self) -> int:
+    async def prune_events(self) -> int:
         """Forget the events seen more than ``EVENTS_KEPT`` ago (the heartbeat's pass); how
         many."""
         rows = await self._write1(
             "DELETE FROM seen_events WHERE at < ? RETURNING 1", (time.time() - EVENTS_KEPT,)
+        )
+        return len(rows)
+
+    async def prune_marks(self) -> int:
+        """Forget the marks won more than ``MARKS_KEPT`` ago (one a workflow step run, so they
+        would grow with every run); how many."""
+        rows = await self._write1(
+            "DELETE FROM once_marks WHERE at < ? RETURNING 1", (time.time() - MARKS_KEPT,)
         )
         return len(rows)

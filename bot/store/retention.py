@@ -40,13 +40,15 @@ class Forgotten:
 @dataclass(frozen=True)
 class Pruned:
     """What one pruning pass dropped or emptied: what ``retention_days`` no longer keeps, and
-    the records kept for a fixed time (seen events, modals, heartbeats; ``Store.prune``)."""
+    the records kept for a fixed time (seen events, once-marks, modals, heartbeats;
+    ``Store.prune``)."""
 
     drafts: int
     dropped: int
     comments: int
     audit_rows: int
     events: int = 0
+    marks: int = 0
     modals: int = 0
     replicas: int = 0
 

@@ -86,11 +86,12 @@ class Store:
     async def prune(self, older_than: float) -> Pruned:
         """The one pruning pass (the heartbeat runs it, one replica an hour): what
         ``retention_days`` no longer keeps (``older_than``: a time), and what is kept for a
-        fixed time past it (events seen, modals opened, heartbeats). No write prunes."""
+        fixed time past it (events seen, marks, modals opened, heartbeats). No write prunes."""
         kept = await self.retention.prune(older_than)
         return dataclasses.replace(
             kept,
-            events=await self.marks.prune(),
+            events=await self.marks.prune_events(),
+            marks=await self.marks.prune_marks(),
             modals=await self.modals.prune(),
             replicas=await self.replicas.prune(),
         )
