@@ -4,6 +4,7 @@ provider received from the form, an emoji filing with a text file, and a thread 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -388,3 +389,37 @@ async def test_add_to_a_ticket_sends_the_message_and_its_file_redacted(
     )
     note = await _thread_note(slack, card["ts"])  # the comment's, in the card's thread
     assert "1 secret was redacted before this went to HostUp (GitHub token)." in note
+
+
+def long_jwt(claim_chars: int) -> str:
+    """A JWT as an identity provider issues them (Entra ID and Google tokens run to 1,500+
+    characters): a JSON header and payload, base64url, and a signature."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    header = part(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
+    payload = part(json.dumps({"sub": "u1", "groups": "g" * claim_chars}).encode())
+    return f"{header}.{payload}.{part(bytes(range(256)))}"
+
+
+LONG_SECRETS = {
+    "jwt": long_jwt(1_100),
+    "bearer": "Authorization: Bearer " + "Ab9-" * 300,
+    "bearer at its longest": "Authorization: Bearer " + "Ab9-" * 1_024,
+}
+
+
+@pytest.mark.parametrize("name", list(LONG_SECRETS))
+@pytest.mark.parametrize("offset", [0, 1_300, 1_400, 1_530, 1_600, 1_800, 2_040, 3_000, 3_500])
+def test_a_long_secret_is_redacted_whole_wherever_the_scan_windows_cut_it(
+    name: str, offset: int
+) -> None:
+    """The scan reads text in 2,048-character windows: a token longer than their overlap that
+    crossed an edge was seen only in halves (the JWT's check failed; a bearer token's tail
+    beyond the edge went out)."""
+    secret = LONG_SECRETS[name]
+    token = secret.rsplit(" ", 1)[-1]
+    text = "see " * (offset // 4) + secret + "\nthanks"
+    sent = redact(text, scan(text, EVERYTHING))
+    assert token[:24] not in sent and token[-24:] not in sent, sent[-200:]

@@ -1,13 +1,17 @@
 """The scan: secrets and, where a policy asks, personal data in a text; and the text with
 them replaced by ``[redacted: <kind>]``.
 
-Bounded: patterns see the text in windows of ``WINDOW`` characters (overlapping, so a secret
-on a window's edge is whole in one), so their work is linear in the text's length whatever
-the input; callers cap how much text they hand in (``MAX_FILE_BYTES``).
+Bounded: patterns see the text in windows of ``WINDOW`` characters, so their work is linear in
+the text's length whatever the input; callers cap how much text they hand in
+(``MAX_FILE_BYTES``). A secret on a window's edge is whole in one: windows overlap by
+``OVERLAP``, and a window whose edge cuts a run of token characters reaches to the run's end
+(at most ``LONGEST_TOKEN`` more), so a 1,600-character JWT or a 4,096-character bearer token
+is never seen only in halves.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -18,6 +22,8 @@ from bot.domain.disclosure import Category, DisclosurePolicy, Finding
 
 WINDOW = 2048
 OVERLAP = 512
+LONGEST_TOKEN = 4096  # NOTE: the longest value a pattern takes (secrets.TOKEN_TAIL, bearer)
+TOKEN_RUN = re.compile(rf"[A-Za-z0-9_\-.+/=~]{{0,{LONGEST_TOKEN}}}")  # as secrets.TOKEN_TAIL
 MAX_FILE_BYTES = 1_048_576  # a bigger text file is not scanned: it is left out
 
 Finder = Callable[[str], Iterator[Hit]]
@@ -124,7 +130,20 @@ def _windows(text: str, offset: int) -> Iterator[tuple[int, str]]:
         yield offset, text
         return
     for at in range(0, len(text) - OVERLAP, WINDOW - OVERLAP):
-        yield offset + at, text[at : at + WINDOW]
+        yield offset + at, text[at : _edge(text, at + WINDOW)]
+
+
+def _edge(text: str, end: int) -> int:
+    """Where a window that would end at ``end`` ends: past the token ``end`` cuts, if the run
+    of token characters it cuts is no longer than a token can be (a longer run is no token,
+    and reaching over it would make adversarial text cost a window's worth more per window)."""
+    ahead = TOKEN_RUN.match(text, end)
+    if ahead is None or ahead.end() == end:
+        return end
+    behind = TOKEN_RUN.match(text[max(0, end - LONGEST_TOKEN - 1) : end][::-1])
+    if behind is None or behind.end() + ahead.end() - end > LONGEST_TOKEN:
+        return end
+    return ahead.end()
 
 
 def _dashes_before(text: str, start: int) -> int:
