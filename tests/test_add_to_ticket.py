@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.domain.additions import MessageRef, add_key
@@ -432,3 +433,26 @@ async def test_a_refused_comment_leaves_nothing_half_done_and_a_429_is_kept_for_
     kept = await bot.deps.store.comments.comments_of(record.id)
     assert [c.state.value for c in kept] == ["gave_up", "retrying"]
     assert await bot.deps.store.threads.followed_threads(record.id) == [("C0GENERAL", later["ts"])]
+
+
+async def test_a_locked_database_answers_the_add_submit_in_time(
+    postgres_url: str, make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """On a replica that did not open the modal, reading who opened it is a database read:
+    it waited for a locked table with no bound (the ack at 10 s, the statement timeout); it
+    now draws from the one ack budget and answers "busy" where the person typed."""
+    env = {"TICKETBOT_DB": postgres_url}
+    opener = await make_bot(hostup_table(hostup), env=env)
+    message = slack.post_as_bot("C0GENERAL", {"text": "disk full on db-1", "user": "UANA"})
+    view_id = await _add_form(opener, message)
+    fresh = await make_bot(hostup_table(hostup), env=env)  # a replica started since
+    locker = await asyncpg.connect(postgres_url)
+    try:
+        await locker.execute("BEGIN; LOCK TABLE modals IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        response = await fresh.driver.submit(view_id, {BlockId.ADD_TYPED: "hostup 10001"})
+        acked_in = time.monotonic() - started
+    finally:
+        await locker.close()
+    assert response.status_code == 200 and acked_in < 2.9, acked_in
+    assert "database is busy" in json.loads(response.text)["errors"][BlockId.ADD_TYPED]

@@ -23,12 +23,14 @@ from bot.domain.errors import UserFixable
 from bot.domain.forms import CommonField
 from bot.domain.records import TicketRecord
 from bot.domain.tickets import Filer
+from bot.slack.budget import ack_deadline, left
 from bot.slack.context import SlackContext
 from bot.slack.delivery import post_where_seen
 from bot.slack.listeners.jobs import after_ack
 from bot.slack.listeners.payload import payload_filer, view_state
 from bot.slack.listeners.reactions import fetch_message
 from bot.slack.listeners.shortcuts import message_context
+from bot.slack.listeners.submissions import BUSY, STORE_WAIT_SECONDS
 from bot.slack.modals import ForeignModal
 from bot.slack.seal import ADD_PURPOSE
 from bot.slack.views.add_modal import (
@@ -48,7 +50,7 @@ from bot.tickets.additions import typed_number
 from bot.tickets.filing import FILES_KEY
 
 log = logging.getLogger(__name__)
-LOOKUP_SECONDS = 1.5  # finding the ticket and who may see it, inside the submit's 3 s ack
+LOOKUP_SECONDS = 1.5  # finding the ticket and who may see it, within the submit's ack budget
 NOT_SEEN = "No {title} ticket #{number} that you can see (the bot knows the tickets it filed)."
 
 
@@ -199,14 +201,29 @@ async def submit_add(
 ) -> None:
     """Check what was picked or typed inline; ask first where only a link is possible; then
     ack with "Adding…" and add after the ack."""
+    deadline = ack_deadline(context)
     view, adder = body["view"], payload_filer(body)
+    state = view_state(body)
     try:
-        ctx = AddContext.load(await deps.modals.metadata(view, adder.user_id))
+        # NOTE: a replica that did not open the modal reads its opener from the database:
+        # the store's share of the one ack budget
+        async with asyncio.timeout(min(STORE_WAIT_SECONDS, left(deadline))):
+            ctx = AddContext.load(await deps.modals.metadata(view, adder.user_id))
         if ctx is None:
             raise ForeignModal
     except ForeignModal as exc:
         sealed = deps.modals.sealed(message_modal(ModalContext(), exc.message), adder.user_id)
         await ack(response_action="update", view=sealed)
+        return
+    except Exception as exc:
+        if not deps.filing.database_away(exc):
+            raise
+        if BlockId.ADD_PICK in state or BlockId.ADD_TYPED in state:
+            block = BlockId.ADD_PICK if BlockId.ADD_PICK in state else BlockId.ADD_TYPED
+            await ack(response_action="errors", errors={block: BUSY})
+        else:  # NOTE: *Link only* asks a question and has no input to answer on
+            busy = deps.modals.sealed(message_modal(ModalContext(), BUSY), adder.user_id)
+            await ack(response_action="update", view=busy)
         return
     if ctx.ticket_id is not None:  # *Link only*, the answer to the question: no inputs here
         linking = add_message_modal(ctx.dump(), ":hourglass_flowing_sand: Linking…")
@@ -215,7 +232,6 @@ async def submit_add(
         work = link_only_answered(deps, client, view["id"], ctx, adder, ctx.ticket_id)
         after_ack(deps, client, body, context, work)
         return
-    state = view_state(body)
     files = _ticked(state)
     problem, where, ticket_id, provider, number = _read_choice(deps, state)
     if problem:
@@ -231,7 +247,8 @@ async def submit_add(
         )
     )
     try:
-        ticket = await asyncio.wait_for(asyncio.shield(lookup), LOOKUP_SECONDS)
+        wait = min(LOOKUP_SECONDS, left(deadline))
+        ticket = await asyncio.wait_for(asyncio.shield(lookup), wait)
     except TimeoutError:
         # NOTE: the look-up goes on (shielded) and warms the caches; the next submit is quick
         await ack(
