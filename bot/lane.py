@@ -98,6 +98,7 @@ TRICKLE_SECONDS = 0.01
 MAX_WAIT_SECONDS = 1.0  # NOTE: a burst holds deferred work back this long at the most
 QUIET_SECONDS = 0.02  # NOTE: acks often leave together (group commit): a gap is not a lull
 QUIET_BATCH = 16  # deferred jobs let through per tick once quiet: a new request waits for few
+SLICE_BYTES = 4096  # NOTE: deflate unpacks at most ~1,032 times its size
 
 
 class Lane:
@@ -284,12 +285,26 @@ async def waiting(*, deferred_only: bool = False) -> AsyncIterator[None]:
         turn.lane._take_if_free(turn)
 
 
+class _Slices(httpx.AsyncByteStream):
+    """A compressed body already read, handed on a slice at a time: the decoder downstream
+    unpacks one slice at once (``SLICE_BYTES`` of gzip unpack to at most about 4 MB), so the
+    reader's cap stops a small body that would unpack to gigabytes."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for at in range(0, len(self._body), SLICE_BYTES):
+            yield self._body[at : at + SLICE_BYTES]
+
+
 class GivingWayTransport(httpx.AsyncBaseTransport):
     """Wraps the provider HTTP transport: a job gives its lane slot back while its request is
     out, and a deferred job gives way to Slack requests when it comes back (``waiting``), so
     a provider's seconds hold up no other job. The scheduling policy lives here, where work
     meets the network, not in the provider layer. The body is read inside the wait, at most
-    the request's ``MAX_BYTES`` (``bot.safe_http``): ``TooBig`` past them."""
+    the request's ``MAX_BYTES`` (``bot.safe_http``): ``TooBig`` past them; a compressed one is
+    handed on in slices, which the reader unpacks up to its own cap (``_Slices``)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -301,10 +316,11 @@ class GivingWayTransport(httpx.AsyncBaseTransport):
                 body = await read_capped(response, cap_of(request), raw=True)
             finally:
                 await response.aclose()
+        encoded = "content-encoding" in response.headers
         return httpx.Response(
             response.status_code,
             headers=response.headers,
-            stream=httpx.ByteStream(body),
+            stream=_Slices(body) if encoded else httpx.ByteStream(body),
             extensions=response.extensions,
         )
 

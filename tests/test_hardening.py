@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from aiohttp import web
 
 from bot.domain.errors import ConfigError, NoSuchTicket, ProviderProtocolError, ProviderTimeout
 from bot.domain.tickets import TicketRef
+from bot.lane import GivingWayTransport
 from bot.links_cli import import_links, run_links
 from bot.providers.base import REPLIES
 from bot.providers.http import ANSWER_CAP
@@ -282,6 +285,51 @@ async def test_a_provider_answer_is_read_up_to_its_cap_within_one_deadline() -> 
             with pytest.raises(ProviderTimeout, match=r"within 0\.6 s"):
                 await asyncio.wait_for(http.send("GET", f"{fake.url}/api/v2/x"), 10)
             assert time.monotonic() - started < 3
+    finally:
+        await fake.stop()
+
+
+def gzip_of_zeros(megabytes: int) -> bytes:
+    """A gzip body that unpacks to ``megabytes`` MB of zeros (about a thousandth of it)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # NOTE: 31: the gzip wrapper
+    zeros = bytes(1_048_576)
+    return b"".join([*(packer.compress(zeros) for _ in range(megabytes)), packer.flush()])
+
+
+class Bomb(FakeServer):
+    """A provider stand-in answering every request with a small gzip body that unpacks to
+    64 MB, eight times the answer cap."""
+
+    body: bytes = b""
+
+    def routes(self, app: web.Application) -> None:
+        async def anything(request: web.Request) -> web.Response:
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            return web.Response(body=self.body, headers=headers)
+
+        app.router.add_route("*", "/{tail:.*}", anything)
+
+
+async def test_a_compressed_answer_is_unpacked_no_further_than_its_cap() -> None:
+    """Before: the transport read the compressed body (64 KB, under the cap) and handed it on
+    in one piece, which was unpacked whole before the cap was counted (a 200 MB bomb took the
+    process from 38 to 446 MB). Now it is unpacked a slice at a time and stops at the cap."""
+    fake = Bomb()
+    fake.body = gzip_of_zeros(64)
+    await fake.start()
+    transport = GivingWayTransport(httpx.AsyncHTTPTransport(verify=tls_context()))
+    try:
+        async with httpx.AsyncClient(transport=transport) as client:
+            case = BY_KIND["hostup"]
+            provider = make_provider(case, fake.url, client, case.env, "")
+            tracemalloc.start()
+            try:
+                with pytest.raises(ProviderProtocolError, match="more than 8 MB"):
+                    await asyncio.wait_for(provider.form(), 20)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert peak < 4 * ANSWER_CAP, f"{peak / 1_048_576:.0f} MB at the peak"
     finally:
         await fake.stop()
 
