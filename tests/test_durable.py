@@ -224,6 +224,43 @@ async def test_a_status_change_is_told_once_when_its_card_is_gone(
     assert ticket["status"] == "answered"
 
 
+async def test_a_long_tickets_staff_replies_are_each_told_once(
+    make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
+) -> None:
+    """A ticket with 230 staff replies: each reaches the thread once, at most 20 a read.
+    Before, only the last 200 ids told were remembered, so the 30 oldest were told again at
+    every read, for ever."""
+    bot = await make_bot(hostup_table(hostup))
+    view_id = await open_form(bot)
+    await bot.driver.submit(view_id, FILLED)
+    await card_text(slack, "HostUp ticket #10001")
+    ticket = next(iter(hostup.tickets.values()))
+    for n in range(230):
+        ticket["messages"].append(
+            {
+                "id": f"tmsg_{n}",
+                "ticketId": ticket["id"],
+                "sentAt": None,
+                "body": f"reply number {n}.",
+                "sender": "staff",
+                "senderName": "Olle",
+                "encrypted": False,
+                "attachments": [],
+            }
+        )
+    told: list[int] = []
+    for _ in range(15):
+        before = len(slack.calls_to("chat.postMessage"))
+        await bot.runtime.poller.pass_once()
+        await bot.deps.store.db.write1("UPDATE tickets SET next_poll_at = 0")
+        told.append(len(slack.calls_to("chat.postMessage")) - before)
+    await bot.idle()
+    posted = [str(m["text"]) for m in slack.calls_to("chat.postMessage")]
+    bodies = [text for text in posted if "reply number" in text]
+    assert sorted(bodies) == sorted(set(bodies)) and len(bodies) == 230
+    assert max(told) <= 20 and told[-3:] == [0, 0, 0], told
+
+
 async def test_status_change_and_staff_reply_reach_the_thread(
     make_bot: BotFactory, hostup: FakeHostUp, slack: FakeSlack
 ) -> None:

@@ -42,7 +42,10 @@ POLL_LEASE = 120.0
 MIN_HOLD = 1.0  # a "Retry-After: 0" still holds a provider's polls this long
 
 log = logging.getLogger(__name__)
-SEEN_KEPT = 200  # staff message ids remembered per ticket
+# NOTE: staff messages read of one ticket, in the provider's order; a ticket with more is told
+# no more (their ids are remembered only while the provider still lists them)
+SEEN_KEPT = 1_000
+TOLD_PER_POLL = 20  # staff messages told per read of a ticket; the rest at the next reads
 
 MayRead = Callable[[TicketRecord], Awaitable[bool]]
 
@@ -159,16 +162,20 @@ class Following:
             )
             return None
         announce = self._announce
-        seen = list(ticket.seen_messages)
-        replied = False
+        listed = status.messages[:SEEN_KEPT]
+        known = set(ticket.seen_messages)
+        news = [message for message in listed if message.id not in known][:TOLD_PER_POLL]
         threads: list[TicketRecord] | None = None  # read once, only if there is news
-        for message in status.messages:
-            if message.id not in seen:
-                threads = threads or await self._threads(ticket)
-                for thread in threads:
-                    await announce.staff_message(thread, provider.title, message)
-                seen.append(message.id)
-                replied = True
+        for message in news:
+            threads = threads or await self._threads(ticket)
+            for thread in threads:
+                await announce.staff_message(thread, provider.title, message)
+            known.add(message.id)
+        # NOTE: only ids the provider still lists: bounded by what it lists, and none forgotten
+        # while it lists them (a window of the last ids told forgot the oldest of a long
+        # ticket's, and told them again at every read)
+        seen = [message.id for message in listed if message.id in known]
+        replied = bool(news)
         if status.status != ticket.status:
             for thread in threads or await self._threads(ticket):
                 await announce.status_changed(thread, provider.title, ticket.status, status.status)
@@ -177,7 +184,7 @@ class Following:
             ticket.id,
             status=status.status,
             closed=status.closed,
-            seen_messages=tuple(seen[-SEEN_KEPT:]),
+            seen_messages=tuple(seen),
             next_poll_at=self._next_read(ticket, seq),
             done_at=now if status.closed else None,
             replied_at=now if replied else None,
