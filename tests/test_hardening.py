@@ -21,7 +21,7 @@ from bot.domain.tickets import TicketRef
 from bot.lane import GivingWayTransport
 from bot.links_cli import import_links, run_links
 from bot.providers.base import REPLIES
-from bot.providers.http import ANSWER_CAP
+from bot.providers.http import ANSWER_CAP, MAX_RETRY_AFTER, retry_after_seconds
 from bot.safe_http import tls_context
 from tests.conftest import BotFactory, RunningBot, hostup_table
 from tests.fakes.billingserv import FakeBillingServ
@@ -332,6 +332,25 @@ async def test_a_compressed_answer_is_unpacked_no_further_than_its_cap() -> None
         assert peak < 4 * ANSWER_CAP, f"{peak / 1_048_576:.0f} MB at the peak"
     finally:
         await fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("999999999", MAX_RETRY_AFTER),
+        ("9" * 400, MAX_RETRY_AFTER),  # a float of inf
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_a_retry_after_holds_an_hour_at_most(header: str, seconds: float | None) -> None:
+    """Before: any Retry-After was honoured; one 429 saying 999999999 held that provider's
+    polls on every replica, across restarts, for 31 years."""
+    assert retry_after_seconds(header) == seconds
 
 
 async def test_a_slack_answer_is_read_up_to_its_cap() -> None:

@@ -41,20 +41,25 @@ GATEWAY_STATUSES = frozenset({502, 503, 504})
 ANSWER_CAP = DEFAULT_MAX_BYTES  # NOTE: a page of tickets is a few KB; nothing documented nears it
 DEADLINE_FACTOR = 2.0  # a whole call: sending, waiting and reading, at most twice one read's
 HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# NOTE: the longest wait a 429 buys (an hour): after it the provider is asked again, and holds
+# again if it still wants to
+MAX_RETRY_AFTER = 3600.0
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Parse ``Retry-After``: delta seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    """Parse ``Retry-After``: delta seconds or an HTTP date (RFC 9110 §10.2.3), at most
+    ``MAX_RETRY_AFTER``: a provider's polls are held on every replica, and across restarts,
+    for as long as it asks."""
     if not value:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():  # NOTE: "²".isdigit() is True; float() refuses it
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)  # NOTE: 400 digits are inf as a float
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def json_body(response: httpx.Response) -> Any:
