@@ -116,7 +116,7 @@ async def test_bots_reactions_other_emoji_and_disallowed_channels(
     await events.reaction("UBOB", ALERTS, message["ts"], reaction="eyes")
     await events.reaction("UBOB", ALERTS, message["ts"])
     told = (await slack.wait_for("chat.postEphemeral"))[0]
-    assert told["user"] == "UBOB" and "C0GENERAL" in told["text"]  # where filing is allowed
+    assert told["user"] == "UBOB" and "<#C0GENERAL>" in told["text"]  # where, as a link
     await bot.idle()
     assert len(slack.calls_to("chat.postEphemeral")) == 1
     assert not [r for r in hostup.requests if r.method == "POST"]

@@ -32,7 +32,6 @@ from bot.slack.seal import ADD_PURPOSE, REACTION_PURPOSE
 from bot.slack.views.blocks import button
 from bot.slack.views.ids import ActionId
 from bot.slack.views.reaction import file_prompt
-from bot.slack.views.text import escape
 from bot.tickets.auto_filing import Filing, InHand, NotFiled, Reacted
 
 log = logging.getLogger(__name__)
@@ -83,8 +82,8 @@ async def on_reaction(deps: SlackContext, body: dict[str, Any], event: dict[str,
 
     try:
         await deps.access.require_may_file(user_id, channel_id)
-    except NotAllowed as exc:
-        await say(escape(exc.message))
+    except NotAllowed as exc:  # NOTE: our own words, with mentions of channels and groups
+        await say(exc.message)
         return
     message = await fetch_message(deps.slack, channel_id, ts)
     if message is None:

@@ -169,7 +169,8 @@ async def _answer(deps: SlackContext, body: dict[str, Any], filer: Filer) -> Ans
         return _on_first_field(ctx.with_provider(name), state, exc.message)
     except NotAllowed as exc:
         ctx = ctx.with_provider(name)
-        return Answer(ctx, view=message_modal(ctx, escape(exc.message)))
+        # NOTE: our own words, with mentions of channels, groups and admins
+        return Answer(ctx, view=message_modal(ctx, exc.message))
     ctx, provider, form = shown.context, shown.provider, shown.form
     values = read_values(form, state)
     try:
