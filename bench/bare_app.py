@@ -1,10 +1,12 @@
 """The framework's floor: a bolt AsyncApp served exactly as ticketbot is, doing the least
-each request needs: ``/ticket`` and the shortcut ack and open a one-field modal (bolt's own
-example: ``await ack()`` then ``views_open``), a submit only acks. For ``bench.edges``: a
+each request needs: ``/ticket`` and the shortcut ack and open the modal (bolt's own example:
+``await ack()`` then ``views_open``; the view is ticketbot's own form, ``bare_modal.json``),
+a submit only acks. For ``bench.edges``: a
 ``message`` event only acks; a reaction reads the user, the message and its permalink and
 answers with an ephemeral prompt, App Home reads the user and publishes a view, a workflow
-step files with HostUp (``HOSTUP_URL``), posts a card and completes: the Slack (and
-provider) calls ticketbot makes on those paths.
+step files with HostUp (``HOSTUP_URL``), posts a card and completes, a ticket link reads the
+channel and unfurls, *Add to a ticket* opens a loading view, reads the message's author and
+shows a picker: the Slack (and provider) calls ticketbot makes on those paths.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -12,8 +14,10 @@ provider) calls ticketbot makes on those paths.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +30,10 @@ PROVIDER_CONNECTIONS = 50  # NOTE: ProviderConfigBase.max_connections' default
 BARE_CALLBACK_ID = "bare_modal"  # NOTE: the bench submits only the modals the bot opened
 
 
-MODAL = {
+# NOTE: the modal both apps open is ticketbot's own HostUp form (captured, its source in the
+# file): the same view, so the same bytes for Slack to read. ``BARE_MODAL=one-field`` opens the
+# one-field modal of bolt's example instead (what the figures before 2026-12-07 07:00 UTC used).
+ONE_FIELD = {
     "type": "modal",
     "callback_id": BARE_CALLBACK_ID,
     "title": {"type": "plain_text", "text": "File a ticket"},
@@ -40,6 +47,8 @@ MODAL = {
         }
     ],
 }
+FORM = json.loads((Path(__file__).with_name("bare_modal.json")).read_text(encoding="utf-8"))["view"]
+MODAL = ONE_FIELD if os.environ.get("BARE_MODAL") == "one-field" else FORM
 
 
 HOME = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}]}
@@ -56,6 +65,33 @@ PROMPT = [
         ],
     },
 ]
+
+
+LOADING = {
+    "type": "modal",
+    "callback_id": "bare_add",
+    "title": {"type": "plain_text", "text": "Add to a ticket"},
+    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Finding your tickets…"}}],
+}
+PICKER = {
+    **LOADING,
+    "submit": {"type": "plain_text", "text": "Add"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "add_pick",
+            "label": {"type": "plain_text", "text": "Ticket"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": [
+                    {"text": {"type": "plain_text", "text": f"HostUp #{n}"}, "value": str(n)}
+                    for n in range(10_001, 10_011)
+                ],
+            },
+        }
+    ],
+}
 
 
 def add_paths(app: AsyncApp) -> None:
@@ -84,6 +120,24 @@ def add_paths(app: AsyncApp) -> None:
     async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
         await client.users_info(user=event["user"])
         await client.views_publish(user_id=event["user"], view=HOME)
+
+    @app.event("link_shared")
+    async def unfurl(event: dict[str, Any], client: AsyncWebClient) -> None:
+        # NOTE: ticketbot reads the channel (shared with another organisation?) first
+        await client.conversations_info(channel=event["channel"])
+        unfurls = {
+            link["url"]: {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "#1"}}]}
+            for link in event["links"]
+        }
+        await client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
+
+    @app.shortcut("add_to_ticket")
+    async def add(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A loading view at once, the message's author read, then the picker."""
+        await ack()
+        opened = await client.views_open(trigger_id=body["trigger_id"], view=LOADING)
+        await client.users_info(user=body["message"]["user"])
+        await client.views_update(view_id=opened["view"]["id"], view=PICKER)
 
     @app.event("function_executed")
     async def step(event: dict[str, Any]) -> None:

@@ -7,7 +7,9 @@ app's figure for the same job, measured in alternating rounds (the median of the
 - ``tail``: ``/ticket`` → ``views.open`` and the ack p99 of ``/ticket`` and of a submit at 50 in
   flight, on a quiet machine and beside a CPU hog (one busy process, the same for both apps).
 - ``paths``: reaction → ``chat.postEphemeral`` prompt, App Home open → ``views.publish``,
-  workflow step → ``functions.completeSuccess``, beside a bare app making the same calls.
+  workflow step → ``functions.completeSuccess``, a ticket link → ``chat.unfurl`` (``unfurl``),
+  *Add to a ticket* → the picker's ``views.update`` (``add``), beside a bare app making the
+  same calls.
 
 The storm, the soak and the poller at scale are in ``bench.storm``, ``bench.soak``.
 """
@@ -24,10 +26,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.fakes import BENCH_TS
 from bench.run import Rig, body_for, cpu_seconds, idle, send, session
@@ -36,7 +39,11 @@ from tests.fakes.slack_api import TEAM
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "tests" / "payloads"
 PHASES = ("messages", "tail", "paths")
-CONFIG = """
+PATHS = ("reaction", "home", "step", "unfurl", "add")
+TICKET_URL = "https://hostup.example/tickets/{id}"
+SEEDED = 200  # tickets filed (by workflow steps) for the unfurl path's links
+CONFIG = (
+    """
 [ticketbot]
 file_emoji = "ticket"
 
@@ -52,6 +59,8 @@ api_key_env = "HOSTUP_API_KEY"
 timeout_seconds = 10
 poll_seconds = 3600
 """
+    + f'ticket_url = "{TICKET_URL}"\n'
+)
 
 
 def event_body(event: dict[str, Any], n: int) -> bytes:
@@ -93,9 +102,26 @@ def message_event(n: int, alerts: int = 30) -> bytes:
     return event_body({**event, "channel": "C0GENERAL", "channel_type": "channel", "ts": ts}, n)
 
 
-def path_event(path: str, n: int) -> tuple[bytes, str]:
-    """An event starting an interactive path, and the key its last Slack call is stamped by."""
+def path_event(path: str, n: int, links: Sequence[str] = ()) -> tuple[bytes, str]:
+    """An event starting an interactive path, and the key its last Slack call is stamped by.
+
+    ``links``: links to tickets the bot filed (the unfurl path's)."""
     user = f"UB{n % 20_000:07d}"
+    if path == "unfurl":
+        # NOTE: a posted message with one ticket link, in the channel its ticket was filed from
+        ts = f"1733600000.{n:06d}"
+        url = links[n % len(links)]
+        shared: dict[str, Any] = {
+            "type": "link_shared",
+            "channel": "C0GENERAL",
+            "user": "UANA",
+            "message_ts": ts,
+            "links": [{"domain": "hostup.example", "url": url}],
+            "event_ts": f"{time.time():.6f}",
+        }
+        return event_body(shared, n), f"chat.unfurl {ts}"
+    if path == "add":
+        return add_shortcut(n, user), f"views.update add.{n}"
     if path == "reaction":
         event: dict[str, Any] = {
             "type": "reaction_added",
@@ -127,6 +153,21 @@ def path_event(path: str, n: int) -> tuple[bytes, str]:
         "bot_access_token": "xwfp-bench-step-token",
     }
     return event_body(event, n), f"functions.completeSuccess {execution}"
+
+
+def add_shortcut(n: int, user: str) -> bytes:
+    """*Add to a ticket* on C0BENCH's message (a form post, as Slack sends interactions)."""
+    payload: dict[str, Any] = {
+        "type": "message_action",
+        "callback_id": "add_to_ticket",
+        "team": {"id": TEAM, "domain": "fake"},
+        "channel": {"id": "C0BENCH", "name": "bench"},
+        "user": {"id": user, "username": f"b{n}", "team_id": TEAM},
+        "trigger_id": f"add.{n}",
+        "response_url": "http://127.0.0.1:9/r",
+        "message": {"type": "message", "user": "UANA", "text": "disk full on db-1", "ts": BENCH_TS},
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 async def fire(
@@ -315,17 +356,35 @@ def submitted(views: list[list[str]]) -> tuple[str, str] | None:
     return (views[-1][0], views.pop()[1]) if views else None
 
 
+async def seed(rig: Rig, count: int) -> list[str]:
+    """Links to ``count`` tickets the bot files through workflow steps from C0GENERAL."""
+    bodies = [path_event("step", 90_000_000 + i) for i in range(count)]
+    sent: dict[str, float] = {}
+    await fire(rig.bot, bodies, 10, json_body=True, sent=sent)
+    await finished(rig, sent)
+    deadline = time.monotonic() + 60
+    while len(ids := await rig.json("/_bench/ids?subject=step 90000")) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the unfurl path's tickets: {len(ids)} of {count} filed")
+        await asyncio.sleep(0.2)
+    await idle(rig.bot_proc.pid, within=60)  # NOTE: and their records written
+    return [TICKET_URL.format(id=ticket_id) for ticket_id in ids]
+
+
 async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
     n = 0
-    for path in args.path or ("reaction", "home", "step"):
+    chosen = args.path or PATHS
+    links = await seed(rig, SEEDED) if "unfurl" in chosen else []
+    for path in chosen:
         count = args.paths if path != "step" else max(10, args.paths // 4)
         for r in range(args.rounds):
             for name, url, pid in apps(rig, r):
                 sent: dict[str, float] = {}
-                bodies = [path_event(path, n + i) for i in range(count)]
+                bodies = [path_event(path, n + i, links) for i in range(count)]
                 n += count
+                form = path == "add"  # NOTE: interactions are form posts, events JSON
                 with profiled(pid, args.profile if name == "bot" else None, f"{path}-{r}"):
-                    await fire(url, bodies, args.concurrency, json_body=True, sent=sent)
+                    await fire(url, bodies, args.concurrency, json_body=not form, sent=sent)
                     stamps = await finished(rig, sent)
                     await idle(pid, within=300)
                 took = [stamps[k] - at for k, at in sent.items() if k in stamps]
@@ -419,7 +478,7 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=30, help="alerts in 100 message events")
     parser.add_argument("--tail", type=int, default=1000, help="/ticket requests per round")
     parser.add_argument("--paths", type=int, default=500, help="events per path and round")
-    parser.add_argument("--path", action="append", choices=("reaction", "home", "step"))
+    parser.add_argument("--path", action="append", choices=PATHS)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument(
         "--rate", type=float, help="tail: send at this rate (open loop), not 50 in flight"

@@ -37,6 +37,8 @@ class BenchSlack(FakeSlack):
     opened_views: list[tuple[str, str]] = field(default_factory=list)
     # "method key" → when Slack got the call that ends an interactive path (bench.edges)
     stamps: dict[str, float] = field(default_factory=dict)
+    # view id → the trigger (``add.<n>``) of an *Add to a ticket* modal not yet updated
+    adding: dict[str, str] = field(default_factory=dict)
     # bench.storm: Slack's rate limits on, every message kept (the notes and cards are edited)
     storm: bool = False
 
@@ -90,6 +92,9 @@ class BenchSlack(FakeSlack):
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         result = super()._views_open(args)
         view = result["view"]
+        trigger = str(args.get("trigger_id"))
+        if trigger.startswith("add."):  # its path ends when the picker replaces the loading view
+            self.adding[str(view["id"])] = trigger
         if view.get("callback_id") != BARE_CALLBACK_ID:  # the bare app's are not submitted
             self.opened_views.append((str(view["id"]), str(view.get("private_metadata") or "")))
         return result
@@ -98,7 +103,23 @@ class BenchSlack(FakeSlack):
         view_id = str(args.get("view_id"))
         if view_id not in self.views:  # views made up by the load generator
             self.views[view_id] = {"hash": "", "blocks": []}
-        return super()._views_update(args)
+        result = super()._views_update(args)
+        if view_id in self.adding:
+            self._stamp("views.update", self.adding.pop(view_id))
+        return result
+
+    def _chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        # NOTE: the messages bench.edges links from are made up (and messages are not kept):
+        # each is posted for the unfurl's check, and gone after it
+        messages = self.channels[str(args.get("channel"))].messages
+        messages.append({"type": "message", "user": "UANA", "ts": str(args.get("ts"))})
+        try:
+            result = super()._chat_unfurl(args)
+        finally:
+            messages.pop()
+        self.unfurls.clear()
+        self._stamp("chat.unfurl", args.get("ts"))
+        return result
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.storm:
@@ -168,6 +189,7 @@ class BenchHostUp(FakeHostUp):
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_get("/_bench/tickets", self._created)
+        app.router.add_get("/_bench/ids", self._ids)
         app.router.add_post("/_bench/latency", self._set_latency)
         app.router.add_get("/_bench/comments", self._comments)
         app.router.add_post("/_bench/close", self._close)
@@ -181,6 +203,13 @@ class BenchHostUp(FakeHostUp):
 
     async def _created(self, _: web.Request) -> web.Response:
         return web.json_response(self.created)
+
+    async def _ids(self, request: web.Request) -> web.Response:
+        """The ids of the tickets whose subject starts with ``?subject=``."""
+        prefix = request.query["subject"]
+        return web.json_response(
+            [tid for tid, t in self.tickets.items() if str(t.get("subject")).startswith(prefix)]
+        )
 
     async def _comments(self, _: web.Request) -> web.Response:
         """Comments (replies) each ticket got, by ticket id."""
