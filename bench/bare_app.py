@@ -6,7 +6,8 @@ a submit only acks. For ``bench.edges``: a
 answers with an ephemeral prompt, App Home reads the user and publishes a view, a workflow
 step files with HostUp (``HOSTUP_URL``), posts a card and completes, a ticket link reads the
 channel and unfurls, *Add to a ticket* opens a loading view, reads the message's author and
-shows a picker: the Slack (and provider) calls ticketbot makes on those paths.
+shows a picker, and its submit comments with HostUp, tells both threads and shows the outcome:
+the Slack (and provider) calls ticketbot makes on those paths.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -28,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 PROVIDER_CONNECTIONS = 50  # NOTE: ProviderConfigBase.max_connections' default
 BARE_CALLBACK_ID = "bare_modal"  # NOTE: the bench submits only the modals the bot opened
+BARE_ADD_VIEW = "VBAREADD"  # the bare app's pickers the bench submits (made up: it opened none)
 
 
 # NOTE: the modal both apps open is ticketbot's own HostUp form (captured, its source in the
@@ -73,6 +75,7 @@ LOADING = {
     "title": {"type": "plain_text", "text": "Add to a ticket"},
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Finding your tickets…"}}],
 }
+DONE = [{"type": "section", "text": {"type": "mrkdwn", "text": "Added to HostUp #10001."}}]
 PICKER = {
     **LOADING,
     "submit": {"type": "plain_text", "text": "Add"},
@@ -138,6 +141,18 @@ def add_paths(app: AsyncApp) -> None:
         opened = await client.views_open(trigger_id=body["trigger_id"], view=LOADING)
         await client.users_info(user=body["message"]["user"])
         await client.views_update(view_id=opened["view"]["id"], view=PICKER)
+
+    @app.view("bare_add")
+    async def add_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The picked ticket (its id in the metadata) gets the message as a comment; the
+        message's thread and the ticket's are told, and the modal shows the outcome."""
+        view = body["view"]
+        await ack(response_action="update", view=LOADING)
+        ticket = view["private_metadata"]
+        await hostup.post(f"/api/v2/support/tickets/{ticket}/messages", json={"message": "m"})
+        for channel, ts in (("C0BENCH", "1733700000.000001"), ("C0GENERAL", "1733700000.000002")):
+            await client.chat_postMessage(channel=channel, thread_ts=ts, text="Added")
+        await client.views_update(view_id=view["id"], view={**LOADING, "blocks": DONE})
 
     @app.event("function_executed")
     async def step(event: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ app's figure for the same job, measured in alternating rounds (the median of the
   flight, on a quiet machine and beside a CPU hog (one busy process, the same for both apps).
 - ``paths``: reaction → ``chat.postEphemeral`` prompt, App Home open → ``views.publish``,
   workflow step → ``functions.completeSuccess``, a ticket link → ``chat.unfurl`` (``unfurl``),
-  *Add to a ticket* → the picker's ``views.update`` (``add``), beside a bare app making the
-  same calls.
+  *Add to a ticket* → the picker's ``views.update`` and its submit → the outcome's (``add``),
+  beside a bare app making the same calls.
 
 The storm, the soak and the poller at scale are in ``bench.storm``, ``bench.soak``.
 """
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.bare_app import BARE_ADD_VIEW
 from bench.fakes import BENCH_TS
 from bench.run import Rig, body_for, cpu_seconds, idle, send, session
 from bench.store_figures import p
@@ -121,7 +122,7 @@ def path_event(path: str, n: int, links: Sequence[str] = ()) -> tuple[bytes, str
         }
         return event_body(shared, n), f"chat.unfurl {ts}"
     if path == "add":
-        return add_shortcut(n, user), f"views.update add.{n}"
+        return add_shortcut(n), f"views.update add.{n}"
     if path == "reaction":
         event: dict[str, Any] = {
             "type": "reaction_added",
@@ -155,18 +156,40 @@ def path_event(path: str, n: int, links: Sequence[str] = ()) -> tuple[bytes, str
     return event_body(event, n), f"functions.completeSuccess {execution}"
 
 
-def add_shortcut(n: int, user: str) -> bytes:
-    """*Add to a ticket* on C0BENCH's message (a form post, as Slack sends interactions)."""
+ADDER = {"id": "UANA", "username": "ana", "name": "ana", "team_id": TEAM}  # filed the seeds
+
+
+def add_shortcut(n: int) -> bytes:
+    """*Add to a ticket* on a message in C0BENCH (a form post, as Slack sends interactions),
+    by the person who filed the seeded tickets, so the picker lists them."""
+    message = {"type": "message", "user": "UANA", "text": f"disk full on db-{n}"}
     payload: dict[str, Any] = {
         "type": "message_action",
         "callback_id": "add_to_ticket",
         "team": {"id": TEAM, "domain": "fake"},
         "channel": {"id": "C0BENCH", "name": "bench"},
-        "user": {"id": user, "username": f"b{n}", "team_id": TEAM},
+        "user": ADDER,
         "trigger_id": f"add.{n}",
         "response_url": "http://127.0.0.1:9/r",
-        "message": {"type": "message", "user": "UANA", "text": "disk full on db-1", "ts": BENCH_TS},
+        "message": {**message, "ts": f"1733700000.{n:06d}"},  # NOTE: one comment per message
     }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def add_submit(picker: tuple[str, str] | None, seeded: tuple[str, str], n: int) -> bytes:
+    """The picker submitted with a seeded ticket typed (``hostup 10001``); the bare app's
+    is made up, the ticket's id in its metadata."""
+    ticket_id, number = seeded
+    view_id, metadata = picker or (f"{BARE_ADD_VIEW}{n}", ticket_id)
+    typed = {"type": "plain_text_input", "value": f"hostup {number}"}
+    view = {
+        "id": view_id,
+        "type": "modal",
+        "callback_id": "add_to_ticket_modal" if picker else "bare_add",
+        "private_metadata": metadata,
+        "state": {"values": {"add_typed": {"value": typed}}},
+    }
+    payload = {"type": "view_submission", "team": {"id": TEAM}, "user": ADDER, "view": view}
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -356,8 +379,8 @@ def submitted(views: list[list[str]]) -> tuple[str, str] | None:
     return (views[-1][0], views.pop()[1]) if views else None
 
 
-async def seed(rig: Rig, count: int) -> list[str]:
-    """Links to ``count`` tickets the bot files through workflow steps from C0GENERAL."""
+async def seed(rig: Rig, count: int) -> list[tuple[str, str]]:
+    """(id, number) of ``count`` tickets the bot files through workflow steps from C0GENERAL."""
     bodies = [path_event("step", 90_000_000 + i) for i in range(count)]
     sent: dict[str, float] = {}
     await fire(rig.bot, bodies, 10, json_body=True, sent=sent)
@@ -368,13 +391,14 @@ async def seed(rig: Rig, count: int) -> list[str]:
             raise RuntimeError(f"the unfurl path's tickets: {len(ids)} of {count} filed")
         await asyncio.sleep(0.2)
     await idle(rig.bot_proc.pid, within=60)  # NOTE: and their records written
-    return [TICKET_URL.format(id=ticket_id) for ticket_id in ids]
+    return [(str(ticket_id), str(number)) for ticket_id, number in ids]
 
 
 async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
     n = 0
     chosen = args.path or PATHS
-    links = await seed(rig, SEEDED) if "unfurl" in chosen else []
+    seeded = await seed(rig, SEEDED) if {"unfurl", "add"} & set(chosen) else []
+    links = [TICKET_URL.format(id=ticket_id) for ticket_id, _ in seeded]
     for path in chosen:
         count = args.paths if path != "step" else max(10, args.paths // 4)
         for r in range(args.rounds):
@@ -392,6 +416,38 @@ async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
                     raise RuntimeError(f"{name} {path}: {len(sent) - len(took)} never finished")
                 rounds.add(f"{path} → last call p50 ms", name, p(took, 0.5) * 1000)
                 rounds.add(f"{path} → last call p99 ms", name, p(took, 0.99) * 1000)
+                if path == "add":
+                    await add_submits(rig, args, rounds, name, url, pid, seeded)
+
+
+async def add_submits(
+    rig: Rig,
+    args: argparse.Namespace,
+    rounds: Rounds,
+    name: str,
+    url: str,
+    pid: int,
+    seeded: list[tuple[str, str]],
+) -> None:
+    """Submit each picker just shown: the ack, and submit → the outcome's ``views.update``
+    (the comment sent to HostUp and both threads told before it)."""
+    pickers: list[list[str]] = await rig.json("/_bench/pickers") if name == "bot" else []
+    count = len(pickers) if name == "bot" else args.paths
+    bodies = []
+    for i in range(count):
+        picker = (pickers[i][0], pickers[i][1]) if pickers else None
+        key = f"views.update {picker[0] if picker else f'{BARE_ADD_VIEW}{i}'}"
+        bodies.append((add_submit(picker, seeded[i % len(seeded)], i), key))
+    sent: dict[str, float] = {}
+    lat = await fire(url, bodies, args.concurrency, json_body=False, sent=sent)
+    stamps = await finished(rig, sent)
+    await idle(pid, within=300)
+    took = [stamps[k] - at for k, at in sent.items() if k in stamps]
+    if len(took) < len(sent):
+        raise RuntimeError(f"{name} add submit: {len(sent) - len(took)} never finished")
+    rounds.add("add submit ack p99 ms", name, p(lat, 0.99) * 1000)
+    rounds.add("add submit → last call p50 ms", name, p(took, 0.5) * 1000)
+    rounds.add("add submit → last call p99 ms", name, p(took, 0.99) * 1000)
 
 
 TARGETS: dict[str, float] = {
@@ -402,6 +458,7 @@ TARGETS: dict[str, float] = {
     "/ticket ack p99 ms": 1.25,
     "submit ack p99 ms": 1.25,
     "→ last call p99 ms": 1.5,
+    "add submit ack p99 ms": 1.25,
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.bare_app import BARE_CALLBACK_ID
+from bench.bare_app import BARE_ADD_VIEW, BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_USER, FakeSlack
 from tests.fakes.slack_limits import RateWindow, check_message
@@ -39,6 +39,10 @@ class BenchSlack(FakeSlack):
     stamps: dict[str, float] = field(default_factory=dict)
     # view id → the trigger (``add.<n>``) of an *Add to a ticket* modal not yet updated
     adding: dict[str, str] = field(default_factory=dict)
+    # the pickers shown (view id, private_metadata): the load generator submits these, and
+    # the picker's next update (the outcome) ends the submit's path
+    pickers: list[tuple[str, str]] = field(default_factory=list)
+    picked: set[str] = field(default_factory=set)
     # bench.storm: Slack's rate limits on, every message kept (the notes and cards are edited)
     storm: bool = False
 
@@ -106,6 +110,11 @@ class BenchSlack(FakeSlack):
         result = super()._views_update(args)
         if view_id in self.adding:
             self._stamp("views.update", self.adding.pop(view_id))
+            self.picked.add(view_id)
+            self.pickers.append((view_id, str(result["view"].get("private_metadata") or "")))
+        elif view_id in self.picked or view_id.startswith(BARE_ADD_VIEW):
+            self.picked.discard(view_id)
+            self._stamp("views.update", view_id)
         return result
 
     def _chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +151,7 @@ class BenchSlack(FakeSlack):
         app.router.add_get("/_bench/opened", self._opened)
         app.router.add_get("/_bench/views", self._views)
         app.router.add_get("/_bench/stamps", self._stamps)
+        app.router.add_get("/_bench/pickers", self._pickers)
         app.router.add_post("/_bench/post", self._post)
         app.router.add_get("/_bench/storm", self._storm)
 
@@ -168,6 +178,11 @@ class BenchSlack(FakeSlack):
                 },
             }
         )
+
+    async def _pickers(self, _: web.Request) -> web.Response:
+        """The pickers shown since the last call (each is submitted once)."""
+        pickers, self.pickers = self.pickers, []
+        return web.json_response(pickers)
 
     async def _stamps(self, _: web.Request) -> web.Response:
         return web.json_response(self.stamps)
@@ -205,10 +220,14 @@ class BenchHostUp(FakeHostUp):
         return web.json_response(self.created)
 
     async def _ids(self, request: web.Request) -> web.Response:
-        """The ids of the tickets whose subject starts with ``?subject=``."""
+        """(id, number) of the tickets whose subject starts with ``?subject=``."""
         prefix = request.query["subject"]
         return web.json_response(
-            [tid for tid, t in self.tickets.items() if str(t.get("subject")).startswith(prefix)]
+            [
+                [tid, t["number"]]
+                for tid, t in self.tickets.items()
+                if str(t.get("subject")).startswith(prefix)
+            ]
         )
 
     async def _comments(self, _: web.Request) -> web.Response:

@@ -318,6 +318,7 @@ class Rig:
                     "/_bench/opened",
                     "/_bench/views",
                     "/_bench/stamps",
+                    "/_bench/pickers",
                     "/_bench/storm",
                 )
             )
