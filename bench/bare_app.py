@@ -5,9 +5,9 @@ a submit only acks. For ``bench.edges``: a
 ``message`` event only acks; a reaction reads the user, the message and its permalink and
 answers with an ephemeral prompt, App Home reads the user and publishes a view, a workflow
 step files with HostUp (``HOSTUP_URL``), posts a card and completes, a ticket link reads the
-channel and unfurls, *Add to a ticket* opens a loading view, reads the message's author and
-shows a picker, and its submit comments with HostUp, tells both threads and shows the outcome:
-the Slack (and provider) calls ticketbot makes on those paths.
+channel and unfurls, *Add to a ticket* opens a loading view, reads the message's author (once:
+ticketbot caches users) and shows a picker, and its submit comments with HostUp, tells both
+threads and shows the outcome: the Slack (and provider) calls ticketbot makes on those paths.
 
 ``python -m bench.bare_app PORT`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL set).
 """
@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 PROVIDER_CONNECTIONS = 50  # NOTE: ProviderConfigBase.max_connections' default
 BARE_CALLBACK_ID = "bare_modal"  # NOTE: the bench submits only the modals the bot opened
+BARE_ADD_CALLBACK = "bare_add"
 BARE_ADD_VIEW = "VBAREADD"  # the bare app's pickers the bench submits (made up: it opened none)
 
 
@@ -71,7 +72,7 @@ PROMPT = [
 
 LOADING = {
     "type": "modal",
-    "callback_id": "bare_add",
+    "callback_id": BARE_ADD_CALLBACK,
     "title": {"type": "plain_text", "text": "Add to a ticket"},
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Finding your tickets…"}}],
 }
@@ -134,15 +135,19 @@ def add_paths(app: AsyncApp) -> None:
         }
         await client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
 
+    authors: dict[str, Any] = {}
+
     @app.shortcut("add_to_ticket")
     async def add(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A loading view at once, the message's author read, then the picker."""
         await ack()
         opened = await client.views_open(trigger_id=body["trigger_id"], view=LOADING)
-        await client.users_info(user=body["message"]["user"])
+        author = body["message"]["user"]
+        if author not in authors:  # NOTE: ticketbot keeps a user it read for 10 minutes
+            authors[author] = await client.users_info(user=author)
         await client.views_update(view_id=opened["view"]["id"], view=PICKER)
 
-    @app.view("bare_add")
+    @app.view(BARE_ADD_CALLBACK)
     async def add_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The picked ticket (its id in the metadata) gets the message as a comment; the
         message's thread and the ticket's are told, and the modal shows the outcome."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.bare_app import BARE_ADD_VIEW
+from bench.bare_app import BARE_ADD_CALLBACK, BARE_ADD_VIEW
 from bench.fakes import BENCH_TS
 from bench.run import Rig, body_for, cpu_seconds, idle, send, session
 from bench.store_figures import p
@@ -185,7 +185,7 @@ def add_submit(picker: tuple[str, str] | None, seeded: tuple[str, str], n: int) 
     view = {
         "id": view_id,
         "type": "modal",
-        "callback_id": "add_to_ticket_modal" if picker else "bare_add",
+        "callback_id": "add_to_ticket_modal" if picker else BARE_ADD_CALLBACK,
         "private_metadata": metadata,
         "state": {"values": {"add_typed": {"value": typed}}},
     }
@@ -417,34 +417,40 @@ async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
                 rounds.add(f"{path} → last call p50 ms", name, p(took, 0.5) * 1000)
                 rounds.add(f"{path} → last call p99 ms", name, p(took, 0.99) * 1000)
                 if path == "add":
-                    await add_submits(rig, args, rounds, name, url, pid, seeded)
+                    await add_submits(rig, args, rounds, (name, url, pid), seeded, first=n)
 
 
 async def add_submits(
     rig: Rig,
     args: argparse.Namespace,
     rounds: Rounds,
-    name: str,
-    url: str,
-    pid: int,
+    app: tuple[str, str, int],
     seeded: list[tuple[str, str]],
+    first: int,
 ) -> None:
     """Submit each picker just shown: the ack, and submit → the outcome's ``views.update``
-    (the comment sent to HostUp and both threads told before it)."""
+    (the comment sent to HostUp and both threads told before it). ``first``: the bare app's
+    made-up views are numbered from it (one number per view in the whole run)."""
+    name, url, pid = app
     pickers: list[list[str]] = await rig.json("/_bench/pickers") if name == "bot" else []
     count = len(pickers) if name == "bot" else args.paths
     bodies = []
     for i in range(count):
         picker = (pickers[i][0], pickers[i][1]) if pickers else None
-        key = f"views.update {picker[0] if picker else f'{BARE_ADD_VIEW}{i}'}"
-        bodies.append((add_submit(picker, seeded[i % len(seeded)], i), key))
+        key = f"views.update {picker[0] if picker else f'{BARE_ADD_VIEW}{first + i}'}"
+        bodies.append((add_submit(picker, seeded[i % len(seeded)], first + i), key))
     sent: dict[str, float] = {}
+    comments = sum((await rig.json("/_bench/comments")).values())
     lat = await fire(url, bodies, args.concurrency, json_body=False, sent=sent)
     stamps = await finished(rig, sent)
     await idle(pid, within=300)
     took = [stamps[k] - at for k, at in sent.items() if k in stamps]
     if len(took) < len(sent):
         raise RuntimeError(f"{name} add submit: {len(sent) - len(took)} never finished")
+    # NOTE: an outcome's update is also where an error would show: count what HostUp got
+    added = sum((await rig.json("/_bench/comments")).values()) - comments
+    if added != count:
+        raise RuntimeError(f"{name} add submit: {added} comments for {count} submits")
     rounds.add("add submit ack p99 ms", name, p(lat, 0.99) * 1000)
     rounds.add("add submit → last call p50 ms", name, p(took, 0.5) * 1000)
     rounds.add("add submit → last call p99 ms", name, p(took, 0.99) * 1000)

@@ -20,13 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.bare_app import BARE_ADD_VIEW, BARE_CALLBACK_ID
+from bench.bare_app import BARE_ADD_CALLBACK, BARE_ADD_VIEW, BARE_CALLBACK_ID
 from tests.fakes.hostup import FakeHostUp
 from tests.fakes.slack_api import BOT_USER, FakeSlack
 from tests.fakes.slack_limits import RateWindow, check_message
 
 STORM_CHANNELS = 5  # C0STORM0…4, where bench.storm's alerts fire
 BENCH_TS = "1733500000.000100"  # the message in C0BENCH that bench.edges reacts to
+# modals that are not the bot's ticket form: the bare app's, and Add to a ticket's
+NOT_FORMS = (BARE_CALLBACK_ID, BARE_ADD_CALLBACK, "add_to_ticket_modal")
 
 
 @dataclass
@@ -99,7 +101,7 @@ class BenchSlack(FakeSlack):
         trigger = str(args.get("trigger_id"))
         if trigger.startswith("add."):  # its path ends when the picker replaces the loading view
             self.adding[str(view["id"])] = trigger
-        if view.get("callback_id") != BARE_CALLBACK_ID:  # the bare app's are not submitted
+        if view.get("callback_id") not in NOT_FORMS:  # the load generator submits these
             self.opened_views.append((str(view["id"]), str(view.get("private_metadata") or "")))
         return result
 
@@ -110,8 +112,10 @@ class BenchSlack(FakeSlack):
         result = super()._views_update(args)
         if view_id in self.adding:
             self._stamp("views.update", self.adding.pop(view_id))
-            self.picked.add(view_id)
-            self.pickers.append((view_id, str(result["view"].get("private_metadata") or "")))
+            view = result["view"]
+            if view.get("callback_id") != BARE_ADD_CALLBACK:  # the bare app's are made up
+                self.picked.add(view_id)
+                self.pickers.append((view_id, str(view.get("private_metadata") or "")))
         elif view_id in self.picked or view_id.startswith(BARE_ADD_VIEW):
             self.picked.discard(view_id)
             self._stamp("views.update", view_id)

@@ -1,8 +1,8 @@
 """The benchmark: ``python -m bench.run`` prints every figure and whether it meets its target.
 
 On loopback it starts the fakes (Slack, and HostUp answering after ``--latency`` seconds), the
-bot as a real process in HTTP mode, and a bare bolt app (it acks, and opens a one-field modal
-for ``/ticket`` and the shortcut), served the same way;
+bot as a real process in HTTP mode, and a bare bolt app (it acks, and opens ticketbot's own
+form, ``bench/bare_modal.json``, for ``/ticket`` and the shortcut), served the same way;
 then it sends signed traffic and measures.
 """
 
