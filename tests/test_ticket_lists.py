@@ -12,6 +12,7 @@ from typing import Any
 from bot.slack.views.ids import ActionId
 from bot.store import Store
 from bot.store.search import search_words
+from bot.store.sqlite import SqliteDatabase
 from tests.conftest import RunningBot
 from tests.fakes.slack_api import BOT_USER, TEAM
 from tests.slack_driver import EventsDriver
@@ -67,6 +68,34 @@ async def test_open_tickets_by_channel_person_and_provider(store_at: str) -> Non
         await store.close()
 
 
+async def test_open_tickets_are_found_by_an_index_not_by_reading_the_team(
+    tmp_path: Path,
+) -> None:
+    """The Add to a ticket picker and ``/ticket list`` read a channel's and a person's open
+    tickets on every use: each by an index in id order, never every ticket of the team
+    sorted (3.8 ms for 3,600 tickets before migration 13, growing with every ticket filed)."""
+    path = tmp_path / "t.db"
+    store = await Store.open(path)
+    statements: list[str] = []
+    try:
+        await seed_ticket(store, "1", channel="C1")
+        # NOTE: the statements as SQLite runs them (parameters bound), from its own trace
+        assert isinstance(store.db, SqliteDatabase)
+        await store.db._db.set_trace_callback(statements.append)
+        await store.search.open_tickets(TEAM, filed_from="C1")
+        await store.search.open_tickets(TEAM, filed_by="UANA")
+        await store.search.open_tickets(TEAM, filed_from="C1", before_id=10)
+    finally:
+        await store.close()
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3
+    with sqlite3.connect(path) as db:
+        for select in selects:
+            plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {select}"))
+            assert "TEMP B-TREE" not in plan, (select, plan)
+            assert "tickets_channel" in plan or "tickets_filer" in plan, (select, plan)
+
+
 async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     store = await Store.open(path)
@@ -77,7 +106,7 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
             "DROP TRIGGER tickets_search; DROP TRIGGER submissions_search;"
             " DROP TABLE ticket_search; DROP TABLE ticket_threads;"
             " DROP TABLE poll_holds; DROP INDEX tickets_polls; DROP INDEX tickets_provider_seq;"
-            " ALTER TABLE tickets DROP COLUMN poll_seq;"
+            " ALTER TABLE tickets DROP COLUMN poll_seq; DROP INDEX tickets_channel;"
             " PRAGMA user_version = 9;"
         )
     store = await Store.open(path)

@@ -250,6 +250,11 @@ _SQLITE: tuple[str, ...] = (
         WHERE closed = 0 AND card_ts IS NOT NULL;
     CREATE INDEX tickets_provider_seq ON tickets(provider, id);
     """,
+    # 13: a channel's open tickets (the Add to a ticket picker, /ticket list in a channel)
+    # found by an index, not by reading every ticket of the team and sorting
+    """
+    CREATE INDEX tickets_channel ON tickets(team_id, filed_from, closed_at, id);
+    """,
 )
 
 POSTGRES_1 = """
