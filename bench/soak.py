@@ -1,13 +1,14 @@
 """A soak: ``python -m bench.soak --minutes 30`` runs mixed load against the bot and samples it
-every 10 s: resident memory, open file descriptors, tasks on its event loop (``/metrics``),
-CPU, and the ack latency of the 10 s before. It writes the samples as JSON and, with the
-``bench`` extra installed (matplotlib), a PNG of latency and RSS over time.
+every 10 s: resident memory, open file descriptors, tasks on its event loop and edits waiting
+for Slack's rate limit (``/metrics``), CPU, and the ack latency of the 10 s before. It writes
+the samples as JSON and, with the ``bench`` extra installed (matplotlib), a PNG of latency and
+RSS over time.
 
-The load, each second: 4 ``/ticket`` commands and 2 submits of the modals the bot opened
-(HostUp answers in ``--latency``; every open ticket is polled every ``poll_seconds = 30``, and
-HostUp closes each ``--close-after`` minutes after it was filed, so the open tickets level off
-as a team's do), 20 channel messages (70 % chatter, 30 % alerts), one App Home open and one
-reaction.
+The load, each second: 4 ``/ticket`` commands and ``--submits`` (2) submits of the modals the
+bot opened (HostUp answers in ``--latency``; every open ticket is polled every ``poll_seconds =
+30``, and HostUp closes each ``--close-after`` minutes after it was filed, so the open tickets
+level off as a team's do), 20 channel messages (70 % chatter, 30 % alerts), one App Home open
+and one reaction.
 """
 
 from __future__ import annotations
@@ -31,15 +32,19 @@ from bench.store_figures import p
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-TASKS = re.compile(rb"^ticketbot_event_loop_tasks ([0-9.e+]+)$", re.M)
+GAUGE = rb"^%s ([0-9.e+]+)$"
+TASKS = re.compile(GAUGE % b"ticketbot_event_loop_tasks", re.M)
+EDITS = re.compile(GAUGE % b"ticketbot_edits_waiting", re.M)
 
 
 class Load:
     """Open-loop traffic: each request fired at its second, its ack latency kept."""
 
-    def __init__(self, rig: Rig, client: aiohttp.ClientSession) -> None:
+    def __init__(self, rig: Rig, client: aiohttp.ClientSession, submits: float) -> None:
         self.rig = rig
         self.client = client
+        self.submits = submits  # a second
+        self.owed = 0.0  # submits due, fractions carried to the next second
         self.latencies: list[float] = []
         self.errors = 0
         self.n = 0
@@ -63,7 +68,9 @@ class Load:
         self.n += 100
         for i in range(4):
             self.fire(body_for("command", n + i)[0], FORM)
-        for i in range(2):
+        self.owed += self.submits
+        for i in range(int(self.owed)):
+            self.owed -= 1
             if views:
                 view = views.pop()
                 self.fire(body_for("view_submission", n + 10 + i, (view[0], view[1]))[0], FORM)
@@ -77,10 +84,13 @@ def fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-async def tasks(client: aiohttp.ClientSession, url: str) -> float:
+async def gauges(client: aiohttp.ClientSession, url: str) -> tuple[float, float]:
+    """Tasks alive on the bot's loop, and its edits waiting for Slack's rate limit."""
     async with client.get(f"{url}/metrics") as response:
-        found = TASKS.search(await response.read())
-    return float(found.group(1)) if found else float("nan")
+        text = await response.read()
+    found = [pattern.search(text) for pattern in (TASKS, EDITS)]
+    tasks, edits = (float(f.group(1)) if f else float("nan") for f in found)
+    return tasks, edits
 
 
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -92,7 +102,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         await rig.start()
         rig_pid = rig.bot_proc.pid
         async with session(200) as client:
-            load = Load(rig, client)
+            load = Load(rig, client, args.submits)
             started = time.monotonic()
             cpu, window = cpu_seconds(rig_pid), 0
             views: list[list[str]] = []
@@ -111,12 +121,14 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 window += 1
                 now_cpu = cpu_seconds(rig_pid)
                 lat, load.latencies = load.latencies, []
+                alive, edits = await gauges(client, rig.bot)
                 samples.append(
                     {
                         "t": round(time.monotonic() - started, 1),
                         "rss_mb": round(rss_mb(rig_pid)[0], 1),
                         "fds": fds(rig_pid),
-                        "tasks": await tasks(client, rig.bot),
+                        "tasks": alive,
+                        "edits_waiting": edits,
                         "cpu": round((now_cpu - cpu) / 10, 3),
                         "acks": len(lat),
                         "p50_ms": round(p(lat, 0.5) * 1000, 1) if lat else None,
@@ -189,6 +201,14 @@ def main() -> None:
         help="minutes after which HostUp closes a ticket (0: never; open tickets, and the "
         "polls, then grow all through the soak)",
     )
+    parser.add_argument(
+        "--submits",
+        type=float,
+        default=2,
+        help="submits a second; each ticket's card is edited when HostUp closes it, and "
+        "Slack takes 50 edits a minute (ticketbot sends 45): above 0.75 the edits waiting "
+        "grow all through the soak",
+    )
     parser.add_argument("--out", default="docs/soak", help="writes OUT.json and OUT.png")
     args = parser.parse_args()
 
@@ -218,6 +238,7 @@ def main() -> None:
             "| no growth | |"
         )
     print(f"| worst 10 s ack p99 ms | {v['p99_ms']:.0f} | | |")
+    print(f"| edits waiting for Slack at the end | {samples[-1]['edits_waiting']:g} | | |")
     print(f"| requests that failed | {v['errors']} | 0 | {'✓' if v['errors'] == 0 else '✗'} |")
 
 

@@ -200,6 +200,7 @@ async def compose(
         origins,
     )
     edits = PacedEdits(slack, jobs.spawn)  # NOTE: one pace for every edit of the bot's messages
+    metrics.watch_edits(lambda: edits.pending)
     alert_thread = AlertThread(slack, edits)
     comments = ProviderComments(
         store.comments, store.tickets, providers, clock, outgoing=outgoing, tells=alert_thread

@@ -7,7 +7,7 @@ every adapter is measured without knowing it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import aiohttp
@@ -40,6 +40,10 @@ class Metrics:
         """The outage gauges read ``outage`` whenever they are scraped."""
         self.database_away.set_function(lambda: float(outage.away))
         self.database_failed_calls.set_function(lambda: float(outage.failed))
+
+    def watch_edits(self, waiting: Callable[[], int]) -> None:
+        """The edits gauge reads ``waiting`` whenever it is scraped."""
+        self.edits_waiting.set_function(lambda: float(waiting()))
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -89,6 +93,12 @@ class Metrics:
         self.jobs_waiting = Gauge(
             "ticketbot_background_jobs_waiting",
             "Jobs after the ack waiting for a background slot or giving way to Slack",
+            registry=self.registry,
+        )
+        self.edits_waiting = Gauge(
+            "ticketbot_edits_waiting",
+            "Edits of the bot's messages (ticket cards, alert notes) waiting for Slack's rate "
+            "limit (a number that keeps growing: changes come faster than Slack takes edits)",
             registry=self.registry,
         )
         self.redactions = Counter(

@@ -113,6 +113,7 @@ async def test_metrics_count_requests_acks_tickets_and_provider_calls(
     assert "ticketbot_retries_pending 0.0" in text
     assert "ticketbot_poller_lag_seconds" in text
     assert "ticketbot_background_jobs_waiting 0.0" in text
+    assert "ticketbot_edits_waiting 0.0" in text
     assert "ticketbot_event_loop_tasks " in text
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.records import AlertPhase, AlertState, TicketRecord
+from bot.metrics import Metrics
 from bot.slack.alert_thread import AlertThread
 from bot.slack.edits import PacedEdits
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -171,3 +172,18 @@ def ticket_with(
             AlertPhase.FIRING, fired_at=1733500000.0, firings=firings, note_ts=note_ts
         ),
     )
+
+
+async def test_the_edits_waiting_are_a_metric(slack: FakeSlack) -> None:
+    """An operator sees the edits Slack's rate limit holds back (``ticketbot_edits_waiting``)."""
+    clock, background = Clock(), Background()
+    edits = paced(slack, clock, background, per_minute=1)
+    metrics = Metrics()
+    metrics.watch_edits(lambda: edits.pending)
+    for n in range(1, 4):
+        edits.edit("C0GENERAL", post(slack, n), text=f"card {n}", urgent=True)
+    assert "ticketbot_edits_waiting 3.0" in metrics.render().decode()
+    await background.done()
+    assert "ticketbot_edits_waiting 0.0" in metrics.render().decode()
+    assert len(slack.calls_to("chat.update")) == 3
+    assert clock.waits == [60.0, 60.0]  # one a minute
