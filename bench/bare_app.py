@@ -104,7 +104,11 @@ def add_paths(app: AsyncApp) -> None:
     # default is 100
     hostup = httpx.AsyncClient(
         base_url=os.environ.get("HOSTUP_URL", "http://127.0.0.1:9"),
-        headers={"Authorization": f"Bearer {os.environ.get('HOSTUP_API_KEY', '')}"},
+        # NOTE: HostUp answers 406 to a request without Accept: application/json (its docs)
+        headers={
+            "Authorization": f"Bearer {os.environ.get('HOSTUP_API_KEY', '')}",
+            "Accept": "application/json",
+        },
         limits=httpx.Limits(max_connections=PROVIDER_CONNECTIONS),
     )
 
@@ -154,7 +158,9 @@ def add_paths(app: AsyncApp) -> None:
         view = body["view"]
         await ack(response_action="update", view=LOADING)
         ticket = view["private_metadata"]
-        await hostup.post(f"/api/v2/support/tickets/{ticket}/messages", json={"message": "m"})
+        path = f"/api/v2/support/tickets/{ticket}/messages"
+        sent = await hostup.post(path, json={"message": "m"})
+        sent.raise_for_status()
         for channel, ts in (("C0BENCH", "1733700000.000001"), ("C0GENERAL", "1733700000.000002")):
             await client.chat_postMessage(channel=channel, thread_ts=ts, text="Added")
         await client.views_update(view_id=view["id"], view={**LOADING, "blocks": DONE})
@@ -174,7 +180,8 @@ def add_paths(app: AsyncApp) -> None:
                 "priority": inputs["priority"],
             },
         )
-        number = str(created.json().get("ticketNumber") or created.json().get("id") or "1")
+        created.raise_for_status()
+        number = str(created.json().get("number") or created.json()["id"])
         await client.chat_postMessage(channel=inputs["channel_id"], text=f"Ticket #{number}")
         await client.functions_completeSuccess(
             function_execution_id=event["function_execution_id"],
