@@ -417,7 +417,8 @@ async def paths(rig: Rig, args: argparse.Namespace, rounds: Rounds) -> None:
                 rounds.add(f"{path} → last call p50 ms", name, p(took, 0.5) * 1000)
                 rounds.add(f"{path} → last call p99 ms", name, p(took, 0.99) * 1000)
                 if path == "add":
-                    await add_submits(rig, args, rounds, (name, url, pid), seeded, first=n)
+                    with profiled(pid, args.profile if name == "bot" else None, f"submit-{r}"):
+                        await add_submits(rig, args, rounds, (name, url, pid), seeded, first=n)
 
 
 async def add_submits(

@@ -81,10 +81,13 @@ class Additions:
     ) -> tuple[tuple[TicketRecord, ...], tuple[TicketRecord, ...]]:
         """The open tickets to offer: this channel's, then the asker's own (not twice)."""
         here = await self._lists.page(
-            TicketQuery(ListKind.CHANNEL, team_id, user_id, channel_id), may_read, size=PICK_LIMIT
+            TicketQuery(ListKind.CHANNEL, team_id, user_id, channel_id),
+            may_read,
+            size=PICK_LIMIT,
+            paged=False,
         )
         mine = await self._lists.page(
-            TicketQuery(ListKind.MINE, team_id, user_id), may_read, size=PICK_LIMIT
+            TicketQuery(ListKind.MINE, team_id, user_id), may_read, size=PICK_LIMIT, paged=False
         )
         shown = {t.id for t in here.tickets}
         return here.tickets, tuple(t for t in mine.tickets if t.id not in shown)

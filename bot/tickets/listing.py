@@ -54,8 +54,11 @@ class TicketLists:
         may_read: MayRead,
         cursor: int | None = None,
         size: int = PAGE_SIZE,
+        *,
+        paged: bool = True,
     ) -> Page:
-        """Up to ``size`` tickets ``may_read`` lets the asker see, from ``cursor`` on."""
+        """Up to ``size`` tickets ``may_read`` lets the asker see, from ``cursor`` on.
+        ``paged=False``: one page and no next (a picker), so no look for one."""
         found: list[TicketRecord] = []
         scanned = 0
         while scanned < MAX_SCANNED:
@@ -66,7 +69,7 @@ class TicketLists:
                 if await may_read(ticket):
                     found.append(ticket)
                     if len(found) == size:
-                        more = await self._batch(query, cursor, limit=1)
+                        more = paged and await self._batch(query, cursor, limit=1)
                         return Page(tuple(found), cursor if more else None)
             if len(batch) < BATCH:
                 return Page(tuple(found), None)
