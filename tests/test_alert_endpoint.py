@@ -175,6 +175,9 @@ print(answers, slowest, flush=True)
 """
 
 
+STALL = 0.5  # s: the longest a health probe may wait while the worst message is read
+
+
 class Probe:
     """GET /livez over and over from another process; the slowest answer is what counts."""
 
@@ -211,7 +214,7 @@ async def test_the_worst_message_does_not_stall_the_bot(
     hostup_bot: RunningBot, slack: FakeSlack
 ) -> None:
     """#34: a* x n b took 39 s at 40,000 characters in the old markup stripper, on the event
-    loop. Now a health probe from another process answers within 100 ms while the bot reads
+    loop. Now a health probe from another process answers within ``STALL`` while the bot reads
     the worst message Slack can carry, as an alert and from the shortcut. (Slack's side is
     played from another thread too: encoding the requests is no work of the bot's loop.)"""
     worst = slack.post_as_bot(CHANNEL, worst_message() | {"ts": f"{time.time():.6f}"})
@@ -244,7 +247,10 @@ async def test_the_worst_message_does_not_stall_the_bot(
     finally:
         await asyncio.to_thread(probe.stop)  # NOTE: its last request needs this loop to answer
         gc.unfreeze()
-    assert probe.answers > 0 and probe.slowest < 0.1, probe.slowest
+    # NOTE: what this guards against takes seconds (the old stripper 39 s; a backtracking
+    # pattern over these shapes, 2.8 s for the paren tail's); the whole read is 7 ms, and a
+    # busy 2-core machine running the suite's workers has delayed a healthy answer by 105 ms
+    assert probe.answers > 0 and probe.slowest < STALL, probe.slowest
 
 
 def test_the_fixtures_cite_their_source() -> None:
