@@ -72,8 +72,9 @@ async def test_open_tickets_are_found_by_an_index_not_by_reading_the_team(
     tmp_path: Path,
 ) -> None:
     """The Add to a ticket picker and ``/ticket list`` read a channel's and a person's open
-    tickets on every use: each by an index in id order, never every ticket of the team
-    sorted (3.8 ms for 3,600 tickets before migration 13, growing with every ticket filed)."""
+    tickets on every use, and a typed number is looked up on every submit: each by an index,
+    never every ticket of the team (3.8 ms for 3,600 tickets before migration 13, growing
+    with every ticket filed)."""
     path = tmp_path / "t.db"
     store = await Store.open(path)
     statements: list[str] = []
@@ -85,15 +86,19 @@ async def test_open_tickets_are_found_by_an_index_not_by_reading_the_team(
         await store.search.open_tickets(TEAM, filed_from="C1")
         await store.search.open_tickets(TEAM, filed_by="UANA")
         await store.search.open_tickets(TEAM, filed_from="C1", before_id=10)
+        await store.tickets.tickets_by_number(TEAM, "1")  # a number typed (Add to a ticket)
     finally:
         await store.close()
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 3
+    assert len(selects) == 4
     with sqlite3.connect(path) as db:
-        for select in selects:
+        for select in selects[:3]:
             plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {select}"))
             assert "TEMP B-TREE" not in plan, (select, plan)
             assert "tickets_channel" in plan or "tickets_filer" in plan, (select, plan)
+        plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {selects[3]}"))
+        assert "tickets_team_number (team_id=? AND number=?)" in plan, plan
+        assert "tickets_team_ticket_id (team_id=? AND provider_ticket_id=?)" in plan, plan
 
 
 async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -> None:
@@ -107,6 +112,7 @@ async def test_tickets_filed_before_the_upgrade_are_searchable(tmp_path: Path) -
             " DROP TABLE ticket_search; DROP TABLE ticket_threads;"
             " DROP TABLE poll_holds; DROP INDEX tickets_polls; DROP INDEX tickets_provider_seq;"
             " ALTER TABLE tickets DROP COLUMN poll_seq; DROP INDEX tickets_channel;"
+            " DROP INDEX tickets_team_number; DROP INDEX tickets_team_ticket_id;"
             " PRAGMA user_version = 9;"
         )
     store = await Store.open(path)

@@ -251,9 +251,12 @@ _SQLITE: tuple[str, ...] = (
     CREATE INDEX tickets_provider_seq ON tickets(provider, id);
     """,
     # 13: a channel's open tickets (the Add to a ticket picker, /ticket list in a channel)
-    # found by an index, not by reading every ticket of the team and sorting
+    # and a ticket by the number or id a person typed found by an index, not by reading
+    # every ticket of the team
     """
     CREATE INDEX tickets_channel ON tickets(team_id, filed_from, closed_at, id);
+    CREATE INDEX tickets_team_number ON tickets(team_id, number);
+    CREATE INDEX tickets_team_ticket_id ON tickets(team_id, provider_ticket_id);
     """,
 )
 

@@ -112,10 +112,13 @@ class TicketQueries(Repository):
         return _ticket(row) if row else None
 
     async def tickets_by_number(self, team_id: str, number: str) -> list[TicketRecord]:
+        # NOTE: each half by its own index (an OR of the two reads every ticket of the team)
         rows = await self._rows(
-            "SELECT * FROM tickets WHERE team_id = ? AND (number = ? OR provider_ticket_id = ?)"
-            " ORDER BY id DESC",
-            (team_id, number, number),
+            "SELECT * FROM tickets WHERE id IN ("
+            "SELECT id FROM tickets WHERE team_id = ? AND number = ?"
+            " UNION SELECT id FROM tickets WHERE team_id = ? AND provider_ticket_id = ?"
+            ") ORDER BY id DESC",
+            (team_id, number, team_id, number),
         )
         return [_ticket(row) for row in rows]
 
