@@ -20,17 +20,15 @@ import re
 import sqlite3
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.edges import event_body, profiled
+from bench.edges import alertmanager, event_body, profiled
 from bench.fakes import STORM_CHANNELS
 from bench.run import Rig, cpu_seconds, send, session
 from bench.store_figures import p
 
-ALERTMANAGER = Path(__file__).resolve().parent.parent / "tests" / "payloads" / "alertmanager.json"
 TICKETED = 50
 OTHERS = 150
 CONFIG = """
@@ -55,19 +53,9 @@ COUNT = re.compile(r"(\d+)(?:st|nd|rd|th| times) (?:time )?since filing")
 
 
 def alert(n: int, ts: float, *, over: bool = False) -> dict[str, Any]:
-    """Alertmanager's notification for alert group ``n`` (tests/payloads/alertmanager.json,
-    its source cited there), firing or, ``over``, resolved (as its default template says it:
-    ``[RESOLVED]`` in the title, colour good)."""
-    message = {k: v for k, v in json.loads(ALERTMANAGER.read_text("utf-8")).items() if k[0] != "_"}
-    attachment = message["attachments"][0]
-    for field in attachment["fields"]:
-        if field["title"] == "GroupKey":
-            field["value"] = f'{{}}/{{alertname="Storm{n}"}}'
-    if over:
-        attachment["color"] = "good"
-        attachment["title"] = attachment["title"].replace("[FIRING:2]", "[RESOLVED]")
-        attachment["fallback"] = attachment["title"]
-    return message | {"ts": f"{ts:.6f}"}
+    """Alertmanager's default notification of alert ``n`` (``bench.edges.alertmanager``,
+    rendered from its source), firing or, ``over``, resolved."""
+    return alertmanager(f"Storm{n}", resolved=over) | {"ts": f"{ts:.6f}"}
 
 
 def channel_of(n: int) -> str:
